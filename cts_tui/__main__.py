@@ -1,0 +1,3 @@
+from cts_tui.cli.main import main
+
+raise SystemExit(main())

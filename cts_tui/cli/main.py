@@ -1,0 +1,89 @@
+"""Entry point of ``cts-tui``: global options, command dispatch, and the exit-code contract.
+
+Exit codes: 0 ok, 1 an operation failed, 2 bad input, config or store. A user error prints one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib import import_module
+from pathlib import Path
+
+from cts_tui import __version__
+from cts_tui.errors import CtsError, install_log_scrubbing, scrub
+
+# Command groups, each a module of cts_tui.cli with ``register(subparsers)``. A group whose
+# module is not present yet is simply not offered.
+COMMAND_MODULES = ("conn", "config_cmd", "keys", "sim", "serve")
+
+
+class UsageError(CtsError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own is two lines plus usage
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cts-tui", description="Manage and watch crypto-exchange API connections.")
+    parser.add_argument("--version", action="version", version=f"cts-tui {__version__}")
+    parser.add_argument("--db", type=Path, help="connection store (env CTS_DB)")
+    parser.add_argument("--config", type=Path, help="config file (env CTS_CONFIG)")
+    parser.add_argument("--demo", action="store_true", help="run against the built-in simulator")
+    parser.add_argument("--log-level", default=os.environ.get("CTS_LOG_LEVEL", "WARNING"))
+    subparsers = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = import_module(f"cts_tui.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"cts_tui.cli.{name}":
+                continue
+            raise
+        module.register(subparsers)
+    parser.set_defaults(func=_run_tui)
+    return parser
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    try:
+        from cts_tui.tui.run import run_tui
+    except ModuleNotFoundError:
+        print("the terminal app is not installed in this build; see `cts-tui --help`", file=sys.stderr)
+        return 2
+    return run_tui(args)
+
+
+def run_command(func: Callable[[argparse.Namespace], object], args: argparse.Namespace) -> int:
+    result = func(args)
+    if inspect.iscoroutine(result):
+        result = asyncio.run(result)
+    return int(result or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    install_log_scrubbing()
+    try:
+        args = build_parser().parse_args(argv)
+        logging.getLogger().setLevel(str(args.log_level).upper())
+        return run_command(args.func, args)
+    except CtsError as exc:
+        print(f"cts-tui: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: one line, scrubbed, no traceback
+        logging.getLogger("cts_tui").debug("unexpected error", exc_info=True)
+        print(f"cts-tui: unexpected error: {scrub(str(exc)) or exc.__class__.__name__}", file=sys.stderr)
+        return 1

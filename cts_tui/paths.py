@@ -1,0 +1,44 @@
+"""Where cts-tui keeps its files (platformdirs), each overridable from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "cts-tui"
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP))
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP))
+
+
+def default_db_path() -> Path:
+    return Path(os.environ["CTS_DB"]) if os.environ.get("CTS_DB") else data_dir() / "connections.db"
+
+
+def default_config_path() -> Path:
+    if os.environ.get("CTS_CONFIG"):
+        return Path(os.environ["CTS_CONFIG"])
+    return config_dir() / "cts.yaml"
+
+
+def master_key_path() -> Path:
+    return config_dir() / "master.key"
+
+
+def api_token_path() -> Path:
+    return config_dir() / "api.token"
+
+
+def create_private_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to a new file that only its owner can read (mode 0600 from the start)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
