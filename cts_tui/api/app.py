@@ -1,0 +1,89 @@
+"""The aiohttp application: the endpoint table, the error middleware and the size limit.
+
+The error middleware is the only place an exception becomes an HTTP answer: user errors keep
+their one-line message, anything unexpected is logged (scrubbed) and answered with a bare 500,
+so no stack trace or secret ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from aiohttp import web
+from pydantic import ValidationError
+
+from cts_tui.api import routes_exchanges, routes_service, routes_settings
+from cts_tui.api.endpoints import ApiError, Endpoint, json_response, make_handler
+from cts_tui.api.openapi import build_openapi
+from cts_tui.api.state import API_STATE, OPENAPI, ApiState
+from cts_tui.errors import (
+    CtsError,
+    ExchangeError,
+    InvalidTransition,
+    NotFoundError,
+    describe_validation_error,
+    scrub,
+)
+
+log = logging.getLogger(__name__)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    *routes_service.routes.endpoints,
+    *routes_exchanges.routes.endpoints,
+    *routes_settings.routes.endpoints,
+    *routes_settings.system_routes.endpoints,
+)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    response = json_response({"success": False, "error": scrub(message)}, status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _status_of(exc: CtsError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, InvalidTransition):
+        return 409
+    if isinstance(exc, ExchangeError):
+        return 502
+    return 400
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    limit = request.app[API_STATE].coordinator.config.api.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _error(413, f"request body larger than {limit} bytes")
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return _error(exc.status, exc.message, exc.headers)
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, f"request body larger than {limit} bytes")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.status, exc.reason, {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
+    except ValidationError as exc:  # a patch that makes a stored connection invalid
+        return _error(422, describe_validation_error(exc, "body"))
+    except CtsError as exc:
+        return _error(_status_of(exc), exc.message)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error(500, "internal error")
+
+
+def create_app(state: ApiState) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware],
+        client_max_size=state.runtime.config.api.max_body_bytes,
+    )
+    app[API_STATE] = state
+    app[OPENAPI] = build_openapi(ENDPOINTS)
+    for endpoint in ENDPOINTS:
+        app.router.add_route(endpoint.method, endpoint.path, make_handler(endpoint), name=endpoint.handler.__name__)
+    return app

@@ -1,0 +1,44 @@
+"""Service endpoints for probes and scrapers: liveness, Prometheus metrics, the OpenAPI document."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from cts_tui.api.endpoints import Call, Routes
+from cts_tui.api.state import OPENAPI
+
+routes = Routes("service")
+
+
+@routes.get(
+    "/health",
+    "Liveness: answers as long as the server's loop runs (touches no store and no exchange)",
+    auth=False,
+    response={
+        "type": "object",
+        "required": ["status", "uptime_s"],
+        "properties": {"status": {"const": "ok"}, "uptime_s": {"type": "number"}},
+    },
+)
+async def health(call: Call) -> dict[str, Any]:
+    return {"status": "ok", "uptime_s": round(time.time() - call.state.started_at, 3)}
+
+
+@routes.get(
+    "/metrics",
+    "Prometheus metrics of the coordinator (text exposition format)",
+    auth=False,
+    content_type="text/plain",
+)
+async def metrics(call: Call) -> web.Response:
+    body = generate_latest(call.state.coordinator.metrics.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@routes.get("/openapi.json", "This document", auth=False)
+async def openapi(call: Call) -> web.Response:
+    return web.json_response(call.request.app[OPENAPI])

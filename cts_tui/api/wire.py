@@ -1,0 +1,237 @@
+"""The JSON shapes the REST API answers with, built from the coordinator's snapshot views.
+
+The connection-settings and system endpoints use the specification's camelCase shapes
+(``totalConnections``, ``averageUptime`` as a two-decimal string, ...); the ``/api/v1/exchanges``
+endpoints, which the specification names without giving shapes, use snake_case like its Python
+API. Nothing here sees a secret: the views carry the masked key only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from statistics import fmean
+from typing import Any
+
+from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, to_jsonable
+from cts_tui.errors import scrub
+from cts_tui.models import BatchResult, Connection, ConnectionState, TestResult
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _fixed2(value: float | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# --- connections --------------------------------------------------------------------------------
+
+
+def connection_json(view: ConnectionView, record: Connection | None = None) -> dict[str, Any]:
+    """A connection's settings (masked) and live figures, one object; ``is_active`` as the
+    specification's clients read it."""
+    data: dict[str, Any] = record.public_dict() if record is not None else {}
+    live = to_jsonable(view)
+    data.update(live)
+    data["api_key"] = view.api_key_masked
+    data["is_active"] = view.state is ConnectionState.ACTIVE
+    return data
+
+
+def connection_brief(view: ConnectionView) -> dict[str, Any]:
+    """A row of a list: identity, state and the figures a dashboard shows."""
+    return {
+        "id": view.id,
+        "name": view.name,
+        "exchange": view.exchange.value,
+        "api_type": view.api_type.value,
+        "state": view.state.value,
+        "healthy": view.healthy,
+        "health_score": _round(view.health_score, 1),
+        "latency_ms": _round(view.latency_ms, 1),
+        "breaker": view.breaker,
+        "rate_limit_usage_pct": _round(view.rate_limit_usage_pct, 1),
+    }
+
+
+def connection_health(view: ConnectionView) -> dict[str, Any]:
+    """One entry of ``GET /api/settings/connections/health`` (the metrics the spec tracks)."""
+    return {
+        "id": view.id,
+        "name": view.name,
+        "exchange": view.exchange.value,
+        "apiType": view.api_type.value,
+        "state": view.state.value,
+        "healthy": view.healthy,
+        "healthScore": _round(view.health_score, 1),
+        "lastCheck": view.last_check.isoformat() if view.last_check else None,
+        "responseTime": _round(view.latency_ms),
+        "p50": _round(view.p50_ms),
+        "p95": _round(view.p95_ms),
+        "p99": _round(view.p99_ms),
+        "errorCount": view.consecutive_errors,
+        "successCount": view.consecutive_successes,
+        "uptime": _fixed2(view.uptime_pct),
+        "successRate": _round(view.success_rate),
+        "requests": view.requests,
+        "failures": view.failures,
+        "rateLimitUsage": _round(view.rate_limit_usage_pct),
+        "breaker": view.breaker,
+        "breakerUntil": view.breaker_until.isoformat() if view.breaker_until else None,
+        "lastError": view.last_error,
+    }
+
+
+def health_summary(views: Iterable[ConnectionView]) -> dict[str, Any]:
+    """The specification's ``summary`` block, over the connections a filter selected."""
+    views = list(views)
+    requests = sum(v.requests for v in views)
+    failures = sum(v.failures for v in views)
+    uptimes = [v.uptime_pct for v in views if v.uptime_pct is not None]
+    return {
+        "totalConnections": len(views),
+        "activeConnections": sum(v.state is ConnectionState.ACTIVE for v in views),
+        "healthyConnections": sum(v.healthy for v in views),
+        "errorConnections": sum(v.state is ConnectionState.ERROR for v in views),
+        "averageUptime": _fixed2(fmean(uptimes)) if uptimes else None,
+        "totalRequests": requests,
+        "successRate": _round((requests - failures) / requests * 100) if requests else None,
+    }
+
+
+# --- tests --------------------------------------------------------------------------------------
+
+
+def test_json(result: TestResult) -> dict[str, Any]:
+    """The specification's single-test answer, plus why it failed when it did."""
+    data: dict[str, Any] = {
+        "success": result.success,
+        "balance": result.balance,
+        "log": [scrub(line) for line in result.log],
+        "duration": result.duration_ms,
+    }
+    if not result.success:
+        data["error"] = scrub(result.error or "")
+        data["errorKind"] = result.error_kind.value if result.error_kind else None
+    return data
+
+
+def batch_json(result: BatchResult) -> dict[str, Any]:
+    data = result.wire()
+    for brief in data["results"].values():  # type: ignore[union-attr]
+        if brief.get("error"):
+            brief["error"] = scrub(brief["error"])
+    return data
+
+
+# --- exchanges ----------------------------------------------------------------------------------
+
+
+def exchange_status(view: ExchangeView, health_scores: list[float]) -> dict[str, Any]:
+    """One exchange: how many connections work, how fast, how close to its limits."""
+    if view.connections == 0:
+        status = "no_connections"
+    elif view.banned:
+        status = "banned"
+    elif view.healthy == 0:
+        status = "down"
+    elif view.healthy < view.active or view.breakers_open:
+        status = "degraded"
+    else:
+        status = "healthy"
+    failures = sum(view.failures_by_kind.values())
+    return {
+        "exchange": view.exchange.value,
+        "status": status,
+        "connections": view.connections,
+        "active": view.active,
+        "healthy": view.healthy,
+        "health_score": _round(fmean(health_scores), 1) if health_scores else None,
+        "requests": view.requests,
+        "successes": view.successes,
+        "failures": failures,
+        "success_rate": _round(view.successes / view.requests * 100) if view.requests else None,
+        "requests_per_s": _round(view.requests_per_s),
+        "p50_ms": _round(view.p50_ms),
+        "p95_ms": _round(view.p95_ms),
+        "breakers_open": view.breakers_open,
+        "banned": view.banned,
+        "rate_limit_usage_pct": _round(view.rate_limit_usage_pct),
+    }
+
+
+def exchanges_status(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    scores: dict[str, list[float]] = {}
+    for conn in snapshot.connections:
+        scores.setdefault(conn.exchange.value, []).append(conn.health_score)
+    return {
+        view.exchange.value: exchange_status(view, scores.get(view.exchange.value, []))
+        for view in snapshot.exchanges.values()
+    }
+
+
+def exchange_performance(view: ExchangeView) -> dict[str, Any]:
+    return {
+        "requests": view.requests,
+        "successes": view.successes,
+        "failures_by_kind": dict(view.failures_by_kind),
+        "success_rate": _round(view.successes / view.requests * 100) if view.requests else None,
+        "requests_per_s": _round(view.requests_per_s),
+        "p50_ms": _round(view.p50_ms),
+        "p95_ms": _round(view.p95_ms),
+        "rate_limit_usage_pct": _round(view.rate_limit_usage_pct),
+        "rate_limit": to_jsonable(view.usage),
+    }
+
+
+def totals_json(snapshot: Snapshot) -> dict[str, Any]:
+    return {k: _round(v) if isinstance(v, float) else v for k, v in to_jsonable(snapshot.totals).items()}
+
+
+def overall_status(snapshot: Snapshot) -> str:
+    """healthy: every enabled connection works; unhealthy: none does; degraded in between."""
+    enabled = [c for c in snapshot.connections if c.enabled]
+    healthy = sum(c.healthy for c in enabled)
+    if enabled and healthy == 0:
+        return "unhealthy"
+    if healthy < len(enabled) or snapshot.alerts:
+        return "degraded"
+    return "healthy"
+
+
+def system_status(snapshot: Snapshot, *, rate_limiting: bool) -> dict[str, Any]:
+    """The specification's ``GET /api/system/status`` shape."""
+    totals = snapshot.totals
+    by_exchange: dict[str, int] = {}
+    for conn in snapshot.connections:
+        by_exchange[conn.exchange.value] = by_exchange.get(conn.exchange.value, 0) + 1
+    return {
+        "status": overall_status(snapshot),
+        "connections": {"total": totals.connections, "active": totals.active, "byExchange": by_exchange},
+        "health": {
+            "healthy": totals.healthy,
+            "unhealthy": totals.connections - totals.healthy,
+            "averageUptime": _fixed2(totals.average_uptime_pct),
+        },
+        "metrics": {
+            "totalRequests": totals.requests,
+            "successRate": _fixed2(totals.success_rate),
+            "averageResponseTime": _fixed2(totals.average_latency_ms),
+        },
+        "batch": {
+            "queueLength": snapshot.batch.queued,
+            "activeTasks": snapshot.batch.running,
+            "completedTasks": snapshot.batch.completed,
+        },
+        "features": {
+            "rateLimiting": "enabled" if rate_limiting else "disabled",
+            "batchProcessing": "enabled",
+            "healthMonitoring": "enabled",
+        },
+    }
