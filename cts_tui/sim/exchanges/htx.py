@@ -1,0 +1,317 @@
+"""HTX (Huobi): spot and margin on the spot host, USDT-margined swaps on the contract host.
+
+Both hosts are served under one base URL; ccxt is pointed at it by setting `hostname` and every
+`urls['hostnames']` entry to the base URL's host:port and the `urls['api']` templates to
+``http://{hostname}/htx``. The host is part of HTX's signed text and is checked against the Host
+header the request carried, as HTX does.
+
+Errors use the envelope of the API family that raised them: spot ``{"status": "error",
+"err-code", "err-msg"}``, contract v1 ``{"status": "error", "err_code", "err_msg"}`` and
+contract v5 ``{"code", "message"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply, raw_json_reply
+from cts_tui.sim.exchanges import _htx_auth
+from cts_tui.sim.limits import RollingWindow
+from cts_tui.sim.markets import MarketSpec
+
+BAD_SIGNATURE = "Signature not valid: Verification failure [校验失败]"
+BAD_KEY = "Signature not valid: Incorrect Access key [Access key错误]"
+STALE_TIMESTAMP = "Signature not valid: Timestamp expired [时间戳过期]"
+TIMESTAMP_WINDOW_S = 300.0  # HTX accepts a `Timestamp` within five minutes of its clock
+SPOT_RATE_LIMIT = ("base-request-exceed-frequency-limit",
+                   "Frequency of requests has exceeded the limit, please try again later")
+PERMISSION_NAMES = {"read": "readOnly", "trade": "trade", "withdraw": "withdraw"}
+
+
+class HtxLimits(LimitsModel):
+    # Spot private endpoints: 100 requests per 10 s per UID and endpoint.
+    spot_private_limit: int = 100
+    spot_private_window_s: float = 10.0
+    # Contract private endpoints: 72 requests per 3 s per UID.
+    contract_private_limit: int = 72
+    contract_private_window_s: float = 3.0
+    # Public market data: 800 requests per second per IP.
+    public_limit: int = 800
+    public_window_s: float = 1.0
+
+
+class Htx(SimExchange):
+    exchange_id = "htx"
+    market_kinds = {"spot": 0.6, "linear_swap": 0.4}
+    Limits = HtxLimits
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._spot = {m.base.lower() + m.quote.lower(): m for m in ctx.markets if m.is_spot}
+        self._swaps = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.kind == "linear_swap"}
+        self._symbols_body = json.dumps({"status": "ok", "data": [_spot_row(m) for m in self._spot.values()]},
+                                        separators=(",", ":")).encode()
+
+    def configure_limits(self) -> None:
+        lim = self.limits
+        self._spot_private_limiter = RollingWindow(lim.spot_private_limit, lim.spot_private_window_s)
+        self._contract_private_limiter = RollingWindow(lim.contract_private_limit, lim.contract_private_window_s)
+        self._public = RollingWindow(lim.public_limit, lim.public_window_s)
+
+    def routes(self) -> Mapping[tuple[str, str], Handler]:
+        return {
+            ("GET", "/v1/common/timestamp"): self._spot_time,
+            ("GET", "/v2/market-status"): self._market_status,
+            ("GET", "/v1/common/symbols"): self._symbols,
+            ("GET", "/market/detail/merged"): self._spot_ticker,
+            ("GET", "/api/v1/timestamp"): self._contract_time,
+            ("GET", "/linear-swap-api/v1/swap_contract_info"): self._swap_contracts,
+            ("GET", "/linear-swap-ex/market/detail/merged"): self._swap_ticker,
+            ("GET", "/v1/account/accounts"): self._spot_private(self._accounts),
+            ("GET", "/v1/cross-margin/accounts/balance"): self._spot_private(self._cross_margin_balance),
+            ("GET", "/v1/margin/accounts/balance"): self._spot_private(self._isolated_margin_balance),
+            ("GET", "/v2/user/uid"): self._spot_private(self._uid),
+            ("GET", "/v2/user/api-key"): self._spot_private(self._api_key),
+            ("GET", "/v5/account/balance"): self._contract_private(self._swap_balance),
+        }
+
+    def route_prefixes(self) -> Mapping[tuple[str, str], Handler]:
+        return {("GET", "/v1/account/accounts/"): self._spot_private(self._spot_balance)}
+
+    def fault_reply(self, kind, request: SimRequest) -> Reply:
+        if kind == "maintenance":
+            return self._error(request, "system-maintenance", "System is in maintenance!")
+        if kind == "rate_limited":
+            return self._error(request, *SPOT_RATE_LIMIT, status=429, outcome="rate_limited")
+        if kind == "server_error":
+            return self._error(request, "gateway-internal-error", "Failed to load data. Try again later.",
+                               status=500, outcome="server_error")
+        return self._error(request, "invalid-parameter", "invalid request path", status=404, outcome="not_found")
+
+    # -- public ------------------------------------------------------------------------------
+
+    async def _spot_time(self, request: SimRequest) -> Reply:
+        return self._public_reply(request) or json_reply({"status": "ok", "data": self.ctx.clock.now_ms()})
+
+    async def _contract_time(self, request: SimRequest) -> Reply:
+        return self._public_reply(request) or json_reply({"status": "ok", "ts": self.ctx.clock.now_ms()})
+
+    async def _market_status(self, request: SimRequest) -> Reply:
+        return self._public_reply(request) or json_reply(
+            {"code": 200, "message": "success", "data": {"marketStatus": 1}})
+
+    async def _symbols(self, request: SimRequest) -> Reply:
+        return self._public_reply(request) or raw_json_reply(self._symbols_body)
+
+    async def _swap_contracts(self, request: SimRequest) -> Reply:
+        code = request.query.get("contract_code")
+        markets = [self._swaps[code]] if code in self._swaps else [] if code else list(self._swaps.values())
+        now = self.ctx.clock.now_ms()
+        return self._public_reply(request) or json_reply(
+            {"status": "ok", "data": [_swap_row(m) for m in markets], "ts": now})
+
+    async def _spot_ticker(self, request: SimRequest) -> Reply:
+        limited = self._public_reply(request)
+        if limited:
+            return limited
+        market = self._spot.get(request.query.get("symbol", ""))
+        if market is None:
+            return self._error(request, "invalid-parameter", "invalid symbol")
+        tick = self._tick(market)
+        return json_reply({"status": "ok", "ch": f"market.{request.query['symbol']}.detail.merged",
+                           "ts": self.ctx.clock.now_ms(), "tick": tick})
+
+    async def _swap_ticker(self, request: SimRequest) -> Reply:
+        limited = self._public_reply(request)
+        if limited:
+            return limited
+        code = request.query.get("contract_code", "")
+        market = self._swaps.get(code)
+        if market is None:
+            return json_reply({"status": "error", "err_code": 1013, "err_msg": "This contract symbol doesnt exist.",
+                               "ts": self.ctx.clock.now_ms()}, outcome="error")
+        tick = self._tick(market)
+        return json_reply({"ch": f"market.{code}.detail.merged", "status": "ok", "tick": tick,
+                           "ts": self.ctx.clock.now_ms()})
+
+    def _tick(self, market: MarketSpec) -> dict:
+        walk = self.ctx.prices.quote(market.key, market.price)
+        half_spread = 10.0 ** -market.price_decimals
+        price = round(walk.price, market.price_decimals)
+        return {"id": self.ctx.clock.now_ms() // 1000, "version": self.ctx.clock.now_ms() // 1000,
+                "open": walk.open_price, "close": price, "high": walk.high, "low": walk.low,
+                "amount": walk.volume, "vol": walk.volume * price, "count": 1000 + int(walk.volume) % 9000,
+                "bid": [round(price - half_spread, market.price_decimals), 1.0],
+                "ask": [round(price + half_spread, market.price_decimals), 1.0]}
+
+    def _public_reply(self, request: SimRequest) -> Reply | None:
+        allowed, _, _ = self._public.try_acquire(request.remote, request.mono)
+        if allowed:
+            return None
+        return self._error(request, *SPOT_RATE_LIMIT, status=429, outcome="rate_limited")
+
+    # -- private -----------------------------------------------------------------------------
+
+    def _spot_private(self, handler: Handler) -> Handler:
+        """Spot limits count per UID and endpoint."""
+        return self._private(handler, lambda request: (self._spot_private_limiter, request.path))
+
+    def _contract_private(self, handler: Handler) -> Handler:
+        """Contract limits count per UID across the private endpoints."""
+        return self._private(handler, lambda request: (self._contract_private_limiter, "contract"))
+
+    def _private(self, handler: Handler, limiter_for) -> Handler:
+        async def checked(request: SimRequest) -> Reply:
+            failure = self._authenticate(request)
+            if failure is not None:
+                return failure
+            account = request.account
+            limiter, scope = limiter_for(request)
+            allowed, remaining, expires = limiter.try_acquire(f"{account.uid}:{scope}", request.mono)
+            expires_ms = int((request.wall + expires - request.mono) * 1000)
+            headers = {"X-HB-RateLimit-Requests-Remain": str(remaining),
+                       "X-HB-RateLimit-Requests-Expire": str(expires_ms)}
+            if not allowed:
+                reply = self._error(request, *SPOT_RATE_LIMIT, status=429, outcome="rate_limited")
+            elif not account.can("read"):
+                reply = self._error(request, "api-signature-not-valid",
+                                    "Signature not valid: API key has no permission [API Key没有权限]",
+                                    outcome="permission_denied")
+            else:
+                reply = await handler(request)
+            reply.headers = {**(reply.headers or {}), **headers}
+            return reply
+        return checked
+
+    def _authenticate(self, request: SimRequest) -> Reply | None:
+        params = list(request.query.items())
+        given = request.query.get("Signature")
+        account = self.ctx.account_by_key(request.query.get("AccessKeyId"))
+        if account is None:
+            return self._error(request, "api-signature-not-valid", BAD_KEY, outcome="auth_failed")
+        request.account = account
+        if (request.query.get("SignatureMethod") != "HmacSHA256" or request.query.get("SignatureVersion") != "2"
+                or not given):
+            return self._error(request, "api-signature-not-valid", BAD_SIGNATURE, outcome="auth_failed")
+        host = request.headers.get("Host", "")
+        if not _htx_auth.verify(account.secret, given, request.method, host, request.path, params):
+            return self._error(request, "api-signature-not-valid", BAD_SIGNATURE, outcome="auth_failed")
+        sent_at = _htx_auth.parse_timestamp(request.query.get("Timestamp", ""))
+        if sent_at is None or abs(self.ctx.clock.now_s() - sent_at) > TIMESTAMP_WINDOW_S:
+            return self._error(request, "api-signature-not-valid", STALE_TIMESTAMP, outcome="invalid_timestamp")
+        return None
+
+    async def _accounts(self, request: SimRequest) -> Reply:
+        uid = request.account.uid
+        data = [{"id": uid, "type": "spot", "subtype": "", "state": "working"},
+                {"id": uid + 1, "type": "super-margin", "subtype": "", "state": "working"},
+                {"id": uid + 2, "type": "margin", "subtype": "btcusdt", "state": "working"}]
+        return json_reply({"status": "ok", "data": data})
+
+    async def _spot_balance(self, request: SimRequest) -> Reply:
+        account = request.account
+        tail = request.path.removeprefix("/v1/account/accounts/")
+        account_id, _, rest = tail.partition("/")
+        request.endpoint = "/v1/account/accounts/{account-id}/balance"
+        if rest != "balance" or account_id != str(account.uid):
+            return self._error(request, "account-get-balance-account-inexistent-error",
+                               "account for id `%s` and user id `%s` does not exist" % (account_id, account.uid))
+        return json_reply({"status": "ok", "data": {"id": account.uid, "type": "spot", "state": "working",
+                                                    "list": _balance_list(account.balance("spot"))}})
+
+    async def _cross_margin_balance(self, request: SimRequest) -> Reply:
+        account = request.account
+        balances = account.balance("margin")
+        return json_reply({"status": "ok", "code": 200, "data": {
+            "id": account.uid + 1, "type": "cross-margin", "state": "working", "risk-rate": "10",
+            "acct-balance-sum": str(sum(balances.values())), "debt-balance-sum": "0",
+            "list": _balance_list(balances)}})
+
+    async def _isolated_margin_balance(self, request: SimRequest) -> Reply:
+        account = request.account
+        return json_reply({"status": "ok", "data": [{
+            "id": account.uid + 2, "type": "margin", "state": "working", "symbol": "btcusdt", "fl-price": "0",
+            "fl-type": "safe", "risk-rate": "10", "list": _balance_list(account.balance("margin"))}]})
+
+    async def _uid(self, request: SimRequest) -> Reply:
+        return json_reply({"code": 200, "data": request.account.uid})
+
+    async def _api_key(self, request: SimRequest) -> Reply:
+        account = request.account
+        if request.query.get("uid") != str(account.uid):
+            return json_reply({"code": 2002, "message": "invalid field value in `uid`", "data": None})
+        if request.query.get("accessKey") not in (None, account.api_key):
+            return json_reply({"code": 200, "message": "success", "data": []})
+        permission = ",".join(PERMISSION_NAMES[p] for p in ("read", "trade", "withdraw") if account.can(p))
+        return json_reply({"code": 200, "message": "success", "data": [{
+            "accessKey": account.api_key, "status": "normal", "note": account.name, "permission": permission,
+            "ipAddresses": "", "validDays": -1, "createTime": 1_700_000_000_000,
+            "updateTime": 1_700_000_000_000}]})
+
+    async def _swap_balance(self, request: SimRequest) -> Reply:
+        now = self.ctx.clock.now_ms()
+        details = [{"currency": asset, "equity": str(amount), "available": str(amount),
+                    "available_margin": str(amount), "withdraw_available": str(amount), "profit_unreal": "0",
+                    "initial_margin": "0", "maintenance_margin": "0", "created_time": now, "updated_time": now}
+                   for asset, amount in request.account.balance("perpetual_futures").items()]
+        equity = sum(float(d["equity"]) for d in details if d["currency"] == "USDT")
+        return json_reply({"code": 200, "message": "Success", "data": {
+            "state": "normal", "equity": str(equity), "details": details, "initial_margin": "0",
+            "maintenance_margin": "0", "profit_unreal": "0", "available_margin": str(equity),
+            "created_time": now, "updated_time": now}, "ts": now})
+
+    # -- error envelopes ---------------------------------------------------------------------
+
+    def _error(self, request: SimRequest, code: str, message: str, status: int = 200,
+               outcome: str = "error") -> Reply:
+        """HTX's error in the envelope of the API family the path belongs to."""
+        now = self.ctx.clock.now_ms()
+        if request.path.startswith("/v5/"):
+            numeric = {"api-signature-not-valid": 1003, "system-maintenance": 1000,
+                       "base-request-exceed-frequency-limit": 1032}.get(code, 1001)
+            if message == BAD_KEY:
+                numeric = 403
+            body = {"code": numeric, "message": message, "data": None, "ts": now, "success": False}
+        elif request.path.startswith(("/api/", "/linear-swap")):
+            numeric = {"api-signature-not-valid": 403 if message == BAD_KEY else 1003,
+                       "system-maintenance": 1000, "base-request-exceed-frequency-limit": 1032}.get(code, 1001)
+            body = {"status": "error", "err_code": numeric, "err_msg": message, "ts": now}
+        else:
+            body = {"status": "error", "err-code": code, "err-msg": message, "data": None}
+        return json_reply(body, status, outcome=outcome)
+
+
+def _spot_row(market: MarketSpec) -> dict:
+    return {
+        "base-currency": market.base.lower(), "quote-currency": market.quote.lower(),
+        "price-precision": market.price_decimals, "amount-precision": market.qty_decimals,
+        "symbol-partition": "main", "symbol": market.base.lower() + market.quote.lower(), "state": "online",
+        "value-precision": 8, "min-order-amt": market.min_qty, "max-order-amt": 10_000_000,
+        "min-order-value": market.min_notional, "limit-order-min-order-amt": market.min_qty,
+        "limit-order-max-order-amt": 10_000_000, "sell-market-min-order-amt": market.min_qty,
+        "sell-market-max-order-amt": 1_000_000, "buy-market-max-order-value": 1_000_000,
+        "leverage-ratio": 5 if market.quote == "USDT" else 1, "super-margin-leverage-ratio": 3,
+        "api-trading": "enabled", "tags": "",
+    }
+
+
+def _swap_row(market: MarketSpec) -> dict:
+    code = f"{market.base}-{market.quote}"
+    return {
+        "symbol": market.base, "contract_code": code, "contract_size": market.min_qty,
+        "price_tick": float(market.tick), "settlement_date": "1700000000000", "create_date": "20200325",
+        "delivery_time": "", "contract_status": 1, "support_margin_mode": "all", "business_type": "swap",
+        "pair": code, "contract_type": "swap", "trade_partition": "USDT",
+    }
+
+
+def _balance_list(balances: Mapping[str, float]) -> list[dict]:
+    rows = []
+    for asset, amount in balances.items():
+        rows.append({"currency": asset.lower(), "type": "trade", "balance": str(amount), "seq-num": "0"})
+        rows.append({"currency": asset.lower(), "type": "frozen", "balance": "0", "seq-num": "0"})
+    return rows
+
+
+SIM_EXCHANGE = Htx
