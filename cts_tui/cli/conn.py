@@ -1,0 +1,240 @@
+"""``cts-tui conn``: list, add, remove, enable and disable stored connections.
+
+Secrets never come from argv (shell history, ``ps``): they come from ``CTS_API_KEY``,
+``CTS_API_SECRET``, ``CTS_API_PASSPHRASE`` or a prompt that does not echo. Output shows keys
+masked. More ``conn`` subcommands plug in from modules named in ``CONN_EXTENSIONS``, each with
+``register(conn_subparsers)``, so that this module need not know them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from cts_tui.capabilities import ApiType, ExchangeId, PassphrasePolicy, passphrase_policy
+from cts_tui.cli.context import open_store, optional_module, print_json
+from cts_tui.errors import CtsError, NotFoundError, describe_validation_error
+from cts_tui.models import (
+    Connection,
+    ConnectionDraft,
+    ConnectionPatch,
+    MarginType,
+    PositionMode,
+    check_combination,
+)
+from cts_tui.store import ConnectionStore
+
+CONN_EXTENSIONS = ("conn_test",)
+
+ENV_API_KEY = "CTS_API_KEY"
+ENV_API_SECRET = "CTS_API_SECRET"
+ENV_API_PASSPHRASE = "CTS_API_PASSPHRASE"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    conn = subparsers.add_parser("conn", help="manage stored connections")
+    actions = conn.add_subparsers(dest="conn_action", required=True, metavar="ACTION")
+
+    listing = actions.add_parser("list", help="list connections (keys masked)")
+    listing.add_argument("--exchange", choices=[e.value for e in ExchangeId])
+    listing.add_argument("--api-type", choices=[t.value for t in ApiType])
+    enabled = listing.add_mutually_exclusive_group()
+    enabled.add_argument("--enabled", dest="enabled", action="store_true", default=None)
+    enabled.add_argument("--disabled", dest="enabled", action="store_false")
+    active = listing.add_mutually_exclusive_group()
+    active.add_argument("--active", dest="active", action="store_true", default=None)
+    active.add_argument("--inactive", dest="active", action="store_false")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=list_connections)
+
+    add = actions.add_parser(
+        "add",
+        help="add a connection",
+        description=f"Secrets come from env {ENV_API_KEY}, {ENV_API_SECRET}, {ENV_API_PASSPHRASE} "
+        "or a hidden prompt, never from the command line.",
+    )
+    add.add_argument("--name", required=True)
+    add.add_argument("--exchange", required=True, choices=[e.value for e in ExchangeId])
+    add.add_argument("--api-type", required=True, choices=[t.value for t in ApiType])
+    add.add_argument("--testnet", action="store_true")
+    add.add_argument("--base-url", help="https URL (plain http only to a loopback address)")
+    add.add_argument("--margin-type", choices=[m.value for m in MarginType])
+    add.add_argument("--position-mode", choices=[p.value for p in PositionMode])
+    add.add_argument("--weight", type=int, default=100, help="share in weighted load balancing")
+    add.add_argument("--tag", action="append", default=[], dest="tags")
+    add.add_argument("--disabled", action="store_true", help="store it disabled (no test is due)")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(func=add_connection)
+
+    for name, func, what in (
+        ("rm", remove_connection, "delete a connection and its test results"),
+        ("enable", enable_connection, "enable a connection (it becomes due for a test)"),
+        ("disable", disable_connection, "disable a connection"),
+    ):
+        sub = actions.add_parser(name, help=what)
+        sub.add_argument("ref", metavar="ID", help="connection id (or name)")
+        sub.add_argument("--json", action="store_true")
+        sub.set_defaults(func=func)
+
+    for module_name in CONN_EXTENSIONS:
+        module = optional_module(module_name)
+        if module is not None:
+            module.register(actions)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def read_secret(env: str, label: str, *, required: bool) -> str | None:
+    """From ``env``, else a prompt that does not echo (only on a terminal)."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        if required:
+            raise CtsError(f"no {label}: set {env} or run in a terminal to be asked for it")
+        return None
+    suffix = "" if required else " (Enter for none)"
+    entered = getpass.getpass(f"{label}{suffix}: ").strip()
+    if required and not entered:
+        raise CtsError(f"no {label} given")
+    return entered or None
+
+
+async def resolve(store: ConnectionStore, ref: str) -> Connection:
+    """A connection by id, else by name."""
+    try:
+        return await store.get(ref)
+    except NotFoundError:
+        try:
+            return await store.get_by_name(ref)
+        except NotFoundError:
+            raise NotFoundError(f"no connection with id or name {ref!r}") from None
+
+
+def _row(connection: Connection) -> list[str]:
+    view = connection.public_dict()
+    return [
+        connection.id,
+        connection.name,
+        connection.exchange.value,
+        connection.api_type.value + (" (testnet)" if connection.is_testnet else ""),
+        connection.state.value,
+        str(view["api_key"]),
+    ]
+
+
+def _print_table(connections: list[Connection]) -> None:
+    header = ["ID", "NAME", "EXCHANGE", "API TYPE", "STATE", "API KEY"]
+    table = [header, *(_row(c) for c in connections)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _report(args: argparse.Namespace, connection: Connection, text: str) -> None:
+    if args.json:
+        print_json(connection.public_dict())
+    else:
+        print(text)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+async def list_connections(args: argparse.Namespace) -> int:
+    async with await open_store(args) as store:
+        connections = await store.list(
+            exchange=args.exchange, api_type=args.api_type, enabled=args.enabled, active=args.active
+        )
+    if args.json:
+        print_json([c.public_dict() for c in connections])
+    elif connections:
+        _print_table(connections)
+    else:
+        print("no connections", file=sys.stderr)
+    return 0
+
+
+def _draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
+    exchange, api_type = ExchangeId(args.exchange), ApiType(args.api_type)
+    policy = passphrase_policy(exchange)
+    fields: dict[str, Any] = {
+        "margin_type": MarginType(args.margin_type) if args.margin_type else None,
+        "position_mode": PositionMode(args.position_mode) if args.position_mode else None,
+    }
+    try:  # refuse what cannot work before asking for secrets
+        check_combination(
+            exchange, api_type, has_passphrase=policy is PassphrasePolicy.REQUIRED,
+            is_testnet=args.testnet, **fields,
+        )
+    except ValueError as exc:
+        raise CtsError(str(exc)) from None
+    api_key = read_secret(ENV_API_KEY, "API key", required=True)
+    api_secret = read_secret(ENV_API_SECRET, "API secret", required=True)
+    passphrase = (
+        read_secret(ENV_API_PASSPHRASE, "API passphrase", required=policy is PassphrasePolicy.REQUIRED)
+        if policy is not PassphrasePolicy.NONE or os.environ.get(ENV_API_PASSPHRASE)
+        else None
+    )
+    try:
+        return ConnectionDraft(
+            name=args.name,
+            exchange=exchange,
+            api_type=api_type,
+            api_key=api_key,
+            api_secret=api_secret,
+            api_passphrase=passphrase,
+            is_testnet=args.testnet,
+            enabled=not args.disabled,
+            base_url=args.base_url,
+            weight=args.weight,
+            tags=args.tags,
+            **fields,
+        )
+    except ValidationError as exc:
+        raise CtsError(describe_validation_error(exc)) from None
+
+
+async def add_connection(args: argparse.Namespace) -> int:
+    draft = _draft_from_args(args)
+    async with await open_store(args) as store:
+        connection = await store.add(Connection.from_draft(draft), source="cli")
+    due = "" if args.disabled else "; it is due for a test"
+    _report(args, connection, f"added {connection.id} ({connection.name}), state {connection.state.value}{due}")
+    return 0
+
+
+async def remove_connection(args: argparse.Namespace) -> int:
+    async with await open_store(args) as store:
+        connection = await store.delete((await resolve(store, args.ref)).id, source="cli")
+    _report(args, connection, f"removed {connection.id} ({connection.name})")
+    return 0
+
+
+async def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
+    async with await open_store(args) as store:
+        current = await resolve(store, args.ref)
+        connection = current
+        if current.enabled != enabled:
+            connection = await store.update(current.id, ConnectionPatch(enabled=enabled), source="cli")
+    word = "enabled" if enabled else "disabled"
+    if current.enabled == enabled:
+        text = f"{connection.id} ({connection.name}) is already {word}"
+    else:
+        text = f"{word} {connection.id} ({connection.name}), state {connection.state.value}"
+    _report(args, connection, text)
+    return 0
+
+
+async def enable_connection(args: argparse.Namespace) -> int:
+    return await _set_enabled(args, True)
+
+
+async def disable_connection(args: argparse.Namespace) -> int:
+    return await _set_enabled(args, False)

@@ -1,0 +1,424 @@
+"""``ConnectionStore``: connections, their test results, batch results and the audit log, in one
+SQLite file with the secrets encrypted.
+
+One asyncio lock serialises this object's use of its single SQLite connection (a transaction
+cannot interleave with another coroutine's statements); other processes are kept apart by
+SQLite's own locking (see store/database.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, get_args
+
+import aiosqlite
+
+from cts_tui import paths
+from cts_tui.errors import CtsError, NotFoundError, StoreError, scrub
+from cts_tui.models import (
+    ApiType,
+    BatchResult,
+    Connection,
+    ConnectionPatch,
+    ConnectionState,
+    ExchangeId,
+    TestResult,
+)
+from cts_tui.store import rows
+from cts_tui.store.database import connect, write_transaction
+from cts_tui.store.secrets import MasterKey, SecretCipher, parse_key, resolve_master_key
+
+Source = Literal["cli", "tui", "api", "system"]
+"""Who made a change: a user through one of the front ends, or the coordinator itself
+(tests, health checks and key failures it acts on)."""
+SOURCES: tuple[str, ...] = get_args(Source)
+_KEY_CHECK = "key_check"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change: when, what, from where. ``details`` names changed fields, never secrets."""
+
+    seq: int
+    at: datetime
+    action: str
+    source: str
+    connection_id: str | None
+    connection_name: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_source(source: str) -> None:
+    if source not in SOURCES:
+        raise CtsError(f"unknown change source {source!r} (one of {', '.join(SOURCES)})")
+
+
+def _state_for(enabled: bool, state: ConnectionState) -> ConnectionState:
+    """The state that keeps ``enabled == (state != disabled)``: enabling a disabled connection
+    makes it due for a test, disabling makes it disabled."""
+    if not enabled:
+        return ConnectionState.DISABLED
+    return ConnectionState.TESTING if state is ConnectionState.DISABLED else state
+
+
+class ConnectionStore:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        path: Path,
+        cipher: SecretCipher,
+        key_check: str,
+        results_kept: int,
+        clock: Callable[[], float],
+    ) -> None:
+        self._db = db
+        self.path = path
+        self._cipher = cipher
+        self._key_check = key_check
+        self.results_kept = results_kept
+        self._clock = clock
+        self._lock = asyncio.Lock()
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path | str | None = None,
+        master_key: MasterKey | str | bytes | None = None,
+        results_kept: int = 20,
+        *,
+        key_path: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> ConnectionStore:
+        """Open (creating if new) the store at ``path`` (default: the user data dir / ``CTS_DB``).
+        Fails with a ``StoreError`` naming the path, before writing anything, when the file is
+        not a sound SQLite store or the master key does not open it."""
+        store_path = Path(path).expanduser() if path is not None else paths.default_db_path()
+        explicit = master_key if isinstance(master_key, MasterKey) or master_key is None else parse_key(
+            master_key, "the given master key"
+        )
+        db = await connect(store_path)
+        try:
+            key_check = await cls._read_key_check(db)
+            master = resolve_master_key(key_check, store_path, explicit=explicit, key_path=key_path)
+            cipher = master.cipher()
+            if key_check is None:
+                key_check = await cls._claim_key_check(db, cipher, store_path)
+            store = cls(db, store_path, cipher, key_check, results_kept, clock)
+            await store.purge_expired()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    @staticmethod
+    async def _read_key_check(db: aiosqlite.Connection) -> str | None:
+        row = await (await db.execute("SELECT value FROM meta WHERE key = ?", (_KEY_CHECK,))).fetchone()
+        return row[0] if row else None
+
+    @classmethod
+    async def _claim_key_check(cls, db: aiosqlite.Connection, cipher: SecretCipher, path: Path) -> str:
+        """Bind a new store to this key; if another process bound it first, that key must match."""
+        async with write_transaction(db):
+            await db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_KEY_CHECK, cipher.key_check())
+            )
+            key_check = await cls._read_key_check(db)
+        assert key_check is not None
+        if not cipher.matches(key_check):
+            raise StoreError(f"the master key from {cipher.master.source} does not open store {path}")
+        return key_check
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> ConnectionStore:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def key_source(self) -> str:
+        """Where the master key in use came from (a path or an env variable name; never the key)."""
+        return self._cipher.master.source
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    async def _fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        async with self._lock:
+            cursor = await self._db.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+            return list(await cursor.fetchall())
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction, refused if another process has re-keyed the store since we opened
+        it (writing under the old key would leave rows nobody can read)."""
+        async with self._lock, write_transaction(self._db) as db:
+            if await self._read_key_check(db) != self._key_check:
+                raise StoreError(
+                    f"the master key of store {self.path} was rotated by another process; "
+                    "restart to use the new key"
+                )
+            yield db
+
+    async def _audit(
+        self,
+        db: aiosqlite.Connection,
+        action: str,
+        source: str,
+        connection: Connection | None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        await db.execute(
+            "INSERT INTO audit_log (at, action, source, connection_id, connection_name, details) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                self._now().isoformat(),
+                action,
+                source,
+                connection.id if connection else None,
+                connection.name if connection else None,
+                json.dumps(details or {}),
+            ),
+        )
+
+    async def _load(self, db: aiosqlite.Connection, connection_id: str) -> Connection:
+        cursor = await db.execute(
+            f"SELECT {', '.join(rows.COLUMNS)} FROM connections WHERE id = ?", (connection_id,)
+        )
+        cursor.row_factory = sqlite3.Row
+        row = await cursor.fetchone()
+        if row is None:
+            raise NotFoundError(f"no connection with id {connection_id}")
+        return rows.from_row(row, self._cipher)
+
+    async def _save(self, db: aiosqlite.Connection, connection: Connection) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in rows.COLUMNS[1:])
+        values = rows.to_row(connection, self._cipher)
+        try:
+            await db.execute(f"UPDATE connections SET {assignments} WHERE id = ?", (*values[1:], values[0]))
+        except sqlite3.IntegrityError:
+            raise CtsError(f"a connection named {connection.name!r} already exists") from None
+
+    # --- connections ----------------------------------------------------------------------------
+
+    async def add(self, connection: Connection, source: Source = "cli") -> Connection:
+        """Store a new connection; ``enabled`` decides its state (enabled: due for a test)."""
+        _check_source(source)
+        state = _state_for(connection.enabled, connection.state)
+        if state is not connection.state:
+            connection = connection.model_copy(update={"state": state})
+        placeholders = ", ".join("?" for _ in rows.COLUMNS)
+        async with self._writing() as db:
+            try:
+                await db.execute(
+                    f"INSERT INTO connections ({', '.join(rows.COLUMNS)}) VALUES ({placeholders})",
+                    rows.to_row(connection, self._cipher),
+                )
+            except sqlite3.IntegrityError:
+                taken = await (
+                    await db.execute("SELECT 1 FROM connections WHERE name = ?", (connection.name,))
+                ).fetchone()
+                what = f"named {connection.name!r}" if taken else f"with id {connection.id}"
+                raise CtsError(f"a connection {what} already exists") from None
+            await self._audit(
+                db, "add", source, connection,
+                {"exchange": connection.exchange.value, "api_type": connection.api_type.value},
+            )
+        return connection
+
+    async def get(self, connection_id: str) -> Connection:
+        async with self._lock:
+            return await self._load(self._db, connection_id)
+
+    async def get_by_name(self, name: str) -> Connection:
+        found = await self._fetchall("SELECT id FROM connections WHERE name = ?", (name,))
+        if not found:
+            raise NotFoundError(f"no connection named {name!r}")
+        return await self.get(found[0]["id"])
+
+    async def list(
+        self,
+        exchange: ExchangeId | str | None = None,
+        api_type: ApiType | str | None = None,
+        enabled: bool | None = None,
+        active: bool | None = None,
+    ) -> list[Connection]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if exchange is not None:
+            clauses.append("exchange = ?")
+            params.append(ExchangeId(exchange).value)
+        if api_type is not None:
+            clauses.append("api_type = ?")
+            params.append(ApiType(api_type).value)
+        if enabled is not None:
+            clauses.append("enabled = ?")
+            params.append(int(enabled))
+        if active is not None:
+            clauses.append("state = ?" if active else "state != ?")
+            params.append(ConnectionState.ACTIVE.value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        found = await self._fetchall(
+            f"SELECT {', '.join(rows.COLUMNS)} FROM connections{where} ORDER BY name", tuple(params)
+        )
+        return [rows.from_row(row, self._cipher) for row in found]
+
+    async def update(self, connection_id: str, patch: ConnectionPatch, source: Source = "cli") -> Connection:
+        _check_source(source)
+        async with self._writing() as db:
+            current = await self._load(db, connection_id)
+            updated = current.apply(patch)
+            state = _state_for(updated.enabled, updated.state)
+            if state is not updated.state:
+                updated = updated.model_copy(update={"state": state})
+            await self._save(db, updated)
+            changed = sorted(patch.model_fields_set)
+            values = patch.model_dump(mode="json", include=set(changed) - set(rows.SECRET_FIELDS))
+            if patch.rotates_keys:
+                action = "rotate_keys"
+            elif changed == ["enabled"] and updated.enabled != current.enabled:
+                action = "enable" if updated.enabled else "disable"
+            else:
+                action = "edit"
+            await self._audit(db, action, source, updated, {"fields": changed, "values": values})
+        return updated
+
+    async def set_state(self, connection_id: str, state: ConnectionState, source: Source = "cli") -> Connection:
+        """Record a state the caller has decided on (the coordinator applies ``next_state``).
+        ``enabled`` follows: only the disabled state is not enabled."""
+        _check_source(source)
+        state = ConnectionState(state)
+        async with self._writing() as db:
+            current = await self._load(db, connection_id)
+            if current.state is state:
+                return current
+            updated = current.model_copy(
+                update={"state": state, "enabled": state is not ConnectionState.DISABLED, "updated_at": self._now()}
+            )
+            await self._save(db, updated)
+            if state is ConnectionState.DISABLED:
+                action = "disable"
+            elif current.state is ConnectionState.DISABLED:
+                action = "enable"
+            else:
+                action = "state"
+            await self._audit(db, action, source, updated, {"from": current.state.value, "to": state.value})
+        return updated
+
+    async def delete(self, connection_id: str, source: Source = "cli") -> Connection:
+        _check_source(source)
+        async with self._writing() as db:
+            current = await self._load(db, connection_id)
+            await db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
+            await self._audit(db, "delete", source, current)
+        return current
+
+    # --- test and batch results -----------------------------------------------------------------
+
+    async def record_test(self, result: TestResult) -> None:
+        """Keep the result, and only the newest ``results_kept`` per connection."""
+        clean = result.model_copy(
+            update={
+                "error": scrub(result.error) if result.error else result.error,
+                "log": [scrub(line) for line in result.log],
+            }
+        )
+        async with self._lock, write_transaction(self._db) as db:
+            try:
+                await db.execute(
+                    "INSERT INTO test_results (connection_id, tested_at, success, data) VALUES (?, ?, ?, ?)",
+                    (clean.connection_id, clean.tested_at.isoformat(), int(clean.success), clean.model_dump_json()),
+                )
+            except sqlite3.IntegrityError:
+                raise NotFoundError(f"no connection with id {clean.connection_id}") from None
+            await db.execute(
+                "DELETE FROM test_results WHERE connection_id = ? AND seq NOT IN "
+                "(SELECT seq FROM test_results WHERE connection_id = ? ORDER BY seq DESC LIMIT ?)",
+                (clean.connection_id, clean.connection_id, self.results_kept),
+            )
+
+    async def test_results(self, connection_id: str, limit: int | None = None) -> list[TestResult]:
+        """Newest first."""
+        found = await self._fetchall(
+            "SELECT data FROM test_results WHERE connection_id = ? ORDER BY seq DESC LIMIT ?",
+            (connection_id, limit if limit is not None else -1),
+        )
+        return [TestResult.model_validate_json(row["data"]) for row in found]
+
+    async def save_batch(self, result: BatchResult, ttl_s: float = 3600) -> None:
+        async with self._lock, write_transaction(self._db) as db:
+            await db.execute("DELETE FROM batch_results WHERE expires_at <= ?", (self._clock(),))
+            await db.execute(
+                "INSERT OR REPLACE INTO batch_results (batch_id, expires_at, data) VALUES (?, ?, ?)",
+                (result.batch_id, self._clock() + ttl_s, result.model_dump_json()),
+            )
+
+    async def get_batch(self, batch_id: str) -> BatchResult | None:
+        """None when unknown or expired."""
+        found = await self._fetchall(
+            "SELECT data FROM batch_results WHERE batch_id = ? AND expires_at > ?", (batch_id, self._clock())
+        )
+        return BatchResult.model_validate_json(found[0]["data"]) if found else None
+
+    async def purge_expired(self) -> int:
+        """Drop expired batch results; returns how many. Runs on open and on every save."""
+        async with self._lock, write_transaction(self._db) as db:
+            cursor = await db.execute("DELETE FROM batch_results WHERE expires_at <= ?", (self._clock(),))
+            return cursor.rowcount
+
+    # --- audit and keys -------------------------------------------------------------------------
+
+    async def audit_log(self, limit: int = 100, connection_id: str | None = None) -> list[AuditEntry]:
+        """Newest first."""
+        where, params = ("WHERE connection_id = ? ", (connection_id,)) if connection_id else ("", ())
+        found = await self._fetchall(
+            f"SELECT * FROM audit_log {where}ORDER BY seq DESC LIMIT ?", (*params, limit)
+        )
+        return [
+            AuditEntry(
+                seq=row["seq"],
+                at=datetime.fromisoformat(row["at"]),
+                action=row["action"],
+                source=row["source"],
+                connection_id=row["connection_id"],
+                connection_name=row["connection_name"],
+                details=json.loads(row["details"]),
+            )
+            for row in found
+        ]
+
+    async def rekey(self, new_key: MasterKey, source: Source = "cli") -> int:
+        """Re-encrypt every connection's secrets and the key check under ``new_key``, all in one
+        transaction: either every row moves to the new key or none does. Returns the row count.
+        Afterwards this object uses the new key."""
+        _check_source(source)
+        new_cipher = new_key.cipher()
+        new_check = new_cipher.key_check()
+        async with self._writing() as db:
+            cursor = await db.execute("SELECT id, secrets FROM connections")
+            found = await cursor.fetchall()
+            for connection_id, token in found:
+                sealed = new_cipher.seal(connection_id, self._cipher.open(connection_id, token))
+                await db.execute("UPDATE connections SET secrets = ? WHERE id = ?", (sealed, connection_id))
+            await db.execute("UPDATE meta SET value = ? WHERE key = ?", (new_check, _KEY_CHECK))
+            await self._audit(db, "rotate_master_key", source, None, {"connections": len(found)})
+        self._cipher, self._key_check = new_cipher, new_check
+        return len(found)
