@@ -1,0 +1,17 @@
+"""Per-exchange rate limiting: budgets counted the way each exchange counts, priorities, backoff,
+optionally shared across processes through Redis."""
+
+from cts_tui.ratelimit.feedback import ResponseFeedback
+from cts_tui.ratelimit.limiter import RateLimiter
+from cts_tui.ratelimit.priority import Priority, current_priority, request_priority
+from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
+
+__all__ = [
+    "ExchangeUsage",
+    "Priority",
+    "RateLimiter",
+    "ResponseFeedback",
+    "WindowUsage",
+    "current_priority",
+    "request_priority",
+]

@@ -1,0 +1,118 @@
+"""What an exchange's response says about our budget, read from its status and headers.
+
+The clients hand every response's status and headers to ``RateLimiter.observe``; this module
+turns them into a ``Verdict``: pause (429, exhausted quota), ban (418), or the exchange's own count
+of what was spent, which tells us about other tools using the same key or IP.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cts_tui.ratelimit.policy import ExchangePolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFeedback:
+    exchange: str
+    account: str | None
+    endpoint: str
+    status: int
+    headers: Mapping[str, str]
+    received_at: float
+    """Wall-clock epoch seconds when the response arrived."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    pause_s: float | None = None
+    """Seconds to stop sending; None with ``throttled`` means the exchange did not say."""
+    throttled: bool = False
+    banned: bool = False
+    used: int | None = None
+    """The exchange's count in the policy's usage window, in that window's units."""
+    used_share: float | None = None
+    """Share (0..1) of the exchange's own limit spent, when it reports remaining / limit."""
+
+    @property
+    def ok(self) -> bool:
+        return not (self.throttled or self.banned)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        for key, candidate in headers.items():
+            if key.lower() == lowered:
+                return candidate
+    return value
+
+
+def _number(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None
+
+
+def parse_retry_after(text: str | None, received_at: float) -> float | None:
+    """Retry-After is delta-seconds or an HTTP date; either becomes seconds from arrival."""
+    if text is None:
+        return None
+    seconds = _number(text)
+    if seconds is not None:
+        return max(0.0, seconds)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - received_at)
+
+
+def until_reset(value: float, received_at: float) -> float:
+    """Reset stamps come as epoch ms, epoch s or seconds from now, depending on the exchange."""
+    if value > 1e12:
+        return max(0.0, value / 1000 - received_at)
+    if value > 1e9:
+        return max(0.0, value - received_at)
+    return max(0.0, value)
+
+
+def interpret(feedback: ResponseFeedback, policy: ExchangePolicy) -> Verdict:
+    headers, at = feedback.headers, feedback.received_at
+    retry_after = parse_retry_after(_header(headers, "Retry-After"), at)
+    if feedback.status == 418:
+        return Verdict(pause_s=retry_after, banned=True)
+    throttled = feedback.status == 429
+    pause_s = retry_after
+    used: int | None = None
+    used_share: float | None = None
+    exchange = feedback.exchange
+    if exchange == "binance":
+        weight = _number(_header(headers, "X-MBX-USED-WEIGHT-1M"))
+        used = int(weight) if weight is not None else None
+    elif exchange == "bybit":
+        remaining = _number(_header(headers, "X-Bapi-Limit-Status"))
+        limit = _number(_header(headers, "X-Bapi-Limit"))
+        if remaining is not None and limit:
+            used_share = min(1.0, max(0.0, (limit - remaining) / limit))
+        reset = _number(_header(headers, "X-Bapi-Limit-Reset-Timestamp"))
+        if remaining is not None and remaining <= 0:
+            throttled = True
+            if pause_s is None and reset is not None:
+                pause_s = until_reset(reset, at)
+    elif exchange == "bingx":
+        remaining = _number(_header(headers, "X-RateLimit-Requests-Remain"))
+        expire = _number(_header(headers, "X-RateLimit-Requests-Expire"))
+        if remaining is not None and remaining <= 0:
+            throttled = True
+            if pause_s is None and expire is not None:
+                pause_s = until_reset(expire, at)
+    if policy.usage_window is None:
+        used = used_share = None
+    return Verdict(pause_s=pause_s, throttled=throttled, used=used, used_share=used_share)

@@ -1,0 +1,448 @@
+"""The rate limiter the exchange clients and the coordinator use.
+
+Every request passes ``acquire``: it waits, in priority order and first come first served within a
+class, until each window it is charged to has room under its priority's ceiling and a concurrency
+slot is free, then holds the slot until the request is done. Responses come back through
+``observe``: a 429 pauses the exchange (or the key), a 418 stops it until the ban ends, and usage
+headers that count more than we did raise our count. The counting itself is the backend's: in
+memory, or shared through Redis with a local fallback.
+
+Waiters of one exchange share one queue and one pump task. The pump walks the queue in order and
+grants whoever fits; once a waiter is held back by some window, nobody behind it that needs the same
+window may pass it, but a request for another endpoint or key still may.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import itertools
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from cts_tui.config import Config
+from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.ratelimit.backoff import Backoff
+from cts_tui.ratelimit.feedback import ResponseFeedback, interpret
+from cts_tui.ratelimit.local import LocalBackend
+from cts_tui.ratelimit.plan import CONCURRENCY, Plan, concurrency_caps, make_plan
+from cts_tui.ratelimit.policy import ExchangePolicy, build_policies
+from cts_tui.ratelimit.priority import Priority, current_priority
+from cts_tui.ratelimit.usage import BackendName, ExchangeUsage, WindowUsage
+
+if TYPE_CHECKING:
+    from cts_tui.ratelimit.plan import Charge
+    from cts_tui.ratelimit.policy import WindowSpec
+
+log = logging.getLogger(__name__)
+
+_IDLE_POLL_S = 1.0
+"""Longest a pump sleeps without news; releases and arrivals wake it sooner."""
+
+
+class Backend(Protocol):
+    @property
+    def name(self) -> BackendName: ...
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    def forget_plans(self) -> None: ...
+    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None]: ...
+    async def remaining(self, plan: Plan, priority: int) -> int: ...
+    def used(self, exchange: str, spec: WindowSpec) -> int: ...
+    def raise_usage(self, exchange: str, charge: Charge, used: int, observed_at: float) -> None: ...
+    async def share_pause(self, key: str, seconds: float, banned: bool) -> float | None: ...
+
+
+@dataclass(eq=False, slots=True)
+class _Waiter:
+    order: tuple[int, int]
+    plan: Plan
+    priority: int
+    deadline: float
+    future: asyncio.Future[None]
+
+    def __lt__(self, other: _Waiter) -> bool:
+        return self.order < other.order
+
+
+@dataclass(eq=False, slots=True)
+class _ExchangeState:
+    policy: ExchangePolicy
+    slot_caps: tuple[int, int, int]
+    in_use: int = 0
+    queue: list[_Waiter] = field(default_factory=list)
+    pump: asyncio.Task[None] | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class _Permit:
+    """``async with limiter.acquire(...)``: holds a concurrency slot for the request's duration."""
+
+    __slots__ = ("_limiter", "_state", "_plan", "_priority")
+
+    def __init__(self, limiter: RateLimiter, state: _ExchangeState, plan: Plan, priority: int):
+        self._limiter = limiter
+        self._state = state
+        self._plan = plan
+        self._priority = priority
+
+    async def __aenter__(self) -> _Permit:
+        limiter, state = self._limiter, self._state
+        if not state.queue and state.in_use < state.slot_caps[self._priority]:
+            local = limiter._local
+            if local is not None and not limiter._pauses:
+                if local.take_now(self._plan, self._priority)[0] == 0.0:
+                    state.in_use += 1
+                    return self
+            elif await limiter._attempt(state, self._plan, self._priority) is None:
+                return self
+        await limiter._wait(state, self._plan, self._priority)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._limiter._release(self._state)
+
+
+class RateLimiter:
+    def __init__(self, config: Config, backend: Backend) -> None:
+        self._config = config
+        self._backend = backend
+        self._local = backend if isinstance(backend, LocalBackend) else None
+        self._policies: dict[str, ExchangePolicy] = {}
+        self._states: dict[str, _ExchangeState] = {}
+        self._plans: dict[tuple[str, str, str | None, int | None], Plan] = {}
+        self._pauses: dict[str, float] = {}
+        """Pause key -> wall-clock epoch until which nothing may be sent (429, 418, quota)."""
+        self._bans: dict[str, float] = {}
+        self._backoff = Backoff()
+        self._seq = itertools.count()
+        self._background: set[asyncio.Task[object]] = set()
+        self._closed = False
+        self.reconfigure(config)
+
+    @classmethod
+    def from_config(cls, config: Config) -> RateLimiter:
+        settings = config.rate_limiting
+        if settings.backend == "redis":
+            from cts_tui.ratelimit.shared import SharedBackend
+
+            return cls(config, SharedBackend(settings))
+        return cls(config, LocalBackend())
+
+    @property
+    def backend(self) -> BackendName:
+        return self._backend.name
+
+    async def start(self) -> None:
+        await self._backend.start()
+
+    async def close(self) -> None:
+        """Fail whoever still waits, stop the pumps and the backend."""
+        self._closed = True
+        for state in self._states.values():
+            for waiter in state.queue:
+                if not waiter.future.done():
+                    waiter.future.set_exception(
+                        ExchangeError(ErrorKind.RATE_LIMITED, "rate limiter closed")
+                    )
+            state.queue.clear()
+            if state.pump is not None:
+                state.pump.cancel()
+        pumps = [s.pump for s in self._states.values() if s.pump is not None]
+        await asyncio.gather(*pumps, *self._background, return_exceptions=True)
+        await self._backend.close()
+
+    def reconfigure(self, config: Config) -> None:
+        """Apply new limits now; counts already spent stay counted."""
+        self._config = config
+        self._policies = build_policies(config)
+        settings = config.rate_limiting
+        for exchange, policy in self._policies.items():
+            caps = concurrency_caps(policy.max_concurrent, settings)
+            state = self._states.get(exchange)
+            if state is None:
+                self._states[exchange] = _ExchangeState(policy, caps)
+            else:
+                state.policy, state.slot_caps = policy, caps
+                self._kick(state)
+        self._plans.clear()
+        self._backend.forget_plans()
+
+    # --- acquiring ------------------------------------------------------------------------------
+
+    def _plan(self, exchange: str, endpoint: str, account: str | None, weight: int | None) -> Plan:
+        key = (exchange, endpoint, account, weight)
+        plan = self._plans.get(key)
+        if plan is None:
+            policy = self._policies.get(exchange)
+            if policy is None:
+                raise ExchangeError(
+                    ErrorKind.INVALID_REQUEST, f"{exchange}: no rate limits configured (disabled or unknown)"
+                )
+            plan = make_plan(policy, endpoint, account, weight, self._config.rate_limiting)
+            self._plans[key] = plan
+        return plan
+
+    def acquire(
+        self,
+        exchange: str,
+        endpoint: str,
+        weight: int | None = None,
+        priority: Priority | None = None,
+        account: str | None = None,
+    ) -> _Permit:
+        plan = self._plans.get((exchange, endpoint, account, weight)) or self._plan(
+            exchange, endpoint, account, weight
+        )
+        return _Permit(
+            self, self._states[exchange], plan, current_priority() if priority is None else priority
+        )
+
+    async def acquire_permit(
+        self, exchange: str, endpoint: str, priority: Priority = Priority.NORMAL
+    ) -> bool:
+        """Spend budget for one request now if it fits, without waiting and without taking a
+        concurrency slot; never jumps ahead of waiters of the same or higher priority."""
+        plan = self._plan(exchange, endpoint, None, None)
+        state = self._states[exchange]
+        if any(w.priority <= priority for w in state.queue):
+            return False
+        if await self._attempt(state, plan, priority) is not None:
+            return False
+        self._release(state)
+        return True
+
+    async def get_remaining_requests(self, exchange: str, endpoint: str) -> int:
+        """Requests of this endpoint that would be granted now at the current priority."""
+        plan = self._plan(exchange, endpoint, None, None)
+        if self._paused_for(plan, time.time()) is not None:
+            return 0
+        return await self._backend.remaining(plan, current_priority())
+
+    def _paused_for(self, plan: Plan, now: float) -> tuple[float, str] | None:
+        for key in plan.pause_keys:
+            until = self._pauses.get(key)
+            if until is not None:
+                if until > now:
+                    return until - now, key
+                del self._pauses[key]
+                self._bans.pop(key, None)
+        return None
+
+    async def _attempt(
+        self, state: _ExchangeState, plan: Plan, priority: int
+    ) -> tuple[float, str] | None:
+        """One try: None when granted (a slot is now held), else (seconds to wait, what blocks)."""
+        if self._pauses:
+            paused = self._paused_for(plan, time.time())
+            if paused is not None:
+                return paused
+        if state.in_use >= state.slot_caps[priority]:
+            return math.inf, CONCURRENCY
+        state.in_use += 1
+        try:
+            wait, blocking = await self._backend.take(plan, priority)
+        except BaseException:
+            state.in_use -= 1
+            raise
+        if blocking is None:
+            return None
+        state.in_use -= 1
+        if blocking in plan.pause_keys:  # another process was told to stop: so are we
+            self._pauses[blocking] = max(self._pauses.get(blocking, 0.0), time.time() + wait)
+        return wait, blocking
+
+    def _too_long(self, plan: Plan, wait: float, blocking: str, deadline: float) -> ExchangeError | None:
+        """A pause or ban that outlasts the caller's patience fails now rather than at timeout."""
+        if blocking not in plan.pause_keys or asyncio.get_running_loop().time() + wait <= deadline:
+            return None
+        until = time.time() + wait
+        if blocking in self._bans:
+            return ExchangeError(
+                ErrorKind.BANNED,
+                f"{plan.exchange}: banned by the exchange for {wait:.0f}s more",
+                status=418,
+                banned_until=until,
+            )
+        return ExchangeError(
+            ErrorKind.RATE_LIMITED,
+            f"{plan.exchange}: paused after a rate-limit answer for {wait:.1f}s more",
+            status=429,
+            retry_after=wait,
+        )
+
+    async def _wait(self, state: _ExchangeState, plan: Plan, priority: int) -> None:
+        if self._closed:
+            raise ExchangeError(ErrorKind.RATE_LIMITED, "rate limiter closed")
+        loop = asyncio.get_running_loop()
+        timeout = self._config.rate_limiting.acquire_timeout_s
+        waiter = _Waiter((priority, next(self._seq)), plan, priority, loop.time() + timeout,
+                         loop.create_future())
+        bisect.insort(state.queue, waiter)
+        self._kick(state)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter.future
+        except TimeoutError:
+            raise ExchangeError(
+                ErrorKind.RATE_LIMITED,
+                f"{plan.exchange}: no rate-limit permit for {plan.endpoint} within {timeout:g}s",
+            ) from None
+        except asyncio.CancelledError:
+            if waiter.future.done() and not waiter.future.cancelled() and waiter.future.exception() is None:
+                self._release(state)  # granted in the same instant it was cancelled
+            raise
+        finally:
+            if waiter in state.queue:
+                state.queue.remove(waiter)
+                self._kick(state)
+
+    def _release(self, state: _ExchangeState) -> None:
+        state.in_use -= 1
+        if state.queue:
+            self._kick(state)
+
+    def _kick(self, state: _ExchangeState) -> None:
+        if not state.queue or self._closed:
+            return
+        if state.pump is None:
+            state.pump = asyncio.get_running_loop().create_task(self._pump(state))
+        else:
+            state.wake.set()
+
+    async def _pump(self, state: _ExchangeState) -> None:
+        try:
+            while state.queue and not self._closed:
+                state.wake.clear()
+                sleep = _IDLE_POLL_S
+                blocked: set[str] = set()
+                for waiter in list(state.queue):
+                    if waiter.future.done():
+                        continue
+                    if blocked and not blocked.isdisjoint(waiter.plan.block_keys):
+                        continue
+                    try:
+                        decision = await self._attempt(state, waiter.plan, waiter.priority)
+                    except Exception as exc:  # a backend fault reaches its caller, not the pump
+                        if not waiter.future.done():
+                            waiter.future.set_exception(exc)
+                        continue
+                    if decision is None:
+                        if waiter.future.done():
+                            self._release(state)
+                        else:
+                            waiter.future.set_result(None)
+                            if waiter in state.queue:
+                                state.queue.remove(waiter)
+                        continue
+                    wait, blocking = decision
+                    error = self._too_long(waiter.plan, wait, blocking, waiter.deadline)
+                    if error is not None:
+                        if not waiter.future.done():
+                            waiter.future.set_exception(error)
+                        continue
+                    blocked.add(blocking)
+                    sleep = min(sleep, wait)
+                if not state.queue or state.wake.is_set():
+                    continue
+                try:
+                    async with asyncio.timeout(max(sleep, 0.0005)):
+                        await state.wake.wait()
+                except TimeoutError:
+                    pass
+        finally:
+            state.pump = None
+
+    # --- feedback -------------------------------------------------------------------------------
+
+    def observe(self, feedback: ResponseFeedback) -> None:
+        """Learn from one response: pause on 429, stop on 418, count what others spent."""
+        policy = self._policies.get(feedback.exchange)
+        if policy is None:
+            return
+        verdict = interpret(feedback, policy)
+        plan = self._plan(feedback.exchange, feedback.endpoint, feedback.account, None)
+        scope = plan.pause_keys[-1]
+        if verdict.banned:
+            key = policy.exchange  # an IP ban stops every key on that IP
+            seconds = verdict.pause_s if verdict.pause_s is not None else self._backoff.ban_for(key)
+            self._pause(key, seconds, feedback.received_at, banned=True)
+        elif verdict.throttled:
+            seconds = verdict.pause_s if verdict.pause_s is not None else self._backoff.pause_for(scope)
+            self._pause(scope, seconds, feedback.received_at, banned=False)
+        elif feedback.status < 400:
+            self._backoff.succeeded(scope)
+        self._count_foreign_usage(policy, plan, verdict.used, verdict.used_share, feedback.received_at)
+
+    def _pause(self, key: str, seconds: float, since: float, banned: bool) -> None:
+        until = since + seconds
+        if until <= time.time():
+            return
+        self._pauses[key] = max(self._pauses.get(key, 0.0), until)
+        if banned:
+            self._bans[key] = self._pauses[key]
+        log.warning("%s: %s for %.1fs", key, "banned" if banned else "paused", until - time.time())
+        self._spawn(self._backend.share_pause(key, until - time.time(), banned))
+        state = self._states.get(key.split("|", 1)[0])
+        if state is not None:
+            self._kick(state)
+
+    def _count_foreign_usage(
+        self, policy: ExchangePolicy, plan: Plan, used: int | None, share: float | None, at: float
+    ) -> None:
+        if (used is None and share is None) or policy.usage_window is None:
+            return
+        for charge in plan.charges:
+            if charge.spec.name != policy.usage_window:
+                continue
+            units = used if used is not None else math.ceil((share or 0.0) * charge.spec.limit)
+            self._backend.raise_usage(policy.exchange, charge, units, at)
+
+    def _spawn(self, coro: object) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            coro.close()  # type: ignore[attr-defined]
+            return
+        task = loop.create_task(coro)  # type: ignore[arg-type]
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- gauges ---------------------------------------------------------------------------------
+
+    def usage(self, exchange: str) -> ExchangeUsage:
+        """A snapshot for the gauges: no I/O, so the UI may call it every refresh."""
+        state = self._states.get(exchange)
+        if state is None:
+            raise ExchangeError(ErrorKind.INVALID_REQUEST, f"{exchange}: no rate limits configured")
+        policy = state.policy
+        windows = tuple(
+            WindowUsage(spec.name, spec.period_s, self._backend.used(exchange, spec), spec.limit)
+            for spec in policy.windows
+        )
+        queued = [0, 0, 0]
+        for waiter in state.queue:
+            queued[waiter.priority] += 1
+        now = time.time()
+        prefix = exchange + "|"
+        pauses = [u for k, u in self._pauses.items() if (k == exchange or k.startswith(prefix)) and u > now]
+        bans = [u for k, u in self._bans.items() if (k == exchange or k.startswith(prefix)) and u > now]
+        return ExchangeUsage(
+            exchange=exchange,
+            windows=windows,
+            concurrent_in_use=state.in_use,
+            concurrent_limit=policy.max_concurrent,
+            queued=(queued[0], queued[1], queued[2]),
+            paused_until=max(pauses, default=None),
+            banned_until=max(bans, default=None),
+            backend=self._backend.name,
+        )

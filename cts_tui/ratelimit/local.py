@@ -1,0 +1,131 @@
+"""The in-process backend: exact windows in memory, for one process or as the fallback share of
+a budget that Redis normally shares."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Protocol
+
+from cts_tui.ratelimit.plan import Charge, Plan
+from cts_tui.ratelimit.policy import WindowSpec
+from cts_tui.ratelimit.usage import BackendName
+from cts_tui.ratelimit.windows import AlignedWindow, RollingWindow, Window
+
+
+
+class Clock(Protocol):
+    """The two clocks windows read: rolling windows the monotonic one, aligned windows the wall
+    clock (the exchange's minute). The ``time`` module itself is the real one."""
+
+    def monotonic(self) -> float: ...
+    def time(self) -> float: ...
+
+
+_Compiled = tuple[tuple[Window, int, tuple[float, float, float], bool, str], ...]
+
+
+class LocalBackend:
+    """``share`` scales every cap: 1 alone, 1/N as one of N processes that lost their Redis."""
+
+    def __init__(self, share: float = 1.0, clock: Clock | None = None) -> None:
+        self.share = share
+        self._clock: Clock = clock or time
+        self._windows: dict[str, Window] = {}
+        self._instances: dict[tuple[str, str], list[Window]] = defaultdict(list)
+        self._compiled: dict[Plan, _Compiled] = {}
+
+    @property
+    def name(self) -> BackendName:
+        return "local"
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def set_share(self, share: float) -> None:
+        if share != self.share:
+            self.share = share
+            self._compiled.clear()
+
+    def forget_plans(self) -> None:
+        self._compiled.clear()
+
+    def _window(self, exchange: str, charge: Charge) -> Window:
+        window = self._windows.get(charge.key)
+        if window is None:
+            spec = charge.spec
+            window = AlignedWindow(spec.period_s) if spec.aligned else RollingWindow(spec.period_s)
+            self._windows[charge.key] = window
+            self._instances[(exchange, spec.name)].append(window)
+        return window
+
+    def _compile(self, plan: Plan) -> _Compiled:
+        share = self.share
+        compiled = tuple(
+            (
+                self._window(plan.exchange, c),
+                c.units,
+                (c.caps[0] * share, c.caps[1] * share, c.caps[2] * share),
+                c.spec.aligned,
+                c.key,
+            )
+            for c in plan.charges
+        )
+        self._compiled[plan] = compiled
+        return compiled
+
+    def take_now(self, plan: Plan, priority: int) -> tuple[float, str | None]:
+        """Charge every window of ``plan`` or none; else how long until the tightest frees up."""
+        compiled = self._compiled.get(plan) or self._compile(plan)
+        mono = self._clock.monotonic()
+        wall = self._clock.time()
+        longest = 0.0
+        blocking = None
+        for window, units, caps, aligned, key in compiled:
+            wait = window.wait(wall if aligned else mono, units, caps[priority])
+            if wait > longest:
+                longest, blocking = wait, key
+        if blocking is not None:
+            return longest, blocking
+        for window, units, _caps, aligned, _key in compiled:
+            window.take(wall if aligned else mono, units)
+        return 0.0, None
+
+    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None]:
+        return self.take_now(plan, priority)
+
+    def remaining_now(self, plan: Plan, priority: int) -> int:
+        compiled = self._compiled.get(plan) or self._compile(plan)
+        mono, wall = self._clock.monotonic(), self._clock.time()
+        return max(
+            0,
+            min(
+                int((caps[priority] - window.used(wall if aligned else mono)) // units)
+                for window, units, caps, aligned, _key in compiled
+            ),
+        )
+
+    async def remaining(self, plan: Plan, priority: int) -> int:
+        return self.remaining_now(plan, priority)
+
+    def used(self, exchange: str, spec: WindowSpec) -> int:
+        now = self._clock.time() if spec.aligned else self._clock.monotonic()
+        return max((w.used(now) for w in self._instances.get((exchange, spec.name), ())), default=0)
+
+    def raise_usage(self, exchange: str, charge: Charge, used: int, observed_at: float) -> None:
+        window = self._window(exchange, charge)
+        if charge.spec.aligned:
+            now = self._clock.time()
+            period = charge.spec.period_s
+            if observed_at - observed_at % period != now - now % period:
+                return  # a count from a minute that is over says nothing about this one
+            window.raise_to(now, used)
+        else:
+            window.raise_to(self._clock.monotonic(), used)
+
+    async def share_pause(self, key: str, seconds: float, banned: bool) -> float | None:
+        """Pauses are kept by the limiter itself; alone there is no one to tell."""
+        return None

@@ -1,0 +1,87 @@
+"""What one acquire costs: the window instances it is charged to and their caps per priority.
+
+A plan is computed once per (exchange, endpoint, account, weight) and cached, so the hot path
+does no string building or config lookups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cts_tui.config import RateLimiting
+from cts_tui.ratelimit.policy import ExchangePolicy, WindowSpec
+from cts_tui.ratelimit.priority import Priority
+from cts_tui.ratelimit.weights import normalize_endpoint
+
+CONCURRENCY = "concurrency"
+"""Blocking key of a waiter that lacks a concurrency slot rather than budget."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Charge:
+    key: str
+    """Names one window instance, e.g. ``bybit|<account>|1s/endpoint|fetch_ticker``."""
+    spec: WindowSpec
+    units: int
+    caps: tuple[float, float, float]
+    """Most units each priority may fill: limit x headroom x ceiling, indexed by Priority."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Plan:
+    exchange: str
+    endpoint: str
+    charges: tuple[Charge, ...]
+    pause_keys: tuple[str, ...]
+    """The exchange-wide key, and the account's key where the exchange counts per key."""
+    block_keys: frozenset[str]
+    """Everything that can hold this request back: a waiter behind one blocked on any of these
+    must not overtake it."""
+
+
+def ceilings(settings: RateLimiting) -> tuple[float, float, float]:
+    c = settings.priority_ceilings
+    return (c.high, c.normal, c.low)
+
+
+def concurrency_caps(max_concurrent: int, settings: RateLimiting) -> tuple[int, int, int]:
+    """LOW may not fill every slot either: a long batch must leave room for a trading call."""
+    return tuple(max(1, int(max_concurrent * share)) for share in ceilings(settings))  # type: ignore[return-value]
+
+
+def window_key(exchange: str, account: str | None, spec: WindowSpec, endpoint: str) -> str:
+    key = f"{exchange}|{account or '-'}|{spec.name}"
+    return f"{key}|{endpoint}" if spec.per_endpoint else key
+
+
+def pause_keys(policy: ExchangePolicy, account: str | None) -> tuple[str, ...]:
+    scoped = account if policy.per_account else None
+    return (policy.exchange,) if not scoped else (policy.exchange, f"{policy.exchange}|{scoped}")
+
+
+def make_plan(
+    policy: ExchangePolicy,
+    endpoint: str,
+    account: str | None,
+    weight: int | None,
+    settings: RateLimiting,
+) -> Plan:
+    scoped = account if policy.per_account else None
+    name = normalize_endpoint(endpoint)
+    cost = policy.weight(endpoint) if weight is None else weight
+    shares = ceilings(settings)
+    charges = []
+    for spec in policy.windows:
+        budget = spec.limit * settings.headroom
+        charges.append(
+            Charge(
+                key=window_key(policy.exchange, scoped, spec, name),
+                spec=spec,
+                units=cost if spec.counts_weight else 1,
+                caps=(budget * shares[Priority.HIGH], budget * shares[Priority.NORMAL],
+                      budget * shares[Priority.LOW]),
+            )
+        )
+    pauses = pause_keys(policy, account)
+    blocks = frozenset([*(c.key for c in charges), *pauses, CONCURRENCY])
+    return Plan(policy.exchange, name, tuple(charges), pauses, blocks)

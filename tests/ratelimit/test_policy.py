@@ -1,0 +1,54 @@
+"""Policies and plans: what each exchange counts and what a request costs."""
+
+from __future__ import annotations
+
+from cts_tui.config import Config
+from cts_tui.ratelimit.plan import concurrency_caps, make_plan
+from cts_tui.ratelimit.policy import build_policies
+from cts_tui.ratelimit.weights import normalize_endpoint, weight_of
+
+
+def test_binance_weights_are_the_documented_ones_by_method_or_path() -> None:
+    assert weight_of("binance", "fetch_ticker") == 2
+    assert weight_of("binance", "fetchTickers") == 80
+    assert weight_of("binance", "fetch_balance") == 20
+    assert weight_of("binance", "GET /api/v3/exchangeInfo") == 20
+    assert weight_of("binance", "GET /api/v3/order") == 4
+    assert weight_of("binance", "POST /api/v3/order") == 1
+    assert weight_of("binance", "fetch_something_new") == 1
+    assert weight_of("kraken", "fetch_balance") == 1
+    assert normalize_endpoint("fetchOHLCV") == "fetch_ohlcv"
+
+
+def test_each_exchange_gets_its_window_shape() -> None:
+    policies = build_policies(Config())
+    binance = policies["binance"]
+    assert [(w.name, w.aligned, w.counts_weight) for w in binance.windows] == [
+        ("1s", False, False), ("1m", True, True)]
+    assert not binance.per_account
+    bybit = policies["bybit"]
+    assert bybit.windows[0].per_endpoint and bybit.windows[0].period_s == 1.0
+    okx = policies["okx"]
+    assert okx.windows[0].period_s == 2.0 and okx.windows[0].limit == 2 * 20
+    assert policies["kraken"].windows[0].limit == 1
+
+
+def test_plan_caps_apply_headroom_then_the_priority_ceiling() -> None:
+    config = Config()
+    plan = make_plan(build_policies(config)["bybit"], "fetchTicker", "k1", None, config.rate_limiting)
+    second = plan.charges[0]
+    assert second.key == "bybit|k1|1s/endpoint|fetch_ticker"
+    assert [round(c, 3) for c in second.caps] == [9.0, 8.1, 6.3]
+    assert plan.pause_keys == ("bybit", "bybit|k1")
+    assert concurrency_caps(10, config.rate_limiting) == (10, 9, 7)
+    assert concurrency_caps(1, config.rate_limiting) == (1, 1, 1)
+
+
+def test_binance_counts_per_ip_so_the_account_does_not_split_its_budget() -> None:
+    config = Config()
+    policy = build_policies(config)["binance"]
+    a = make_plan(policy, "fetch_balance", "key-a", None, config.rate_limiting)
+    b = make_plan(policy, "fetch_balance", "key-b", None, config.rate_limiting)
+    assert [c.key for c in a.charges] == [c.key for c in b.charges]
+    assert [c.units for c in a.charges] == [1, 20]
+    assert a.pause_keys == ("binance",)

@@ -1,0 +1,54 @@
+"""Window shapes, on synthetic time."""
+
+from __future__ import annotations
+
+from cts_tui.ratelimit.windows import AlignedWindow, RollingWindow
+
+
+def test_rolling_window_forgets_grants_exactly_one_period_later() -> None:
+    window = RollingWindow(1.0)
+    for t in (0.0, 0.2, 0.4):
+        assert window.wait(t, 1, 3) == 0.0
+        window.take(t, 1)
+    assert window.wait(0.5, 1, 3) == 1.0 - 0.5  # the grant at 0.0 frees at 1.0
+    assert window.wait(1.0, 1, 3) == 0.0
+    assert window.used(1.0) == 2
+
+
+def test_rolling_window_wait_covers_the_units_asked_for() -> None:
+    window = RollingWindow(2.0)
+    window.take(0.0, 1)
+    window.take(0.5, 1)
+    window.take(1.0, 1)
+    # three more units under a cap of 4 need the first two grants gone: at 2.5
+    assert window.wait(1.5, 3, 4) == 1.0
+
+
+def test_aligned_window_resets_on_the_boundary_not_a_period_after_the_first_grant() -> None:
+    window = AlignedWindow(60.0)
+    window.take(119.0, 50)
+    assert window.wait(119.5, 20, 60) == 0.5  # the minute [60, 120) ends at 120
+    assert window.used(120.0) == 0
+    assert window.wait(120.0, 60, 60) == 0.0
+
+
+def test_an_empty_window_admits_one_request_heavier_than_its_cap() -> None:
+    for window in (RollingWindow(1.0), AlignedWindow(60.0)):
+        assert window.wait(0.0, 100, 10) == 0.0
+        window.take(0.0, 100)
+        assert window.wait(0.0, 1, 10) > 0
+
+
+def test_raise_to_counts_foreign_usage_but_never_lowers_our_own() -> None:
+    rolling = RollingWindow(1.0)
+    rolling.take(0.0, 3)
+    rolling.raise_to(0.1, 2)
+    assert rolling.used(0.1) == 3
+    rolling.raise_to(0.1, 7)
+    assert rolling.used(0.1) == 7
+    assert rolling.used(1.05) == 4  # the foreign part ages out with its own time
+
+    aligned = AlignedWindow(60.0)
+    aligned.raise_to(10.0, 40)
+    aligned.take(10.0, 1)
+    assert aligned.used(10.0) == 41
