@@ -104,6 +104,9 @@ class ExchangeView:
     requests: int
     successes: int
     failures_by_kind: Mapping[str, int]
+    success_rate: float | None
+    """Over the last minute (live requests and checks), None before any."""
+    recent_requests: int
     requests_per_s: float
     p50_ms: float | None
     p95_ms: float | None

@@ -1,0 +1,223 @@
+"""The batch processor: many connection operations, a priority queue, bounded concurrency.
+
+Dispatch is exchange-aware: a task starts only when fewer than ``batch.max_concurrent`` tasks run
+in total and fewer than the exchange's own ``max_concurrent``. Ten slots can therefore never all
+sit waiting on the slowest exchange's budget while the others idle, which is what lets a batch
+over several exchanges finish in about the time the slowest exchange's rate limit allows.
+Each task has a timeout; a job can be cancelled (queued tasks are dropped, running ones
+cancelled, both reported as failed "cancelled"); finished jobs are handed back for persistence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from cts_tui.capabilities import ExchangeId
+from cts_tui.config import Batch
+from cts_tui.core.snapshots import BatchStats
+from cts_tui.errors import CtsError, ErrorKind
+from cts_tui.models import BatchResult, TestResult
+
+log = logging.getLogger(__name__)
+
+TaskKind = Literal["test", "balance", "capabilities", "health"]
+Runner = Callable[[TaskKind, str], Awaitable[TestResult]]
+
+
+@dataclass(order=True, slots=True)
+class _Task:
+    priority: int
+    seq: int
+    job: BatchJob = field(compare=False)
+    connection_id: str = field(compare=False)
+    exchange: ExchangeId = field(compare=False)
+
+
+class BatchJob:
+    """A submitted batch: watch ``done``/``total``, ``cancel()`` it, ``await result()``."""
+
+    def __init__(self, batch_id: str, kind: TaskKind, total: int) -> None:
+        self.batch_id = batch_id
+        self.kind = kind
+        self.total = total
+        self.results: dict[str, TestResult] = {}
+        self.cancelled = False
+        self._started = time.monotonic()
+        self._future: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
+        self._cancel_hook: Callable[[BatchJob], None] | None = None
+
+    @property
+    def done(self) -> int:
+        return len(self.results)
+
+    @property
+    def finished(self) -> bool:
+        return self.done == self.total
+
+    def cancel(self) -> None:
+        if not self.finished and not self.cancelled and self._cancel_hook is not None:
+            self.cancelled = True
+            self._cancel_hook(self)
+
+    async def result(self) -> BatchResult:
+        return await asyncio.shield(self._future)
+
+    def _summary(self) -> BatchResult:
+        duration_ms = int((time.monotonic() - self._started) * 1000)
+        result = BatchResult.of(dict(self.results), duration_ms)
+        return result.model_copy(update={"batch_id": self.batch_id})
+
+
+def _failed(connection_id: str, kind: ErrorKind | None, message: str) -> TestResult:
+    return TestResult(connection_id=connection_id, success=False, error_kind=kind, error=message)
+
+
+class BatchProcessor:
+    def __init__(
+        self,
+        settings: Batch,
+        run: Runner,
+        exchange_cap: Callable[[ExchangeId], int],
+        on_progress: Callable[[BatchJob, TestResult], None],
+        on_finished: Callable[[BatchJob, BatchResult], Awaitable[None]],
+    ) -> None:
+        self.settings = settings
+        self._run = run
+        self._exchange_cap = exchange_cap
+        self._on_progress = on_progress
+        self._on_finished = on_finished
+        self._queue: list[_Task] = []
+        self._seq = itertools.count()
+        self._running: dict[asyncio.Task[None], _Task] = {}
+        self._running_by_exchange: Counter[ExchangeId] = Counter()
+        self._changed = asyncio.Event()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._counts: Counter[str] = Counter()
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="cts-batch-dispatcher")
+
+    async def close(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatcher
+            self._dispatcher = None
+        for task in list(self._running):
+            task.cancel()
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+        if self._finishing:
+            await asyncio.gather(*self._finishing, return_exceptions=True)
+
+    def reconfigure(self, settings: Batch) -> None:
+        self.settings = settings
+        self._changed.set()
+
+    def submit(
+        self, targets: Sequence[tuple[str, ExchangeId]], kind: TaskKind, priority: int, batch_id: str
+    ) -> BatchJob:
+        """Queue one task per (connection id, exchange); duplicates run once."""
+        unique = dict(targets)
+        job = BatchJob(batch_id, kind, len(unique))
+        job._cancel_hook = self._cancel
+        for connection_id, exchange in unique.items():
+            heapq.heappush(self._queue, _Task(priority, next(self._seq), job, connection_id, exchange))
+        if not unique:
+            self._complete(job)
+        self._changed.set()
+        return job
+
+    def stats(self) -> BatchStats:
+        return BatchStats(
+            queued=len(self._queue),
+            running=len(self._running),
+            completed=self._counts["completed"],
+            failed=self._counts["failed"],
+            cancelled=self._counts["cancelled"],
+        )
+
+    def _next_startable(self) -> _Task | None:
+        if len(self._running) >= self.settings.max_concurrent:
+            return None
+        for task in sorted(self._queue):
+            if self._running_by_exchange[task.exchange] < self._exchange_cap(task.exchange):
+                self._queue.remove(task)
+                heapq.heapify(self._queue)
+                return task
+        return None
+
+    async def _dispatch(self) -> None:
+        while True:
+            self._changed.clear()
+            while (task := self._next_startable()) is not None:
+                runner = asyncio.create_task(self._execute(task), name=f"cts-batch-{task.connection_id}")
+                self._running[runner] = task
+                self._running_by_exchange[task.exchange] += 1
+                runner.add_done_callback(self._release)
+            await self._changed.wait()
+
+    def _release(self, runner: asyncio.Task[None]) -> None:
+        task = self._running.pop(runner)
+        self._running_by_exchange[task.exchange] -= 1
+        if runner.cancelled():
+            self._record(task.job, _failed(task.connection_id, None, "cancelled"))
+        self._changed.set()
+
+    async def _execute(self, task: _Task) -> None:
+        timeout = self.settings.task_timeout_s
+        try:
+            async with asyncio.timeout(timeout):
+                result = await self._run(task.job.kind, task.connection_id)
+        except TimeoutError:
+            result = _failed(task.connection_id, ErrorKind.TIMEOUT, f"timed out after {timeout:g} s")
+        except CtsError as exc:
+            result = _failed(task.connection_id, getattr(exc, "kind", None), exc.message)
+        self._record(task.job, result)
+
+    def _record(self, job: BatchJob, result: TestResult) -> None:
+        if result.connection_id in job.results:
+            return
+        job.results[result.connection_id] = result
+        if result.error == "cancelled" and job.cancelled:
+            self._counts["cancelled"] += 1
+        else:
+            self._counts["completed" if result.success else "failed"] += 1
+        self._on_progress(job, result)
+        if job.done == job.total:
+            self._complete(job)
+
+    def _complete(self, job: BatchJob) -> None:
+        """Hand the result over (the coordinator persists it), then wake ``job.result()``:
+        a caller that got a result can always read it back from the store."""
+        task = asyncio.create_task(self._hand_over(job))
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+
+    async def _hand_over(self, job: BatchJob) -> None:
+        result = job._summary()
+        try:
+            await self._on_finished(job, result)
+        finally:
+            job._future.set_result(result)
+
+    def _cancel(self, job: BatchJob) -> None:
+        dropped = [t for t in self._queue if t.job is job]
+        self._queue = [t for t in self._queue if t.job is not job]
+        heapq.heapify(self._queue)
+        for task in dropped:
+            self._record(job, _failed(task.connection_id, None, "cancelled"))
+        for runner, task in list(self._running.items()):
+            if task.job is job:
+                runner.cancel()
+        self._changed.set()

@@ -1,0 +1,820 @@
+"""The connection coordinator: the one place that knows which connections work and how well.
+
+It loads connections from the store, drives their state machine (``models.next_state``;
+every transition persisted, audited and evented), measures every request and health check,
+runs each connection's circuit breaker, chooses connections for requests (``execute_request``),
+runs batches, keeps Prometheus metrics and alert rules, and pushes snapshots to subscribers.
+
+The persisted state is the lifecycle the user controls (disabled, testing, active, paused,
+error). A breaker opening is not a state change: it is a transient health verdict, shown in the
+views and in ``healthy``, and the connection leaves rotation until a probe succeeds. Only
+evidence that the key itself is broken (an authentication failure) moves an active connection
+to error; a later successful check moves it back to active.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import signal
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cts_tui.config import Config, load_config
+from cts_tui.core import aggregate
+from cts_tui.core.alerts import AlertEngine
+from cts_tui.core.balancer import make_strategy
+from cts_tui.core.batch import BatchJob, BatchProcessor, TaskKind
+from cts_tui.core.breaker import BreakerState, CircuitBreaker, ejection_allowed
+from cts_tui.core.events import (
+    AlertChanged,
+    BatchFinished,
+    BatchProgress,
+    ConfigReloaded,
+    ConnectionsChanged,
+    Event,
+    EventBus,
+    SnapshotReady,
+    StateChanged,
+    TestFinished,
+)
+from cts_tui.core.health import HealthScheduler
+from cts_tui.core.managed import ManagedConnection
+from cts_tui.core.metrics import BREAKER_VALUES, CoordinatorMetrics
+from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, Totals
+from cts_tui.core.stats import ConnectionStats
+from cts_tui.errors import ConfigError, CtsError, ErrorKind, ExchangeError, NotFoundError, scrub
+from cts_tui.models import (
+    ApiType,
+    BatchResult,
+    Connection,
+    ConnectionDraft,
+    ConnectionPatch,
+    ConnectionState,
+    ExchangeId,
+    TestResult,
+    Transition,
+    next_state,
+)
+from cts_tui.ratelimit.priority import Priority, request_priority
+
+if TYPE_CHECKING:
+    from cts_tui.exchanges.hub import ExchangeHub
+    from cts_tui.ratelimit.limiter import RateLimiter
+    from cts_tui.store import ConnectionStore, Source
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_MIN_INTERVAL_S = 0.1
+"""Snapshots are pushed at most ten times a second, however busy the traffic."""
+SNAPSHOT_HEARTBEAT_S = 1.0
+"""...and at least once a second, so rates and rate-limit gauges decay when traffic stops."""
+CONFIG_POLL_S = 1.0
+
+_S, _T = ConnectionState, Transition
+_STATE_CHANGING = re.compile(
+    r"^(create|cancel|edit|withdraw|transfer|set|borrow|repay|close|add_margin|reduce_margin)(_|$)"
+)
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+# Failures that say the whole exchange is unreachable, not just this key: a retry goes elsewhere.
+_EXCHANGE_WIDE = frozenset(
+    {ErrorKind.NETWORK, ErrorKind.TIMEOUT, ErrorKind.EXCHANGE_DOWN, ErrorKind.MAINTENANCE, ErrorKind.RATE_LIMITED}
+)
+
+
+def is_state_changing(method: str) -> bool:
+    """Orders, cancels, withdrawals, transfers, leverage and margin changes: never retried."""
+    return bool(_STATE_CHANGING.match(_CAMEL.sub("_", method).lower()))
+
+
+def _error_from(exc: BaseException, timeout_s: float) -> ExchangeError:
+    if isinstance(exc, ExchangeError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return ExchangeError(ErrorKind.TIMEOUT, f"no answer within {timeout_s:g} s")
+    raise exc
+
+
+class ConnectionCoordinator:
+    def __init__(
+        self,
+        config: Config,
+        store: ConnectionStore,
+        limiter: RateLimiter | None = None,
+        hub: ExchangeHub | None = None,
+    ) -> None:
+        self._config = config
+        self.store = store
+        self._owns_limiter = limiter is None
+        self._owns_hub = hub is None
+        if limiter is None:
+            from cts_tui.ratelimit.limiter import RateLimiter
+
+            limiter = RateLimiter.from_config(config)
+        if hub is None:
+            from cts_tui.exchanges.hub import ExchangeHub
+
+            hub = ExchangeHub(config, limiter)
+        self.limiter = limiter
+        self.hub = hub
+        self.metrics = CoordinatorMetrics()
+        self.alerts = AlertEngine(config.alerts)
+        self._bus = EventBus()
+        self._entries: dict[str, ManagedConnection] = {}
+        self._exchange_stats: dict[ExchangeId, ConnectionStats] = {}
+        self._strategy = make_strategy(config.load_balancing.strategy, config.load_balancing.failover_order)
+        self._health = HealthScheduler(config.health, self._scheduled_check, self._checkable_ids)
+        self._batches = BatchProcessor(
+            config.batch, self._run_batch_task, self._batch_cap, self._batch_progress, self._batch_finished
+        )
+        self._dirty = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._sighup_installed = False
+        self._started = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._owns_limiter:
+            await self.limiter.start()
+        for connection in await self.store.list():
+            self._entries[connection.id] = ManagedConnection(connection, self._config)
+        self._health.start()
+        self._batches.start()
+        self._loops.append(asyncio.create_task(self._push_snapshots(), name="cts-snapshots"))
+        self._loops.append(asyncio.create_task(self._purge_batches(), name="cts-batch-purge"))
+        self._started = True
+        # A connection stored mid-test (the process died during it) is tested again now.
+        for entry in list(self._entries.values()):
+            if entry.state is _S.TESTING:
+                self._spawn(self.test_connection(entry.id, source="system"))
+        self._mark_dirty()
+
+    async def close(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        if self._sighup_installed:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            self._sighup_installed = False
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops.clear()
+        await self._health.close()
+        await self._batches.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.alerts.close()
+        if self._owns_hub:
+            await self.hub.close()
+        if self._owns_limiter:
+            await self.limiter.close()
+
+    async def __aenter__(self) -> ConnectionCoordinator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("coordinator task failed: %s", scrub(repr(task.exception())))
+
+    # --- events and snapshots -----------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """``callback(event)`` runs on the coordinator's loop for every event; it must not block."""
+        return self._bus.subscribe(callback)
+
+    def _mark_dirty(self) -> None:
+        self._dirty.set()
+
+    def _usage(self, exchange: ExchangeId) -> Any:
+        return self.limiter.usage(exchange.value)
+
+    def _views(self) -> list[ConnectionView]:
+        usage_pct = {ex: aggregate.usage_pct(self._usage(ex)) for ex in {e.exchange for e in self._entries.values()}}
+        return [entry.view(self._config, usage_pct[entry.exchange]) for entry in self._entries.values()]
+
+    def _exchange_views(self, views: Sequence[ConnectionView]) -> dict[ExchangeId, ExchangeView]:
+        exchanges = [ex for ex, limits in self._config.exchanges.items() if limits.enabled]
+        exchanges += sorted({v.exchange for v in views} - set(exchanges))
+        return {
+            ex: aggregate.exchange_view(
+                ex, (v for v in views if v.exchange == ex), self._stats_of(ex), self._usage(ex), {}
+            )
+            for ex in exchanges
+        }
+
+    def snapshot(self) -> Snapshot:
+        """The current state, built now (a few milliseconds for a hundred connections)."""
+        views = sorted(self._views(), key=lambda v: (v.exchange.value, v.name))
+        exchanges = self._exchange_views(views)
+        rps = sum(ev.requests_per_s for ev in exchanges.values())
+        return Snapshot(
+            at=datetime.now(UTC),
+            connections=tuple(views),
+            exchanges=exchanges,
+            totals=aggregate.totals(views, rps),
+            alerts=self.alerts.firing(),
+            strategy=self._strategy.name,
+            batch=self._batches.stats(),
+        )
+
+    async def _push_snapshots(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), SNAPSHOT_HEARTBEAT_S)
+            self._dirty.clear()
+            snapshot = self.snapshot()
+            changes = self.alerts.evaluate(snapshot)
+            for alert in changes:
+                self._bus.publish(AlertChanged(alert))
+            if changes:
+                snapshot = self.snapshot()
+            self._update_gauges(snapshot)
+            self._bus.publish(SnapshotReady(snapshot))
+            await asyncio.sleep(SNAPSHOT_MIN_INTERVAL_S)
+
+    def _update_gauges(self, snapshot: Snapshot) -> None:
+        metrics = self.metrics
+        metrics.connections.clear()
+        for view in snapshot.connections:
+            labels = (view.exchange.value, view.id)
+            metrics.breaker.labels(*labels).set(BREAKER_VALUES[view.breaker])
+            metrics.health.labels(*labels).set(view.health_score)
+            metrics.connections.labels(view.exchange.value, view.state.value).inc()
+        for exchange, ev in snapshot.exchanges.items():
+            metrics.rate_limit_usage.labels(exchange.value).set(ev.rate_limit_usage_pct / 100)
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def _entry(self, connection_id: str) -> ManagedConnection:
+        try:
+            return self._entries[connection_id]
+        except KeyError:
+            raise NotFoundError(f"no connection with id {connection_id}") from None
+
+    def _view(self, entry: ManagedConnection) -> ConnectionView:
+        return entry.view(self._config, aggregate.usage_pct(self._usage(entry.exchange)))
+
+    def get_all_connections(self) -> list[ConnectionView]:
+        return sorted(self._views(), key=lambda v: (v.exchange.value, v.name))
+
+    def get_connection(self, connection_id: str) -> ConnectionView:
+        return self._view(self._entry(connection_id))
+
+    get_connection_health = get_connection
+
+    def get_connections_by_exchange(self, exchange: ExchangeId | str) -> list[ConnectionView]:
+        wanted = ExchangeId(exchange)
+        return [v for v in self.get_all_connections() if v.exchange is wanted]
+
+    def get_connections_by_api_type(self, api_type: ApiType | str) -> list[ConnectionView]:
+        wanted = ApiType(api_type)
+        return [v for v in self.get_all_connections() if v.api_type is wanted]
+
+    def exchange_health(self, exchange: ExchangeId | str) -> ExchangeView:
+        wanted = ExchangeId(exchange)
+        views = self.get_connections_by_exchange(wanted)
+        return aggregate.exchange_view(wanted, views, self._stats_of(wanted), self._usage(wanted), {})
+
+    def api_type_health(self, api_type: ApiType | str) -> Totals:
+        views = self.get_connections_by_api_type(api_type)
+        ids = {v.id for v in views}
+        rps = sum(self._entries[i].stats.recent.per_second() for i in ids)
+        return aggregate.totals(views, rps)
+
+    def connection_model(self, connection_id: str) -> Connection:
+        """The stored model (secrets inside ``SecretStr``): for the clients and the edit form."""
+        return self._entry(connection_id).connection
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @property
+    def strategy(self) -> str:
+        return self._strategy.name
+
+    def set_strategy(self, name: str) -> None:
+        lb = self._config.load_balancing
+        self._strategy = make_strategy(name, lb.failover_order)
+        self._mark_dirty()
+
+    # --- state machine ------------------------------------------------------------------------
+
+    async def _transition(self, entry: ManagedConnection, transition: Transition, source: Source, reason: str) -> None:
+        old = entry.state
+        new = next_state(old, transition)
+        stored = await self.store.set_state(entry.id, new, source=source)
+        entry.connection = stored
+        if new is _S.DISABLED or old is _S.DISABLED:
+            self._health.wake()
+        self._bus.publish(StateChanged(entry.id, old, new, reason))
+        self._mark_dirty()
+
+    async def add_connection(self, draft: ConnectionDraft, source: Source) -> ConnectionView:
+        """Store a new connection; an enabled one is tested at once (testing -> active | error)."""
+        stored = await self.store.add(Connection.from_draft(draft), source=source)
+        entry = ManagedConnection(stored, self._config)
+        self._entries[stored.id] = entry
+        self._bus.publish(ConnectionsChanged(added=(stored.id,)))
+        self._health.wake()
+        self._mark_dirty()
+        if stored.state is _S.TESTING:
+            await self.test_connection(stored.id, source=source)
+        return self._view(entry)
+
+    async def update_connection(self, connection_id: str, patch: ConnectionPatch, source: Source) -> ConnectionView:
+        """Apply an edit. New keys, host, API type or testnet flag drop the cached client and
+        send a working connection back through a test."""
+        entry = self._entry(connection_id)
+        fields = patch.model_fields_set
+        async with entry.lock:
+            before = entry.state
+            stored = await self.store.update(connection_id, patch, source=source)
+            entry.connection = stored
+            entry.supported.clear()
+            entry.reconfigure(self._config)
+            if patch.rotates_keys or {"base_url", "api_type", "is_testnet"} & fields:
+                await self.hub.drop(connection_id)
+            if stored.state is not before:
+                self._bus.publish(StateChanged(connection_id, before, stored.state, "edited"))
+            if stored.state is _S.DISABLED:
+                self._reset_breaker(entry)
+        self._bus.publish(ConnectionsChanged(updated=(connection_id,)))
+        self._health.wake()
+        self._mark_dirty()
+        retest = patch.rotates_keys or {"base_url", "api_type", "is_testnet"} & fields
+        if stored.state is _S.TESTING or (retest and stored.state in (_S.ACTIVE, _S.ERROR)):
+            await self.test_connection(connection_id, source=source)
+        return self._view(entry)
+
+    async def delete_connection(self, connection_id: str, source: Source) -> None:
+        entry = self._entry(connection_id)
+        async with entry.lock:
+            await self.store.delete(connection_id, source=source)
+            del self._entries[connection_id]
+            self._reset_breaker(entry)
+            await self.hub.drop(connection_id)
+            self.metrics.forget(entry.exchange.value, connection_id)
+        self._bus.publish(ConnectionsChanged(removed=(connection_id,)))
+        self._health.wake()
+        self._mark_dirty()
+
+    async def enable(self, connection_id: str, source: Source) -> ConnectionView:
+        """disabled -> testing, then the test decides: active or error."""
+        entry = self._entry(connection_id)
+        async with entry.lock:
+            await self._transition(entry, _T.ENABLE, source, "enabled")
+        await self.test_connection(connection_id, source=source)
+        return self._view(entry)
+
+    async def disable(self, connection_id: str, source: Source) -> ConnectionView:
+        entry = self._entry(connection_id)
+        async with entry.lock:
+            await self._transition(entry, _T.DISABLE, source, "disabled")
+            self._reset_breaker(entry)
+        return self._view(entry)
+
+    async def pause(self, connection_id: str, source: Source) -> ConnectionView:
+        entry = self._entry(connection_id)
+        async with entry.lock:
+            await self._transition(entry, _T.PAUSE, source, "paused")
+        return self._view(entry)
+
+    async def resume(self, connection_id: str, source: Source) -> ConnectionView:
+        entry = self._entry(connection_id)
+        async with entry.lock:
+            await self._transition(entry, _T.RESUME, source, "resumed")
+        return self._view(entry)
+
+    # --- tests --------------------------------------------------------------------------------
+
+    async def test_connection(self, connection_id: str, source: Source = "system") -> TestResult:
+        """Test one connection. Active, errored (and mid-test) connections go through testing to
+        active or error; paused and disabled ones are tested without changing their state."""
+        entry = self._entry(connection_id)
+        async with entry.lock:
+            drives = entry.state in (_S.ACTIVE, _S.ERROR, _S.TESTING)
+            if entry.state is not _S.TESTING and drives:
+                await self._transition(entry, _T.RETEST, source, "testing")
+            result = await self._run_test(entry.connection)
+            if connection_id not in self._entries:  # deleted meanwhile
+                return result
+            if drives:
+                outcome = _T.PASS if result.success else _T.FAIL
+                await self._transition(entry, outcome, source, "test passed" if result.success else "test failed")
+            if result.success:
+                if entry.breaker.record_success():
+                    self._breaker_closed(entry)
+            elif result.error_kind is not None and entry.breaker.record_failure(
+                result.error_kind, may_open=self._may_eject(entry)
+            ):
+                self._open_breaker(entry)
+            entry.record_test(result)
+            await self.store.record_test(result)
+        self._bus.publish(TestFinished(result))
+        self._mark_dirty()
+        return result
+
+    async def _run_test(self, connection: Connection) -> TestResult:
+        timeout = self._config.batch.task_timeout_s
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                return await self.hub.client_for(connection).test_connection()
+        except (ExchangeError, TimeoutError) as exc:
+            error = _error_from(exc, timeout)
+            return TestResult(
+                connection_id=connection.id,
+                success=False,
+                error_kind=error.kind,
+                error=error.message,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+
+    async def test_draft(self, draft: ConnectionDraft) -> TestResult:
+        """Test credentials before saving them: nothing is stored, the client is dropped."""
+        connection = Connection.from_draft(draft)
+        try:
+            return await self._run_test(connection)
+        finally:
+            await self.hub.drop(connection.id)
+
+    def start_batch(
+        self, ids: Iterable[str], kind: TaskKind = "test", priority: Priority = Priority.LOW
+    ) -> BatchJob:
+        """Queue one task per connection; unknown ids raise ``NotFoundError`` before anything
+        is queued."""
+        targets = [(cid, self._entry(cid).exchange) for cid in ids]
+        limit = self._config.batch.max_per_request
+        if len(targets) > limit:
+            raise CtsError(f"a batch takes at most {limit} connections (got {len(targets)})")
+        return self._batches.submit(targets, kind, int(priority), uuid.uuid4().hex[:12])
+
+    async def test_connections(self, ids: Iterable[str]) -> BatchResult:
+        """Test many connections (the specification's batch test); ``.wire()`` is its shape."""
+        return await self.start_batch(ids).result()
+
+    async def get_batch(self, batch_id: str) -> BatchResult | None:
+        return await self.store.get_batch(batch_id)
+
+    async def purge_expired(self) -> int:
+        return await self.store.purge_expired()
+
+    def _batch_cap(self, exchange: ExchangeId) -> int:
+        return self._config.limits(exchange).max_concurrent
+
+    async def _run_batch_task(self, kind: TaskKind, connection_id: str) -> TestResult:
+        with request_priority(Priority.LOW):
+            if kind == "test":
+                return await self.test_connection(connection_id, source="system")
+            entry = self._entry(connection_id)
+            if kind == "health":
+                started = time.monotonic()
+                ok = await self._check(entry)
+                return TestResult(
+                    connection_id=connection_id,
+                    success=ok,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    error_kind=None if ok else entry.stats.last_error_kind,
+                    error=None if ok else entry.stats.last_error,
+                )
+            return await self._batch_read(entry, kind)
+
+    async def _batch_read(self, entry: ManagedConnection, kind: TaskKind) -> TestResult:
+        """Balance retrieval or permission (capability) check as a batch task."""
+        started = time.monotonic()
+        client = self.hub.client_for(entry.connection)
+        try:
+            if kind == "balance":
+                balances = await client.fetch_balance()
+                quote_total = balances.get("USDT")
+                if quote_total is not None:
+                    entry.balance = quote_total
+                result = TestResult(connection_id=entry.id, success=True, balances=balances, balance=quote_total)
+            else:
+                permissions = await client.fetch_permissions()
+                result = TestResult(connection_id=entry.id, success=True, permissions=permissions)
+        except ExchangeError as exc:
+            result = TestResult(connection_id=entry.id, success=False, error_kind=exc.kind, error=exc.message)
+        return result.model_copy(update={"duration_ms": int((time.monotonic() - started) * 1000)})
+
+    def _batch_progress(self, job: BatchJob, result: TestResult) -> None:
+        self._bus.publish(BatchProgress(job.batch_id, job.done, job.total, result))
+        self._mark_dirty()
+
+    async def _batch_finished(self, job: BatchJob, result: BatchResult) -> None:
+        try:
+            await self.store.save_batch(result, self._config.batch.result_ttl_s)
+        finally:
+            self._bus.publish(BatchFinished(result, cancelled=job.cancelled))
+            self._mark_dirty()
+
+    async def _purge_batches(self) -> None:
+        """Expired batch results go (the store also purges on open and on every save)."""
+        while True:
+            ttl = self._config.batch.result_ttl_s
+            await asyncio.sleep(min(max(ttl / 2, 1.0), 3600.0))
+            try:
+                await self.store.purge_expired()
+            except CtsError as exc:
+                log.warning("purging expired batch results failed: %s", exc.message)
+
+    # --- health and the circuit breaker -------------------------------------------------------
+
+    def _checkable_ids(self) -> list[str]:
+        return [
+            e.id
+            for e in self._entries.values()
+            if e.state in (_S.ACTIVE, _S.ERROR) and e.breaker.state == BreakerState.CLOSED
+        ]
+
+    async def _scheduled_check(self, connection_id: str) -> bool:
+        entry = self._entries.get(connection_id)
+        if entry is None or entry.state not in (_S.ACTIVE, _S.ERROR):
+            return False
+        return await self._check(entry)
+
+    async def run_health_checks(self, ids: Iterable[str] | None = None) -> dict[str, bool]:
+        """Check now (LOW priority, at most ``health.concurrency`` at once): id -> healthy."""
+        targets = [self._entry(cid) for cid in ids] if ids is not None else [
+            e for e in self._entries.values() if e.state in (_S.ACTIVE, _S.ERROR)
+        ]
+        semaphore = self._health.semaphore
+
+        async def one(entry: ManagedConnection) -> tuple[str, bool]:
+            async with semaphore:
+                return entry.id, await self._check(entry)
+
+        return dict(await asyncio.gather(*(one(e) for e in targets)))
+
+    async def _check(self, entry: ManagedConnection) -> bool:
+        """One health check: an authenticated read (the balance), LOW priority, with a timeout.
+        Recorded like live traffic, so it feeds the same statistics and breaker."""
+        timeout = self._config.health.timeout_s
+        client = self.hub.client_for(entry.connection)
+        started = time.perf_counter()
+        try:
+            with request_priority(Priority.LOW):
+                async with asyncio.timeout(timeout):
+                    await client.fetch_balance()
+        except (ExchangeError, TimeoutError) as exc:
+            self._record_failure(entry, _error_from(exc, timeout), time.perf_counter() - started, check=True)
+            return False
+        self._record_success(entry, time.perf_counter() - started, check=True)
+        if entry.state is _S.ERROR and entry.id in self._entries:
+            async with entry.lock:
+                if entry.state is _S.ERROR:
+                    await self._transition(entry, _T.PASS, "system", "health check passed")
+        return True
+
+    def _stats_of(self, exchange: ExchangeId) -> ConnectionStats:
+        stats = self._exchange_stats.get(exchange)
+        if stats is None:
+            stats = self._exchange_stats[exchange] = ConnectionStats(self._config.health.uptime_window_s)
+        return stats
+
+    def _record_success(self, entry: ManagedConnection, elapsed_s: float, *, check: bool = False) -> None:
+        ms = elapsed_s * 1000
+        entry.stats.record_success(ms, check=check)
+        self._stats_of(entry.exchange).record_success(ms)
+        self.metrics.record(entry.exchange.value, entry.id, elapsed_s, None)
+        if entry.breaker.record_success():
+            self._breaker_closed(entry)
+        self._mark_dirty()
+
+    def _record_failure(
+        self, entry: ManagedConnection, error: ExchangeError, elapsed_s: float, *, check: bool = False
+    ) -> None:
+        entry.stats.record_failure(error.kind, error.message, check=check)
+        self._stats_of(entry.exchange).record_failure(error.kind, error.message)
+        self.metrics.record(entry.exchange.value, entry.id, elapsed_s, error.kind.value)
+        if entry.breaker.record_failure(error.kind, may_open=self._may_eject(entry)):
+            self._open_breaker(entry)
+        if error.kind is ErrorKind.AUTH and entry.state is _S.ACTIVE:
+            self._spawn(self._key_rejected(entry, error.message))
+        self._mark_dirty()
+
+    async def _key_rejected(self, entry: ManagedConnection, message: str) -> None:
+        async with entry.lock:
+            if entry.state is _S.ACTIVE and entry.id in self._entries:
+                await self._transition(entry, _T.FAIL, "system", f"key rejected: {message}")
+
+    def _may_eject(self, entry: ManagedConnection) -> bool:
+        peers = [e for e in self._entries.values() if e.exchange is entry.exchange and e.state is _S.ACTIVE]
+        ejected = sum(1 for e in peers if e.breaker.state != BreakerState.CLOSED)
+        return ejection_allowed(ejected, len(peers), self._config.health.max_ejected_share)
+
+    def _open_breaker(self, entry: ManagedConnection) -> None:
+        cooldown = entry.breaker.open()
+        log.warning("breaker of %s (%s) open for %.1f s", entry.id, entry.exchange.value, cooldown)
+        if entry.probe is None or entry.probe.done():
+            entry.probe = self._spawn(self._probe_until_closed(entry))
+        self._mark_dirty()
+
+    def _breaker_closed(self, entry: ManagedConnection) -> None:
+        log.info("breaker of %s (%s) closed", entry.id, entry.exchange.value)
+        self._mark_dirty()
+
+    def _reset_breaker(self, entry: ManagedConnection) -> None:
+        if entry.probe is not None and entry.probe is not asyncio.current_task():
+            entry.probe.cancel()
+        entry.probe = None
+        entry.breaker = CircuitBreaker(self._config.health)
+
+    async def _probe_until_closed(self, entry: ManagedConnection) -> None:
+        """Wait out the cooldown, go half-open, probe; a failed probe re-opens the breaker with
+        a longer cooldown and the loop waits again."""
+        while entry.breaker.state != BreakerState.CLOSED and entry.id in self._entries:
+            await asyncio.sleep(entry.breaker.remaining_s())
+            entry.breaker.half_open()
+            self._mark_dirty()
+            await self._check(entry)
+        entry.probe = None
+
+    # --- requests -----------------------------------------------------------------------------
+
+    def _supports(self, entry: ManagedConnection, method: str) -> bool:
+        known = entry.supported.get(method)
+        if known is None:
+            known = entry.supported[method] = self.hub.client_for(entry.connection).supports(method)
+        return known
+
+    def choose(
+        self,
+        method: str,
+        exchange_id: str | None = None,
+        excluded: frozenset[str] | set[str] = frozenset(),
+        excluded_exchanges: frozenset[ExchangeId] | set[ExchangeId] = frozenset(),
+    ) -> ManagedConnection | None:
+        """The connection the strategy picks for ``method`` among those that take traffic
+        (``exchange_id``: an exchange name or a connection id narrows the choice). Connections
+        on an error streak are used only when nothing else is left."""
+        threshold = self._config.health.breaker_threshold
+        pinned = self._entries.get(exchange_id) if exchange_id is not None else None
+        exchange = None if pinned is not None or exchange_id is None else ExchangeId(exchange_id)
+        pool = [pinned] if pinned is not None else self._entries.values()
+        candidates = [
+            e
+            for e in pool
+            if e.takes_traffic()
+            and e.id not in excluded
+            and e.exchange not in excluded_exchanges
+            and (exchange is None or e.exchange is exchange)
+            and self._supports(e, method)
+        ]
+        if not candidates:
+            return None
+        healthy = [e for e in candidates if e.stats.consecutive_errors < threshold]
+        return self._strategy.choose(healthy or candidates)
+
+    async def execute_request(
+        self,
+        method: str,
+        *args: Any,
+        exchange_id: str | None = None,
+        priority: Priority = Priority.NORMAL,
+        **kwargs: Any,
+    ) -> Any:
+        """Run a ccxt unified method on a chosen connection. A retryable failure of a read is
+        retried (up to ``load_balancing.max_retries`` times, with exponential backoff) on the
+        next eligible connection, on another exchange when the failure was exchange-wide and no
+        exchange was asked for. State-changing calls are never retried."""
+        if exchange_id is not None and exchange_id not in self._entries:
+            try:
+                ExchangeId(exchange_id)
+            except ValueError:
+                raise NotFoundError(f"no exchange or connection {exchange_id!r}") from None
+        lb = self._config.load_balancing
+        attempts = 1 if is_state_changing(method) else 1 + lb.max_retries
+        excluded: set[str] = set()
+        excluded_exchanges: set[ExchangeId] = set()
+        last_error: ExchangeError | None = None
+        for attempt in range(attempts):
+            entry = self.choose(method, exchange_id, excluded, excluded_exchanges)
+            if entry is None:
+                break
+            try:
+                return await self._call(entry, method, args, kwargs, priority)
+            except ExchangeError as exc:
+                last_error = exc
+                if attempts == 1 or not exc.kind.retryable:
+                    raise
+                excluded.add(entry.id)
+                if exchange_id is None and exc.kind in _EXCHANGE_WIDE:
+                    excluded_exchanges.add(entry.exchange)
+                if attempt + 1 < attempts and lb.retry_backoff_ms:
+                    await asyncio.sleep(lb.retry_backoff_ms * 2**attempt / 1000)
+        if last_error is not None:
+            raise last_error
+        where = f" on {exchange_id}" if exchange_id else ""
+        raise ExchangeError(ErrorKind.EXCHANGE_DOWN, f"no healthy connection{where} can {method}")
+
+    async def _call(
+        self, entry: ManagedConnection, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], priority: Priority
+    ) -> Any:
+        client = self.hub.client_for(entry.connection)
+        series = self.metrics.series(entry.exchange.value, entry.id)
+        entry.stats.in_flight += 1
+        series.in_flight.inc()
+        started = time.perf_counter()
+        try:
+            with request_priority(priority):
+                result = await client.call(method, *args, **kwargs)
+        except ExchangeError as exc:
+            self._record_failure(entry, exc, time.perf_counter() - started)
+            raise
+        finally:
+            entry.stats.in_flight -= 1
+            series.in_flight.dec()
+        self._record_success(entry, time.perf_counter() - started)
+        return result
+
+    def lease(self, exchange_id: str | None = None, method: str = "fetch_ticker") -> ManagedConnection:
+        """A connection for direct use (``ExchangeManager.get_connection``), counted in flight
+        until ``release``."""
+        entry = self.choose(method, exchange_id)
+        if entry is None:
+            where = f" on {exchange_id}" if exchange_id else ""
+            raise ExchangeError(ErrorKind.EXCHANGE_DOWN, f"no healthy connection{where}")
+        entry.stats.in_flight += 1
+        return entry
+
+    def release(self, entry: ManagedConnection) -> None:
+        entry.stats.in_flight -= 1
+
+    # --- configuration ------------------------------------------------------------------------
+
+    async def reload_config(self, new: Config | Path | str, source: str = "call") -> Config:
+        """Apply a new configuration while running. A file that does not load raises
+        ``ConfigError`` with its message and changes nothing."""
+        config = new if isinstance(new, Config) else load_config(Path(new), required=True)
+        old = self._config
+        self._config = config
+        self.limiter.reconfigure(config)
+        for entry in self._entries.values():
+            entry.reconfigure(config)
+        if config.health != old.health:
+            self._health.reconfigure(config.health)
+        self._batches.reconfigure(config.batch)
+        self.alerts.reconfigure(config.alerts)
+        lb_old, lb_new = old.load_balancing, config.load_balancing
+        if (lb_new.strategy, lb_new.failover_order) != (lb_old.strategy, lb_old.failover_order):
+            self._strategy = make_strategy(lb_new.strategy, lb_new.failover_order)
+        self._bus.publish(ConfigReloaded(source))
+        self._mark_dirty()
+        return config
+
+    async def _reload_quietly(self, path: Path, source: str) -> None:
+        try:
+            await self.reload_config(path, source)
+        except ConfigError as exc:
+            log.warning("configuration not reloaded: %s", exc.message)
+            self._bus.publish(ConfigReloaded(source, error=exc.message))
+
+    def watch_config(self, path: Path | str) -> None:
+        """Reload ``path`` when it changes (polled each second) and on SIGHUP (when running in
+        the main thread on a Unix loop)."""
+        target = Path(path)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, lambda: self._spawn(self._reload_quietly(target, "SIGHUP"))
+            )
+            self._sighup_installed = True
+        self._loops.append(asyncio.create_task(self._poll_config(target), name="cts-config-watch"))
+
+    async def _poll_config(self, path: Path) -> None:
+        def signature() -> tuple[float, int] | None:
+            try:
+                stat = path.stat()
+            except OSError:
+                return None
+            return stat.st_mtime, stat.st_size
+
+        seen = signature()
+        while True:
+            await asyncio.sleep(CONFIG_POLL_S)
+            current = signature()
+            if current != seen and current is not None:
+                seen = current
+                await self._reload_quietly(path, "file")

@@ -1,0 +1,125 @@
+"""One connection as the coordinator holds it: the stored model plus what was measured."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+from cts_tui.config import Config
+from cts_tui.core.breaker import BreakerState, CircuitBreaker
+from cts_tui.core.health import health_score
+from cts_tui.core.snapshots import ConnectionView, TestSummary
+from cts_tui.core.stats import Clock, ConnectionStats
+from cts_tui.errors import mask
+from cts_tui.models import Connection, ConnectionState, ExchangeId, TestResult
+
+
+class ManagedConnection:
+    def __init__(self, connection: Connection, config: Config, clock: Clock = time.monotonic) -> None:
+        self.connection = connection
+        self.stats = ConnectionStats(config.health.uptime_window_s, clock)
+        self.breaker = CircuitBreaker(config.health, clock)
+        self.exchange_weight = config.limits(connection.exchange).weight
+        self.last_test: TestSummary | None = None
+        self.balance: float | None = None
+        self.supported: dict[str, bool] = {}
+        self.lock = asyncio.Lock()
+        """Serialises tests and state transitions of this connection."""
+        self.probe: asyncio.Task[None] | None = None
+
+    def reconfigure(self, config: Config) -> None:
+        self.breaker.settings = config.health
+        self.stats.uptime.resize(config.health.uptime_window_s)
+        self.exchange_weight = config.limits(self.connection.exchange).weight
+
+    # --- what the balancer reads (balancer.Candidate) ---------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.connection.id
+
+    @property
+    def exchange(self) -> ExchangeId:
+        return self.connection.exchange
+
+    @property
+    def effective_weight(self) -> float:
+        """The connection's weight scaled by its exchange's weight (both 100 by default)."""
+        return self.connection.weight * self.exchange_weight / 100
+
+    @property
+    def latency_ms(self) -> float | None:
+        return self.stats.latency.ewma_ms
+
+    @property
+    def in_flight(self) -> int:
+        return self.stats.in_flight
+
+    @property
+    def requests(self) -> int:
+        return self.stats.requests
+
+    # --- state -------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        return self.connection.state
+
+    def takes_traffic(self) -> bool:
+        return self.connection.state is ConnectionState.ACTIVE and self.breaker.allows_traffic
+
+    def healthy(self, threshold: int) -> bool:
+        return self.takes_traffic() and self.stats.consecutive_errors < threshold
+
+    def record_test(self, result: TestResult) -> None:
+        self.last_test = TestSummary.of(result)
+        if result.success and result.balance is not None:
+            self.balance = result.balance
+
+    def view(self, config: Config, usage_pct: float) -> ConnectionView:
+        conn, stats, latency = self.connection, self.stats, self.stats.latency
+        threshold = config.health.breaker_threshold
+        until = None
+        if self.breaker.state is BreakerState.OPEN:
+            until = datetime.now(UTC) + timedelta(seconds=self.breaker.remaining_s())
+        return ConnectionView(
+            id=conn.id,
+            name=conn.name,
+            exchange=conn.exchange,
+            api_type=conn.api_type,
+            is_testnet=conn.is_testnet,
+            enabled=conn.enabled,
+            state=conn.state,
+            healthy=self.healthy(threshold),
+            health_score=health_score(
+                uptime_pct=stats.uptime.rate_pct(),
+                latency_ms=latency.ewma_ms,
+                usage_pct=usage_pct,
+                consecutive_errors=stats.consecutive_errors,
+                threshold=threshold,
+                breaker_closed=self.breaker.state is BreakerState.CLOSED,
+            ),
+            latency_ms=latency.ewma_ms,
+            p50_ms=latency.percentile(50),
+            p95_ms=latency.percentile(95),
+            p99_ms=latency.percentile(99),
+            success_rate=stats.recent.rate_pct(),
+            uptime_pct=stats.uptime.rate_pct(),
+            requests=stats.requests,
+            failures=stats.failures,
+            consecutive_errors=stats.consecutive_errors,
+            consecutive_successes=stats.consecutive_successes,
+            breaker=self.breaker.state.value,
+            breaker_until=until,
+            last_check=stats.last_check,
+            last_error=stats.last_error,
+            last_test=self.last_test,
+            balance=self.balance,
+            rate_limit_usage_pct=usage_pct,
+            in_flight=stats.in_flight,
+            latency_history=latency.history(),
+            weight=conn.weight,
+            tags=tuple(conn.tags),
+            api_key_masked=mask(conn.api_key.get_secret_value()),
+        )
