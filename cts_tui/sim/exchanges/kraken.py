@@ -1,0 +1,234 @@
+"""Kraken spot REST: ``/0/public/*`` and ``/0/private/*`` with API-Key / API-Sign.
+
+Every answer is ``{"error": [...], "result": ...}`` with HTTP 200, as Kraken sends it. Private
+calls carry a nonce that must grow for each key (``EAPI:Invalid nonce`` otherwise) and draw on a
+call counter that decays over time (``EAPI:Rate limit exceeded`` when it would pass its maximum);
+the starter tier's figures are the defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from email.utils import formatdate
+from urllib.parse import parse_qsl
+
+from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply, raw_json_reply
+from cts_tui.sim.exchanges import _kraken_auth
+from cts_tui.sim.markets import MarketSpec
+
+# Kraken's own asset ids (X for crypto, Z for fiat on the legacy assets) and pair-name spellings.
+ASSET_IDS = {"BTC": "XXBT", "ETH": "XETH", "LTC": "XLTC", "XRP": "XXRP", "XLM": "XXLM", "ETC": "XETC",
+             "DOGE": "XXDG", "USD": "ZUSD", "EUR": "ZEUR"}
+ALTNAMES = {"BTC": "XBT", "DOGE": "XDG"}
+
+
+class KrakenLimits(LimitsModel):
+    # Private call counter (starter tier): at most 15, decaying by 0.33 per second.
+    private_max: float = 15.0
+    private_decay_per_s: float = 0.33
+    # Public endpoints: about one call per second per IP, with a small burst allowance.
+    public_max: float = 15.0
+    public_decay_per_s: float = 1.0
+
+
+class DecayingCounter:
+    """Kraken's call counter: each call adds its cost, the counter drains at a steady rate."""
+
+    def __init__(self, maximum: float, decay_per_s: float) -> None:
+        self.maximum = maximum
+        self.decay_per_s = decay_per_s
+        self._state: dict[str, tuple[float, float]] = {}
+
+    def try_add(self, key: str, cost: float, now: float) -> bool:
+        level, at = self._state.get(key, (0.0, now))
+        level = max(0.0, level - (now - at) * self.decay_per_s)
+        if level + cost > self.maximum:
+            self._state[key] = (level, now)
+            return False
+        self._state[key] = (level + cost, now)
+        return True
+
+
+class Kraken(SimExchange):
+    exchange_id = "kraken"
+    market_kinds = {"spot": 1.0}
+    Limits = KrakenLimits
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._pairs = {_pair_id(m): m for m in ctx.markets if m.is_spot}
+        self._by_altname = {_altname(m.base) + _altname(m.quote): pair for pair, m in self._pairs.items()}
+        result = {pair: _pair_row(pair, m) for pair, m in self._pairs.items()}
+        self._pairs_body = json.dumps({"error": [], "result": result}, separators=(",", ":")).encode()
+        self._last_nonce: dict[str, int] = {}
+
+    def configure_limits(self) -> None:
+        self._private = DecayingCounter(self.limits.private_max, self.limits.private_decay_per_s)
+        self._public = DecayingCounter(self.limits.public_max, self.limits.public_decay_per_s)
+
+    def routes(self) -> Mapping[tuple[str, str], Handler]:
+        public = {"Time": self._time, "SystemStatus": self._system_status, "AssetPairs": self._asset_pairs,
+                  "Ticker": self._ticker}
+        private = {"Balance": self._balance, "BalanceEx": self._balance_ex, "TradeBalance": self._trade_balance}
+        routes: dict[tuple[str, str], Handler] = {}
+        for name, handler in public.items():
+            routes[("GET", f"/0/public/{name}")] = self._public_call(handler)
+            routes[("POST", f"/0/public/{name}")] = self._public_call(handler)
+        for name, handler in private.items():
+            routes[("POST", f"/0/private/{name}")] = self._private_call(handler)
+        return routes
+
+    def fault_reply(self, kind, request: SimRequest) -> Reply:
+        errors = {"maintenance": (200, "EService:Unavailable"), "rate_limited": (200, "EAPI:Rate limit exceeded"),
+                  "server_error": (500, "EGeneral:Internal error"), "not_found": (404, "EGeneral:Unknown method")}
+        status, error = errors[kind]
+        return _error(error, status, kind)
+
+    # -- public ------------------------------------------------------------------------------
+
+    def _public_call(self, handler: Handler) -> Handler:
+        async def limited(request: SimRequest) -> Reply:
+            if not self._public.try_add(request.remote, 1.0, request.mono):
+                return _error("EGeneral:Too many requests", outcome="rate_limited")
+            return await handler(request)
+        return limited
+
+    async def _time(self, request: SimRequest) -> Reply:
+        now = self.ctx.clock.now_s()
+        return _result({"unixtime": int(now), "rfc1123": formatdate(now, usegmt=True)})
+
+    async def _system_status(self, request: SimRequest) -> Reply:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.ctx.clock.now_s()))
+        return _result({"status": "online", "timestamp": stamp})
+
+    async def _asset_pairs(self, request: SimRequest) -> Reply:
+        wanted = request.query.get("pair")
+        if not wanted:
+            return raw_json_reply(self._pairs_body)
+        pairs = {}
+        for name in wanted.split(","):
+            pair = self._resolve(name)
+            if pair is None:
+                return _error("EQuery:Unknown asset pair")
+            pairs[pair] = _pair_row(pair, self._pairs[pair])
+        return _result(pairs)
+
+    async def _ticker(self, request: SimRequest) -> Reply:
+        result = {}
+        for name in request.query.get("pair", "").split(","):
+            pair = self._resolve(name)
+            if pair is None:
+                return _error("EQuery:Unknown asset pair")
+            result[pair] = self._ticker_row(self._pairs[pair])
+        return _result(result)
+
+    def _resolve(self, name: str) -> str | None:
+        return name if name in self._pairs else self._by_altname.get(name)
+
+    def _ticker_row(self, market: MarketSpec) -> dict:
+        walk = self.ctx.prices.quote(market.key, market.price)
+        digits = market.price_decimals
+        price = round(walk.price, digits)
+        tick = 10.0 ** -digits
+        fmt = f"{{:.{digits}f}}"
+        volume = f"{walk.volume:.8f}"
+        return {"a": [fmt.format(price + tick), "1", "1.000"], "b": [fmt.format(price - tick), "1", "1.000"],
+                "c": [fmt.format(price), "0.01000000"], "v": [volume, volume],
+                "p": [fmt.format(price), fmt.format(price)], "t": [1000, 5000],
+                "l": [fmt.format(walk.low), fmt.format(walk.low)], "h": [fmt.format(walk.high), fmt.format(walk.high)],
+                "o": fmt.format(walk.open_price)}
+
+    # -- private -----------------------------------------------------------------------------
+
+    def _private_call(self, handler: Handler) -> Handler:
+        async def checked(request: SimRequest) -> Reply:
+            text = request.body.decode(errors="replace")
+            form = dict(parse_qsl(text)) if not text.startswith("{") else (request.json_body() or {})
+            account = self.ctx.account_by_key(request.headers.get("API-Key"))
+            nonce = str(form.get("nonce", ""))
+            if account is None or not _kraken_auth.verify(account.secret, request.headers.get("API-Sign", ""),
+                                                          request.path, nonce, text):
+                request.account = account
+                return _error("EAPI:Invalid key", outcome="auth_failed")
+            request.account = account
+            if not nonce.isdigit() or int(nonce) <= self._last_nonce.get(account.api_key, 0):
+                return _error("EAPI:Invalid nonce", outcome="invalid_timestamp")
+            self._last_nonce[account.api_key] = int(nonce)
+            if not self._private.try_add(account.api_key, 1.0, request.mono):
+                return _error("EAPI:Rate limit exceeded", outcome="rate_limited")
+            if not account.can("read"):
+                return _error("EGeneral:Permission denied", outcome="permission_denied")
+            return await handler(request)
+        return checked
+
+    async def _balance(self, request: SimRequest) -> Reply:
+        return _result({_asset_id(a): f"{v:.10f}" for a, v in _spot_assets(request.account).items()})
+
+    async def _balance_ex(self, request: SimRequest) -> Reply:
+        return _result({_asset_id(a): {"balance": f"{v:.10f}", "hold_trade": "0.0000000000"}
+                        for a, v in _spot_assets(request.account).items()})
+
+    async def _trade_balance(self, request: SimRequest) -> Reply:
+        """Margin view of the account, valued in the requested asset (ZUSD by default)."""
+        margin = request.account.balance("margin")
+        equity = sum(v * self._usd_price(asset) for asset, v in margin.items())
+        amount = f"{equity:.4f}"
+        return _result({"eb": amount, "tb": amount, "m": "0.0000", "n": "0.0000", "c": "0.0000",
+                        "v": "0.0000", "e": amount, "mf": amount, "uv": "0.0000"})
+
+    def _usd_price(self, asset: str) -> float:
+        if asset in ("USD", "USDT", "USDC"):
+            return 1.0
+        for market in self._pairs.values():
+            if market.base == asset and market.quote == "USDT":
+                return self.ctx.prices.quote(market.key, market.price).price
+        return 0.0
+
+
+def _spot_assets(account: SimAccount) -> dict[str, float]:
+    return account.balance("spot")
+
+
+def _asset_id(asset: str) -> str:
+    return ASSET_IDS.get(asset, asset)
+
+
+def _altname(asset: str) -> str:
+    return ALTNAMES.get(asset, asset)
+
+
+def _pair_id(market: MarketSpec) -> str:
+    base, quote = _asset_id(market.base), _asset_id(market.quote)
+    if base.startswith(("X", "Z")) and len(base) == 4 and quote.startswith(("X", "Z")) and len(quote) == 4:
+        return base + quote  # legacy pairs such as XETHXXBT
+    return _altname(market.base) + _altname(market.quote)
+
+
+def _pair_row(pair: str, market: MarketSpec) -> dict:
+    return {
+        "altname": _altname(market.base) + _altname(market.quote),
+        "wsname": f"{_altname(market.base)}/{_altname(market.quote)}",
+        "aclass_base": "currency", "base": _asset_id(market.base),
+        "aclass_quote": "currency", "quote": _asset_id(market.quote),
+        "lot": "unit", "cost_decimals": 5, "pair_decimals": market.price_decimals,
+        "lot_decimals": market.qty_decimals, "lot_multiplier": 1,
+        "leverage_buy": [2, 3] if market.quote == "USDT" else [], "leverage_sell": [2, 3] if market.quote == "USDT" else [],
+        "fees": [[0, 0.26], [50000, 0.24]], "fees_maker": [[0, 0.16], [50000, 0.14]],
+        "fee_volume_currency": "ZUSD", "margin_call": 80, "margin_stop": 40,
+        "ordermin": f"{market.min_qty:.8f}", "costmin": f"{market.min_notional}", "tick_size": market.tick,
+        "status": "online",
+    }
+
+
+def _result(result) -> Reply:
+    return json_reply({"error": [], "result": result})
+
+
+def _error(error: str, status: int = 200, outcome: str = "error") -> Reply:
+    return json_reply({"error": [error]}, status, outcome=outcome)
+
+
+SIM_EXCHANGE = Kraken
