@@ -84,3 +84,15 @@ def redis_server(tmp_path: Path):
     if server.process.poll() is None:
         server.cont()
         server.kill()
+
+
+# --- the exchange simulator, for any test that needs exchanges to talk to --------------------
+
+
+@pytest.fixture
+async def sim():
+    """A started exchange simulator with the default scenario (all exchanges, demo accounts)."""
+    from cts_tui.sim import Simulator
+
+    async with Simulator() as simulator:
+        yield simulator
