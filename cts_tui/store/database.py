@@ -52,10 +52,24 @@ async def _check_integrity(db: aiosqlite.Connection, path: Path) -> None:
         rows = await db.execute_fetchall("PRAGMA quick_check")
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"store {path} is damaged ({exc}); it was left untouched") from None
-    problems = [str(row[0]) for row in rows if row[0] != "ok"]
+    problems = [
+        line
+        for row in rows
+        if row[0] != "ok"
+        for line in str(row[0]).splitlines()
+        if line.strip() and not line.startswith("***")
+    ]
     if problems:
         raise StoreError(
-            f"store {path} failed its integrity check ({problems[0]}); it was left untouched"
+            f"store {path} failed its integrity check ({problems[0][:120]}); it was left untouched"
+        )
+
+
+def _check_version(version: int, known: int, path: Path) -> None:
+    if version > known:
+        raise StoreError(
+            f"store {path} has schema version {version}, newer than this cts-tui knows ({known}); "
+            "upgrade cts-tui"
         )
 
 
@@ -77,11 +91,7 @@ async def migrate(db: aiosqlite.Connection, path: Path, migrations: Sequence[Mig
     migrate it once."""
     async with write_transaction(db):
         version = (await (await db.execute("PRAGMA user_version")).fetchone())[0]
-        if version > len(migrations):
-            raise StoreError(
-                f"store {path} has schema version {version}, newer than this cts-tui knows "
-                f"({len(migrations)}); upgrade cts-tui"
-            )
+        _check_version(version, len(migrations), path)
         for statements in migrations[version:]:
             for statement in statements:
                 await db.execute(statement)
@@ -96,6 +106,7 @@ async def connect(path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> a
     db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
         await _check_integrity(db, path)
+        _check_version((await db.execute_fetchall("PRAGMA user_version"))[0][0], len(migrations), path)
         await db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         await db.execute("PRAGMA journal_mode = WAL")
         # FULL: a committed key rotation must survive a power cut, or the key file and the rows

@@ -21,9 +21,10 @@ from types import TracebackType
 from typing import Any, Literal, get_args
 
 import aiosqlite
+from pydantic import ValidationError
 
 from cts_tui import paths
-from cts_tui.errors import CtsError, NotFoundError, StoreError, scrub
+from cts_tui.errors import CtsError, NotFoundError, StoreError, describe_validation_error, scrub
 from cts_tui.models import (
     ApiType,
     BatchResult,
@@ -285,7 +286,10 @@ class ConnectionStore:
         _check_source(source)
         async with self._writing() as db:
             current = await self._load(db, connection_id)
-            updated = current.apply(patch)
+            try:
+                updated = current.apply(patch)
+            except ValidationError as exc:
+                raise CtsError(describe_validation_error(exc)) from None
             state = _state_for(updated.enabled, updated.state)
             if state is not updated.state:
                 updated = updated.model_copy(update={"state": state})
