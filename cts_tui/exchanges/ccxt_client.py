@@ -1,0 +1,262 @@
+"""The ccxt-backed client (binance, bybit, okx, bingx, htx, coinbase, kraken).
+
+Calls run on the connection's lean clone (see ``ccxt_shared``); each one is guarded so that
+whatever ccxt raises becomes a classified ``ExchangeError`` built from the HTTP answer we captured,
+never from ccxt's exception text (which carries signed URLs and headers). Signed calls wait for the
+exchange's clock to be synced and, on a timestamp rejection, re-sync and go once more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from cts_tui.capabilities import ExchangeId
+from cts_tui.errors import ErrorKind, ExchangeError, scrub
+from cts_tui.exchanges.base import INTERFACE_METHODS, PUBLIC_METHODS, ExchangeClient
+from cts_tui.exchanges.classify import (
+    classify_reply,
+    is_timestamp_rejection,
+    library_kind,
+    transport_error,
+)
+from cts_tui.exchanges.context import CURRENT_CALL, CallRecord, HubContext
+from cts_tui.exchanges.profiles import profile_for
+from cts_tui.models import Connection
+
+T = TypeVar("T")
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])([A-Z])")
+_URL_RE = re.compile(r"\S+://\S+")
+# Library failures that come from the network, never from a parsed answer.
+_TRANSPORT_KINDS = (ErrorKind.NETWORK, ErrorKind.TIMEOUT)
+
+
+def snake_case(method: str) -> str:
+    return _CAMEL_RE.sub(r"_\1", method).lower()
+
+
+class CcxtClient(ExchangeClient):
+    def __init__(self, connection: Connection, ctx: HubContext, shared: Any) -> None:
+        super().__init__(connection)
+        self._ctx = ctx
+        self._shared = shared
+        self._profile = profile_for(connection.exchange, connection.api_type)
+        self._instance: Any = None
+        self._clock = ctx.clock(connection.exchange)
+
+    @property
+    def quote(self) -> str:
+        return self._profile.symbol.split("/")[1].split(":")[0]
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    async def _guard(self, action: Callable[[], Awaitable[T]]) -> tuple[T, CallRecord]:
+        record = CallRecord()
+        token = CURRENT_CALL.set(record)
+        error: ExchangeError | None = None
+        try:
+            return await action(), record
+        except ExchangeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every library failure is classified here
+            error = self._translate(exc, record)
+        finally:
+            CURRENT_CALL.reset(token)
+        # Raised outside the except block: no __context__ chain back to ccxt's text.
+        raise error
+
+    def _translate(self, exc: Exception, record: CallRecord) -> ExchangeError:
+        exchange = self._connection.exchange
+        is_library = any(cls.__name__ == "BaseError" for cls in type(exc).__mro__)
+        if not is_library:
+            # ccxt parsed something it did not expect (wrong types, missing fields).
+            return ExchangeError(
+                ErrorKind.BAD_RESPONSE,
+                f"{exchange.value} answered with data of an unexpected shape ({type(exc).__name__})",
+            )
+        kind = library_kind(exc)
+        if record.reply is not None and kind not in _TRANSPORT_KINDS:
+            error = classify_reply(exchange, record.reply, library_kind=kind)
+            if error is not None:
+                return error
+        if kind in _TRANSPORT_KINDS or record.reply is None and kind in (
+            ErrorKind.RATE_LIMITED, ErrorKind.EXCHANGE_DOWN, ErrorKind.BAD_RESPONSE
+        ):
+            return transport_error(exchange, kind, self._ctx.timeout_ms(exchange))
+        # A local refusal (unknown symbol, unsupported call): its text holds no request data,
+        # but URLs are cut and secrets scrubbed regardless.
+        text = _URL_RE.sub("<url>", scrub(str(exc)))[:200]
+        return ExchangeError(kind, f"{exchange.value}: {type(exc).__name__}: {text}")
+
+    async def _ccxt(self) -> Any:
+        if self._instance is None:
+            shared, _ = await self._guard(lambda: self._shared.get(self._connection))
+            if self._instance is None:
+                self._instance = shared.clone(self._connection)
+        return self._instance
+
+    async def _sync_clock(self) -> None:
+        instance = await self._ccxt()
+        server_ms, record = await self._guard(lambda: instance.fetch_time())
+        self._observe(server_ms, record)
+
+    def _observe(self, server_ms: Any, record: CallRecord) -> None:
+        if isinstance(server_ms, (int, float)) and record.sent_at and record.received_at:
+            self._clock.observe(record.sent_at, record.received_at, server_ms)
+
+    async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        instance = await self._ccxt()
+        signed = method not in PUBLIC_METHODS
+        if signed:
+            await self._clock.ensure_synced(self._sync_clock)
+        function = getattr(instance, method)
+        try:
+            result, _ = await self._guard(lambda: function(*args, **kwargs))
+            return result
+        except ExchangeError as exc:
+            if not (signed and is_timestamp_rejection(self._connection.exchange, exc)):
+                raise
+        await self._clock.ensure_synced(self._sync_clock, force=True)
+        result, _ = await self._guard(lambda: function(*args, **kwargs))
+        return result
+
+    # --- the interface ---------------------------------------------------------------------------
+
+    async def load_markets(self) -> dict[str, Any]:
+        instance = await self._ccxt()
+        return instance.markets
+
+    async def fetch_time(self) -> int:
+        instance = await self._ccxt()
+        server_ms, record = await self._guard(lambda: instance.fetch_time())
+        self._observe(server_ms, record)
+        return int(server_ms)
+
+    async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
+        ticker = await self._run("fetch_ticker", symbol)
+        return {key: ticker.get(key) for key in ("symbol", "last", "bid", "ask", "timestamp")}
+
+    async def fetch_balance(self) -> dict[str, float]:
+        raw = await self._run("fetch_balance", dict(self._profile.balance_params))
+        totals = raw.get("total") or {}
+        if not isinstance(totals, dict):
+            raise ExchangeError(ErrorKind.BAD_RESPONSE, f"{self.exchange} balance has an unexpected shape")
+        return {asset: float(total) for asset, total in totals.items() if total}
+
+    async def fetch_permissions(self) -> list[str]:
+        reader = _PERMISSION_READERS.get(self._connection.exchange)
+        if reader is None or self._connection.is_testnet and self._connection.exchange is ExchangeId.BINANCE:
+            return []
+        method, parse = reader
+        return parse(await self._run(method))
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        name = snake_case(method)
+        if not self.supports(name):
+            raise ExchangeError(ErrorKind.INVALID_REQUEST, f"{self.exchange} does not support {name}")
+        if name == "fetch_permissions":
+            return await self.fetch_permissions()
+        return await self._run(name, *args, **kwargs)
+
+    def supports(self, method: str) -> bool:
+        name = snake_case(method)
+        if name in INTERFACE_METHODS:
+            return True
+        parts = name.split("_")
+        camel = parts[0] + "".join(_CAMEL_PARTS.get(p, p.capitalize()) for p in parts[1:])
+        return _has_of(self._connection.exchange).get(camel) in (True, "emulated")
+
+    def capabilities(self) -> list[str]:
+        return [name for name in _CAPABILITY_METHODS if self.supports(name)]
+
+    def detach(self) -> None:
+        if self._instance is not None:
+            self._instance.session = None
+            self._instance = None
+
+
+# ccxt's own spelling of a few name parts (fetch_ohlcv -> fetchOHLCV).
+_CAMEL_PARTS = {"ohlcv": "OHLCV", "le": "LE", "be": "BE", "adl": "ADL"}
+_CAPABILITY_METHODS = (
+    "fetch_ticker", "fetch_tickers", "fetch_order_book", "fetch_trades", "fetch_ohlcv",
+    "fetch_balance", "create_order", "cancel_order", "fetch_order", "fetch_open_orders",
+    "fetch_my_trades", "fetch_positions", "set_leverage", "fetch_funding_rate",
+)
+_HAS: dict[ExchangeId, dict[str, Any]] = {}
+
+
+def _ccxt_class(exchange: ExchangeId) -> type:
+    import ccxt.async_support as ccxt_async
+
+    from cts_tui.exchanges.ccxt_shared import CCXT_IDS
+
+    return getattr(ccxt_async, CCXT_IDS.get(exchange, exchange.value))
+
+
+def _has_of(exchange: ExchangeId) -> dict[str, Any]:
+    """ccxt's ``has`` table, read from the class description without building an instance."""
+    has = _HAS.get(exchange)
+    if has is None:
+        cls = _ccxt_class(exchange)
+        has = _HAS[exchange] = cls.describe(cls.__new__(cls)).get("has", {})
+    return has
+
+
+def _flags(pairs: dict[str, bool]) -> list[str]:
+    return [name for name, allowed in pairs.items() if allowed]
+
+
+def _binance_permissions(raw: dict[str, Any]) -> list[str]:
+    return _flags(
+        {
+            "read": bool(raw.get("enableReading")),
+            "trade": bool(raw.get("enableSpotAndMarginTrading")),
+            "futures": bool(raw.get("enableFutures")),
+            "margin": bool(raw.get("enableMargin")),
+            "withdraw": bool(raw.get("enableWithdrawals")),
+        }
+    )
+
+
+def _bybit_permissions(raw: dict[str, Any]) -> list[str]:
+    result = raw.get("result") or {}
+    groups = result.get("permissions") or {}
+    trade = any(groups.get(name) for name in ("ContractTrade", "Spot", "Options", "Derivatives"))
+    return _flags(
+        {
+            "read": True,
+            "trade": trade and str(result.get("readOnly", "0")) == "0",
+            "withdraw": "Withdraw" in (groups.get("Wallet") or []),
+        }
+    )
+
+
+def _okx_permissions(raw: dict[str, Any]) -> list[str]:
+    data = raw.get("data") or [{}]
+    perm = str((data[0] or {}).get("perm", ""))
+    names = {"read_only": "read", "trade": "trade", "withdraw": "withdraw"}
+    return [names[p] for p in perm.split(",") if p in names]
+
+
+def _coinbase_permissions(raw: dict[str, Any]) -> list[str]:
+    return _flags(
+        {"read": bool(raw.get("can_view")), "trade": bool(raw.get("can_trade")),
+         "withdraw": bool(raw.get("can_transfer"))}
+    )
+
+
+def _bingx_permissions(raw: dict[str, Any]) -> list[str]:
+    data = raw.get("data") or {}
+    codes = {int(p) for p in (data.get("permissions") or []) if str(p).isdigit()}
+    # BingX's codes: 1 spot trading, 2 read, 3 perpetual trading, 5 withdraw.
+    return _flags({"read": 2 in codes or bool(codes), "trade": bool(codes & {1, 3}), "withdraw": 5 in codes})
+
+
+_PERMISSION_READERS: dict[ExchangeId, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
+    ExchangeId.BINANCE: ("sapi_get_account_apirestrictions", _binance_permissions),
+    ExchangeId.BYBIT: ("private_get_v5_user_query_api", _bybit_permissions),
+    ExchangeId.OKX: ("private_get_account_config", _okx_permissions),
+    ExchangeId.COINBASE: ("v3_private_get_brokerage_key_permissions", _coinbase_permissions),
+    ExchangeId.BINGX: ("account_v1_private_get_account_apipermissions", _bingx_permissions),
+}

@@ -1,0 +1,234 @@
+"""Lean ccxt: one prototype per (exchange, API type, base URL, testnet), cheap clones per key.
+
+A plain ccxt instance costs ~100-250 KiB before markets (its endpoint tables are deep-copied per
+instance) and ~20 MiB with ~2,000 markets. Here each prototype is built once, hooked (limiter,
+clock, response capture) and loaded with markets shared per (exchange, market types, base URL);
+then a class is made whose attributes *are* the prototype's, so a connection's instance holds only
+what differs: its credentials, a shallow copy of the options (ccxt writes per-account state there)
+and its headers. Reads fall through to the shared class attributes, writes land on the instance:
+copy-on-write at attribute level, and ccxt itself is not modified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import types
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import ccxt.async_support as ccxt_async
+
+from cts_tui.capabilities import ApiType, ExchangeId
+from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.exchanges.classify import HttpReply
+from cts_tui.exchanges.context import HubContext
+from cts_tui.exchanges.profiles import Profile, market_options, profile_for
+from cts_tui.models import Connection
+
+# ccxt's ids where they differ from ours.
+CCXT_IDS: dict[ExchangeId, str] = {ExchangeId.HTX: "htx"}
+
+# Market state that set_markets builds; shared by reference between instances.
+_MARKET_ATTRS = (
+    "markets", "markets_by_id", "symbols", "ids", "currencies", "currencies_by_id",
+    "baseCurrencies", "quoteCurrencies", "codes",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedKey:
+    exchange: ExchangeId
+    api_type: ApiType
+    base_url: str | None
+    testnet: bool
+
+    @classmethod
+    def of(cls, connection: Connection) -> SharedKey:
+        return cls(connection.exchange, connection.api_type, connection.base_url, connection.is_testnet)
+
+
+def _endpoint(url: str, base_path: str) -> str:
+    path = urlsplit(url).path
+    if base_path and path.startswith(base_path):
+        path = path[len(base_path):] or "/"
+    return path
+
+
+def _hooked_class(ctx: HubContext, exchange: ExchangeId, base_path: str) -> type:
+    """A subclass of the exchange's ccxt class whose every HTTP request goes through our limiter,
+    reports its answer, and is signed with the exchange's clock."""
+    ccxt_cls = getattr(ccxt_async, CCXT_IDS.get(exchange, exchange.value))
+    base_fetch = ccxt_cls.fetch
+    clock = ctx.clock(exchange)
+    limiter = ctx.limiter
+
+    async def fetch(self: Any, url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
+        endpoint = f"{method} {_endpoint(url, base_path)}"
+        async with limiter.acquire(exchange.value, endpoint, account=self._cts_account):
+            ctx.record_sent()
+            result = await base_fetch(self, url, method, headers, body)
+        if isinstance(result, str) and result:
+            # ccxt hands back the raw text when a 2xx body is not JSON (HTML, truncated JSON).
+            raise ExchangeError(
+                ErrorKind.BAD_RESPONSE, f"{exchange.value} answered with a body that is not JSON"
+            )
+        return result
+
+    def on_rest_response(
+        self: Any, code: int, reason: str, url: str, method: str, response_headers: Any,
+        response_body: str, request_headers: Any, request_body: Any,
+    ) -> str:
+        reply = HttpReply(int(code), response_headers or {}, response_body or "", time.time())
+        ctx.record_reply(exchange, self._cts_account, f"{method} {_endpoint(url, base_path)}", reply)
+        return response_body
+
+    return type(
+        f"Cts{ccxt_cls.__name__}",
+        (ccxt_cls,),
+        {
+            "_cts_account": None,
+            "milliseconds": staticmethod(clock.now_ms),
+            "seconds": staticmethod(clock.now_s),
+            "fetch": fetch,
+            "on_rest_response": on_rest_response,
+        },
+    )
+
+
+def _rewrite(node: Any, base_url: str) -> Any:
+    """Every URL in ccxt's ``urls['api']`` with its scheme and host replaced by ``base_url``."""
+    if isinstance(node, dict):
+        return {key: _rewrite(value, base_url) for key, value in node.items()}
+    if isinstance(node, str) and "://" in node:
+        parts = urlsplit(node)
+        rest = parts.path + (f"?{parts.query}" if parts.query else "")
+        return base_url.rstrip("/") + rest
+    return node
+
+
+class MarketStore:
+    """Markets loaded once per (exchange, market types, base URL, testnet), kept by reference."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._locks: dict[tuple[Any, ...], asyncio.Lock] = {}
+
+    async def attach(self, instance: Any, key: SharedKey, profile: Profile) -> None:
+        market_key = (key.exchange, profile.market_types, key.base_url, key.testnet)
+        lock = self._locks.setdefault(market_key, asyncio.Lock())
+        async with lock:
+            state = self._loaded.get(market_key)
+            if state is None:
+                await _load_markets(instance, key.exchange, profile)
+                state = {name: getattr(instance, name) for name in _MARKET_ATTRS}
+                self._loaded[market_key] = state
+        for name, value in state.items():
+            setattr(instance, name, value)
+        # load_markets() on the instance (ccxt calls it everywhere) must find them loaded.
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(state["markets"])
+        instance.markets_loading = done
+
+    def count(self) -> int:
+        return len(self._loaded)
+
+
+async def _load_markets(instance: Any, exchange: ExchangeId, profile: Profile) -> None:
+    if exchange is ExchangeId.BINGX:
+        # BingX's fetch_markets always pulls spot, swap and inverse; its per-type loaders do not.
+        loaders = {"spot": instance.fetch_spot_markets, "swap": instance.fetch_swap_markets}
+        parts = await asyncio.gather(*(loaders[t]({}) for t in profile.market_types))
+        instance.set_markets([m for part in parts for m in part])
+        return
+    await instance.load_markets()
+
+
+class SharedExchange:
+    """One prototype and the class its clones are made of."""
+
+    def __init__(self, key: SharedKey, prototype: Any) -> None:
+        self.key = key
+        self.prototype = prototype
+        attrs = {
+            name: staticmethod(value) if isinstance(value, types.FunctionType) else value
+            for name, value in prototype.__dict__.items()
+        }
+        self.clone_class: type = type(f"{type(prototype).__name__}Shared", (type(prototype),), attrs)
+
+    def clone(self, connection: Connection) -> Any:
+        instance = self.clone_class.__new__(self.clone_class)
+        instance.apiKey = connection.api_key.get_secret_value()
+        instance.secret = connection.api_secret.get_secret_value()
+        passphrase = connection.api_passphrase
+        instance.password = passphrase.get_secret_value() if passphrase is not None else None
+        instance.options = dict(self.prototype.options)
+        instance.headers = dict(self.prototype.headers)
+        instance._cts_account = connection.account
+        return instance
+
+    def release(self) -> None:
+        """Detach from the hub's session so that ccxt's finalizer has nothing to complain of."""
+        self.clone_class.session = None
+        self.prototype.session = None
+
+
+class SharedExchanges:
+    """Builds prototypes lazily, one at a time per key."""
+
+    def __init__(self, ctx: HubContext) -> None:
+        self._ctx = ctx
+        self._shared: dict[SharedKey, SharedExchange] = {}
+        self._locks: dict[SharedKey, asyncio.Lock] = {}
+        self.markets = MarketStore()
+
+    async def get(self, connection: Connection) -> SharedExchange:
+        key = SharedKey.of(connection)
+        shared = self._shared.get(key)
+        if shared is not None:
+            return shared
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            shared = self._shared.get(key)
+            if shared is None:
+                prototype = self._prototype(key)
+                try:
+                    await self.markets.attach(prototype, key, profile_for(key.exchange, key.api_type))
+                except BaseException:
+                    prototype.session = None
+                    raise
+                shared = self._shared[key] = SharedExchange(key, prototype)
+        return shared
+
+    def _prototype(self, key: SharedKey) -> Any:
+        profile = profile_for(key.exchange, key.api_type)
+        base_path = urlsplit(key.base_url).path.rstrip("/") if key.base_url else ""
+        cls = _hooked_class(self._ctx, key.exchange, base_path)
+        options: dict[str, Any] = {"defaultType": profile.default_type}
+        options.update(market_options(key.exchange, profile.market_types))
+        instance = cls(
+            {
+                "session": self._ctx.pool.session(),
+                "enableRateLimit": False,
+                "timeout": self._ctx.timeout_ms(key.exchange),
+                "options": options,
+                "enableLastHttpResponse": False,
+                "enableLastJsonResponse": False,
+                "enableLastResponseHeaders": False,
+            }
+        )
+        instance.ssl_context = self._ctx.pool.ssl_context
+        instance.asyncio_loop = asyncio.get_running_loop()
+        instance.has = {**instance.has, "fetchCurrencies": False}
+        if key.testnet:
+            # Real testnet hosts first (OKX: demo header on the live host); a base URL then
+            # replaces only scheme and host, keeping the testnet's paths.
+            instance.set_sandbox_mode(True)
+        if key.base_url:
+            instance.urls = {**instance.urls, "api": _rewrite(instance.urls["api"], key.base_url)}
+        return instance
+
+    async def close(self) -> None:
+        for shared in self._shared.values():
+            shared.release()
+        self._shared.clear()

@@ -1,0 +1,95 @@
+"""What every client of one hub shares: config, limiter, the HTTP pool and the exchange clocks,
+plus the per-call record of the HTTP answer that the error classification reads.
+
+The record lives in a context variable holding a mutable box, so that a response seen deep inside
+a library call (even in a task the library spawned with ``gather``) is visible to the wrapper that
+classifies the failure, without the library having to pass it up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from cts_tui.capabilities import ExchangeId
+from cts_tui.config import Config
+from cts_tui.exchanges.classify import HttpReply
+from cts_tui.exchanges.clock import ServerClock
+from cts_tui.exchanges.http import HttpPool
+from cts_tui.ratelimit import RateLimiter, ResponseFeedback
+
+# Response headers the limiter reads; only these are passed on.
+USAGE_HEADERS = (
+    "X-MBX-USED-WEIGHT-1M",
+    "X-MBX-ORDER-COUNT-10S",
+    "X-MBX-ORDER-COUNT-1D",
+    "X-Bapi-Limit",
+    "X-Bapi-Limit-Status",
+    "X-Bapi-Limit-Reset-Timestamp",
+    "X-RateLimit-Requests-Remain",
+    "X-RateLimit-Requests-Expire",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+)
+_USAGE_LOWER = {name.lower(): name for name in USAGE_HEADERS}
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """What one client call saw on the wire: the last answer and its round-trip times."""
+
+    reply: HttpReply | None = None
+    sent_at: float | None = None
+    received_at: float | None = None
+
+
+CURRENT_CALL: ContextVar[CallRecord | None] = ContextVar("cts_current_call", default=None)
+
+
+def usage_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {_USAGE_LOWER[k.lower()]: v for k, v in headers.items() if k.lower() in _USAGE_LOWER}
+
+
+@dataclass(slots=True)
+class HubContext:
+    config: Config
+    limiter: RateLimiter
+    pool: HttpPool
+    clocks: dict[ExchangeId, ServerClock] = field(default_factory=dict)
+
+    def clock(self, exchange: ExchangeId) -> ServerClock:
+        clock = self.clocks.get(exchange)
+        if clock is None:
+            clock = self.clocks[exchange] = ServerClock()
+        return clock
+
+    def timeout_ms(self, exchange: ExchangeId) -> int:
+        return self.config.limits(exchange).timeout_ms
+
+    def record_sent(self) -> None:
+        record = CURRENT_CALL.get()
+        if record is not None:
+            record.sent_at = time.time()
+
+    def record_reply(
+        self, exchange: ExchangeId, account: str | None, endpoint: str, reply: HttpReply
+    ) -> None:
+        """Keep the answer for classification and tell the limiter what it says about usage."""
+        record = CURRENT_CALL.get()
+        if record is not None:
+            record.reply = reply
+            record.received_at = reply.received_at
+        self.limiter.observe(
+            ResponseFeedback(
+                exchange=exchange.value,
+                account=account,
+                endpoint=endpoint,
+                status=reply.status,
+                headers=usage_headers(reply.headers),
+                received_at=reply.received_at,
+            )
+        )

@@ -1,0 +1,146 @@
+"""The one HTTP connection pool behind every client: one aiohttp session, one SSL context.
+
+Each ccxt instance would otherwise build its own session and SSL context (~0.7 MiB each) and
+open its own connections; sharing one keep-alive pool with a per-host limit is what makes a
+thousand connections cheap and lets almost every request ride an already open connection. The
+pool counts new and reused connections through aiohttp's tracing hooks so that the reuse rate is
+measured, not assumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import Counter
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import certifi
+
+from cts_tui.config import Pool
+
+
+@dataclass(slots=True)
+class HostStats:
+    requests: int = 0
+    new_connections: int = 0
+    reused_connections: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "requests": self.requests,
+            "new_connections": self.new_connections,
+            "reused_connections": self.reused_connections,
+        }
+
+
+@dataclass(slots=True)
+class PoolStats:
+    open: int
+    idle: int
+    in_use: int
+    requests: int
+    new_connections: int
+    reused_connections: int
+    per_host: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def reuse_pct(self) -> float:
+        total = self.new_connections + self.reused_connections
+        return 100.0 * self.reused_connections / total if total else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "open": self.open,
+            "idle": self.idle,
+            "in_use": self.in_use,
+            "reuse_pct": round(self.reuse_pct, 2),
+            "requests": self.requests,
+            "new_connections": self.new_connections,
+            "reused_connections": self.reused_connections,
+            "per_host": self.per_host,
+        }
+
+
+class HttpPool:
+    """Owns the session; created lazily inside the running loop (aiohttp sessions are bound to
+    the loop that made them)."""
+
+    def __init__(self, config: Pool) -> None:
+        self._config = config
+        self._session: aiohttp.ClientSession | None = None
+        self._ssl_context: ssl.SSLContext | None = None
+        self._hosts: dict[str, HostStats] = {}
+        self._closed = False
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context(cafile=certifi.where())
+        return self._ssl_context
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("the HTTP pool is closed")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                ssl=self.ssl_context,
+                limit=0,
+                limit_per_host=self._config.per_host_limit,
+                keepalive_timeout=self._config.keepalive_s,
+                enable_cleanup_closed=False,
+            )
+            trace = aiohttp.TraceConfig()
+            trace.on_request_start.append(self._on_request_start)
+            trace.on_connection_create_end.append(self._on_connection_created)
+            trace.on_connection_reuseconn.append(self._on_connection_reused)
+            self._session = aiohttp.ClientSession(
+                connector=connector, trace_configs=[trace], loop=asyncio.get_running_loop()
+            )
+        return self._session
+
+    def _host(self, trace_ctx: SimpleNamespace) -> HostStats:
+        host = getattr(trace_ctx, "cts_host", "?")
+        stats = self._hosts.get(host)
+        if stats is None:
+            stats = self._hosts[host] = HostStats()
+        return stats
+
+    async def _on_request_start(self, _s: Any, trace_ctx: SimpleNamespace, params: Any) -> None:
+        url = params.url
+        trace_ctx.cts_host = f"{url.host}:{url.port}" if url.port else str(url.host)
+        self._host(trace_ctx).requests += 1
+
+    async def _on_connection_created(self, _s: Any, trace_ctx: SimpleNamespace, _p: Any) -> None:
+        self._host(trace_ctx).new_connections += 1
+
+    async def _on_connection_reused(self, _s: Any, trace_ctx: SimpleNamespace, _p: Any) -> None:
+        self._host(trace_ctx).reused_connections += 1
+
+    def stats(self) -> PoolStats:
+        idle = in_use = 0
+        connector = self._session.connector if self._session is not None else None
+        if connector is not None and not connector.closed:
+            # aiohttp exposes no public count of pooled connections; these two are its books.
+            idle = sum(len(conns) for conns in getattr(connector, "_conns", {}).values())
+            in_use = len(getattr(connector, "_acquired", ()))
+        totals: Counter[str] = Counter()
+        for host in self._hosts.values():
+            totals.update(host.as_dict())
+        return PoolStats(
+            open=idle + in_use,
+            idle=idle,
+            in_use=in_use,
+            requests=totals["requests"],
+            new_connections=totals["new_connections"],
+            reused_connections=totals["reused_connections"],
+            per_host={name: host.as_dict() for name, host in sorted(self._hosts.items())},
+        )
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()

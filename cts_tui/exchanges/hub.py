@@ -1,0 +1,94 @@
+"""The hub: one per process (or per coordinator), owning everything clients share.
+
+It makes clients lazily and caches them by connection id, rebuilding one when the connection's
+credentials or target change; it owns the HTTP pool, the exchange clocks and the ccxt prototypes,
+and reports the pool's figures for the pool endpoint and the detail screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cts_tui.capabilities import CCXT_EXCHANGES, HAS_TESTNET, ExchangeId
+from cts_tui.config import Config
+from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.exchanges.base import ExchangeClient
+from cts_tui.exchanges.ccxt_client import CcxtClient
+from cts_tui.exchanges.ccxt_shared import SharedExchanges
+from cts_tui.exchanges.context import HubContext
+from cts_tui.exchanges.http import HttpPool
+from cts_tui.models import Connection
+from cts_tui.ratelimit import RateLimiter
+
+
+def _fingerprint(connection: Connection) -> tuple[Any, ...]:
+    """What a client is built from: a change to any of these means a new client."""
+    passphrase = connection.api_passphrase
+    return (
+        connection.exchange,
+        connection.api_type,
+        connection.api_key.get_secret_value(),
+        connection.api_secret.get_secret_value(),
+        passphrase.get_secret_value() if passphrase is not None else None,
+        connection.base_url,
+        connection.is_testnet,
+        connection.margin_type,
+        connection.position_mode,
+    )
+
+
+class ExchangeHub:
+    def __init__(self, config: Config, limiter: RateLimiter) -> None:
+        self._ctx = HubContext(config=config, limiter=limiter, pool=HttpPool(config.pool))
+        self._shared = SharedExchanges(self._ctx)
+        self._clients: dict[str, tuple[tuple[Any, ...], ExchangeClient]] = {}
+
+    def client_for(self, connection: Connection) -> ExchangeClient:
+        """The connection's client, made on first use; nothing is sent until it is called."""
+        fingerprint = _fingerprint(connection)
+        cached = self._clients.get(connection.id)
+        if cached is not None:
+            if cached[0] == fingerprint:
+                return cached[1]
+            cached[1].detach()
+        client = self._make(connection)
+        self._clients[connection.id] = (fingerprint, client)
+        return client
+
+    def _make(self, connection: Connection) -> ExchangeClient:
+        if connection.is_testnet and connection.exchange not in HAS_TESTNET:
+            raise ExchangeError(ErrorKind.INVALID_REQUEST, f"{connection.exchange.value} has no testnet")
+        if connection.exchange in CCXT_EXCHANGES:
+            return CcxtClient(connection, self._ctx, self._shared)
+        from cts_tui.exchanges.native import native_client
+
+        return native_client(connection, self._ctx)
+
+    async def drop(self, connection_id: str) -> None:
+        cached = self._clients.pop(connection_id, None)
+        if cached is not None:
+            await cached[1].close()
+
+    def pool_stats(self) -> dict[str, Any]:
+        stats = self._ctx.pool.stats().as_dict()
+        stats["clients"] = len(self._clients)
+        stats["markets_shared"] = self._shared.markets.count()
+        return stats
+
+    def clock_offset_ms(self, exchange: ExchangeId | str) -> float | None:
+        """The exchange's clock minus ours, None until a sample was taken."""
+        clock = self._ctx.clocks.get(ExchangeId(exchange))
+        return clock.offset_ms if clock is not None and clock.synced else None
+
+    async def close(self) -> None:
+        for _, client in self._clients.values():
+            client.detach()
+        self._clients.clear()
+        await self._shared.close()
+        await self._ctx.pool.close()
+
+    async def __aenter__(self) -> ExchangeHub:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
