@@ -167,13 +167,11 @@ class DemoEnvironment:
             await self.simulator.set_fault(exchange, outage=None)
 
     async def _hot_worker(self, runtime: Runtime, hot: HotLoad) -> None:
-        from cts_tui.core.manager import ExchangeManager
         from cts_tui.ratelimit.priority import Priority
 
-        manager = ExchangeManager(coordinator=runtime.coordinator)
         while True:
             try:
-                await manager.execute_request(
+                await runtime.coordinator.execute_request(
                     hot.method, hot.symbol, exchange_id=hot.exchange.value, priority=Priority.LOW
                 )
             except CtsError as exc:  # the point is to show limits and failures, not to stop

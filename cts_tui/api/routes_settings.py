@@ -39,8 +39,8 @@ def _selected(views: tuple[ConnectionView, ...], f: ConnectionFilter) -> list[Co
     ]
 
 
-async def _connection_json(call: Call, view: ConnectionView) -> dict[str, Any]:
-    return connection_json(view, await call.state.runtime.store.get(view.id))
+def _connection_json(call: Call, view: ConnectionView) -> dict[str, Any]:
+    return connection_json(view, call.state.coordinator.connection_model(view.id))
 
 
 @routes.get(
@@ -53,12 +53,11 @@ async def _connection_json(call: Call, view: ConnectionView) -> dict[str, Any]:
 async def list_connections(call: Call) -> dict[str, Any]:
     f: ConnectionFilter = call.query
     views = _selected(tuple(call.state.coordinator.get_all_connections()), f)
-    records = {c.id: c for c in await call.state.runtime.store.list()}
     return {
         "success": True,
         "count": len(views),
         "filters": f.model_dump(mode="json"),
-        "connections": [connection_json(v, records.get(v.id)) for v in views],
+        "connections": [_connection_json(call, v) for v in views],
     }
 
 
@@ -72,7 +71,7 @@ async def list_connections(call: Call) -> dict[str, Any]:
 )
 async def create_connection(call: Call) -> dict[str, Any]:
     view = await call.state.coordinator.add_connection(call.body, "api")
-    return {"success": True, "connection": await _connection_json(call, view)}
+    return {"success": True, "connection": _connection_json(call, view)}
 
 
 @routes.patch(
@@ -85,7 +84,7 @@ async def create_connection(call: Call) -> dict[str, Any]:
 )
 async def update_connection(call: Call) -> dict[str, Any]:
     view = await call.state.coordinator.update_connection(call.params["id"], call.body, "api")
-    return {"success": True, "connection": await _connection_json(call, view)}
+    return {"success": True, "connection": _connection_json(call, view)}
 
 
 @routes.delete(
@@ -105,7 +104,7 @@ async def delete_connection(call: Call) -> dict[str, Any]:
     "Test one connection now: {success, balance, log, duration}",
     auth=True,
     params=ID,
-    errors=(401, 404, 409),
+    errors=(401, 404),
 )
 async def test_connection(call: Call) -> dict[str, Any]:
     return test_json(await call.state.coordinator.test_connection(call.params["id"]))

@@ -33,10 +33,10 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 # --- connections --------------------------------------------------------------------------------
 
 
-def connection_json(view: ConnectionView, record: Connection | None = None) -> dict[str, Any]:
+def connection_json(view: ConnectionView, record: Connection) -> dict[str, Any]:
     """A connection's settings (masked) and live figures, one object; ``is_active`` as the
     specification's clients read it."""
-    data: dict[str, Any] = record.public_dict() if record is not None else {}
+    data: dict[str, Any] = record.public_dict()
     live = to_jsonable(view)
     data.update(live)
     data["api_key"] = view.api_key_masked
