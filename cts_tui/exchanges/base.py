@@ -60,7 +60,7 @@ class ExchangeClient(ABC):
     @property
     @abstractmethod
     def quote(self) -> str:
-        """The asset the test reports the balance in (USDT, or USD where the account is USD)."""
+        """The account's quote asset; the test reports USDT when held, else this one."""
 
     @abstractmethod
     async def load_markets(self) -> dict[str, Any]: ...
@@ -118,9 +118,9 @@ class ExchangeClient(ABC):
             log.add(f"Server time {_iso(server_ms)} (local clock off by {skew:+d} ms)")
             step = "balance"
             balances = await self.fetch_balance()
-            result["balances"] = balances
-            result["balance"] = balances.get(self.quote, 0.0)
-            log.add(f"Balance: {result['balance']:.8g} {self.quote} ({len(balances)} assets held)")
+            quote = next((q for q in ("USDT", self.quote) if q in balances), self.quote)
+            result.update(balances=balances, balance=balances.get(quote, 0.0), quote=quote)
+            log.add(f"Balance: {result['balance']:.8g} {quote} ({len(balances)} assets held)")
             step = "permissions"
             permissions = await self._permissions_for_test(log)
             result["permissions"] = permissions
@@ -142,7 +142,6 @@ class ExchangeClient(ABC):
         return TestResult(
             connection_id=conn.id,
             success=True,
-            quote=self.quote,
             capabilities=self.capabilities(),
             log=log.lines,
             duration_ms=duration,

@@ -108,6 +108,12 @@ def _rewrite(node: Any, base_url: str) -> Any:
     return node
 
 
+def _rehost(node: Any, host: str) -> Any:
+    if isinstance(node, dict):
+        return {key: _rehost(value, host) for key, value in node.items()}
+    return host
+
+
 class MarketStore:
     """Markets loaded once per (exchange, market types, base URL, testnet), kept by reference."""
 
@@ -226,6 +232,11 @@ class SharedExchanges:
             instance.set_sandbox_mode(True)
         if key.base_url:
             instance.urls = {**instance.urls, "api": _rewrite(instance.urls["api"], key.base_url)}
+            # Exchanges that sign the host name (HTX) must sign the host they really talk to.
+            host = urlsplit(key.base_url).netloc
+            instance.hostname = host
+            if isinstance(instance.urls.get("hostnames"), dict):
+                instance.urls["hostnames"] = _rehost(instance.urls["hostnames"], host)
         return instance
 
     async def close(self) -> None:

@@ -60,6 +60,8 @@ class HubContext:
     limiter: RateLimiter
     pool: HttpPool
     clocks: dict[ExchangeId, ServerClock] = field(default_factory=dict)
+    shared_data: dict[tuple[object, ...], object] = field(default_factory=dict)
+    """Data loaded once and shared by every client that needs it (native clients' markets)."""
 
     def clock(self, exchange: ExchangeId) -> ServerClock:
         clock = self.clocks.get(exchange)

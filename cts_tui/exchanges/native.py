@@ -1,0 +1,134 @@
+"""Clients written on aiohttp for the exchanges ccxt does not cover (Pionex, OrangeX).
+
+They share the hub's pool, limiter and clocks with the ccxt clients; every request goes through
+``NativeClient._send``, which acquires a permit, reports the answer to the limiter, classifies it,
+and samples the exchange's clock from the time the answer carries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import yarl
+
+from cts_tui.capabilities import ApiType, ExchangeId
+from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.exchanges.base import INTERFACE_METHODS, ExchangeClient
+from cts_tui.exchanges.ccxt_client import snake_case
+from cts_tui.exchanges.classify import HttpReply, classify_reply, is_timestamp_rejection, transport_error
+from cts_tui.exchanges.context import HubContext
+from cts_tui.models import Connection
+
+
+class NativeClient(ExchangeClient):
+    """The transport and the interface plumbing; subclasses add signing and the endpoints."""
+
+    default_url: str
+
+    def __init__(self, connection: Connection, ctx: HubContext) -> None:
+        super().__init__(connection)
+        self._ctx = ctx
+        self._base_url = (connection.base_url or self.default_url).rstrip("/")
+        self._clock = ctx.clock(connection.exchange)
+        self._exchange = connection.exchange
+
+    @property
+    def is_perpetual(self) -> bool:
+        return self._connection.api_type is ApiType.PERPETUAL_FUTURES
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        body: str | None = None,
+        headers: dict[str, str] | None = None,
+        account: str | None = None,
+    ) -> Any:
+        """One HTTP request; returns the decoded JSON or raises a classified ExchangeError."""
+        url = yarl.URL(f"{self._base_url}{path}" + (f"?{query}" if query else ""), encoded=True)
+        timeout_ms = self._ctx.timeout_ms(self._exchange)
+        async with self._ctx.limiter.acquire(self._exchange.value, f"{method} {path}", account=account):
+            sent = time.time()
+            try:
+                async with self._ctx.pool.session().request(
+                    method,
+                    url,
+                    data=body.encode() if body is not None else None,
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=timeout_ms / 1000),
+                ) as response:
+                    text = await response.text(errors="replace")
+                    reply = HttpReply(response.status, dict(response.headers), text, time.time())
+            except TimeoutError:
+                raise transport_error(self._exchange, ErrorKind.TIMEOUT, timeout_ms) from None
+            except aiohttp.ClientError:
+                raise transport_error(self._exchange, ErrorKind.NETWORK) from None
+        self._ctx.record_reply(self._exchange, account, f"{method} {path}", reply)
+        payload = reply.json()
+        server_ms = self._server_time(payload)
+        if server_ms is not None:
+            self._clock.observe(sent, reply.received_at, server_ms)
+        error = classify_reply(self._exchange, reply)
+        if error is not None:
+            raise error
+        return payload
+
+    @abstractmethod
+    def _server_time(self, payload: Any) -> float | None:
+        """The server's time (epoch ms) that an answer carries, if any."""
+
+    async def _signed(self, send: Callable[[], Awaitable[Any]]) -> Any:
+        """A signed request, sent with a synced clock and once more after a timestamp rejection."""
+        await self._clock.ensure_synced(self._sync_clock)
+        try:
+            return await send()
+        except ExchangeError as exc:
+            if not is_timestamp_rejection(self._exchange, exc):
+                raise
+        await self._clock.ensure_synced(self._sync_clock, force=True)
+        return await send()
+
+    async def _sync_clock(self) -> None:
+        await self.fetch_time()
+
+    async def _shared(self, key: tuple[object, ...], load: Callable[[], Awaitable[Any]]) -> Any:
+        """Load once per key for the whole hub; concurrent callers share one load."""
+        cached = self._ctx.shared_data.get(key)
+        if cached is None:
+            cached = self._ctx.shared_data[key] = asyncio.ensure_future(load())
+        try:
+            return await asyncio.shield(cached)  # type: ignore[arg-type]
+        except BaseException:
+            if self._ctx.shared_data.get(key) is cached and cached.done():  # type: ignore[union-attr]
+                del self._ctx.shared_data[key]
+            raise
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        name = snake_case(method)
+        if not self.supports(name):
+            raise ExchangeError(ErrorKind.INVALID_REQUEST, f"{self.exchange} does not support {name}")
+        return await getattr(self, name)(*args, **kwargs)
+
+    def supports(self, method: str) -> bool:
+        return snake_case(method) in INTERFACE_METHODS
+
+    def capabilities(self) -> list[str]:
+        return sorted(INTERFACE_METHODS)
+
+
+def native_client(connection: Connection, ctx: HubContext) -> NativeClient:
+    from cts_tui.exchanges.orangex import OrangeXClient
+    from cts_tui.exchanges.pionex import PionexClient
+
+    classes: dict[ExchangeId, type[NativeClient]] = {
+        ExchangeId.PIONEX: PionexClient,
+        ExchangeId.ORANGEX: OrangeXClient,
+    }
+    return classes[connection.exchange](connection, ctx)
