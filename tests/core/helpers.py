@@ -1,0 +1,45 @@
+"""Helpers shared by the coordinator tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from cts_tui.config import Config
+from cts_tui.core.events import Event
+
+FAST_EXCHANGES = ("binance", "htx", "kraken", "pionex")
+
+
+def fast_config() -> Config:
+    """Roomy limits and short timers, so tests exercise behaviour, not waiting."""
+    config = Config()
+    for exchange in FAST_EXCHANGES:
+        limits = config.limits(exchange)
+        limits.per_second, limits.per_minute, limits.max_concurrent = 200, 10_000, 20
+        limits.timeout_ms = 400
+    health = config.health
+    health.interval_s, health.timeout_s, health.cooldown_s, health.cooldown_max_s = 3600, 0.5, 0.2, 0.8
+    config.load_balancing.retry_backoff_ms = 0
+    config.batch.task_timeout_s = 3
+    return config
+
+
+class EventLog:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until ``predicate()`` holds (the condition under test, not a timing assertion)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
