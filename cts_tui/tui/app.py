@@ -1,0 +1,257 @@
+"""The Textual application: owns the refresh clock and the bridge from core events to widgets.
+
+The coordinator and the store are injected (they run on this same asyncio loop). The app never
+polls in a worker: snapshots pushed by the coordinator are kept as "pending" and rendered on the
+next tick of a one-shot timer that re-arms itself after each render, so a slow render can only
+delay the next one, never pile renders up. Screens subscribe to the ``frames`` signal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.dom import DOMNode
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.timer import Timer
+
+from cts_tui.config import Config
+from cts_tui.core.events import ConnectionsChanged, Event, SnapshotReady, StateChanged
+from cts_tui.core.snapshots import Snapshot
+from cts_tui.errors import CtsError
+from cts_tui.tui.actions import ACTIONS, Scope, bindings
+from cts_tui.tui.backend import Coordinator, Store
+from cts_tui.tui.messages import CoreEvent, Frame, OperationDone, TestCompleted
+
+MIN_INTERVAL_S = 0.25
+MAX_INTERVAL_S = 60.0
+EARLY_REFRESH_S = 0.1
+"""How soon a state change is shown: changes inside this window are drawn together."""
+
+THEME_CYCLE = ("textual-dark", "ansi-dark", "textual-light", "ansi-light", "nord", "gruvbox")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CtsApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "cts-tui"
+    BINDINGS = bindings(Scope.APP)
+
+    paused: reactive[bool] = reactive(False)
+    refresh_interval: reactive[float] = reactive(1.0)
+
+    def __init__(
+        self,
+        coordinator: Coordinator,
+        store: Store,
+        *,
+        config: Config | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        demo: bool = False,
+    ) -> None:
+        super().__init__()
+        self.coordinator = coordinator
+        self.store = store
+        self.config = config or coordinator.config
+        self.clock = clock
+        self.demo = demo
+        self.frames: Signal[Frame] = Signal(self, "frames")
+        self.core_events: Signal[Event] = Signal(self, "core-events")
+        self.frame: Frame | None = None
+        self._pending: Snapshot | None = None
+        self._tick_timer: Timer | None = None
+        self._early_timer: Timer | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self.set_reactive(CtsApp.refresh_interval, self.config.ui.refresh_interval_s)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.config.ui.theme in self.available_themes:
+            self.theme = self.config.ui.theme
+        from cts_tui.tui.screens.main import MainScreen
+
+        self._unsubscribe = self.coordinator.subscribe(self._on_core_event)
+        self.frame = Frame(self.coordinator.snapshot(), self.clock())
+        self.push_screen(MainScreen())
+        self._tick_timer = self.set_timer(self.refresh_interval, self._tick)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    # --- the refresh clock ----------------------------------------------------------------------
+
+    def _on_core_event(self, event: Event) -> None:
+        """Runs on the coordinator's side of the loop: keep it to a store or a post."""
+        if isinstance(event, SnapshotReady):
+            self._pending = event.snapshot
+        else:
+            self.post_message(CoreEvent(event))
+
+    def _tick(self) -> None:
+        if not self.paused:
+            self._render_frame(self._pending or (self.frame.snapshot if self.frame else None))
+        self._tick_timer = self.set_timer(self.refresh_interval, self._tick)
+
+    def refresh_now(self, *, force: bool = False) -> None:
+        """Draw the coordinator's current state (after the user changed something)."""
+        if force or not self.paused:
+            self._render_frame(self.coordinator.snapshot())
+
+    def _render_frame(self, snapshot: Snapshot | None) -> None:
+        if snapshot is None:
+            return
+        self._pending = None
+        self.frame = Frame(snapshot, self.clock())
+        self.frames.publish(self.frame)
+
+    def _refresh_soon(self) -> None:
+        if self._early_timer is None and not self.paused:
+            self._early_timer = self.set_timer(EARLY_REFRESH_S, self._early_refresh)
+
+    def _early_refresh(self) -> None:
+        self._early_timer = None
+        self.refresh_now()
+
+    def on_core_event(self, message: CoreEvent) -> None:
+        if isinstance(message.event, ConnectionsChanged | StateChanged):
+            self._refresh_soon()
+        self.core_events.publish(message.event)
+
+    # --- results of background work -------------------------------------------------------------
+
+    def on_operation_done(self, message: OperationDone) -> None:
+        if message.error:
+            self.notify(message.error, title=f"Could not {message.what}", severity="error", timeout=8)
+        else:
+            self.notify(message.what, timeout=3)
+        self.refresh_now(force=True)
+
+    def on_test_completed(self, message: TestCompleted) -> None:
+        result = message.result
+        if result.success:
+            balance = f" · balance {result.balance:,.2f} {result.quote}" if result.balance is not None else ""
+            self.notify(f"{message.name}: OK in {result.duration_ms} ms{balance}", timeout=4)
+        else:
+            kind = result.error_kind.value if result.error_kind else "error"
+            self.notify(f"{message.name}: {kind}: {result.error}", title="Test failed",
+                        severity="error", timeout=8)
+        self.refresh_now(force=True)
+
+    # --- app-wide actions -----------------------------------------------------------------------
+
+    def watch_paused(self, paused: bool) -> None:
+        if paused:
+            self._republish()
+        else:
+            self.refresh_now()
+
+    def _republish(self) -> None:
+        """Redraw the last frame (the header shows pause and interval changes at once)."""
+        if self.frame is not None:
+            self.frames.publish(self.frame)
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+
+    def action_faster(self) -> None:
+        self.refresh_interval = max(MIN_INTERVAL_S, self.refresh_interval / 2)
+
+    def action_slower(self) -> None:
+        self.refresh_interval = min(MAX_INTERVAL_S, self.refresh_interval * 2)
+
+    def watch_refresh_interval(self) -> None:
+        """Re-arm the clock so a shorter interval takes effect now, not after the old one."""
+        if self._tick_timer is not None:
+            self._tick_timer.stop()
+            self._tick_timer = self.set_timer(self.refresh_interval, self._tick)
+        self._republish()
+
+    def action_next_theme(self) -> None:
+        cycle = [name for name in THEME_CYCLE if name in self.available_themes]
+        position = cycle.index(self.theme) if self.theme in cycle else -1
+        self.theme = cycle[(position + 1) % len(cycle)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_help(self) -> None:
+        from cts_tui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_show_tab(self, tab: str) -> None:
+        from cts_tui.tui.screens.main import MainScreen
+
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, MainScreen):
+            self.pop_screen()
+        if isinstance(self.screen, MainScreen):
+            self.screen.show_tab(tab)
+
+    # --- work shared by several screens ----------------------------------------------------------
+
+    def edit_connection(self, connection_id: str) -> None:
+        """Open the edit form on the stored model (the form needs fields views omit)."""
+        from cts_tui.tui.modals.connection_form import ConnectionForm
+
+        try:
+            connection = self.coordinator.connection_model(connection_id)
+        except CtsError as exc:
+            self.notify(str(exc), title="Could not open the connection", severity="error")
+            return
+        self.push_screen(ConnectionForm(connection))
+
+    @work(group="operations")
+    async def test_connection(self, connection_id: str, name: str) -> None:
+        self.notify(f"Testing {name}…", timeout=2)
+        try:
+            result = await self.coordinator.test_connection(connection_id, "tui")
+        except CtsError as exc:
+            self.post_message(OperationDone(f"test {name}", str(exc)))
+            return
+        self.post_message(TestCompleted(name, result))
+
+    # --- the command palette --------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every registered action that makes sense where the palette was opened."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for spec in ACTIONS:
+            if not spec.palette or spec.action in seen:
+                continue
+            target = self if spec.scope is Scope.APP else _target(screen, spec.scope)
+            if target is None or not _offers(target, spec.action):
+                continue
+            seen.add(spec.action)
+            yield SystemCommand(
+                f"{spec.title}  [{spec.key_display}]",
+                spec.help,
+                _runner(target, spec.action),
+            )
+
+
+def _target(screen: Screen[object], scope: Scope) -> DOMNode | None:
+    """The node on ``screen`` whose bindings implement ``scope`` right now, if any."""
+    finder = getattr(screen, "action_target", None)
+    return finder(scope) if finder is not None else None
+
+
+def _offers(target: DOMNode, action: str) -> bool:
+    name = action.split("(", 1)[0]
+    return hasattr(target, f"action_{name}") and target.check_action(name, ()) is True
+
+
+def _runner(target: DOMNode, action: str) -> Callable[[], object]:
+    def run() -> object:
+        return target.run_action(action)
+
+    return run

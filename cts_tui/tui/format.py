@@ -1,0 +1,132 @@
+"""How numbers, times and states read on screen: short, aligned, and coloured by meaning.
+
+Pure functions from values to Rich ``Text``, shared by every table, so a latency or a state looks
+the same wherever it appears. Colours are the basic ANSI names, so the "ansi" themes show the
+terminal's own palette and NO_COLOR's monochrome filter has a meaningful contrast to keep.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from cts_tui.models import ConnectionState
+
+DASH = Text("–", style="dim")
+
+STATE_STYLE: dict[ConnectionState, str] = {
+    ConnectionState.ACTIVE: "green",
+    ConnectionState.TESTING: "yellow",
+    ConnectionState.PAUSED: "blue",
+    ConnectionState.ERROR: "bold red",
+    ConnectionState.DISABLED: "dim",
+}
+
+STATE_ICON: dict[ConnectionState, str] = {
+    ConnectionState.ACTIVE: "●",
+    ConnectionState.TESTING: "◌",
+    ConnectionState.PAUSED: "‖",
+    ConnectionState.ERROR: "✖",
+    ConnectionState.DISABLED: "○",
+}
+
+BREAKER_STYLE = {"closed": "green", "half_open": "yellow", "open": "bold red"}
+
+_SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def state_text(state: ConnectionState) -> Text:
+    return Text(f"{STATE_ICON[state]} {state.value}", style=STATE_STYLE[state])
+
+
+def score_style(score: float) -> str:
+    if score >= 80:
+        return "green"
+    if score >= 50:
+        return "yellow"
+    return "red"
+
+
+def score_text(score: float) -> Text:
+    return Text(f"{score:.0f}", style=score_style(score))
+
+
+def ms_text(value: float | None, *, warn: float = 500, bad: float = 2000) -> Text:
+    """A latency: green when quick, yellow when slow, red past the alert threshold."""
+    if value is None:
+        return DASH
+    style = "green" if value < warn else "yellow" if value < bad else "red"
+    shown = f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.0f} s"
+    return Text(shown, style=style)
+
+
+def pct_text(value: float | None, *, good: float = 99, fair: float = 95) -> Text:
+    """A success rate or uptime in percent, coloured against the alert thresholds."""
+    if value is None:
+        return DASH
+    style = "green" if value >= good else "yellow" if value >= fair else "red"
+    return Text(f"{value:.1f}%", style=style)
+
+
+def balance_text(value: float | None, quote: str = "") -> Text:
+    if value is None:
+        return DASH
+    if abs(value) >= 1_000_000:
+        shown = f"{value / 1_000_000:,.2f}M"
+    elif abs(value) >= 10_000:
+        shown = f"{value:,.0f}"
+    else:
+        shown = f"{value:,.2f}"
+    return Text(f"{shown} {quote}".rstrip())
+
+
+def age(when: datetime | None, now: datetime) -> str:
+    """'12s ago'-style relative time; the screen tells *how long since*, not a clock value."""
+    if when is None:
+        return "never"
+    seconds = max(0, int((now - when).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s ago"
+    if seconds < 3600:
+        return f"{seconds // 60}m ago"
+    if seconds < 86_400:
+        return f"{seconds // 3600}h ago"
+    return f"{seconds // 86_400}d ago"
+
+
+def countdown(until: datetime | None, now: datetime) -> str:
+    """Seconds left until ``until`` (e.g. a ban or a breaker's cooldown), or '' once passed."""
+    if until is None:
+        return ""
+    left = (until - now).total_seconds()
+    if left <= 0:
+        return ""
+    if left < 120:
+        return f"{left:.0f}s"
+    return f"{left / 60:.0f}m"
+
+
+def sparkline(values: tuple[float, ...] | list[float], width: int) -> Text:
+    """The last ``width`` values as block characters scaled between their min and max."""
+    tail = list(values)[-width:]
+    if not tail:
+        return Text("")
+    low, high = min(tail), max(tail)
+    span = (high - low) or 1.0
+    top = len(_SPARK_BARS) - 1
+    bars = "".join(_SPARK_BARS[int((v - low) / span * top)] for v in tail)
+    return Text(bars.rjust(width), style="cyan")
+
+
+def gauge(used: float, limit: float, width: int) -> Text:
+    """A horizontal bar of ``used`` out of ``limit`` with the figure after it; green below 60 %,
+    yellow below 85 % (the default alert), red from there."""
+    share = 0.0 if limit <= 0 else min(1.0, max(0.0, used / limit))
+    filled = round(share * width)
+    style = "green" if share < 0.6 else "yellow" if share < 0.85 else "bold red"
+    text = Text()
+    text.append("█" * filled, style=style)
+    text.append("░" * (width - filled), style="dim")
+    text.append(f" {used:>4.0f}/{limit:<4.0f}")
+    return text

@@ -1,0 +1,305 @@
+"""Add or edit a connection: exchange first, then only what that exchange offers.
+
+Validation is the model's own (``ConnectionDraft`` / ``Connection.apply``), run on every change so
+the user sees the one-line reason before pressing save. "Test" tries the draft against the
+exchange without storing anything. Secrets live only in password inputs and the model's
+``SecretStr``; editing leaves them unchanged unless new ones are typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Collapsible, Input, Label, RichLog, Select, Static
+
+from cts_tui.capabilities import (
+    DERIVATIVE_API_TYPES,
+    HAS_TESTNET,
+    SUPPORTED_API_TYPES,
+    ApiType,
+    ExchangeId,
+    PassphrasePolicy,
+    passphrase_policy,
+)
+from cts_tui.core.snapshots import ConnectionView
+from cts_tui.errors import CtsError, describe_validation_error
+from cts_tui.models import Connection, ConnectionDraft, ConnectionPatch, MarginType, PositionMode, TestResult
+from cts_tui.tui.messages import OperationDone
+from cts_tui.tui.screens.detail import test_lines
+
+DRAFT_FIELDS = set(ConnectionDraft.model_fields)
+
+
+class ConnectionForm(ModalScreen[ConnectionView | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+t", "test_draft", "Test", priority=True),
+    ]
+
+    class DraftTested(Message):
+        def __init__(self, result: TestResult | None, error: str | None = None) -> None:
+            super().__init__()
+            self.result = result
+            self.error = error
+
+    class SaveFinished(Message):
+        def __init__(self, view: ConnectionView | None, error: str | None = None) -> None:
+            super().__init__()
+            self.view = view
+            self.error = error
+
+    def __init__(self, existing: Connection | None) -> None:
+        super().__init__()
+        self.existing = existing
+        self._tried = False
+        self._busy = False
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        existing = self.existing
+        title = "Add a connection" if existing is None else f"Edit {existing.name}"
+        keep = "unchanged (type to replace)" if existing else ""
+        with Vertical(classes="dialog", id="form"):
+            yield Label(title, id="form-title")
+            with VerticalScroll(id="form-body"):
+                yield from _row("Exchange", Select(
+                    [(e.value, e) for e in ExchangeId], prompt="choose the exchange", id="exchange",
+                    value=existing.exchange if existing else Select.NULL, disabled=existing is not None,
+                    compact=True))
+                yield from _row("API type", Select([], prompt="choose the API type", id="api_type", compact=True))
+                yield from _row("Name", Input(existing.name if existing else "", id="name",
+                                              placeholder="e.g. binance-main", compact=True))
+                yield from _row("API key", Input(id="api_key", password=True, placeholder=keep, compact=True))
+                yield from _row("API secret", Input(id="api_secret", password=True, placeholder=keep, compact=True))
+                yield from _row("Passphrase", Input(id="api_passphrase", password=True, placeholder=keep,
+                                                    compact=True), row_id="passphrase-row")
+                with Horizontal(classes="form-row", id="testnet-row"):
+                    yield Label("", classes="form-label")
+                    yield Checkbox("Testnet / demo trading", existing.is_testnet if existing else False,
+                                   id="is_testnet", compact=True)
+                with Horizontal(classes="form-row", id="derivative-row"):
+                    yield Label("Margin / mode", classes="form-label")
+                    yield Select([(m.value, m) for m in MarginType], prompt="margin type", id="margin_type",
+                                 value=_or_null(existing.margin_type if existing else None), compact=True)
+                    yield Select([(p.value, p) for p in PositionMode], prompt="position mode",
+                                 id="position_mode", value=_or_null(existing.position_mode if existing else None),
+                                 compact=True)
+                with Collapsible(title="Advanced", collapsed=True, id="advanced"):
+                    yield from _row("Base URL", Input((existing.base_url or "") if existing else "", id="base_url",
+                                                      placeholder="https://… (default: the exchange's)", compact=True))
+                    yield from _row("Tags", Input(", ".join(existing.tags) if existing else "", id="tags",
+                                                  placeholder="comma separated", compact=True))
+                yield RichLog(id="test-output", wrap=True, markup=False, max_lines=200)
+            yield Static(id="form-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Test ^t", id="test")
+                yield Button("Save ^s", variant="primary", id="save")
+                yield Button("Cancel esc", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#test-output").display = False
+        self._exchange_changed(keep_api_type=True)
+        self.query_one("#name" if self.existing else "#exchange").focus()
+
+    # --- the form follows the exchange and API type ----------------------------------------------
+
+    @property
+    def exchange(self) -> ExchangeId | None:
+        value = self.query_one("#exchange", Select).value
+        return None if value is Select.NULL else value  # type: ignore[return-value]
+
+    @property
+    def api_type(self) -> ApiType | None:
+        value = self.query_one("#api_type", Select).value
+        return None if value is Select.NULL else value  # type: ignore[return-value]
+
+    @on(Select.Changed, "#exchange")
+    def _on_exchange(self) -> None:
+        self._exchange_changed(keep_api_type=False)
+
+    def _exchange_changed(self, *, keep_api_type: bool) -> None:
+        exchange = self.exchange
+        api_types = SUPPORTED_API_TYPES[exchange] if exchange else ()
+        select = self.query_one("#api_type", Select)
+        select.set_options([(t.value, t) for t in api_types])
+        if keep_api_type and self.existing is not None:
+            select.value = self.existing.api_type
+        elif len(api_types) == 1:
+            select.value = api_types[0]
+        policy = passphrase_policy(exchange) if exchange else PassphrasePolicy.NONE
+        self.query_one("#passphrase-row").display = policy is not PassphrasePolicy.NONE
+        label = "Passphrase*" if policy is PassphrasePolicy.REQUIRED else "Passphrase"
+        self.query_one("#passphrase-row Label", Label).update(label)
+        self.query_one("#testnet-row").display = exchange in HAS_TESTNET
+        if exchange not in HAS_TESTNET:
+            self.query_one("#is_testnet", Checkbox).value = False
+        self._api_type_changed()
+
+    @on(Select.Changed, "#api_type")
+    def _api_type_changed(self) -> None:
+        derivative = self.api_type in DERIVATIVE_API_TYPES
+        self.query_one("#derivative-row").display = derivative
+        if not derivative:
+            self.query_one("#margin_type", Select).clear()
+            self.query_one("#position_mode", Select).clear()
+        self._validate()
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    @on(Select.Changed, "#margin_type, #position_mode")
+    def _validate(self) -> None:
+        try:
+            self._candidate()
+        except ValidationError as exc:
+            self._show_error(describe_validation_error(exc))
+        else:
+            self._show_error(None)
+
+    def _show_error(self, error: str | None) -> None:
+        status = self.query_one("#form-error", Static)
+        if error is None:
+            status.update(Text("✔ ready to test or save", style="green"))
+        else:
+            status.update(Text(error, style="bold red" if self._tried else "yellow"))
+
+    # --- building the draft / patch ---------------------------------------------------------------
+
+    def _fields(self) -> dict[str, Any]:
+        def text(widget_id: str) -> str:
+            return self.query_one(f"#{widget_id}", Input).value.strip()
+
+        def choice(widget_id: str) -> Any:
+            value = self.query_one(f"#{widget_id}", Select).value
+            return None if value is Select.NULL else value
+
+        return {
+            "name": text("name"),
+            "exchange": self.exchange,
+            "api_type": self.api_type,
+            "api_key": text("api_key"),
+            "api_secret": text("api_secret"),
+            "api_passphrase": text("api_passphrase") or None,
+            "is_testnet": self.query_one("#is_testnet", Checkbox).value,
+            "margin_type": choice("margin_type"),
+            "position_mode": choice("position_mode"),
+            "base_url": text("base_url") or None,
+            "tags": [tag.strip() for tag in text("tags").split(",") if tag.strip()],
+        }
+
+    def _candidate(self) -> ConnectionDraft | tuple[ConnectionPatch, Connection]:
+        """The validated draft (add) or patch plus the connection it would make (edit)."""
+        fields = self._fields()
+        if self.existing is None:
+            return ConnectionDraft(**fields)
+        existing = self.existing
+        changes = {
+            key: value for key, value in fields.items()
+            if key != "exchange" and value != getattr(existing, key)
+            and not (key.startswith("api_") and key != "api_type" and not value)
+        }
+        patch = ConnectionPatch(**changes)
+        return patch, existing.apply(patch)
+
+    def _draft(self) -> ConnectionDraft:
+        candidate = self._candidate()
+        if isinstance(candidate, ConnectionDraft):
+            return candidate
+        _, connection = candidate
+        return ConnectionDraft(**{k: v for k, v in connection.model_dump().items() if k in DRAFT_FIELDS})
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        {"test": self.action_test_draft, "save": self.action_save, "cancel": self.action_cancel}[event.button.id or ""]()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_test_draft(self) -> None:
+        try:
+            draft = self._draft()
+        except ValidationError as exc:
+            self._tried = True
+            self._show_error(describe_validation_error(exc))
+            return
+        output = self.query_one("#test-output", RichLog)
+        output.display = True
+        output.clear()
+        output.write(Text(f"Testing {draft.exchange.value} {draft.api_type.value}…", style="dim"))
+        self._run_test(draft)
+
+    @work(group="form", exclusive=True)
+    async def _run_test(self, draft: ConnectionDraft) -> None:
+        try:
+            result = await self.app.coordinator.test_draft(draft)
+        except CtsError as exc:
+            self.post_message(self.DraftTested(None, str(exc)))
+            return
+        self.post_message(self.DraftTested(result))
+
+    def on_connection_form_draft_tested(self, message: DraftTested) -> None:
+        output = self.query_one("#test-output", RichLog)
+        output.clear()
+        if message.result is None:
+            output.write(Text(f"✖ {message.error}", style="bold red"))
+            return
+        for line in test_lines(message.result):
+            output.write(line)
+        output.scroll_home(animate=False)
+
+    def action_save(self) -> None:
+        if self._busy:
+            return
+        self._tried = True
+        try:
+            candidate = self._candidate()
+        except ValidationError as exc:
+            self._show_error(describe_validation_error(exc))
+            return
+        self._busy = True
+        self.query_one("#form-error", Static).update(Text("Saving…", style="dim"))
+        self._save(candidate)
+
+    @work(group="form")
+    async def _save(self, candidate: ConnectionDraft | tuple[ConnectionPatch, Connection]) -> None:
+        coordinator = self.app.coordinator
+        try:
+            if isinstance(candidate, ConnectionDraft):
+                view = await coordinator.add_connection(candidate, "tui")
+            else:
+                patch, connection = candidate
+                view = await coordinator.update_connection(connection.id, patch, "tui")
+        except CtsError as exc:
+            self.post_message(self.SaveFinished(None, str(exc)))
+            return
+        self.post_message(self.SaveFinished(view))
+
+    def on_connection_form_save_finished(self, message: SaveFinished) -> None:
+        self._busy = False
+        if message.view is None:
+            self._show_error(message.error)
+            return
+        verb = "added" if self.existing is None else "saved"
+        self.app.post_message(OperationDone(f"{message.view.name} {verb}"))
+        self.dismiss(message.view)
+
+
+def _row(label: str, widget: Any, *, row_id: str | None = None) -> ComposeResult:
+    with Horizontal(classes="form-row", id=row_id):
+        yield Label(label, classes="form-label")
+        yield widget
+
+
+def _or_null(value: object | None) -> object:
+    return Select.NULL if value is None else value

@@ -1,0 +1,75 @@
+"""``cts-tui`` (and ``cts-tui --demo``): build the runtime, run the app on the same loop, and
+leave the terminal clean however the session ends (q, ctrl+c, SIGTERM, or a dropped SSH link).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+from cts_tui import paths
+from cts_tui.cli.context import config_from_args, db_path_from_args
+from cts_tui.core.runtime import Runtime, open_runtime
+from cts_tui.errors import ScrubbingFilter
+
+EXIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
+"""SIGHUP: the terminal is gone (SSH dropped); the app exits instead of reloading the config."""
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    with _logging_to_file(paths.data_dir() / "cts-tui.log"):
+        return asyncio.run(_run(args))
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from cts_tui.tui.app import CtsApp
+
+    async with _runtime(args) as runtime:
+        app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo))
+        loop = asyncio.get_running_loop()
+        for sig in EXIT_SIGNALS:
+            loop.add_signal_handler(sig, app.exit)
+        try:
+            await app.run_async()
+        finally:
+            for sig in EXIT_SIGNALS:
+                loop.remove_signal_handler(sig)
+    return app.return_code or 0
+
+
+@contextlib.asynccontextmanager
+async def _runtime(args: argparse.Namespace) -> AsyncIterator[Runtime]:
+    """The user's store and config, or the demo's simulator world with its activity running."""
+    if not args.demo:
+        async with open_runtime(config_from_args(args), db_path_from_args(args)) as runtime:
+            yield runtime
+        return
+    from cts_tui.demo import demo_environment
+
+    async with demo_environment() as demo:
+        async with open_runtime(demo.config, demo.db_path, master_key=demo.master_key) as runtime:
+            async with demo.activity(runtime):
+                yield runtime
+
+
+@contextlib.contextmanager
+def _logging_to_file(path: Path) -> Iterator[None]:
+    """While the app owns the terminal, log lines go to a file: a warning printed on stderr
+    would tear through the screen."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ScrubbingFilter())
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+        handler.close()

@@ -1,0 +1,162 @@
+"""A connection's detail: masked key, health figures, breaker, rate-limit usage, a latency
+sparkline and the logs of its recent tests. Live like the tables; esc goes back."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Label, RichLog, Sparkline, Static
+
+from cts_tui.core.events import Event, TestFinished
+from cts_tui.core.snapshots import ConnectionView
+from cts_tui.errors import CtsError
+from cts_tui.models import TestResult
+from cts_tui.tui import format as fmt
+from cts_tui.tui.actions import Scope, bindings
+from cts_tui.tui.messages import Frame
+from cts_tui.tui.widgets.totals_bar import TotalsBar
+
+RECENT_TESTS = 5
+
+
+def _facts(rows: list[tuple[str, Text | str]]) -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(no_wrap=True, overflow="ellipsis")
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def identity_facts(view: ConnectionView, frame: Frame) -> Table:
+    return _facts([
+        ("state", fmt.state_text(view.state)),
+        ("enabled", "yes" if view.enabled else "no"),
+        ("exchange", view.exchange.value),
+        ("API type", view.api_type.value),
+        ("network", "testnet" if view.is_testnet else "mainnet"),
+        ("API key", view.api_key_masked),
+        ("balance", fmt.balance_text(view.balance)),
+        ("weight", str(view.weight)),
+        ("tags", ", ".join(view.tags) or "–"),
+    ])
+
+
+def health_facts(view: ConnectionView, frame: Frame) -> Table:
+    breaker = Text(view.breaker.replace("_", "-"), style=fmt.BREAKER_STYLE.get(view.breaker, ""))
+    if left := fmt.countdown(view.breaker_until, frame.now):
+        breaker.append(f" (retry in {left})")
+    usage = fmt.gauge(view.rate_limit_usage_pct, 100, 10)
+    return _facts([
+        ("health score", fmt.score_text(view.health_score)),
+        ("latency", fmt.ms_text(view.latency_ms)),
+        ("p50 / p95", Text.assemble(fmt.ms_text(view.p50_ms), " / ", fmt.ms_text(view.p95_ms))),
+        ("success", fmt.pct_text(view.success_rate)),
+        ("uptime", fmt.pct_text(view.uptime_pct)),
+        ("errors in a row", str(view.consecutive_errors)),
+        ("breaker", breaker),
+        ("rate limit", usage),
+        ("in flight", str(view.in_flight)),
+        ("last check", fmt.age(view.last_check, frame.now)),
+    ])
+
+
+def test_lines(result: TestResult) -> list[Text]:
+    head = Text()
+    head.append(result.tested_at.strftime("%Y-%m-%d %H:%M:%S "), style="dim")
+    if result.success:
+        head.append(f"✔ OK in {result.duration_ms} ms", style="green")
+        if result.balance is not None:
+            head.append(f" · balance {result.balance:,.2f} {result.quote}")
+    else:
+        head.append(f"✖ {result.error_kind.value if result.error_kind else 'failed'}", style="bold red")
+        head.append(f" after {result.duration_ms} ms: {result.error or ''}")
+    return [head, *(Text(f"    {line}") for line in result.log)]
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS = bindings(Scope.DETAIL)
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__()
+        self.connection_id = connection_id
+        self.view: ConnectionView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield TotalsBar(id="totals")
+        yield Label(id="detail-title")
+        with Horizontal(id="detail-facts"):
+            yield Static(id="identity")
+            yield Static(id="health")
+        yield Label("Latency (recent checks)", classes="section")
+        yield Sparkline([], id="latency-spark")
+        yield Label("Recent tests", classes="section")
+        yield RichLog(id="test-log", wrap=False, markup=False, max_lines=400)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.frames.subscribe(self, self._on_frame)
+        self.app.core_events.subscribe(self, self._on_core_event)
+        if self.app.frame is not None:
+            self._on_frame(self.app.frame)
+        self._load_tests()
+
+    def action_target(self, scope: Scope) -> DetailScreen | None:
+        return self if scope is Scope.DETAIL else None
+
+    def _on_frame(self, frame: Frame) -> None:
+        view = frame.snapshot.connection(self.connection_id)
+        self.query_one(TotalsBar).show(frame.snapshot.totals, paused=self.app.paused,
+                                       interval_s=self.app.refresh_interval, demo=self.app.demo)
+        if view is None:
+            self.query_one("#detail-title", Label).update(" This connection no longer exists (esc).")
+            self.view = None
+            return
+        self.view = view
+        title = Text()
+        title.append(f" {view.name} ", style="bold reverse")
+        title.append(f"  {view.exchange.value} · {view.api_type.value} · "
+                     f"{'testnet' if view.is_testnet else 'mainnet'}  ")
+        title.append_text(fmt.state_text(view.state))
+        self.query_one("#detail-title", Label).update(title)
+        self.query_one("#identity", Static).update(identity_facts(view, frame))
+        self.query_one("#health", Static).update(health_facts(view, frame))
+        self.query_one(Sparkline).data = list(view.latency_history)
+
+    def _on_core_event(self, event: Event) -> None:
+        if isinstance(event, TestFinished) and event.result.connection_id == self.connection_id:
+            self._load_tests()
+
+    @work(group="detail-tests", exclusive=True)
+    async def _load_tests(self) -> None:
+        try:
+            results = await self.app.store.test_results(self.connection_id, limit=RECENT_TESTS)
+        except CtsError:
+            results = []
+        log = self.query_one("#test-log", RichLog)
+        log.clear()
+        if not results:
+            log.write(Text("No test yet: press t to test this connection.", style="dim"))
+        for result in results:
+            for line in test_lines(result):
+                log.write(line)
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"test", "edit"}:
+            return self.view is not None or None
+        return True
+
+    def action_test(self) -> None:
+        if self.view is not None:
+            self.app.test_connection(self.view.id, self.view.name)
+
+    def action_edit(self) -> None:
+        if self.view is not None:
+            self.app.edit_connection(self.view.id)

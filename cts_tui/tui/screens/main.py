@@ -1,0 +1,88 @@
+"""The main screen: the totals line and the three tabs (connections, rate limits, health)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
+
+from cts_tui.core.events import AlertChanged, Event
+from cts_tui.tui.actions import Scope
+from cts_tui.tui.messages import Frame
+from cts_tui.tui.widgets.alert_log import AlertLog
+from cts_tui.tui.widgets.connections_pane import ConnectionsPane
+from cts_tui.tui.widgets.health_table import HealthTable
+from cts_tui.tui.widgets.limits_table import LimitsTable
+from cts_tui.tui.widgets.totals_bar import TotalsBar
+
+
+def _limiter_summary(frame: Frame) -> str:
+    backends = sorted({view.usage.backend for view in frame.snapshot.exchanges.values() if view.usage})
+    backend = ", ".join(backends) if backends else "none"
+    return f" Limiter backend: {backend}   ·   load balancing: {frame.snapshot.strategy}"
+
+
+class MainScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield TotalsBar(id="totals")
+        with TabbedContent(initial="connections", id="tabs"):
+            with TabPane("1 Connections", id="connections"):
+                yield ConnectionsPane(id="connections-pane")
+            with TabPane("2 Rate limits", id="limits"):
+                yield Static(id="limits-summary")
+                yield LimitsTable(id="limits-table")
+            with TabPane("3 Health", id="health"):
+                with Vertical(id="health-box"):
+                    yield HealthTable(id="health-table")
+                    yield Label("Alerts", id="alerts-title")
+                    yield AlertLog(id="alert-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.frames.subscribe(self, self._on_frame)
+        self.app.core_events.subscribe(self, self._on_core_event)
+        self.query_one(AlertLog).add(self.app.coordinator.alerts.log())
+        if self.app.frame is not None:
+            self._on_frame(self.app.frame)
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def action_target(self, scope: Scope) -> ConnectionsPane | None:
+        if scope is Scope.CONNECTIONS and self.active_tab == "connections":
+            return self.query_one(ConnectionsPane)
+        return None
+
+    def show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if self.app.frame is not None:
+            self._render_tab(self.app.frame)
+        pane_table = {"connections": "#connections-table", "limits": "#limits-table", "health": "#health-table"}
+        self.query_one(pane_table[self.active_tab]).focus()
+
+    def _on_frame(self, frame: Frame) -> None:
+        self.query_one(TotalsBar).show(frame.snapshot.totals, paused=self.app.paused,
+                                       interval_s=self.app.refresh_interval, demo=self.app.demo)
+        self._render_tab(frame)
+
+    def _render_tab(self, frame: Frame) -> None:
+        """Only the visible tab is drawn; the others catch up when they are shown."""
+        tab = self.active_tab
+        if tab == "connections":
+            self.query_one(ConnectionsPane).show(frame)
+        elif tab == "limits":
+            self.query_one("#limits-summary", Static).update(_limiter_summary(frame))
+            self.query_one(LimitsTable).show(list(frame.snapshot.exchanges.values()), frame.now)
+        else:
+            self.query_one(HealthTable).show(frame.snapshot.connections, frame.now)
+
+    def _on_core_event(self, event: Event) -> None:
+        if isinstance(event, AlertChanged):
+            self.query_one(AlertLog).add([event.alert])
+

@@ -1,0 +1,92 @@
+"""The connection list (screen 1): one row per connection, marks for batch tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from rich.text import Text
+
+from cts_tui.core.snapshots import ConnectionView, TestSummary
+from cts_tui.models import ApiType, ConnectionState
+from cts_tui.tui import format as fmt
+from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, any_width, plain
+
+API_TYPE_LABEL = {
+    ApiType.SPOT: "spot",
+    ApiType.PERPETUAL_FUTURES: "perpetual",
+    ApiType.FUTURES: "futures",
+    ApiType.MARGIN: "margin",
+    ApiType.UNIFIED: "unified",
+}
+STATE_ORDER = {state: index for index, state in enumerate(ConnectionState)}
+
+
+class ConnectionRow(NamedTuple):
+    view: ConnectionView
+    marked: bool
+
+
+def _last_test_value(row: ConnectionRow, now: datetime) -> tuple[Any, ...] | None:
+    test = row.view.last_test
+    if test is None:
+        return None
+    kind = test.error_kind.value if test.error_kind else None
+    return (test.success, kind, fmt.age(test.at, now))
+
+
+def _last_test_cell(value: tuple[Any, ...] | None, _width: int) -> Text:
+    if value is None:
+        return Text("never", style="dim")
+    success, kind, age = value
+    if success:
+        return Text(f"✔ {age}", style="green")
+    return Text(f"✖ {kind or 'failed'} {age}", style="red")
+
+
+def _last_test_sort(row: ConnectionRow) -> datetime | None:
+    test: TestSummary | None = row.view.last_test
+    return test.at if test else None
+
+
+def _name_cell(value: tuple[str, bool], _width: int) -> Text:
+    name, enabled = value
+    return Text(name, style="" if enabled else "dim", overflow="ellipsis", no_wrap=True)
+
+
+COLUMNS: tuple[Column[ConnectionRow], ...] = (
+    Column("mark", " ", 1, 1, lambda r, _: r.marked, lambda m, _: Text("✓" if m else " ", style="bold cyan")),
+    Column("name", "Name", 22, 12, lambda r, _: (r.view.name, r.view.enabled), _name_cell,
+           sort=lambda r: r.view.name.lower()),
+    Column("exchange", "Exchange", 8, 8, lambda r, _: r.view.exchange.value, plain,
+           sort=lambda r: r.view.exchange.value),
+    Column("api_type", "API type", 9, None, lambda r, _: API_TYPE_LABEL[r.view.api_type], plain,
+           sort=lambda r: r.view.api_type.value),
+    Column("testnet", "Net", 4, None, lambda r, _: r.view.is_testnet,
+           lambda t, _: Text("test", style="magenta") if t else Text("main", style="dim"),
+           sort=lambda r: r.view.is_testnet),
+    Column("state", "State", 10, 10, lambda r, _: r.view.state, any_width(fmt.state_text),
+           sort=lambda r: STATE_ORDER[r.view.state]),
+    Column("score", "Score", 5, 5, lambda r, _: round(r.view.health_score), any_width(fmt.score_text),
+           sort=lambda r: r.view.health_score),
+    Column("latency", "Latency", 8, 6, lambda r, _: _rounded(r.view.latency_ms), any_width(fmt.ms_text),
+           sort=lambda r: r.view.latency_ms),
+    Column("last_test", "Last test", 17, 9, _last_test_value, _last_test_cell, sort=_last_test_sort),
+    Column("balance", "Balance", 12, 8, lambda r, _: _rounded(r.view.balance, 2), any_width(fmt.balance_text),
+           sort=lambda r: r.view.balance),
+)
+
+
+def _rounded(value: float | None, digits: int = 0) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+class ConnectionsTable(KeyedTable[ConnectionRow]):
+    COLUMNS = COLUMNS
+    DEFAULT_SORT = "name"
+
+    def item_key(self, item: ConnectionRow) -> str:
+        return item.view.id
+
+    def tie_breaker(self, item: ConnectionRow) -> Any:
+        return (item.view.name.lower(), item.view.id)

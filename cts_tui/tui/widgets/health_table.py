@@ -1,0 +1,68 @@
+"""Health (screen 3): per connection its state, score, latency percentiles, success, breaker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from cts_tui.core.snapshots import ConnectionView
+from cts_tui.tui import format as fmt
+from cts_tui.tui.widgets.connections_table import STATE_ORDER
+from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, any_width, plain
+
+SPARK_POINTS = 12
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value)
+
+
+def _breaker_value(view: ConnectionView, now: datetime) -> tuple[str, str]:
+    return (view.breaker, fmt.countdown(view.breaker_until, now) if view.breaker == "open" else "")
+
+
+def _breaker_cell(value: tuple[str, str], _width: int) -> Text:
+    state, left = value
+    label = state.replace("_", "-") + (f" {left}" if left else "")
+    return Text(label, style=fmt.BREAKER_STYLE.get(state, ""))
+
+
+def _errors_cell(count: int, _width: int) -> Text:
+    return Text(str(count), style="bold red" if count >= 3 else "yellow" if count else "dim")
+
+
+def _spark_value(view: ConnectionView, _now: datetime) -> tuple[int, ...]:
+    return tuple(round(v) for v in view.latency_history[-SPARK_POINTS:])
+
+
+COLUMNS: tuple[Column[ConnectionView], ...] = (
+    Column("name", "Name", 20, 12, lambda v, _: v.name, lambda n, _: Text(n, no_wrap=True, overflow="ellipsis"),
+           sort=lambda v: v.name.lower()),
+    Column("exchange", "Exchange", 8, None, lambda v, _: v.exchange.value, plain,
+           sort=lambda v: v.exchange.value),
+    Column("state", "State", 10, 10, lambda v, _: v.state, any_width(fmt.state_text),
+           sort=lambda v: STATE_ORDER[v.state]),
+    Column("score", "Score", 5, 5, lambda v, _: round(v.health_score), any_width(fmt.score_text),
+           sort=lambda v: v.health_score),
+    Column("p50", "p50", 7, 6, lambda v, _: _rounded(v.p50_ms), any_width(fmt.ms_text), sort=lambda v: v.p50_ms),
+    Column("p95", "p95", 7, 6, lambda v, _: _rounded(v.p95_ms), any_width(fmt.ms_text), sort=lambda v: v.p95_ms),
+    Column("success", "OK %", 6, 6, lambda v, _: v.success_rate and round(v.success_rate, 1),
+           any_width(fmt.pct_text), sort=lambda v: v.success_rate),
+    Column("uptime", "Uptime", 6, None, lambda v, _: v.uptime_pct and round(v.uptime_pct, 1),
+           any_width(fmt.pct_text), sort=lambda v: v.uptime_pct),
+    Column("errors", "Err", 3, 3, lambda v, _: v.consecutive_errors, _errors_cell,
+           sort=lambda v: v.consecutive_errors),
+    Column("breaker", "Breaker", 10, 6, _breaker_value, _breaker_cell, sort=lambda v: v.breaker),
+    Column("latency", "Latency", SPARK_POINTS, None, _spark_value,
+           lambda values, width: fmt.sparkline(values, width)),
+)
+
+
+class HealthTable(KeyedTable[ConnectionView]):
+    COLUMNS = COLUMNS
+    DEFAULT_SORT = "score"
+
+    def tie_breaker(self, item: ConnectionView) -> Any:
+        return (item.name.lower(), item.id)

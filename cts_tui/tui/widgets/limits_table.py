@@ -1,0 +1,106 @@
+"""Rate limits (screen 2): per exchange, gauges of its windows, concurrency, queue and status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+
+from cts_tui.core.snapshots import ExchangeView
+from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
+from cts_tui.tui import format as fmt
+from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, plain
+
+FIGURES_WIDTH = 10
+"""Room after a gauge's bar for its " used/limit" figures."""
+
+
+def _window(usage: ExchangeUsage | None, *, minute: bool) -> WindowUsage | None:
+    """The per-minute window (period of a minute or more) or the shortest per-second one."""
+    if usage is None:
+        return None
+    windows = [w for w in usage.windows if (w.period_s >= 60) == minute]
+    return min(windows, key=lambda w: w.period_s) if windows else None
+
+
+def _gauge_value(view: ExchangeView, minute: bool) -> tuple[float, int, str] | None:
+    window = _window(view.usage, minute=minute)
+    return None if window is None else (round(window.used), window.limit, window.name)
+
+
+def _gauge_cell(value: tuple[float, int, str] | None, width: int) -> Text:
+    if value is None:
+        return fmt.DASH
+    used, limit, _name = value
+    return fmt.gauge(used, limit, max(3, width - FIGURES_WIDTH))
+
+
+def _status_value(view: ExchangeView, now: datetime) -> tuple[str, str]:
+    usage = view.usage
+    if usage is None:
+        return ("no limiter", "dim")
+    epoch = now.timestamp()
+    if usage.banned_until and usage.banned_until > epoch:
+        return (f"banned {fmt.countdown(_at(usage.banned_until), now)}", "bold red")
+    if usage.paused_until and usage.paused_until > epoch:
+        return (f"paused {fmt.countdown(_at(usage.paused_until), now)}", "yellow")
+    if usage.fraction >= 0.85:
+        return ("hot", "yellow")
+    return ("ok", "green")
+
+
+def _at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _concurrency(view: ExchangeView, _now: datetime) -> str:
+    usage = view.usage
+    return "–" if usage is None else f"{usage.concurrent_in_use}/{usage.concurrent_limit}"
+
+
+def _queue(view: ExchangeView, _now: datetime) -> tuple[int, int, int] | None:
+    return None if view.usage is None else tuple(view.usage.queued)
+
+
+def _queue_cell(value: tuple[int, int, int] | None, _width: int) -> Text:
+    if value is None:
+        return fmt.DASH
+    high, normal, low = value
+    return Text(f"{high}/{normal}/{low}", style="yellow" if any(value) else "dim")
+
+
+def _fraction(view: ExchangeView) -> float:
+    return view.usage.fraction if view.usage is not None else 0.0
+
+
+COLUMNS: tuple[Column[ExchangeView], ...] = (
+    Column("exchange", "Exchange", 9, 8, lambda v, _: v.exchange.value, plain,
+           sort=lambda v: v.exchange.value),
+    Column("second", "Per second", 20, 15, lambda v, _: _gauge_value(v, False), _gauge_cell,
+           sort=lambda v: (_window(v.usage, minute=False) or _NO_WINDOW).fraction),
+    Column("minute", "Per minute", 22, 17, lambda v, _: _gauge_value(v, True), _gauge_cell,
+           sort=lambda v: (_window(v.usage, minute=True) or _NO_WINDOW).fraction),
+    Column("concurrency", "Conc", 6, 5, _concurrency, plain),
+    Column("queue", "Queue H/N/L", 11, 8, _queue, _queue_cell),
+    Column("status", "Status", 12, 10, _status_value, lambda v, _: Text(v[0], style=v[1]),
+           sort=_fraction),
+    Column("backend", "Backend", 8, None, lambda v, _: v.usage.backend if v.usage else "–", plain),
+    Column("connections", "Conns", 7, None, lambda v, _: f"{v.active}/{v.connections}", plain,
+           sort=lambda v: v.connections),
+    Column("rps", "Req/s", 6, None, lambda v, _: round(v.requests_per_s, 1), plain,
+           sort=lambda v: v.requests_per_s),
+)
+
+_NO_WINDOW = WindowUsage(name="", period_s=0, used=0, limit=0)
+
+
+class LimitsTable(KeyedTable[ExchangeView]):
+    COLUMNS = COLUMNS
+    DEFAULT_SORT = "exchange"
+
+    def item_key(self, item: ExchangeView) -> str:
+        return item.exchange.value
+
+    def tie_breaker(self, item: ExchangeView) -> Any:
+        return item.exchange.value

@@ -1,0 +1,198 @@
+"""Deterministic stand-ins for the coordinator and the store, for what needs fixed pixels.
+
+Snapshot tests must render the same bytes every run, and the refresh benchmark must drive 1,000
+changing rows without 1,000 real exchange accounts. Behaviour (adding, testing, batch tests) is
+tested against the real coordinator and simulator instead (see test_flows.py).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from cts_tui.capabilities import SUPPORTED_API_TYPES, ExchangeId, HAS_TESTNET
+from cts_tui.config import Config
+from cts_tui.core.events import Event, SnapshotReady
+from cts_tui.core.snapshots import (
+    Alert,
+    BatchStats,
+    ConnectionView,
+    ExchangeView,
+    Snapshot,
+    TestSummary,
+    Totals,
+)
+from cts_tui.errors import ErrorKind
+from cts_tui.models import ConnectionState, TestResult
+from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
+
+FIXED_NOW = datetime(2026, 1, 27, 12, 0, 0, tzinfo=UTC)
+EXCHANGES = list(ExchangeId)
+STATES = [ConnectionState.ACTIVE] * 6 + [ConnectionState.ERROR, ConnectionState.PAUSED,
+                                         ConnectionState.DISABLED, ConnectionState.TESTING]
+
+
+def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
+    exchange = EXCHANGES[index % len(EXCHANGES)]
+    api_types = SUPPORTED_API_TYPES[exchange]
+    api_type = api_types[(index // len(EXCHANGES)) % len(api_types)]
+    state = STATES[index % len(STATES)] if index % 3 == 0 else ConnectionState.ACTIVE
+    failing = state is ConnectionState.ERROR
+    history = tuple(round(rng.uniform(20, 400), 1) for _ in range(24))
+    test = TestSummary(
+        at=now - timedelta(seconds=rng.randint(1, 3600)),
+        success=not failing,
+        balance=None if failing else round(rng.uniform(10, 50_000), 2),
+        duration_ms=rng.randint(20, 900),
+        error_kind=ErrorKind.AUTH if failing else None,
+        error="invalid API key" if failing else None,
+    )
+    return ConnectionView(
+        id=f"c{index:05d}",
+        name=f"{exchange.value}-{api_type.value.split('_')[0]}-{index}",
+        exchange=exchange,
+        api_type=api_type,
+        is_testnet=exchange in HAS_TESTNET and index % 4 == 1,
+        enabled=state is not ConnectionState.DISABLED,
+        state=state,
+        healthy=state is ConnectionState.ACTIVE,
+        health_score=0.0 if failing else round(rng.uniform(55, 100), 1),
+        latency_ms=history[-1],
+        p50_ms=sorted(history)[12],
+        p95_ms=sorted(history)[22],
+        p99_ms=max(history),
+        success_rate=40.0 if failing else round(rng.uniform(93, 100), 1),
+        uptime_pct=50.0 if failing else round(rng.uniform(95, 100), 1),
+        requests=rng.randint(10, 5000),
+        failures=rng.randint(0, 50),
+        consecutive_errors=4 if failing else 0,
+        consecutive_successes=0 if failing else rng.randint(1, 40),
+        breaker="open" if failing else "closed",
+        breaker_until=now + timedelta(seconds=42) if failing else None,
+        last_check=now - timedelta(seconds=rng.randint(1, 300)),
+        last_error="invalid API key" if failing else None,
+        last_test=test,
+        balance=test.balance,
+        rate_limit_usage_pct=round(rng.uniform(0, 95), 1),
+        in_flight=rng.randint(0, 3),
+        latency_history=history,
+        weight=100,
+        tags=("demo",),
+        api_key_masked="AbCd…wXyZ",
+    )
+
+
+def make_usage(exchange: ExchangeId, config: Config, rng: random.Random, now: datetime) -> ExchangeUsage:
+    limits = config.limits(exchange)
+    hot = exchange is ExchangeId.BINGX
+    banned = exchange is ExchangeId.KRAKEN
+    return ExchangeUsage(
+        exchange=exchange.value,
+        windows=(
+            WindowUsage("1s", 1.0, limits.per_second if hot else rng.randint(0, limits.per_second), limits.per_second),
+            WindowUsage("1m", 60.0, round(limits.per_minute * (0.93 if hot else rng.uniform(0, 0.7))),
+                        limits.per_minute),
+        ),
+        concurrent_in_use=rng.randint(0, limits.max_concurrent),
+        concurrent_limit=limits.max_concurrent,
+        queued=(0, 3, 7) if hot else (0, 0, 0),
+        paused_until=(now + timedelta(seconds=8)).timestamp() if hot else None,
+        banned_until=(now + timedelta(seconds=95)).timestamp() if banned else None,
+        backend="local",
+    )
+
+
+def make_snapshot(count: int, *, seed: int = 7, now: datetime = FIXED_NOW,
+                  config: Config | None = None) -> Snapshot:
+    rng = random.Random(seed)
+    config = config or Config()
+    views = tuple(make_view(i, rng, now) for i in range(count))
+    exchanges = {}
+    for exchange in EXCHANGES:
+        mine = [v for v in views if v.exchange is exchange]
+        exchanges[exchange] = ExchangeView(
+            exchange=exchange,
+            connections=len(mine),
+            active=sum(v.state is ConnectionState.ACTIVE for v in mine),
+            healthy=sum(v.healthy for v in mine),
+            usage=make_usage(exchange, config, rng, now),
+            rate_limit_usage_pct=0.0,
+            requests=sum(v.requests for v in mine),
+            successes=sum(v.requests - v.failures for v in mine),
+            failures_by_kind={},
+            success_rate=98.5 if mine else None,
+            recent_requests=len(mine) * 3,
+            requests_per_s=round(rng.uniform(0, 8), 1),
+            p50_ms=120.0,
+            p95_ms=340.0,
+            breakers_open=sum(v.breaker == "open" for v in mine),
+            banned=exchange is ExchangeId.KRAKEN,
+            pool={},
+        )
+    totals = Totals(
+        connections=len(views),
+        active=sum(v.state is ConnectionState.ACTIVE for v in views),
+        healthy=sum(v.healthy for v in views),
+        errors=sum(v.state is ConnectionState.ERROR for v in views),
+        success_rate=97.4 if views else None,
+        requests=sum(v.requests for v in views),
+        requests_per_s=23.5 if views else 0.0,
+        average_uptime_pct=99.1 if views else None,
+        average_latency_ms=180.0 if views else None,
+    )
+    return Snapshot(at=now, connections=views, exchanges=exchanges, totals=totals,
+                    alerts=(), strategy="weighted_round_robin",
+                    batch=BatchStats(queued=0, running=0, completed=0, failed=0, cancelled=0))
+
+
+ALERTS = (
+    Alert(at=FIXED_NOW - timedelta(minutes=3), rule="near rate limit", subject="bingx", state="firing",
+          message="93% of the per-minute budget"),
+    Alert(at=FIXED_NOW - timedelta(minutes=2), rule="breaker open", subject="okx/c00006", state="firing",
+          message="3 failures in a row (auth)"),
+    Alert(at=FIXED_NOW - timedelta(minutes=1), rule="banned", subject="kraken", state="firing",
+          message="418 until 12:01:35"),
+)
+
+
+class StaticAlerts:
+    def __init__(self, alerts: tuple[Alert, ...]) -> None:
+        self._alerts = alerts
+
+    def log(self) -> list[Alert]:
+        return list(self._alerts)
+
+
+class StaticCoordinator:
+    """Serves one snapshot; ``advance`` makes the next one and pushes it like the real one."""
+
+    def __init__(self, count: int, *, seed: int = 7, now: datetime = FIXED_NOW, alerts: bool = True) -> None:
+        self.config = Config()
+        self.alerts = StaticAlerts(ALERTS if alerts and count else ())
+        self._count, self._seed, self._now = count, seed, now
+        self._snapshot = make_snapshot(count, seed=seed, now=now, config=self.config)
+        self._subscribers: list[Callable[[Event], None]] = []
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def advance(self, seconds: float = 1.0) -> None:
+        self._seed += 1
+        self._now += timedelta(seconds=seconds)
+        self._snapshot = make_snapshot(self._count, seed=self._seed, now=self._now, config=self.config)
+        for callback in tuple(self._subscribers):
+            callback(SnapshotReady(self._snapshot))
+
+
+class StaticStore:
+    async def test_results(self, connection_id: str, limit: int = 20) -> list[TestResult]:
+        return [TestResult(
+            connection_id=connection_id, success=True, balance=1234.5, duration_ms=212,
+            log=["GET /api/v3/time 200 (18 ms)", "GET /api/v3/account 200 (151 ms)", "balance 1,234.50 USDT"],
+            tested_at=FIXED_NOW - timedelta(minutes=5),
+        )][:limit]
