@@ -1,0 +1,264 @@
+"""Coinbase: Advanced Trade (``/api/v3/brokerage``, ``/v2``) and Coinbase Exchange (``/time``,
+``/products``, ``/accounts``) under one base URL.
+
+A key without a passphrase signs the Advanced Trade way (ccxt ``coinbase``); a key with one signs
+the Coinbase Exchange way and must send its passphrase (ccxt ``coinbaseexchange``). Advanced Trade
+errors are ``{"errors": [{"id", "message"}]}``; Exchange errors are ``{"message"}``. Both refuse a
+timestamp more than 30 s from the server clock with "request timestamp expired".
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+from collections.abc import Mapping
+
+from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
+from cts_tui.sim.exchanges import _coinbase_auth
+from cts_tui.sim.limits import RollingWindow
+from cts_tui.sim.markets import MarketSpec
+
+PRODUCTS = "/api/v3/brokerage/market/products"
+
+
+class CoinbaseLimits(LimitsModel):
+    # Advanced Trade: 30 requests per second per user (private), 10 per second per IP (public).
+    private_per_s: int = 30
+    public_per_s: int = 10
+    # Coinbase Exchange: 15 requests per second per profile (private).
+    exchange_private_per_s: int = 15
+
+
+class Coinbase(SimExchange):
+    exchange_id = "coinbase"
+    market_kinds = {"spot": 1.0}
+    Limits = CoinbaseLimits
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._products = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.is_spot}
+
+    def configure_limits(self) -> None:
+        self._private_limit = RollingWindow(self.limits.private_per_s, 1.0)
+        self._public_limit = RollingWindow(self.limits.public_per_s, 1.0)
+        self._exchange_limit = RollingWindow(self.limits.exchange_private_per_s, 1.0)
+
+    def routes(self) -> Mapping[tuple[str, str], Handler]:
+        return {
+            ("GET", "/v2/time"): self._public(self._v2_time),
+            ("GET", "/api/v3/brokerage/time"): self._public(self._v3_time),
+            ("GET", PRODUCTS): self._public(self._v3_products),
+            ("GET", "/v2/accounts"): self._advanced(self._v2_accounts),
+            ("GET", "/api/v3/brokerage/accounts"): self._advanced(self._v3_accounts),
+            ("GET", "/api/v3/brokerage/transaction_summary"): self._advanced(self._transaction_summary),
+            ("GET", "/api/v3/brokerage/key_permissions"): self._advanced(self._key_permissions),
+            ("GET", "/time"): self._public(self._exchange_time),
+            ("GET", "/products"): self._public(self._exchange_products),
+            ("GET", "/accounts"): self._exchange(self._exchange_accounts),
+        }
+
+    def route_prefixes(self) -> Mapping[tuple[str, str], Handler]:
+        return {("GET", PRODUCTS + "/"): self._public(self._v3_ticker),
+                ("GET", "/products/"): self._public(self._exchange_ticker)}
+
+    def fault_reply(self, kind, request: SimRequest) -> Reply:
+        if kind == "maintenance":
+            return json_reply({"message": "Coinbase is under maintenance"}, 503, outcome=kind)
+        if kind == "rate_limited":
+            return self._rate_limited(request)
+        if kind == "server_error":
+            return json_reply({"message": "Internal server error"}, 500, outcome=kind)
+        return json_reply({"message": "NotFound"}, 404, outcome=kind)
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _public(self, handler: Handler) -> Handler:
+        async def limited(request: SimRequest) -> Reply:
+            if not self._public_limit.try_acquire(request.remote, request.mono)[0]:
+                return self._rate_limited(request)
+            return await handler(request)
+        return limited
+
+    def _advanced(self, handler: Handler) -> Handler:
+        async def checked(request: SimRequest) -> Reply:
+            account = self.ctx.account_by_key(request.headers.get("CB-ACCESS-KEY"))
+            request.account = account
+            timestamp = request.headers.get("CB-ACCESS-TIMESTAMP", "")
+            signed_path = request.path
+            if request.path.startswith("/v2/") and request.raw_query:
+                signed_path += "?" + request.raw_query
+            body = request.body.decode(errors="replace")
+            if account is None or account.passphrase is not None:
+                return _advanced_error(401, "authentication_error", "invalid api key", "auth_failed")
+            expected = _coinbase_auth.advanced_signature(account.secret, timestamp, request.method, signed_path, body)
+            if not _coinbase_auth.same(expected, request.headers.get("CB-ACCESS-SIGN", "")):
+                return _advanced_error(401, "authentication_error", "invalid signature", "auth_failed")
+            if not _coinbase_auth.timestamp_fresh(timestamp, self.ctx.clock.now_s()):
+                return _advanced_error(401, "authentication_error", "request timestamp expired", "invalid_timestamp")
+            if not self._private_limit.try_acquire(account.api_key, request.mono)[0]:
+                return self._rate_limited(request)
+            if not account.can("read") and not request.path.endswith("/key_permissions"):
+                return _advanced_error(403, "PERMISSION_DENIED", "Missing required scopes", "permission_denied")
+            return await handler(request)
+        return checked
+
+    def _exchange(self, handler: Handler) -> Handler:
+        async def checked(request: SimRequest) -> Reply:
+            account = self.ctx.account_by_key(request.headers.get("CB-ACCESS-KEY"))
+            request.account = account
+            if account is None or account.passphrase is None:
+                return json_reply({"message": "Invalid API Key"}, 401, outcome="auth_failed")
+            timestamp = request.headers.get("CB-ACCESS-TIMESTAMP", "")
+            signed_path = request.path + ("?" + request.raw_query if request.raw_query else "")
+            expected = _coinbase_auth.exchange_signature(account.secret, timestamp, request.method, signed_path,
+                                                         request.body.decode(errors="replace"))
+            if not _coinbase_auth.same(expected, request.headers.get("CB-ACCESS-SIGN", "")):
+                return json_reply({"message": "invalid signature"}, 401, outcome="auth_failed")
+            if not hmac.compare_digest(account.passphrase, request.headers.get("CB-ACCESS-PASSPHRASE", "")):
+                return json_reply({"message": "Invalid Passphrase"}, 401, outcome="auth_failed")
+            if not _coinbase_auth.timestamp_fresh(timestamp, self.ctx.clock.now_s()):
+                return json_reply({"message": "request timestamp expired"}, 401, outcome="invalid_timestamp")
+            if not self._exchange_limit.try_acquire(account.api_key, request.mono)[0]:
+                return json_reply({"message": "Private rate limit exceeded"}, 429, outcome="rate_limited")
+            if not account.can("read"):
+                return json_reply({"message": "Forbidden"}, 403, outcome="permission_denied")
+            return await handler(request)
+        return checked
+
+    def _rate_limited(self, request: SimRequest) -> Reply:
+        if request.path.startswith(("/v2/", "/api/v3/")):
+            return _advanced_error(429, "rate_limit_exceeded", "Too many requests", "rate_limited")
+        return json_reply({"message": "Public rate limit exceeded"}, 429, outcome="rate_limited")
+
+    # -- Advanced Trade ----------------------------------------------------------------------
+
+    async def _v2_time(self, request: SimRequest) -> Reply:
+        now = self.ctx.clock.now_s()
+        return json_reply({"data": {"epoch": int(now), "iso": _iso(now)}})
+
+    async def _v3_time(self, request: SimRequest) -> Reply:
+        now = self.ctx.clock.now_s()
+        return json_reply({"iso": _iso(now), "epochSeconds": str(int(now)), "epochMillis": str(int(now * 1000))})
+
+    async def _v3_products(self, request: SimRequest) -> Reply:
+        kind = request.query.get("product_type", "SPOT")
+        products = [self._product_row(pid, m) for pid, m in self._products.items()] if kind == "SPOT" else []
+        return json_reply({"products": products, "num_products": len(products)})
+
+    async def _v3_ticker(self, request: SimRequest) -> Reply:
+        product_id, _, rest = request.path.removeprefix(PRODUCTS + "/").partition("/")
+        request.endpoint = PRODUCTS + "/{product_id}/ticker"
+        market = self._products.get(product_id)
+        if market is None or rest != "ticker":
+            return _advanced_error(404, "not_found", "product not found", "error")
+        price, bid, ask = self._prices(market)
+        trade = {"trade_id": str(self.ctx.clock.now_ms()), "product_id": product_id, "price": price,
+                 "size": "0.01", "time": _iso(self.ctx.clock.now_s()), "side": "BUY", "bid": "", "ask": ""}
+        return json_reply({"trades": [trade], "best_bid": bid, "best_ask": ask})
+
+    async def _v2_accounts(self, request: SimRequest) -> Reply:
+        rows = [{"id": _account_id(request.account, asset), "name": f"{asset} Wallet", "primary": asset == "BTC",
+                 "type": "wallet", "currency": {"code": asset, "name": asset, "type": "crypto"},
+                 "balance": {"amount": f"{amount:.8f}", "currency": asset},
+                 "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
+                 "resource": "account", "resource_path": f"/v2/accounts/{_account_id(request.account, asset)}",
+                 "allow_deposits": True, "allow_withdrawals": True}
+                for asset, amount in request.account.balance("spot").items()]
+        pagination = {"ending_before": None, "starting_after": None, "limit": int(request.query.get("limit", 25)),
+                      "order": "desc", "previous_uri": None, "next_uri": None}
+        return json_reply({"pagination": pagination, "data": rows})
+
+    async def _v3_accounts(self, request: SimRequest) -> Reply:
+        rows = [{"uuid": _account_id(request.account, asset), "name": f"{asset} Wallet", "currency": asset,
+                 "available_balance": {"value": f"{amount:.8f}", "currency": asset}, "default": asset == "BTC",
+                 "active": True, "type": "ACCOUNT_TYPE_CRYPTO", "ready": True,
+                 "hold": {"value": "0", "currency": asset}}
+                for asset, amount in request.account.balance("spot").items()]
+        return json_reply({"accounts": rows, "has_next": False, "cursor": "", "size": len(rows)})
+
+    async def _transaction_summary(self, request: SimRequest) -> Reply:
+        tier = {"pricing_tier": "Advanced 1", "usd_from": "0", "usd_to": "1000", "taker_fee_rate": "0.012",
+                "maker_fee_rate": "0.006", "aop_from": "", "aop_to": ""}
+        return json_reply({"total_volume": 0, "total_fees": 0, "fee_tier": tier, "margin_rate": None,
+                           "goods_and_services_tax": None, "advanced_trade_only_volume": 0,
+                           "advanced_trade_only_fees": 0, "coinbase_pro_volume": 0, "coinbase_pro_fees": 0})
+
+    async def _key_permissions(self, request: SimRequest) -> Reply:
+        account = request.account
+        return json_reply({"can_view": account.can("read"), "can_trade": account.can("trade"),
+                           "can_transfer": account.can("withdraw"),
+                           "portfolio_uuid": str(uuid.uuid5(uuid.NAMESPACE_OID, account.api_key)),
+                           "portfolio_type": "DEFAULT"})
+
+    # -- Coinbase Exchange -------------------------------------------------------------------
+
+    async def _exchange_time(self, request: SimRequest) -> Reply:
+        now = self.ctx.clock.now_s()
+        return json_reply({"iso": _iso(now), "epoch": round(now, 3)})
+
+    async def _exchange_products(self, request: SimRequest) -> Reply:
+        return json_reply([{
+            "id": pid, "base_currency": m.base, "quote_currency": m.quote, "quote_increment": m.tick,
+            "base_increment": m.step, "display_name": f"{m.base}/{m.quote}", "min_market_funds": str(m.min_notional),
+            "margin_enabled": False, "post_only": False, "limit_only": False, "cancel_only": False,
+            "status": "online", "status_message": "", "trading_disabled": False, "fx_stablecoin": False,
+            "max_slippage_percentage": "0.03000000", "auction_mode": False,
+        } for pid, m in self._products.items()])
+
+    async def _exchange_ticker(self, request: SimRequest) -> Reply:
+        product_id, _, rest = request.path.removeprefix("/products/").partition("/")
+        request.endpoint = "/products/{id}/ticker"
+        market = self._products.get(product_id)
+        if market is None or rest != "ticker":
+            return json_reply({"message": "NotFound"}, 404, outcome="error")
+        price, bid, ask = self._prices(market)
+        return json_reply({"trade_id": self.ctx.clock.now_ms(), "price": price, "size": "0.01",
+                           "time": _iso(self.ctx.clock.now_s()), "bid": bid, "ask": ask, "volume": "1000"})
+
+    async def _exchange_accounts(self, request: SimRequest) -> Reply:
+        account = request.account
+        return json_reply([{"id": _account_id(account, asset), "currency": asset, "balance": f"{amount:.16f}",
+                            "hold": "0.0000000000000000", "available": f"{amount:.16f}",
+                            "profile_id": str(uuid.uuid5(uuid.NAMESPACE_OID, account.api_key)),
+                            "trading_enabled": account.can("trade")}
+                           for asset, amount in account.balance("spot").items()])
+
+    # -- shapes ------------------------------------------------------------------------------
+
+    def _product_row(self, product_id: str, market: MarketSpec) -> dict:
+        price, _, _ = self._prices(market)
+        return {
+            "product_id": product_id, "price": price, "price_percentage_change_24h": "0",
+            "volume_24h": "1000", "volume_percentage_change_24h": "0", "base_increment": market.step,
+            "quote_increment": market.tick, "quote_min_size": str(market.min_notional), "quote_max_size": "10000000",
+            "base_min_size": market.step, "base_max_size": "10000", "base_name": market.base,
+            "quote_name": market.quote, "watched": False, "is_disabled": False, "new": False, "status": "online",
+            "cancel_only": False, "limit_only": False, "post_only": False, "trading_disabled": False,
+            "auction_mode": False, "product_type": "SPOT", "quote_currency_id": market.quote,
+            "base_currency_id": market.base, "fcm_trading_session_details": None, "mid_market_price": "",
+            "alias": "", "alias_to": [], "base_display_symbol": market.base, "quote_display_symbol": market.quote,
+            "view_only": False, "price_increment": market.tick, "display_name": product_id, "product_venue": "CBE",
+        }
+
+    def _prices(self, market: MarketSpec) -> tuple[str, str, str]:
+        walk = self.ctx.prices.quote(market.key, market.price)
+        digits = market.price_decimals
+        tick = 10.0 ** -digits
+        return (f"{walk.price:.{digits}f}", f"{walk.price - tick:.{digits}f}", f"{walk.price + tick:.{digits}f}")
+
+
+def _advanced_error(status: int, error_id: str, message: str, outcome: str) -> Reply:
+    return json_reply({"errors": [{"id": error_id, "message": message}]}, status, outcome=outcome)
+
+
+def _account_id(account: SimAccount, asset: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{account.api_key}:{asset}"))
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+SIM_EXCHANGE = Coinbase
