@@ -31,6 +31,7 @@ class SimAccount:
     testnet: bool
     uid: int
     balances: dict[str, dict[str, float]] = field(default_factory=dict)
+    options: dict[str, str | int | float | bool] = field(default_factory=dict)
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -69,7 +70,8 @@ def build_accounts(
         passphrase = spec.passphrase or ("Pp" + _hex(rng, 10) if needs_passphrase else None)
         uid = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 900_000_000 + 100_000_000
         accounts.append(
-            SimAccount(spec.name, key, secret, passphrase, spec.permissions, spec.testnet, uid, dict(spec.balances))
+            SimAccount(spec.name, key, secret, passphrase, spec.permissions, spec.testnet, uid,
+                       dict(spec.balances), dict(spec.options))
         )
     return accounts
 

@@ -33,6 +33,9 @@ class AccountSpec(_Strict):
     testnet: bool = False
     # api type -> asset -> amount; an api type not listed gets the default demo balances.
     balances: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Exchange-specific account settings, named in each exchange module's docstring
+    # (e.g. Bybit {"unified": false} for a classic account).
+    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
 class FaultSpec(_Strict):
