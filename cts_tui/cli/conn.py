@@ -97,12 +97,12 @@ def read_secret(env: str, label: str, *, required: bool) -> str | None:
         return value
     if not sys.stdin.isatty():
         if required:
-            raise CtsError(f"no {label}: set {env} or run in a terminal to be asked for it")
+            raise CtsError(f"{label} missing: set {env} or run in a terminal to be asked for it")
         return None
     suffix = "" if required else " (Enter for none)"
     entered = getpass.getpass(f"{label}{suffix}: ").strip()
     if required and not entered:
-        raise CtsError(f"no {label} given")
+        raise CtsError(f"{label} missing")
     return entered or None
 
 

@@ -30,7 +30,17 @@ class UsageError(CtsError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own is two lines plus usage
-        raise UsageError(message)
+        raise UsageError(_without_values(message))
+
+
+def _without_values(message: str) -> str:
+    """Name only the options of "unrecognized arguments": the values could be secrets typed
+    where they do not belong (``conn add --api-key ...``)."""
+    prefix = "unrecognized arguments:"
+    if not message.startswith(prefix):
+        return message
+    options = [word.split("=", 1)[0] for word in message[len(prefix) :].split() if word.startswith("-")]
+    return f"{prefix} {' '.join(options) if options else '(values not shown)'}"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,142 @@
+"""`cts-tui conn ...` in-process: exit codes, one-line errors, masked keys, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from cts_tui.cli.context import open_store
+
+from .helpers import add, one_line_error
+
+
+def test_add_then_list_shows_the_key_masked(cli, api_env):
+    added = add(cli, "main")
+    assert added.code == 0, added.err
+    created = json.loads(added.out)
+    assert created["name"] == "main" and created["state"] == "testing"
+
+    table = cli("conn", "list")
+    assert table.code == 0
+    assert "main" in table.out and "CliK…6789" in table.out
+    as_json = cli("conn", "list", "--json")
+    [row] = json.loads(as_json.out)
+    assert row["id"] == created["id"] and row["api_key"] == "CliK…6789"
+    for outcome in (added, table, as_json):
+        for secret in api_env.values():
+            assert secret not in outcome.out + outcome.err
+
+
+def test_list_filters(cli, api_env):
+    add(cli, "a")
+    add(cli, "b", "--disabled")
+    cli("conn", "add", "--name", "c", "--exchange", "binance", "--api-type", "spot")
+
+    def names(*flags: str) -> list[str]:
+        outcome = cli("conn", "list", "--json", *flags)
+        assert outcome.code == 0, outcome.err
+        return [c["name"] for c in json.loads(outcome.out)]
+
+    assert names() == ["a", "b", "c"]
+    assert names("--exchange", "bybit") == ["a", "b"]
+    assert names("--api-type", "spot") == ["c"]
+    assert names("--disabled") == ["b"]
+    assert names("--enabled", "--exchange", "bybit") == ["a"]
+    assert names("--active") == []
+    assert names("--inactive") == ["a", "b", "c"]
+
+
+def test_empty_list_says_so_on_stderr_and_succeeds(cli):
+    outcome = cli("conn", "list")
+    assert (outcome.code, outcome.out, outcome.err.strip()) == (0, "", "no connections")
+    assert json.loads(cli("conn", "list", "--json").out) == []
+
+
+def test_enable_disable_rm_by_id_and_by_name(cli, api_env):
+    created = json.loads(add(cli, "main", "--disabled").out)
+    enabled = cli("conn", "enable", created["id"], "--json")
+    assert enabled.code == 0 and json.loads(enabled.out)["state"] == "testing"
+    again = cli("conn", "enable", "main")
+    assert again.code == 0 and "already enabled" in again.out
+    disabled = cli("conn", "disable", "main")
+    assert disabled.code == 0 and "state disabled" in disabled.out
+    removed = cli("conn", "rm", "main")
+    assert removed.code == 0 and created["id"] in removed.out
+    assert json.loads(cli("conn", "list", "--json").out) == []
+
+
+@pytest.mark.parametrize("action", ["rm", "enable", "disable"])
+def test_unknown_connection_is_exit_2(cli, action):
+    line = one_line_error(cli("conn", action, "ghost"))
+    assert "no connection with id or name 'ghost'" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--exchange", "okx", "--api-type", "unified"], "okx has no unified API (it supports: spot"),
+        (["--exchange", "kraken", "--api-type", "spot", "--testnet"], "kraken has no testnet"),
+        (["--exchange", "bybit", "--api-type", "spot", "--margin-type", "cross"], "derivatives only"),
+        (["--exchange", "bybit", "--api-type", "spot", "--base-url", "http://example.com"], "https"),
+        (["--exchange", "bybit", "--api-type", "spot", "--weight", "-1"], "weight"),
+        (["--exchange", "mtgox", "--api-type", "spot"], "invalid choice"),
+    ],
+)
+def test_bad_connection_is_exit_2_and_nothing_is_stored(cli, api_env, argv, expected):
+    line = one_line_error(cli("conn", "add", "--name", "x", *argv))
+    assert expected in line
+    assert json.loads(cli("conn", "list", "--json").out) == []
+
+
+def test_duplicate_name_is_exit_2(cli, api_env):
+    add(cli, "main")
+    assert "already exists" in one_line_error(add(cli, "main"))
+
+
+def test_missing_secret_without_a_terminal_is_exit_2(cli, monkeypatch):
+    monkeypatch.setenv("CTS_API_KEY", "OnlyTheKey123456")
+    line = one_line_error(cli("conn", "add", "--name", "x", "--exchange", "bybit", "--api-type", "spot"))
+    assert "API secret missing: set CTS_API_SECRET" in line
+
+
+def test_okx_needs_a_passphrase_and_binance_refuses_one(cli, api_env, monkeypatch):
+    okx = ["conn", "add", "--name", "o", "--exchange", "okx", "--api-type", "spot"]
+    assert "CTS_API_PASSPHRASE" in one_line_error(cli(*okx))
+    monkeypatch.setenv("CTS_API_PASSPHRASE", "okx-pass-phrase")
+    assert cli(*okx).code == 0
+    binance = cli("conn", "add", "--name", "b", "--exchange", "binance", "--api-type", "spot")
+    assert "binance keys have no passphrase" in one_line_error(binance)
+
+
+def test_secrets_are_never_taken_from_argv_nor_echoed(cli, api_env):
+    line = one_line_error(
+        cli("conn", "add", "--name", "x", "--exchange", "bybit", "--api-type", "spot", "--api-key", "ArgvSecret123")
+    )
+    assert "--api-key" in line and "ArgvSecret123" not in line
+
+
+def test_conn_without_action_is_a_usage_error(cli):
+    assert "ACTION" in one_line_error(cli("conn"))
+
+
+def test_foreign_db_file_is_exit_2_naming_it(cli, tmp_path):
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("not a database\n")
+    line = one_line_error(cli("--db", str(foreign), "conn", "list"))
+    assert str(foreign) in line and "not an SQLite database" in line
+    assert foreign.read_text() == "not a database\n"
+
+
+def test_wrong_master_key_is_exit_2(cli, api_env, monkeypatch):
+    add(cli, "main")
+    monkeypatch.setenv("CTS_MASTER_KEY", "A" * 43 + "=")
+    assert "does not open store" in one_line_error(cli("conn", "list"))
+
+
+async def test_store_keeps_as_many_results_as_the_config_says(tmp_path):
+    config = tmp_path / "cts.yaml"
+    config.write_text("store:\n  results_kept: 7\n")
+    async with await open_store(argparse.Namespace(config=config, db=tmp_path / "x.db")) as store:
+        assert store.results_kept == 7
