@@ -29,7 +29,7 @@ from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.ratelimit.backoff import Backoff
 from cts_tui.ratelimit.feedback import ResponseFeedback, interpret
 from cts_tui.ratelimit.local import LocalBackend
-from cts_tui.ratelimit.plan import CONCURRENCY, Plan, concurrency_caps, make_plan
+from cts_tui.ratelimit.plan import BAN_MARK, CONCURRENCY, Plan, concurrency_caps, make_plan
 from cts_tui.ratelimit.policy import ExchangePolicy, build_policies
 from cts_tui.ratelimit.priority import Priority, current_priority
 from cts_tui.ratelimit.usage import BackendName, ExchangeUsage, WindowUsage
@@ -257,6 +257,9 @@ class RateLimiter:
         if blocking is None:
             return None
         state.in_use -= 1
+        if blocking[0] == BAN_MARK:  # another process was banned: the same IP is ours
+            blocking = blocking[1:]
+            self._bans[blocking] = time.time() + wait
         if blocking in plan.pause_keys:  # another process was told to stop: so are we
             self._pauses[blocking] = max(self._pauses.get(blocking, 0.0), time.time() + wait)
         return wait, blocking

@@ -115,6 +115,12 @@ class LocalBackend:
         now = self._clock.time() if spec.aligned else self._clock.monotonic()
         return max((w.used(now) for w in self._instances.get((exchange, spec.name), ())), default=0)
 
+    def used_at(self, key: str, spec: WindowSpec) -> int:
+        window = self._windows.get(key)
+        if window is None:
+            return 0
+        return window.used(self._clock.time() if spec.aligned else self._clock.monotonic())
+
     def raise_usage(self, exchange: str, charge: Charge, used: int, observed_at: float) -> None:
         window = self._window(exchange, charge)
         if charge.spec.aligned:

@@ -6,7 +6,9 @@ does no string building or config lookups.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cts_tui.config import RateLimiting
 from cts_tui.ratelimit.policy import ExchangePolicy, WindowSpec
@@ -15,6 +17,8 @@ from cts_tui.ratelimit.weights import normalize_endpoint
 
 CONCURRENCY = "concurrency"
 """Blocking key of a waiter that lacks a concurrency slot rather than budget."""
+BAN_MARK = "!"
+"""Prefix of a blocking pause key when the pause is an exchange's ban (418), not a 429."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -49,14 +53,23 @@ def concurrency_caps(max_concurrent: int, settings: RateLimiting) -> tuple[int, 
     return tuple(max(1, int(max_concurrent * share)) for share in ceilings(settings))  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=1024)
+def account_id(account: str) -> str:
+    """Accounts appear in keys (and, shared, in Redis) only as a short digest: a client may name
+    an account by its API key, which must never be written anywhere in clear."""
+    return hashlib.sha256(account.encode()).hexdigest()[:16]
+
+
 def window_key(exchange: str, account: str | None, spec: WindowSpec, endpoint: str) -> str:
-    key = f"{exchange}|{account or '-'}|{spec.name}"
+    key = f"{exchange}|{account_id(account) if account else '-'}|{spec.name}"
     return f"{key}|{endpoint}" if spec.per_endpoint else key
 
 
 def pause_keys(policy: ExchangePolicy, account: str | None) -> tuple[str, ...]:
     scoped = account if policy.per_account else None
-    return (policy.exchange,) if not scoped else (policy.exchange, f"{policy.exchange}|{scoped}")
+    if not scoped:
+        return (policy.exchange,)
+    return (policy.exchange, f"{policy.exchange}|{account_id(scoped)}")
 
 
 def make_plan(

@@ -10,6 +10,7 @@ import pytest
 from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.ratelimit import Priority, RateLimiter, ResponseFeedback
 from cts_tui.ratelimit.local import LocalBackend
+from cts_tui.ratelimit.plan import account_id
 
 from .helpers import make_config
 
@@ -58,7 +59,7 @@ async def test_429_without_retry_after_backs_off_exponentially_with_jitter() -> 
         assert 2**n * 0.98 <= pause <= 2**n * 1.25 + 0.05
     limiter.observe(_feedback("okx", 200, account="k1"))
     limiter.observe(_feedback("okx", 429, account="k2"))  # another key has its own count
-    assert limiter._backoff.pause_for("okx|k1") <= 1.25  # success reset the strikes
+    assert limiter._backoff.pause_for(f"okx|{account_id('k1')}") <= 1.25  # success reset the strikes
     await limiter.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -135,18 +136,32 @@ async def _enter_and_hold(limiter: RateLimiter, exchange: str, priority: Priorit
 
 
 async def test_waiters_are_served_by_priority_then_first_come_first_served() -> None:
-    limiter = RateLimiter.from_config(make_config(kraken={"per_second": 2, "per_minute": BIG}))
-    assert await _grants(limiter, "kraken", "fetch_time", Priority.HIGH) == 1  # 2 * 0.9 = 1.8
+    limiter = RateLimiter.from_config(
+        make_config(kraken={"per_second": BIG, "per_minute": BIG, "max_concurrent": 1}))
     order: list[str] = []
     tasks = []
-    for tag, priority in (("low1", Priority.LOW), ("normal1", Priority.NORMAL),
-                          ("low2", Priority.LOW), ("high", Priority.HIGH),
-                          ("normal2", Priority.NORMAL)):
-        tasks.append(asyncio.create_task(_enter_and_hold(limiter, "kraken", priority, order, tag)))
-        await asyncio.sleep(0)
-    async with asyncio.timeout(15):
+    async with limiter.acquire("kraken", "fetch_time", priority=Priority.HIGH):
+        for tag, priority in (("low1", Priority.LOW), ("normal1", Priority.NORMAL),
+                              ("low2", Priority.LOW), ("high", Priority.HIGH),
+                              ("normal2", Priority.NORMAL)):
+            tasks.append(asyncio.create_task(_enter_and_hold(limiter, "kraken", priority, order, tag)))
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
+        assert limiter.usage("kraken").queued == (1, 2, 2)
+    async with asyncio.timeout(5):
         await asyncio.gather(*tasks)
     assert order == ["high", "normal1", "normal2", "low1", "low2"]
+    await limiter.close()
+
+
+async def test_a_waiter_for_a_full_window_is_granted_when_the_window_frees_up() -> None:
+    limiter = RateLimiter.from_config(make_config(kraken={"per_second": 5, "per_minute": BIG}))
+    started = time.monotonic()
+    async with asyncio.timeout(10):
+        for _ in range(5):  # 4 fit in the first second (5 * 0.9 * 0.9), the fifth waits for it
+            async with limiter.acquire("kraken", "fetch_time"):
+                pass
+    assert time.monotonic() - started >= 0.9
     await limiter.close()
 
 

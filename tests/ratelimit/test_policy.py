@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cts_tui.config import Config
-from cts_tui.ratelimit.plan import concurrency_caps, make_plan
+from cts_tui.ratelimit.plan import account_id, concurrency_caps, make_plan
 from cts_tui.ratelimit.policy import build_policies
 from cts_tui.ratelimit.weights import normalize_endpoint, weight_of
 
@@ -37,9 +37,10 @@ def test_plan_caps_apply_headroom_then_the_priority_ceiling() -> None:
     config = Config()
     plan = make_plan(build_policies(config)["bybit"], "fetchTicker", "k1", None, config.rate_limiting)
     second = plan.charges[0]
-    assert second.key == "bybit|k1|1s/endpoint|fetch_ticker"
+    assert second.key == f"bybit|{account_id('k1')}|1s/endpoint|fetch_ticker"
+    assert "k1" not in account_id("k1")
     assert [round(c, 3) for c in second.caps] == [9.0, 8.1, 6.3]
-    assert plan.pause_keys == ("bybit", "bybit|k1")
+    assert plan.pause_keys == ("bybit", f"bybit|{account_id('k1')}")
     assert concurrency_caps(10, config.rate_limiting) == (10, 9, 7)
     assert concurrency_caps(1, config.rate_limiting) == (1, 1, 1)
 

@@ -1,0 +1,236 @@
+"""The budget counted inside Redis by Lua scripts, so that every process and host sharing a key
+prefix spends one budget. Each script runs atomically and reads Redis ``TIME``: no client's clock
+takes part in any decision.
+
+Layout under the prefix: ``<p>:w:<window>`` is a rolling window's log (a sorted set of grants,
+member ``<token>:<units>``, score the grant's millisecond) with ``<p>:w:<window>:n`` its running
+sum, or an aligned window's hash (``s`` its start, ``u`` its units); ``<p>:p:<scope>`` holds a pause
+as ``<until_ms>:<1 if ban else 0>``; ``<p>:procs`` the processes' last heartbeats.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from cts_tui.ratelimit.plan import Charge, Plan
+
+# KEYS: the plan's pause keys, then two keys per window. ARGV: pause count, window count, grant
+# token, dry-run flag, then per window: aligned (0/1), period ms, cap, units.
+# Returns {granted, wait_ms, blocking (-i: pause i, +w: window w, 0: none), banned, used...}.
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local npause, nwin = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i = 1, npause do
+  local v = redis.call('GET', KEYS[i])
+  if v then
+    local u, b = string.match(v, '^(%d+):(%d)$')
+    if tonumber(u) > now then return {0, tonumber(u) - now, -i, tonumber(b)} end
+  end
+end
+local used, wait, blocking = {}, 0, 0
+for w = 1, nwin do
+  local a = 5 + (w - 1) * 4
+  local period, cap, units = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local k1, k2 = KEYS[npause + 2 * w - 1], KEYS[npause + 2 * w]
+  local total, free_at = 0, now
+  if ARGV[a] == '1' then
+    local start = now - now % period
+    if tonumber(redis.call('HGET', k1, 's') or '-1') == start then
+      total = tonumber(redis.call('HGET', k1, 'u') or '0')
+    end
+    free_at = start + period
+  else
+    local edge = now - period
+    local old = redis.call('ZRANGEBYSCORE', k1, '-inf', edge)
+    if #old > 0 then
+      local freed = 0
+      for _, m in ipairs(old) do freed = freed + tonumber(string.match(m, ':(%d+)$')) end
+      redis.call('ZREMRANGEBYSCORE', k1, '-inf', edge)
+      redis.call('DECRBY', k2, freed)
+    end
+    total = math.max(0, tonumber(redis.call('GET', k2) or '0'))
+    if total + units > cap and total > 0 then
+      local excess = total + units - cap
+      local log = redis.call('ZRANGE', k1, 0, 63, 'WITHSCORES')
+      free_at = tonumber(log[#log]) + period
+      for j = 1, #log, 2 do
+        excess = excess - tonumber(string.match(log[j], ':(%d+)$'))
+        if excess <= 0 then free_at = tonumber(log[j + 1]) + period break end
+      end
+    end
+  end
+  used[w] = total
+  if total + units > cap and total > 0 and free_at - now > wait then
+    wait, blocking = free_at - now, w
+  end
+end
+if blocking > 0 or ARGV[4] == '1' then
+  local r = {0, wait, blocking, 0}
+  for w = 1, nwin do r[4 + w] = used[w] end
+  return r
+end
+for w = 1, nwin do
+  local a = 5 + (w - 1) * 4
+  local period, units = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 3])
+  local k1, k2 = KEYS[npause + 2 * w - 1], KEYS[npause + 2 * w]
+  if ARGV[a] == '1' then
+    local start = now - now % period
+    if tonumber(redis.call('HGET', k1, 's') or '-1') == start then
+      redis.call('HINCRBY', k1, 'u', units)
+    else
+      redis.call('HSET', k1, 's', start, 'u', units)
+    end
+    redis.call('PEXPIRE', k1, period * 2)
+  else
+    redis.call('ZADD', k1, now, ARGV[3] .. ':' .. units)
+    redis.call('INCRBY', k2, units)
+    redis.call('PEXPIRE', k1, period + 1000)
+    redis.call('PEXPIRE', k2, period + 1000)
+  end
+  used[w] = used[w] + units
+end
+local r = {1, 0, 0, 0}
+for w = 1, nwin do r[4 + w] = used[w] end
+return r
+"""
+
+# KEYS: window log, window sum. ARGV: aligned, period ms, units seen by the exchange, token,
+# observed-at ms. Raises the window to what the exchange counted, never lowers it.
+_RAISE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local period, seen = tonumber(ARGV[2]), tonumber(ARGV[3])
+if ARGV[1] == '1' then
+  local start = now - now % period
+  local observed = tonumber(ARGV[5])
+  if observed - observed % period ~= start then return 0 end
+  if tonumber(redis.call('HGET', KEYS[1], 's') or '-1') ~= start then
+    redis.call('HSET', KEYS[1], 's', start, 'u', 0)
+  end
+  local u = tonumber(redis.call('HGET', KEYS[1], 'u'))
+  if seen > u then redis.call('HSET', KEYS[1], 'u', seen) end
+  redis.call('PEXPIRE', KEYS[1], period * 2)
+  return math.max(seen, u)
+end
+local edge = now - period
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', edge)
+if #old > 0 then
+  local freed = 0
+  for _, m in ipairs(old) do freed = freed + tonumber(string.match(m, ':(%d+)$')) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', edge)
+  redis.call('DECRBY', KEYS[2], freed)
+end
+local total = math.max(0, tonumber(redis.call('GET', KEYS[2]) or '0'))
+if seen > total then
+  redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. (seen - total))
+  redis.call('INCRBY', KEYS[2], seen - total)
+  redis.call('PEXPIRE', KEYS[1], period + 1000)
+  redis.call('PEXPIRE', KEYS[2], period + 1000)
+  return seen
+end
+return total
+"""
+
+# KEYS: pause key. ARGV: milliseconds, ban flag. Extends a pause, never shortens it.
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untilms = now + tonumber(ARGV[1])
+local v = redis.call('GET', KEYS[1])
+if v then
+  local u, b = string.match(v, '^(%d+):(%d)$')
+  if tonumber(u) >= untilms then return tonumber(u) end
+end
+redis.call('SET', KEYS[1], untilms .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]))
+return untilms
+"""
+
+# KEYS: heartbeat set. ARGV: process token, liveness ms. Returns the live process count.
+_HEARTBEAT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return redis.call('ZCARD', KEYS[1])
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TakeResult:
+    granted: bool
+    wait_s: float
+    blocking: int
+    """-i: the plan's i-th pause key (1-based); +w: its w-th window; 0: nothing."""
+    banned: bool
+    used: tuple[int, ...]
+
+
+class RedisScripts:
+    """Typed calls of the scripts for one key prefix."""
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+        self.process = uuid.uuid4().hex[:16]
+        self._grants = itertools.count()
+        self._take = client.register_script(_TAKE)
+        self._raise = client.register_script(_RAISE)
+        self._pause = client.register_script(_PAUSE)
+        self._heartbeat = client.register_script(_HEARTBEAT)
+        self._keys: dict[Plan, list[str]] = {}
+
+    def _token(self) -> str:
+        return f"{self.process}.{next(self._grants)}"
+
+    def window_keys(self, charge: Charge) -> tuple[str, str]:
+        base = f"{self._prefix}:w:{charge.key}"
+        return base, base + ":n"
+
+    def pause_key(self, scope: str) -> str:
+        return f"{self._prefix}:p:{scope}"
+
+    def _plan_keys(self, plan: Plan) -> list[str]:
+        keys = self._keys.get(plan)
+        if keys is None:
+            keys = [self.pause_key(k) for k in plan.pause_keys]
+            for charge in plan.charges:
+                keys.extend(self.window_keys(charge))
+            self._keys[plan] = keys
+        return keys
+
+    def forget_plans(self) -> None:
+        self._keys.clear()
+
+    async def take(self, plan: Plan, caps: Sequence[float], dry_run: bool = False) -> TakeResult:
+        args: list[str | int | float] = [len(plan.pause_keys), len(plan.charges), self._token(),
+                                          1 if dry_run else 0]
+        for charge, cap in zip(plan.charges, caps, strict=True):
+            args += [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000), cap,
+                     charge.units]
+        reply = await self._take(keys=self._plan_keys(plan), args=args)
+        return TakeResult(bool(reply[0]), reply[1] / 1000, reply[2], bool(reply[3]),
+                          tuple(reply[4:]))
+
+    async def raise_usage(self, charge: Charge, used: int, observed_at: float) -> int:
+        args = [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000), used,
+                self._token(), int(observed_at * 1000)]
+        return int(await self._raise(keys=list(self.window_keys(charge)), args=args))
+
+    async def pause(self, scope: str, seconds: float, banned: bool) -> float:
+        """Returns the pause's end, epoch seconds in Redis's clock."""
+        until_ms = await self._pause(keys=[self.pause_key(scope)],
+                                     args=[max(1, int(seconds * 1000)), 1 if banned else 0])
+        return int(until_ms) / 1000
+
+    async def heartbeat(self, live_ms: int) -> int:
+        return int(await self._heartbeat(keys=[f"{self._prefix}:procs"], args=[self.process, live_ms]))
+
+    async def leave(self) -> None:
+        await self._client.zrem(f"{self._prefix}:procs", self.process)

@@ -1,0 +1,230 @@
+"""The Redis-shared backend, behind a breaker with a local fallback.
+
+The Redis client never retries and gives up after 50 ms, so a refused connection is noticed in
+about a millisecond and a hung server in about 50. The first failure opens the breaker: from then
+on this process counts locally on its fair share of each budget (the limit divided by the live
+processes that Redis's heartbeat set last showed), starting from its share of what Redis last said
+was spent, and the request that met the failure is decided locally, not lost. A probe pings Redis
+in the background and closes the breaker when it answers; what was spent meanwhile is written back
+(scaled up to an estimate of the total) so the shared count does not start from zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import defaultdict
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from cts_tui.config import RateLimiting
+from cts_tui.ratelimit.local import LocalBackend
+from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
+from cts_tui.ratelimit.policy import WindowSpec
+from cts_tui.ratelimit.redis_scripts import RedisScripts
+from cts_tui.ratelimit.usage import BackendName
+
+log = logging.getLogger(__name__)
+
+SOCKET_TIMEOUT_S = 0.05
+HEARTBEAT_S = 1.0
+LIVE_S = 3.0
+"""A process whose heartbeat is older than this no longer counts towards the fair share."""
+PROBE_S = 0.2
+
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
+
+
+def make_client(url: str) -> Redis:
+    return Redis.from_url(
+        url,
+        socket_timeout=SOCKET_TIMEOUT_S,
+        socket_connect_timeout=SOCKET_TIMEOUT_S,
+        retry=Retry(NoBackoff(), 0),
+        retry_on_error=[],
+        health_check_interval=0,
+    )
+
+
+class SharedBackend:
+    def __init__(self, settings: RateLimiting) -> None:
+        self._client = make_client(settings.redis_url)
+        self._scripts = RedisScripts(self._client, settings.key_prefix)
+        self._fallback = LocalBackend()
+        self._healthy = True
+        self._live = 1
+        self._seen: dict[str, tuple[Charge, int, float]] = {}
+        """Window key -> (charge, units Redis last reported, monotonic time of that report)."""
+        self._keys_by_window: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._probe: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self.trips = 0
+        """How often the breaker opened: the benchmarks and the tests read it."""
+
+    @property
+    def name(self) -> BackendName:
+        return "redis" if self._healthy else "fallback"
+
+    @property
+    def live_processes(self) -> int:
+        return self._live
+
+    async def start(self) -> None:
+        """Starting without Redis is not an error: the process counts on its own until it can."""
+        try:
+            await self._beat()
+        except REDIS_DOWN as error:
+            self._trip(error)
+        self._heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
+
+    async def close(self) -> None:
+        for task in (self._heartbeat, self._probe, *self._tasks):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(
+            *(t for t in (self._heartbeat, self._probe, *self._tasks) if t is not None),
+            return_exceptions=True,
+        )
+        if self._healthy:
+            try:
+                await self._scripts.leave()
+            except REDIS_DOWN:
+                pass
+        await self._client.aclose()
+
+    def forget_plans(self) -> None:
+        self._scripts.forget_plans()
+        self._fallback.forget_plans()
+
+    # --- the breaker ----------------------------------------------------------------------------
+
+    def _trip(self, error: BaseException) -> None:
+        if not self._healthy:
+            return
+        self._healthy = False
+        self.trips += 1
+        share = 1.0 / max(1, self._live)
+        log.warning("redis unavailable (%s): counting locally on 1/%d of each budget",
+                    error.__class__.__name__, max(1, self._live))
+        self._fallback.set_share(share)
+        now = time.monotonic()
+        for charge, used, seen_at in self._seen.values():
+            if now - seen_at < charge.spec.period_s:
+                self._fallback.raise_usage(charge.key.split("|", 1)[0], charge,
+                                           math.ceil(used * share), time.time())
+        self._probe = asyncio.get_running_loop().create_task(self._probe_loop())
+
+    async def _probe_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PROBE_S)
+            try:
+                await self._beat()
+                await self._write_back()
+            except REDIS_DOWN:
+                continue
+            self._healthy = True
+            self._probe = None
+            log.warning("redis is back: sharing budgets again")
+            return
+
+    async def _write_back(self) -> None:
+        """What this process spent alone, scaled to the estimated total, so no budget restarts
+        at zero when Redis comes back empty."""
+        share = self._fallback.share
+        for key, (charge, _used, _at) in list(self._seen.items()):
+            spent = self._fallback.used_at(key, charge.spec)
+            if spent:
+                await self._scripts.raise_usage(charge, math.ceil(spent / share), time.time())
+
+    async def _beat(self) -> None:
+        self._live = max(1, await self._scripts.heartbeat(int(LIVE_S * 1000)))
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            if not self._healthy:
+                continue
+            try:
+                await self._beat()
+            except REDIS_DOWN as error:
+                self._trip(error)
+
+    # --- counting -------------------------------------------------------------------------------
+
+    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None]:
+        if self._healthy:
+            try:
+                result = await self._scripts.take(plan, [c.caps[priority] for c in plan.charges])
+            except REDIS_DOWN as error:
+                self._trip(error)
+            else:
+                self._remember(plan, result.used)
+                if result.granted:
+                    return 0.0, None
+                if result.blocking < 0:
+                    scope = plan.pause_keys[-result.blocking - 1]
+                    return result.wait_s, (BAN_MARK + scope) if result.banned else scope
+                return result.wait_s, plan.charges[result.blocking - 1].key
+        return self._fallback.take_now(plan, priority)
+
+    def _remember(self, plan: Plan, used: tuple[int, ...]) -> None:
+        now = time.monotonic()
+        for charge, units in zip(plan.charges, used, strict=False):
+            if charge.key not in self._seen:
+                self._keys_by_window[(plan.exchange, charge.spec.name)].add(charge.key)
+            self._seen[charge.key] = (charge, units, now)
+
+    async def remaining(self, plan: Plan, priority: int) -> int:
+        if self._healthy:
+            caps = [c.caps[priority] for c in plan.charges]
+            try:
+                result = await self._scripts.take(plan, caps, dry_run=True)
+            except REDIS_DOWN as error:
+                self._trip(error)
+            else:
+                self._remember(plan, result.used)
+                if result.blocking < 0:
+                    return 0
+                return max(0, min(int((cap - used) // c.units)
+                                  for c, cap, used in zip(plan.charges, caps, result.used, strict=True)))
+        return self._fallback.remaining_now(plan, priority)
+
+    def used(self, exchange: str, spec: WindowSpec) -> int:
+        if not self._healthy:
+            return self._fallback.used(exchange, spec)
+        now = time.monotonic()
+        fresh = [used for key in self._keys_by_window.get((exchange, spec.name), ())
+                 for _charge, used, at in (self._seen[key],) if now - at < spec.period_s]
+        return max(fresh, default=0)
+
+    def raise_usage(self, exchange: str, charge: Charge, used: int, observed_at: float) -> None:
+        self._fallback.raise_usage(exchange, charge, used, observed_at)
+        if self._healthy:
+            self._spawn(self._raise(charge, used, observed_at))
+
+    async def _raise(self, charge: Charge, used: int, observed_at: float) -> None:
+        try:
+            await self._scripts.raise_usage(charge, used, observed_at)
+        except REDIS_DOWN as error:
+            self._trip(error)
+
+    async def share_pause(self, key: str, seconds: float, banned: bool) -> float | None:
+        if not self._healthy:
+            return None
+        try:
+            return await self._scripts.pause(key, seconds, banned)
+        except REDIS_DOWN as error:
+            self._trip(error)
+            return None
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,226 @@
+"""Budgets, pauses and bans shared through a real redis-server; the breaker and its fallback when
+Redis is killed or frozen; several OS processes on one budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.ratelimit import Priority, RateLimiter, ResponseFeedback
+
+from .helpers import make_config
+
+BIG = 10**6
+
+
+def _config(url: str, prefix: str = "t", **exchanges: dict):
+    return make_config(**exchanges, _rl={"backend": "redis", "redis_url": url, "key_prefix": prefix,
+                                         "acquire_timeout_s": 2.0})
+
+
+async def _started(*configs) -> list[RateLimiter]:
+    limiters = [RateLimiter.from_config(c) for c in configs]
+    for limiter in limiters:
+        await limiter.start()
+    return limiters
+
+
+async def _close(*limiters: RateLimiter) -> None:
+    for limiter in limiters:
+        await limiter.close()
+
+
+async def test_two_limiters_spend_one_budget(redis_server) -> None:
+    config = _config(redis_server.url, binance={"per_second": BIG, "per_minute": 100})
+    a, b = await _started(config, config)
+    granted = 0
+    for _ in range(10):
+        granted += await a.acquire_permit("binance", "fetch_balance", Priority.HIGH)
+        granted += await b.acquire_permit("binance", "fetch_balance", Priority.HIGH)
+    assert granted == 4  # 90 of weight at HIGH, 20 a call
+    assert a.usage("binance").backend == b.usage("binance").backend == "redis"
+    assert b.usage("binance").windows[1].used == 80
+    assert await a.get_remaining_requests("binance", "fetch_ticker") == 0  # NORMAL: 81 - 80 < 2
+    await _close(a, b)
+
+
+async def test_each_window_shape_is_counted_in_redis(redis_server) -> None:
+    config = _config(redis_server.url, bybit={"per_second": 10, "per_minute": BIG},
+                     okx={"per_second": 5, "per_minute": BIG}, htx={"per_second": BIG, "per_minute": 20})
+    a, b = await _started(config, config)
+
+    async def grants(exchange: str, endpoint: str, account: str | None = None) -> int:
+        count = 0
+        for limiter in (a, b) * 10:
+            plan_ok = await limiter.acquire_permit(exchange, endpoint, Priority.HIGH) if account is None \
+                else await _try_acquire(limiter, exchange, endpoint, account)
+            count += plan_ok
+        return count
+
+    assert await grants("bybit", "fetch_ticker") == 9
+    assert await grants("bybit", "fetch_balance") == 9  # per endpoint
+    assert await grants("okx", "fetch_ticker") == 9  # 2 s window of 10
+    assert await grants("htx", "fetch_time") == 18  # rolling minute
+    await _close(a, b)
+
+
+async def _try_acquire(limiter: RateLimiter, exchange: str, endpoint: str, account: str) -> bool:
+    try:
+        async with asyncio.timeout(0.05):
+            async with limiter.acquire(exchange, endpoint, priority=Priority.HIGH, account=account):
+                return True
+    except TimeoutError:
+        return False
+
+
+async def test_a_429_seen_by_one_process_pauses_them_all(redis_server) -> None:
+    config = _config(redis_server.url)
+    a, b = await _started(config, config)
+    a.observe(ResponseFeedback("okx", None, "fetch_time", 429, {"Retry-After": "30"}, time.time()))
+    await asyncio.sleep(0.05)  # the pause is written in the background
+    assert not await b.acquire_permit("okx", "fetch_time", Priority.HIGH)
+    paused = b.usage("okx").paused_until
+    assert paused is not None and 28 < paused - time.time() <= 30
+    with pytest.raises(ExchangeError) as caught:
+        async with b.acquire("okx", "fetch_time"):
+            pass
+    assert caught.value.kind is ErrorKind.RATE_LIMITED
+    await _close(a, b)
+
+
+async def test_a_418_seen_by_one_process_bans_them_all(redis_server) -> None:
+    config = _config(redis_server.url)
+    a, b = await _started(config, config)
+    a.observe(ResponseFeedback("binance", "k", "fetch_time", 418, {"Retry-After": "600"}, time.time()))
+    await asyncio.sleep(0.05)
+    with pytest.raises(ExchangeError) as caught:
+        async with b.acquire("binance", "fetch_time", account="other"):
+            pass
+    assert caught.value.kind is ErrorKind.BANNED
+    assert b.usage("binance").banned_until is not None
+    await _close(a, b)
+
+
+async def test_foreign_usage_from_headers_is_shared(redis_server) -> None:
+    config = _config(redis_server.url, binance={"per_second": BIG, "per_minute": 100})
+    a, b = await _started(config, config)
+    a.observe(ResponseFeedback("binance", None, "fetch_ticker", 200,
+                               {"X-MBX-USED-WEIGHT-1M": "75"}, time.time()))
+    await asyncio.sleep(0.05)
+    assert await b.get_remaining_requests("binance", "fetch_ticker") == 3  # (81 - 75) // 2
+    await _close(a, b)
+
+
+async def _hammer(limiter: RateLimiter, stop: asyncio.Event, outcomes: list[str]) -> None:
+    while not stop.is_set():
+        try:
+            async with limiter.acquire("kraken", "fetch_time"):
+                outcomes.append(limiter.backend)
+        except ExchangeError as error:  # pragma: no cover - what the test forbids
+            outcomes.append(f"error: {error}")
+        await asyncio.sleep(0)
+
+
+async def _wait_for(predicate, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_kill_9_falls_back_on_a_fair_share_and_returns_when_redis_is_back(redis_server) -> None:
+    config = _config(redis_server.url, kraken={"per_second": BIG, "per_minute": BIG, "max_concurrent": 4})
+    a, b = await _started(config, config)
+    await a._backend._beat()  # both heartbeats are in: two live processes
+    assert a._backend.live_processes == 2
+    stop, outcomes = asyncio.Event(), []
+    workers = [asyncio.create_task(_hammer(a, stop, outcomes)) for _ in range(3)]
+    await _wait_for(lambda: len(outcomes) > 50)
+    redis_server.kill()
+    await _wait_for(lambda: a.backend == "fallback")
+    served_during_outage = len(outcomes)
+    await _wait_for(lambda: len(outcomes) > served_during_outage + 50)
+    assert a._backend._fallback.share == 0.5
+    redis_server.start()
+    await _wait_for(lambda: a.backend == "redis")
+    back = len(outcomes)
+    await _wait_for(lambda: len(outcomes) > back + 50)
+    stop.set()
+    await asyncio.gather(*workers)
+    assert not [o for o in outcomes if o.startswith("error")]  # no request was lost
+    assert {"redis", "fallback"} <= set(outcomes)
+    assert a._backend.trips == 1
+    await _close(a, b)
+
+
+async def test_a_frozen_redis_is_noticed_within_the_socket_timeout(redis_server) -> None:
+    config = _config(redis_server.url, kraken={"per_second": BIG, "per_minute": BIG})
+    (limiter,) = await _started(config)
+    async with limiter.acquire("kraken", "fetch_time"):
+        pass
+    redis_server.stop()
+    try:
+        started = time.monotonic()
+        async with limiter.acquire("kraken", "fetch_time"):
+            took = time.monotonic() - started
+        assert limiter.backend == "fallback"
+        assert took < 1.0  # 50 ms socket timeout; the bound is loose so a busy machine passes
+    finally:
+        redis_server.cont()
+    await _wait_for(lambda: limiter.backend == "redis")
+    await _close(limiter)
+
+
+async def test_starting_without_redis_counts_locally(redis_server) -> None:
+    redis_server.kill()
+    config = _config(redis_server.url, kraken={"per_second": 10, "per_minute": BIG})
+    (limiter,) = await _started(config)
+    assert limiter.backend == "fallback"
+    assert await limiter.acquire_permit("kraken", "x", Priority.HIGH)
+    await _close(limiter)
+
+
+_CHILD = """
+import asyncio, json, sys
+from cts_tui.config import Config
+from cts_tui.ratelimit import Priority, RateLimiter
+async def main():
+    config = Config()
+    config.rate_limiting.backend = "redis"
+    config.rate_limiting.redis_url = sys.argv[1]
+    config.rate_limiting.key_prefix = "multi"
+    config.exchanges["kraken"].per_second = 10**6
+    config.exchanges["kraken"].per_minute = 200
+    limiter = RateLimiter.from_config(config)
+    await limiter.start()
+    sys.stdout.write("ready\\n"); sys.stdout.flush()
+    sys.stdin.readline()
+    granted = 0
+    for _ in range(200):
+        granted += await limiter.acquire_permit("kraken", "fetch_time", Priority.HIGH)
+    await limiter.close()
+    print(json.dumps({"granted": granted}))
+asyncio.run(main())
+"""
+
+
+def test_several_processes_share_one_budget(redis_server) -> None:
+    children = [subprocess.Popen([sys.executable, "-c", _CHILD, redis_server.url],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                for _ in range(3)]
+    for child in children:
+        assert child.stdout.readline().strip() == "ready"
+    for child in children:  # all start spending together
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    totals = []
+    for child in children:
+        out, _ = child.communicate(timeout=60)
+        totals.append(json.loads(out.strip().splitlines()[-1])["granted"])
+    assert sum(totals) == 180  # 200 x 0.9 at HIGH, whoever got them
