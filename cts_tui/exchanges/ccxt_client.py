@@ -76,13 +76,11 @@ class CcxtClient(ExchangeClient):
                 f"{exchange.value} answered with data of an unexpected shape ({type(exc).__name__})",
             )
         kind = library_kind(exc)
-        if record.reply is not None and kind not in _TRANSPORT_KINDS:
+        if record.reply is not None:
             error = classify_reply(exchange, record.reply, library_kind=kind)
             if error is not None:
                 return error
-        if kind in _TRANSPORT_KINDS or record.reply is None and kind in (
-            ErrorKind.RATE_LIMITED, ErrorKind.EXCHANGE_DOWN, ErrorKind.BAD_RESPONSE
-        ):
+        if kind in _TRANSPORT_KINDS or kind in (ErrorKind.RATE_LIMITED, ErrorKind.BAD_RESPONSE):
             return transport_error(exchange, kind, self._ctx.timeout_ms(exchange))
         # A local refusal (unknown symbol, unsupported call): its text holds no request data,
         # but URLs are cut and secrets scrubbed regardless.

@@ -12,6 +12,7 @@ copy-on-write at attribute level, and ccxt itself is not modified.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import types
 from dataclasses import dataclass
@@ -29,6 +30,12 @@ from cts_tui.models import Connection
 
 # ccxt's ids where they differ from ours.
 CCXT_IDS: dict[ExchangeId, str] = {ExchangeId.HTX: "htx"}
+
+# ccxt logs every request with its headers (API keys) and signed URL at DEBUG: its instances get
+# a logger that drops everything, whatever the application's logging level.
+_SILENT = logging.getLogger("cts_tui.exchanges.ccxt_silenced")
+_SILENT.disabled = True
+_SILENT.propagate = False
 
 # Market state that set_markets builds; shared by reference between instances.
 _MARKET_ATTRS = (
@@ -223,6 +230,7 @@ class SharedExchanges:
                 "enableLastResponseHeaders": False,
             }
         )
+        instance.logger = _SILENT
         instance.ssl_context = self._ctx.pool.ssl_context
         instance.asyncio_loop = asyncio.get_running_loop()
         instance.has = {**instance.has, "fetchCurrencies": False}

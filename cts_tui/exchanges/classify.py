@@ -95,7 +95,10 @@ CODE_KINDS: dict[ExchangeId, dict[str, ErrorKind]] = {
         "RATE_LIMIT": _E.RATE_LIMITED, "TOO_MANY_REQUESTS": _E.RATE_LIMITED,
         "SYSTEM_MAINTENANCE": _E.MAINTENANCE, "MAINTENANCE": _E.MAINTENANCE,
     },
-    ExchangeId.ORANGEX: {},
+    ExchangeId.ORANGEX: {
+        "10000": _E.AUTH, "2033": _E.PERMISSION, "10028": _E.RATE_LIMITED,
+        "11000": _E.MAINTENANCE, "11001": _E.EXCHANGE_DOWN, "1000": _E.INVALID_REQUEST,
+    },
 }
 
 # Codes that mean "your timestamp is off": the clock re-syncs and the request is sent once more.

@@ -25,6 +25,7 @@ class ServerClock:
     def __init__(self, samples_kept: int = SAMPLES_KEPT) -> None:
         self._offsets: deque[float] = deque(maxlen=samples_kept)
         self._offset_ms = 0.0
+        self._sampled_at: float | None = None
         self._sync_lock = asyncio.Lock()
 
     @property
@@ -48,6 +49,11 @@ class ServerClock:
         midpoint_ms = (sent_s + received_s) * 500.0
         self._offsets.append(float(server_ms) - midpoint_ms)
         self._offset_ms = statistics.median(self._offsets)
+        self._sampled_at = time.monotonic()
+
+    def sample_age_s(self) -> float | None:
+        """Seconds since the last sample, None before the first."""
+        return None if self._sampled_at is None or not self._offsets else time.monotonic() - self._sampled_at
 
     def forget(self) -> None:
         """Drop every sample: the next signed request re-syncs first (after a rejection)."""

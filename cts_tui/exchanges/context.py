@@ -76,6 +76,7 @@ class HubContext:
         record = CURRENT_CALL.get()
         if record is not None:
             record.sent_at = time.time()
+            record.reply = None
 
     def record_reply(
         self, exchange: ExchangeId, account: str | None, endpoint: str, reply: HttpReply

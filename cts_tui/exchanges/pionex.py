@@ -81,7 +81,7 @@ class PionexClient(NativeClient):
         suffix = "_PERP" if self.is_perpetual else ""
         return base_quote.replace("/", "_") + suffix
 
-    async def fetch_time(self) -> int:
+    async def _fetch_server_time(self) -> int:
         # No time endpoint: the cheapest public answer (one ticker, weight 1) carries the time.
         payload = await self._send("GET", f"{self._root}/market/tickers",
                                    query=f"symbol={self._market_id('BTC/USDT')}")
