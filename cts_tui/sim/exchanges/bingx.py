@@ -1,0 +1,239 @@
+"""BingX: spot, USDT-M perpetual swaps and coin-M perpetuals, under ``/openApi``.
+
+Signature: hex HMAC-SHA256 of the request's parameters (timestamp included) in the order sent,
+as ``k=v`` joined by ``&`` without URL encoding, passed as the last query parameter `signature`;
+key in `X-BX-APIKEY`. `timestamp` must lie within `recvWindow` (default 5 s) behind and 5 s ahead
+of the server. Refusals (HTTP 200, code in the body): 100413 unknown key, 100001 bad signature,
+100421 missing or stale timestamp, 100004 missing permission.
+
+Rate limits as BingX counts them: market data per IP (100 per 10 s), account data per UID and
+endpoint (5 per second); every response reports the window by `X-RateLimit-Requests-Remain` and
+`X-RateLimit-Requests-Expire` (ms until it resets). Over: HTTP 429; a client that keeps going is
+banned with HTTP 418. Wallets: spot -> "spot", swap v2/v3 -> "perpetual_futures",
+cswap -> "futures" (coin-M). Key permissions: `/openApi/v1/account/apiPermissions`
+(1 spot trading, 2 read, 3 perpetual trading, 4 universal transfer, 5 withdraw).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from functools import partial
+
+from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
+from cts_tui.sim.limits import BanList, FixedWindow
+from cts_tui.sim.markets import MarketSpec
+from cts_tui.sim.signing import hmac_hex, same, split_signed_query
+
+Producer = Callable[[SimRequest], Reply]
+FUTURE_TOLERANCE_MS = 5_000
+PERMISSION_IDS = {"trade": (1, 3), "read": (2,), "transfer": (4,), "withdraw": (5,)}
+
+
+class BingxSim(SimExchange):
+    exchange_id = "bingx"
+    market_kinds = {"spot": 0.5, "linear_swap": 0.45, "inverse_swap": 0.05}
+
+    class Limits(LimitsModel):
+        public_per_10s: float = 100
+        private_per_second: float = 5
+        ban_after_rejections: float = 10  # 429s within a minute before the 418 ban
+        ban_seconds: float = 300
+
+    def __init__(self, ctx) -> None:
+        self.spot = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.is_spot}
+        self.swap = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.kind == "linear_swap"}
+        self.cswap = {f"{m.base}-USD": m for m in ctx.markets if m.kind == "inverse_swap"}
+        super().__init__(ctx)
+
+    def configure_limits(self) -> None:
+        lim = self.limits
+        self.public_window = FixedWindow(int(lim.public_per_10s), 10.0)
+        self.private_window = FixedWindow(int(lim.private_per_second), 1.0)
+        self.bans = BanList(int(lim.ban_after_rejections), lim.ban_seconds, 60.0)
+
+    def routes(self) -> Mapping[tuple[str, str], Handler]:
+        public = {
+            "/openApi/swap/v2/server/time": self._time,
+            "/openApi/spot/v1/common/symbols": self._spot_symbols,
+            "/openApi/swap/v2/quote/contracts": self._swap_contracts,
+            "/openApi/cswap/v1/market/contracts": self._cswap_contracts,
+            "/openApi/spot/v1/ticker/24hr": partial(self._ticker, "spot"),
+            "/openApi/swap/v2/quote/ticker": partial(self._ticker, "swap"),
+            "/openApi/cswap/v1/market/ticker": partial(self._ticker, "cswap"),
+        }
+        private = {
+            "/openApi/spot/v1/account/balance": self._spot_balance,
+            "/openApi/swap/v2/user/balance": partial(self._contract_balance, "v2"),
+            "/openApi/swap/v3/user/balance": partial(self._contract_balance, "v3"),
+            "/openApi/cswap/v1/user/balance": partial(self._contract_balance, "cswap"),
+            "/openApi/v1/account/apiPermissions": self._permissions,
+        }
+        routes: dict[tuple[str, str], Handler] = {("GET", p): partial(self._public, f) for p, f in public.items()}
+        routes |= {("GET", p): partial(self._private, f) for p, f in private.items()}
+        return routes
+
+    # -- the request path ------------------------------------------------------------------
+
+    def _admit(self, window: FixedWindow, key: str, ban_key: str) -> tuple[Reply | None, dict[str, str]]:
+        now = time.monotonic()
+        until = self.bans.banned_until(ban_key, now)
+        if until is not None:
+            return _banned(until - now), {}
+        allowed, remaining, reset_at = window.try_acquire(key, now)
+        headers = {"X-RateLimit-Requests-Remain": str(remaining),
+                   "X-RateLimit-Requests-Expire": str(max(0, int((reset_at - now) * 1000)))}
+        if allowed:
+            return None, headers
+        until = self.bans.strike(ban_key, now)
+        if until is not None:
+            return _banned(until - now), headers
+        return json_reply({"code": 429, "msg": "Too Many Requests, please try again later"}, 429, headers,
+                          "rate_limited"), headers
+
+    async def _public(self, produce: Producer, req: SimRequest) -> Reply:
+        refused, headers = self._admit(self.public_window, req.remote, req.remote)
+        if refused is not None:
+            return refused
+        reply = produce(req)
+        reply.headers = headers
+        return reply
+
+    async def _private(self, produce: Producer, req: SimRequest) -> Reply:
+        refused = self._authenticate(req)
+        if refused is not None:
+            return refused
+        assert req.account is not None
+        refused, headers = self._admit(self.private_window, f"{req.account.uid}:{req.path}", req.remote)
+        if refused is not None:
+            return refused
+        reply = produce(req)
+        reply.headers = headers
+        return reply
+
+    def _authenticate(self, req: SimRequest) -> Reply | None:
+        account = self.ctx.account_by_key(req.headers.get("X-BX-APIKEY"))
+        if account is None:
+            return self._error(100413, "Incorrect apiKey", "auth_failed")
+        req.account = account
+        _, signature = split_signed_query(req.raw_query)
+        params = [(k, v) for k, v in req.query.items() if k != "signature"]
+        try:
+            stamp = int(req.query.get("timestamp", ""))
+            window = int(req.query.get("recvWindow", "5000"))
+        except ValueError:
+            return self._error(100421, "Null timestamp or timestamp mismatch", "invalid_timestamp")
+        server = self.ctx.clock.now_ms()
+        if not server - window <= stamp <= server + FUTURE_TOLERANCE_MS:
+            return self._error(100421, "Null timestamp or timestamp mismatch", "invalid_timestamp")
+        expected = hmac_hex(account.secret, "&".join(f"{k}={v}" for k, v in params))
+        if not same(expected, signature):
+            return self._error(100001, "Signature verification failed", "auth_failed")
+        if not account.can("read"):
+            return self._error(100004, "Permission denied as the API key was created without the permission",
+                               "permission_denied")
+        return None
+
+    def _error(self, code: int, message: str, outcome: str) -> Reply:
+        return json_reply({"code": code, "msg": message, "timestamp": self.ctx.clock.now_ms()}, outcome=outcome)
+
+    def _ok(self, data: object) -> Reply:
+        return json_reply({"code": 0, "msg": "", "debugMsg": "", "timestamp": self.ctx.clock.now_ms(), "data": data})
+
+    # -- market data -----------------------------------------------------------------------
+
+    def _time(self, req: SimRequest) -> Reply:
+        return self._ok({"serverTime": self.ctx.clock.now_ms()})
+
+    def _spot_symbols(self, req: SimRequest) -> Reply:
+        return self._ok({"symbols": [
+            {"symbol": s, "minQty": m.min_qty, "maxQty": 9000, "minNotional": m.min_notional,
+             "maxNotional": 2_000_000, "status": 1, "tickSize": float(m.tick), "stepSize": float(m.step),
+             "apiStateSell": True, "apiStateBuy": True, "timeOnline": 1_700_000_000_000, "offTime": 0,
+             "maintainTime": 0} for s, m in self.spot.items()]})
+
+    def _swap_contracts(self, req: SimRequest) -> Reply:
+        return self._ok([
+            {"contractId": str(100 + n), "symbol": s, "quantityPrecision": m.qty_decimals,
+             "pricePrecision": m.price_decimals, "feeRate": 0.0005, "makerFeeRate": 0.0002,
+             "takerFeeRate": 0.0005, "tradeMinLimit": 0, "tradeMinQuantity": m.min_qty, "tradeMinUSDT": 2,
+             "maxLongLeverage": 125, "maxShortLeverage": 125, "currency": "USDT", "asset": m.base, "status": 1,
+             "apiStateOpen": "true", "apiStateClose": "true", "ensureTrigger": True,
+             "triggerFeeRate": "0.00020000", "brokerState": False, "launchTime": 1_700_000_000_000,
+             "maintainTime": 0, "offTime": 0} for n, (s, m) in enumerate(self.swap.items())])
+
+    def _cswap_contracts(self, req: SimRequest) -> Reply:
+        return self._ok([
+            {"symbol": s, "pricePrecision": m.price_decimals, "minTickSize": f"{m.contract_size:g}",
+             "minTradeValue": f"{m.contract_size:g}", "minQty": "1", "status": 1,
+             "timeOnline": 1_700_000_000_000} for s, m in self.cswap.items()])
+
+    def _ticker(self, family: str, req: SimRequest) -> Reply:
+        markets = {"spot": self.spot, "swap": self.swap, "cswap": self.cswap}[family]
+        symbol = req.query.get("symbol", "")
+        market = markets.get(symbol)
+        if market is None:
+            return self._error(100204, f"symbol {symbol} not found", "bad_request")
+        walk = self.ctx.prices.quote(market.key, market.price)
+        d, last = market.price_decimals, walk.price
+        tick, now = 10.0 ** -d, self.ctx.clock.now_ms()
+        ticker = {"symbol": symbol, "priceChange": f"{last - walk.open_price:.{d}f}",
+                  "priceChangePercent": f"{100 * (last / walk.open_price - 1):.2f}", "lastPrice": f"{last:.{d}f}",
+                  "lastQty": "0.5", "highPrice": f"{walk.high:.{d}f}", "lowPrice": f"{walk.low:.{d}f}",
+                  "volume": f"{walk.volume:.4f}", "quoteVolume": f"{walk.volume * last:.2f}",
+                  "openPrice": f"{walk.open_price:.{d}f}", "openTime": now - 86_400_000, "closeTime": now,
+                  "bidPrice": f"{last - tick:.{d}f}", "bidQty": "1.2", "askPrice": f"{last + tick:.{d}f}",
+                  "askQty": "0.8"}
+        if family == "spot":
+            ticker["priceChangePercent"] += "%"
+            return self._ok([ticker])
+        return self._ok([ticker] if family == "cswap" else ticker)
+
+    # -- account ---------------------------------------------------------------------------
+
+    def _spot_balance(self, req: SimRequest) -> Reply:
+        account = _authed(req)
+        return self._ok({"balances": [{"asset": a, "free": f"{v:.8f}", "locked": "0"}
+                                      for a, v in account.balance("spot").items()]})
+
+    def _contract_balance(self, version: str, req: SimRequest) -> Reply:
+        account = _authed(req)
+        wallet = account.balance("futures" if version == "cswap" else "perpetual_futures")
+        rows = [{"userId": str(account.uid), "asset": a, "balance": f"{v:.8f}", "equity": f"{v:.8f}",
+                 "unrealizedProfit": "0", "realisedProfit": "0", "availableMargin": f"{v:.8f}",
+                 "usedMargin": "0", "freezedMargin": "0", "shortUid": str(account.uid % 10**8)}
+                for a, v in wallet.items()]
+        return self._ok({"balance": rows[0]} if version == "v2" and rows else rows)
+
+    def _permissions(self, req: SimRequest) -> Reply:
+        account = _authed(req)
+        ids = sorted(i for perm, numbers in PERMISSION_IDS.items() if account.can(perm) for i in numbers)
+        return self._ok({"ipAddresses": [], "permissions": ids, "note": account.name})
+
+    # -- faults in BingX's words -----------------------------------------------------------
+
+    def fault_reply(self, kind, req: SimRequest) -> Reply:
+        if kind == "maintenance":
+            return json_reply({"code": 100503, "msg": "The system is under maintenance, please try again later."},
+                              503, outcome="maintenance")
+        if kind == "rate_limited":
+            return json_reply({"code": 429, "msg": "Too Many Requests, please try again later"}, 429,
+                              outcome="rate_limited")
+        if kind == "server_error":
+            return json_reply({"code": 100500, "msg": "Internal system error"}, 500, outcome="server_error")
+        return json_reply({"code": 100400, "msg": "this api is not exist"}, 404, outcome="not_found")
+
+
+def _banned(seconds_left: float) -> Reply:
+    return json_reply({"code": 418, "msg": "Your IP has been banned for exceeding the rate limit, "
+                       f"please retry after {int(seconds_left) + 1}s"}, 418,
+                      {"Retry-After": str(int(seconds_left) + 1)}, "banned")
+
+
+def _authed(req: SimRequest) -> SimAccount:
+    assert req.account is not None  # _private authenticated before producing
+    return req.account
+
+
+SIM_EXCHANGE = BingxSim
