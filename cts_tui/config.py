@@ -180,7 +180,7 @@ def interpolate(value: str, where: str = "") -> str:
             return os.environ[name]
         if default is not None:
             return default
-        raise ConfigError(f"{where}: environment variable {name} is not set and has no default")
+        raise ConfigError(f"{where} uses environment variable {name}, which is not set and has no default")
 
     return _VAR_RE.sub(substitute, value)
 
