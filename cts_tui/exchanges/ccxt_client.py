@@ -95,29 +95,52 @@ class CcxtClient(ExchangeClient):
         return self._instance
 
     async def _sync_clock(self) -> None:
-        instance = await self._ccxt()
-        server_ms, record = await self._guard(lambda: instance.fetch_time())
-        self._observe(server_ms, record)
+        await self._once(await self._ccxt(), "fetch_time", (), {})
 
-    def _observe(self, server_ms: Any, record: CallRecord) -> None:
-        if isinstance(server_ms, (int, float)) and record.sent_at and record.received_at:
-            self._clock.observe(record.sent_at, record.received_at, server_ms)
+    async def _once(self, instance: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """One guarded call; every answer to fetch_time is also a clock sample."""
+        result, record = await self._guard(lambda: getattr(instance, method)(*args, **kwargs))
+        if method == "fetch_time" and isinstance(result, (int, float)) and record.sent_at and record.received_at:
+            self._clock.observe(record.sent_at, record.received_at, result)
+        return result
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """A call with the clock synced first (signed calls), re-synced and sent once more after a
+        timestamp rejection, and a server error checked against the exchange's status."""
+        try:
+            return await self._run_synced(method, args, kwargs)
+        except ExchangeError as exc:
+            if exc.kind is ErrorKind.EXCHANGE_DOWN and await self._under_maintenance():
+                raise ExchangeError(
+                    ErrorKind.MAINTENANCE, f"{self.exchange} is under maintenance (its status endpoint says so)",
+                    status=exc.status, code=exc.code,
+                ) from None
+            raise
+
+    async def _run_synced(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         instance = await self._ccxt()
         signed = method not in PUBLIC_METHODS
         if signed:
             await self._clock.ensure_synced(self._sync_clock)
-        function = getattr(instance, method)
         try:
-            result, _ = await self._guard(lambda: function(*args, **kwargs))
-            return result
+            return await self._once(instance, method, args, kwargs)
         except ExchangeError as exc:
             if not (signed and is_timestamp_rejection(self._connection.exchange, exc)):
                 raise
         await self._clock.ensure_synced(self._sync_clock, force=True)
-        result, _ = await self._guard(lambda: function(*args, **kwargs))
-        return result
+        return await self._once(instance, method, args, kwargs)
+
+    async def _under_maintenance(self) -> bool:
+        """A bare 5xx does not say why; exchanges with a status endpoint (Binance's
+        system/status, OKX's, Kraken's) do. One probe, only after a server error."""
+        if not _has_of(self._connection.exchange).get("fetchStatus"):
+            return False
+        try:
+            instance = await self._ccxt()
+            status, _ = await self._guard(lambda: instance.fetch_status())
+        except ExchangeError:
+            return False
+        return isinstance(status, dict) and status.get("status") == "maintenance"
 
     # --- the interface ---------------------------------------------------------------------------
 
@@ -126,9 +149,7 @@ class CcxtClient(ExchangeClient):
         return instance.markets
 
     async def fetch_time(self) -> int:
-        instance = await self._ccxt()
-        server_ms, record = await self._guard(lambda: instance.fetch_time())
-        self._observe(server_ms, record)
+        server_ms = await self._run("fetch_time")
         return int(server_ms)
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Any]:

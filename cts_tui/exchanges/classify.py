@@ -114,6 +114,12 @@ TIMESTAMP_CODES: dict[ExchangeId, frozenset[str]] = {
     ExchangeId.ORANGEX: frozenset(),
 }
 
+# Plain-text answers whose status means something particular on one exchange.
+TEXT_STATUS_KINDS: dict[tuple[ExchangeId, int], ErrorKind] = {
+    # Bybit's IP limit: HTTP 403 "access too frequent", not JSON.
+    (ExchangeId.BYBIT, 403): _E.RATE_LIMITED,
+}
+
 _BANNED_UNTIL_RE = re.compile(r"(?i)banned until (\d{10,13})")
 _MAINTENANCE_RE = re.compile(r"(?i)maintenance|upgrad")
 _LIBRARY_KINDS: tuple[tuple[str, ErrorKind], ...] = (
@@ -231,8 +237,12 @@ def _kind_of(
     if status == 429:
         return _E.RATE_LIMITED
     known = CODE_KINDS.get(exchange, {}).get(code) if code is not None else None
+    if known is _E.EXCHANGE_DOWN and _MAINTENANCE_RE.search(exchange_message or ""):
+        return _E.MAINTENANCE
     if known is not None:
         return known
+    if payload is None and (exchange, status) in TEXT_STATUS_KINDS:
+        return TEXT_STATUS_KINDS[(exchange, status)]
     if status >= 500 or (payload is None and status >= 400 and not reply.text.strip()):
         if status == 503 and _MAINTENANCE_RE.search(reply.text or ""):
             return _E.MAINTENANCE

@@ -53,8 +53,10 @@ class NativeClient(ExchangeClient):
         body: str | None = None,
         headers: dict[str, str] | None = None,
         account: str | None = None,
+        time_of: Callable[[Any], float | None] | None = None,
     ) -> Any:
-        """One HTTP request; returns the decoded JSON or raises a classified ExchangeError."""
+        """One HTTP request; returns the decoded JSON or raises a classified ExchangeError.
+        ``time_of`` reads the server time from the answer (default: ``_server_time``)."""
         url = yarl.URL(f"{self._base_url}{path}" + (f"?{query}" if query else ""), encoded=True)
         timeout_ms = self._ctx.timeout_ms(self._exchange)
         async with self._ctx.limiter.acquire(self._exchange.value, f"{method} {path}", account=account):
@@ -75,7 +77,7 @@ class NativeClient(ExchangeClient):
                 raise transport_error(self._exchange, ErrorKind.NETWORK) from None
         self._ctx.record_reply(self._exchange, account, f"{method} {path}", reply)
         payload = reply.json()
-        server_ms = self._server_time(payload)
+        server_ms = (time_of or self._server_time)(payload)
         if server_ms is not None:
             self._clock.observe(sent, reply.received_at, server_ms)
         error = classify_reply(self._exchange, reply)

@@ -17,6 +17,7 @@ import itertools
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,19 +63,26 @@ class OrangeXClient(NativeClient):
         return "PERPETUAL" if self.is_perpetual else "SPOT"
 
     def _server_time(self, payload: Any) -> float | None:
-        if isinstance(payload, dict):
-            us_in, us_out = payload.get("usIn"), payload.get("usOut")
-            if isinstance(us_in, int) and isinstance(us_out, int):
-                return (us_in + us_out) / 2000.0
+        # usIn/usOut would do, but the simulator stamps them with the unskewed host clock while
+        # get_time follows its (skewable) server clock: only get_time's answer is sampled.
         return None
 
-    async def _rpc(self, method: str, params: dict[str, Any] | None = None, *, token: str | None = None) -> Any:
+    async def _rpc(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        time_of: Callable[[Any], float | None] | None = None,
+    ) -> Any:
         body = json.dumps({"jsonrpc": "2.0", "id": next(_ids), "method": method, "params": params or {}})
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"bearer {token}"
         account = self._connection.account if token is not None or method == "/public/auth" else None
-        payload = await self._send("POST", ROOT + method, body=body, headers=headers, account=account)
+        payload = await self._send(
+            "POST", ROOT + method, body=body, headers=headers, account=account, time_of=time_of
+        )
         if not isinstance(payload, dict) or "result" not in payload:
             raise ExchangeError(ErrorKind.BAD_RESPONSE, f"orangex answer to {method} has no result")
         return payload["result"]
@@ -165,7 +173,7 @@ class OrangeXClient(NativeClient):
         return await self._shared(("orangex", kind, self._base_url), load)
 
     async def _fetch_server_time(self) -> int:
-        result = await self._rpc("/public/get_time")
+        result = await self._rpc("/public/get_time", time_of=_result_time)
         if not isinstance(result, (int, float)):
             raise ExchangeError(ErrorKind.BAD_RESPONSE, "orangex time is not a number")
         return int(result)
@@ -197,6 +205,11 @@ class OrangeXClient(NativeClient):
         """OrangeX states a token's scope ("account:read_write trade:read wallet:read") at auth."""
         await self._access_token()
         return list(self._permissions)
+
+
+def _result_time(payload: Any) -> float | None:
+    result = payload.get("result") if isinstance(payload, dict) else None
+    return float(result) if isinstance(result, (int, float)) else None
 
 
 def _permissions(scope: str) -> list[str]:
