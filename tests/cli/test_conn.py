@@ -48,6 +48,14 @@ def test_list_filters(cli, api_env):
     assert names("--inactive") == ["a", "b", "c"]
 
 
+def test_store_location_from_env(cli, api_env, tmp_path, monkeypatch):
+    chosen = tmp_path / "from-env.db"
+    monkeypatch.setenv("CTS_DB", str(chosen))
+    assert add(cli, "main").code == 0
+    assert chosen.exists()
+    assert json.loads(cli("--db", str(chosen), "conn", "list", "--json").out)[0]["name"] == "main"
+
+
 def test_empty_list_says_so_on_stderr_and_succeeds(cli):
     outcome = cli("conn", "list")
     assert (outcome.code, outcome.out, outcome.err.strip()) == (0, "", "no connections")

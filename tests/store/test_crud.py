@@ -125,6 +125,13 @@ async def test_unknown_source_is_refused(store, make_connection):
     assert await store.list() == []
 
 
+async def test_system_changes_are_audited_as_such(store, make_connection):
+    added = await store.add(make_connection())
+    await store.set_state(added.id, ConnectionState.ACTIVE, source="system")
+    [latest, _] = await store.audit_log()
+    assert (latest.action, latest.source, latest.details) == ("state", "system", {"from": "testing", "to": "active"})
+
+
 async def test_every_change_is_audited_with_its_source(store, make_connection):
     added = await store.add(make_connection(name="audited"), source="cli")
     await store.update(added.id, ConnectionPatch(weight=3), source="tui")
