@@ -81,6 +81,8 @@ def generate_markets(seed: int, count: int, kinds: Mapping[str, float]) -> list[
     rng = random.Random(f"markets:{seed}")
     total = sum(kinds.values())
     quotas = {kind: max(2, round(count * weight / total)) for kind, weight in kinds.items()}
+    largest = max(kinds, key=kinds.__getitem__)
+    quotas[largest] += count - sum(quotas.values())  # rounding must not change the total
     bases = _bases(rng, count)
     expiries = quarterly_expiries(dt.date.today(), 2)
     markets: list[MarketSpec] = []

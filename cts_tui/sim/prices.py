@@ -30,12 +30,13 @@ class PriceBook:
         self._seed = seed
         self._step_s = step_s
         self._volatility = volatility
-        self._start = time.monotonic()
+        self.start = time.monotonic()  # step 0 of every walk
         self._walks: dict[str, _Walk] = {}
 
-    def quote(self, key: str, initial: float) -> _Walk:
-        """The walk of one symbol (price, 24 h open/high/low, volume), advanced to now."""
-        step = int((time.monotonic() - self._start) / self._step_s)
+    def quote(self, key: str, initial: float, now: float | None = None) -> _Walk:
+        """The walk of one symbol (price, 24 h open/high/low, volume), advanced to `now`
+        (time.monotonic() when not given)."""
+        step = int(((time.monotonic() if now is None else now) - self.start) / self._step_s)
         walk = self._walks.get(key)
         if walk is None:
             rng = random.Random(f"{self._seed}:{key}")

@@ -1,0 +1,47 @@
+"""`cts-tui sim` as another process runs it: one JSON line once ready, clean exit on a signal."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "cts_tui", "sim", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_prints_the_json_line_serves_and_exits_cleanly(tmp_path, signum: int) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("seed: 5\nexchanges:\n  binance: {markets: 30}\n")
+    with start("--port", "0", "--scenario", str(scenario)) as process:
+        try:
+            info = json.loads(process.stdout.readline())
+            binance = info["exchanges"]["binance"]
+            assert binance["accounts"][0]["api_key"] and binance["accounts"][0]["passphrase"] is None
+            assert info["exchanges"]["okx"]["accounts"][0]["passphrase"]
+            with urllib.request.urlopen(binance["base_url"] + "/api/v3/time", timeout=5) as response:
+                assert "serverTime" in json.load(response)
+            with urllib.request.urlopen(info["control_url"], timeout=5) as response:
+                assert json.load(response) == info
+            process.send_signal(signum)
+            assert process.wait(timeout=10) == 0
+            assert process.stdout.read() == "" and process.stderr.read() == ""
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+def test_bad_scenario_is_one_line_and_exit_2(tmp_path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("exchanges:\n  binance: {faults: {outage: sometimes}}\n")
+    with start("--scenario", str(scenario)) as process:
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 2 and out == ""
+    assert err.count("\n") == 1 and "exchanges.binance.faults.outage" in err
