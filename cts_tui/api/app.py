@@ -22,7 +22,6 @@ from cts_tui.errors import (
     InvalidTransition,
     NotFoundError,
     describe_validation_error,
-    scrub,
 )
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    response = json_response({"success": False, "error": scrub(message)}, status)
+    """The one error shape. Messages arrive scrubbed (``CtsError`` and the validation
+    descriptions scrub themselves; the API's own name no secret)."""
+    response = json_response({"success": False, "error": message}, status)
     response.headers.update(headers or {})
     return response
 

@@ -94,9 +94,9 @@ def check_bearer(request: web.Request, token: str) -> None:
     scheme, _, given = header.partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="cts-tui"'}
     if scheme.lower() != "bearer" or not given.strip():
-        raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)", challenge)
+        raise ApiError(401, "missing API token: send it in the Authorization header, scheme Bearer", challenge)
     if not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise ApiError(401, "invalid bearer token", challenge)
+        raise ApiError(401, "invalid API token", challenge)
 
 
 def _validate(model: type[BaseModel], data: object, status: int, prefix: str) -> BaseModel:

@@ -133,29 +133,32 @@ def batch_json(result: BatchResult) -> dict[str, Any]:
 # --- exchanges ----------------------------------------------------------------------------------
 
 
-def exchange_status(view: ExchangeView, health_scores: list[float]) -> dict[str, Any]:
+def exchange_status(view: ExchangeView, connections: list[ConnectionView]) -> dict[str, Any]:
     """One exchange: how many connections work, how fast, how close to its limits."""
-    if view.connections == 0:
+    enabled = [c for c in connections if c.enabled]
+    healthy = sum(c.healthy for c in enabled)
+    if not connections:
         status = "no_connections"
+    elif not enabled:
+        status = "disabled"
     elif view.banned:
         status = "banned"
-    elif view.healthy == 0:
+    elif healthy == 0:
         status = "down"
-    elif view.healthy < view.active or view.breakers_open:
+    elif healthy < len(enabled) or view.breakers_open:
         status = "degraded"
     else:
         status = "healthy"
-    failures = sum(view.failures_by_kind.values())
     return {
         "exchange": view.exchange.value,
         "status": status,
         "connections": view.connections,
         "active": view.active,
         "healthy": view.healthy,
-        "health_score": _round(fmean(health_scores), 1) if health_scores else None,
+        "health_score": _round(fmean(c.health_score for c in connections), 1) if connections else None,
         "requests": view.requests,
         "successes": view.successes,
-        "failures": failures,
+        "failures": sum(view.failures_by_kind.values()),
         "success_rate": _round(view.successes / view.requests * 100) if view.requests else None,
         "requests_per_s": _round(view.requests_per_s),
         "p50_ms": _round(view.p50_ms),
@@ -167,11 +170,11 @@ def exchange_status(view: ExchangeView, health_scores: list[float]) -> dict[str,
 
 
 def exchanges_status(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
-    scores: dict[str, list[float]] = {}
+    by_exchange: dict[str, list[ConnectionView]] = {}
     for conn in snapshot.connections:
-        scores.setdefault(conn.exchange.value, []).append(conn.health_score)
+        by_exchange.setdefault(conn.exchange.value, []).append(conn)
     return {
-        view.exchange.value: exchange_status(view, scores.get(view.exchange.value, []))
+        view.exchange.value: exchange_status(view, by_exchange.get(view.exchange.value, []))
         for view in snapshot.exchanges.values()
     }
 
