@@ -189,5 +189,6 @@ def describe_validation_error(error: object, prefix: str = "") -> str:
         where = ".".join(p for p in (prefix, loc) if p)
         msg = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
         msg = msg.removeprefix("Value error, ")
-        parts.append(f"{where}: {msg}" if where else msg)
-    return scrub("; ".join(parts))
+        # Scrubbed apart: "api_secret: Field required" must not read as a credential field.
+        parts.append(f"{scrub(where)}: {scrub(msg)}" if where else scrub(msg))
+    return "; ".join(parts)
