@@ -6,7 +6,7 @@ import ipaddress
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -75,6 +75,7 @@ def test_specification_matrix():
         assert set(SUPPORTED_API_TYPES[exchange]) == {ApiType.PERPETUAL_FUTURES, ApiType.SPOT}
 
 
+@settings(max_examples=40)
 @given(exchange=st.sampled_from(list(ExchangeId)), passphrase=st.one_of(st.none(), secrets))
 def test_passphrase_policy(exchange, passphrase):
     api_type = SUPPORTED_API_TYPES[exchange][0]
@@ -112,6 +113,7 @@ def test_margin_type_only_for_derivatives(api_type, margin):
         assert Connection(**data).margin_type == margin
 
 
+@settings(max_examples=30)  # each example registers its secrets for scrubbing, session-wide
 @given(key=secrets, secret=secrets, passphrase=secrets)
 def test_secrets_never_show_in_repr_dump_or_public_view(key, secret, passphrase):
     connection = Connection(**fields(ExchangeId.OKX, ApiType.SPOT, api_key=key, api_secret=secret, api_passphrase=passphrase))
