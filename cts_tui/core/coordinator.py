@@ -326,8 +326,7 @@ class ConnectionCoordinator:
         new = next_state(old, transition)
         stored = await self.store.set_state(entry.id, new, source=source)
         entry.connection = stored
-        if new is _S.DISABLED or old is _S.DISABLED:
-            self._health.wake()
+        self._health.wake()
         self._bus.publish(StateChanged(entry.id, old, new, reason))
         self._mark_dirty()
 
@@ -801,20 +800,21 @@ class ConnectionCoordinator:
                 signal.SIGHUP, lambda: self._spawn(self._reload_quietly(target, "SIGHUP"))
             )
             self._sighup_installed = True
-        self._loops.append(asyncio.create_task(self._poll_config(target), name="cts-config-watch"))
+        poll = self._poll_config(target, _file_signature(target))
+        self._loops.append(asyncio.create_task(poll, name="cts-config-watch"))
 
-    async def _poll_config(self, path: Path) -> None:
-        def signature() -> tuple[float, int] | None:
-            try:
-                stat = path.stat()
-            except OSError:
-                return None
-            return stat.st_mtime, stat.st_size
-
-        seen = signature()
+    async def _poll_config(self, path: Path, seen: tuple[float, int] | None) -> None:
         while True:
             await asyncio.sleep(CONFIG_POLL_S)
-            current = signature()
+            current = _file_signature(path)
             if current != seen and current is not None:
                 seen = current
                 await self._reload_quietly(path, "file")
+
+
+def _file_signature(path: Path) -> tuple[float, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime, stat.st_size
