@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +118,14 @@ class SecretCipher:
         return data
 
 
+def _file_opens(path: Path, opens: Callable[[MasterKey], bool]) -> bool:
+    """Whether a key file exists, is readable and opens the store (a probe, so never raises)."""
+    try:
+        return path.exists() and opens(read_key_file(path))
+    except StoreError:
+        return False
+
+
 def resolve_master_key(
     key_check: str | None,
     store_path: Path,
@@ -141,7 +150,7 @@ def resolve_master_key(
             return chosen
         hint = ""
         for candidate in (key_path, pending):
-            if candidate.exists() and opens(read_key_file(candidate)):
+            if _file_opens(candidate, opens):
                 hint = f"; the key in {candidate} does (unset {ENV_MASTER_KEY} or set it to that key)"
                 break
         raise StoreError(f"the master key from {chosen.source} does not open store {store_path}{hint}")
@@ -150,11 +159,11 @@ def resolve_master_key(
         stored = read_key_file(key_path)
         if opens(stored):
             return stored
-        if pending.exists() and opens(read_key_file(pending)):
+        if _file_opens(pending, opens):
             os.replace(pending, key_path)
             return read_key_file(key_path)
         raise StoreError(f"the master key in key file {key_path} does not open store {store_path}")
-    if pending.exists() and opens(read_key_file(pending)):
+    if _file_opens(pending, opens):
         os.replace(pending, key_path)
         return read_key_file(key_path)
     if key_check is not None:

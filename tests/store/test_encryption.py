@@ -111,3 +111,20 @@ async def test_secrets_moved_to_another_row_are_detected(db_path, make_connectio
         assert await store.get(a.id) == a
         with pytest.raises(StoreError, match=f"keys of connection {b.id} belong to another row"):
             await store.get(b.id)
+
+
+async def test_malformed_key_file_is_named(db_path, key_path, make_connection):
+    async with await ConnectionStore.open(db_path) as store:
+        await store.add(make_connection())
+    key_path.write_text("garbage\n")
+    with pytest.raises(StoreError, match=f"key file {key_path} is not a valid master key"):
+        await ConnectionStore.open(db_path)
+
+
+async def test_wrong_env_key_is_reported_even_beside_a_malformed_key_file(db_path, key_path, monkeypatch, make_connection):
+    async with await ConnectionStore.open(db_path) as store:
+        await store.add(make_connection())
+    key_path.write_text("garbage\n")
+    monkeypatch.setenv(ENV_MASTER_KEY, Fernet.generate_key().decode())
+    with pytest.raises(StoreError, match=f"^the master key from env {ENV_MASTER_KEY} does not open store {db_path}$"):
+        await ConnectionStore.open(db_path)
