@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib import resources
 from pathlib import Path
-
-import yaml
 
 from cts_tui import paths
 from cts_tui.cli.context import db_path_from_args, print_json
-from cts_tui.config import defaults_dict, load_config
+from cts_tui.config import load_config
 from cts_tui.store import ENV_MASTER_KEY
 
 
@@ -67,5 +66,7 @@ def show_paths(args: argparse.Namespace) -> int:
 
 
 def print_defaults(args: argparse.Namespace) -> int:
-    sys.stdout.write(yaml.safe_dump(defaults_dict(), sort_keys=False, allow_unicode=True))
+    """The shipped, commented defaults file (configs/cts.yaml links to it): a starting point to
+    copy and trim."""
+    sys.stdout.write(resources.files("cts_tui").joinpath("defaults", "cts.yaml").read_text(encoding="utf-8"))
     return 0
