@@ -78,7 +78,7 @@ class CtsApp(App[None]):
             self.theme = self.config.ui.theme
         from cts_tui.tui.screens.main import MainScreen
 
-        self._unsubscribe = self.coordinator.subscribe(self._on_core_event)
+        self._unsubscribe = self.coordinator.subscribe(self._core_event_arrived)
         self.frame = Frame(self.coordinator.snapshot(), self.clock())
         self.push_screen(MainScreen())
         self._tick_timer = self.set_timer(self.refresh_interval, self._tick)
@@ -90,7 +90,7 @@ class CtsApp(App[None]):
 
     # --- the refresh clock ----------------------------------------------------------------------
 
-    def _on_core_event(self, event: Event) -> None:
+    def _core_event_arrived(self, event: Event) -> None:
         """Runs on the coordinator's side of the loop: keep it to a store or a post."""
         if isinstance(event, SnapshotReady):
             self._pending = event.snapshot

@@ -86,7 +86,7 @@ class BatchScreen(ModalScreen[None]):
         self.query_one("#batch-progress").display = False
         table.display = False
         self.query_one("#start", Button).focus()
-        self.app.core_events.subscribe(self, self._on_core_event)
+        self.app.core_events.subscribe(self, self._core_event_arrived)
 
     @property
     def chosen(self) -> list[str]:
@@ -129,7 +129,7 @@ class BatchScreen(ModalScreen[None]):
             return
         self.post_message(self.Finished(result, len(result.results) < job.total))
 
-    def _on_core_event(self, event: Event) -> None:
+    def _core_event_arrived(self, event: Event) -> None:
         if self.job is None:
             return
         if isinstance(event, BatchProgress) and event.batch_id == self.job.batch_id:

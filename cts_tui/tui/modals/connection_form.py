@@ -108,7 +108,7 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
 
     def on_mount(self) -> None:
         self.query_one("#test-output").display = False
-        self._exchange_changed(keep_api_type=True)
+        self._exchange_changed()
         self.query_one("#name" if self.existing else "#exchange").focus()
 
     # --- the form follows the exchange and API type ----------------------------------------------
@@ -124,16 +124,14 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         return None if value is Select.NULL else value  # type: ignore[return-value]
 
     @on(Select.Changed, "#exchange")
-    def _on_exchange(self) -> None:
-        self._exchange_changed(keep_api_type=False)
-
-    def _exchange_changed(self, *, keep_api_type: bool) -> None:
+    def _exchange_changed(self) -> None:
         exchange = self.exchange
         api_types = SUPPORTED_API_TYPES[exchange] if exchange else ()
+        current = self.api_type or (self.existing.api_type if self.existing else None)
         select = self.query_one("#api_type", Select)
         select.set_options([(t.value, t) for t in api_types])
-        if keep_api_type and self.existing is not None:
-            select.value = self.existing.api_type
+        if current in api_types:
+            select.value = current
         elif len(api_types) == 1:
             select.value = api_types[0]
         policy = passphrase_policy(exchange) if exchange else PassphrasePolicy.NONE

@@ -99,16 +99,16 @@ class DetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.frames.subscribe(self, self._on_frame)
-        self.app.core_events.subscribe(self, self._on_core_event)
+        self.app.frames.subscribe(self, self._frame_arrived)
+        self.app.core_events.subscribe(self, self._core_event_arrived)
         if self.app.frame is not None:
-            self._on_frame(self.app.frame)
+            self._frame_arrived(self.app.frame)
         self._load_tests()
 
     def action_target(self, scope: Scope) -> DetailScreen | None:
         return self if scope is Scope.DETAIL else None
 
-    def _on_frame(self, frame: Frame) -> None:
+    def _frame_arrived(self, frame: Frame) -> None:
         view = frame.snapshot.connection(self.connection_id)
         self.query_one(TotalsBar).show(frame.snapshot.totals, paused=self.app.paused,
                                        interval_s=self.app.refresh_interval, demo=self.app.demo)
@@ -127,7 +127,7 @@ class DetailScreen(Screen[None]):
         self.query_one("#health", Static).update(health_facts(view, frame))
         self.query_one(Sparkline).data = list(view.latency_history)
 
-    def _on_core_event(self, event: Event) -> None:
+    def _core_event_arrived(self, event: Event) -> None:
         if isinstance(event, TestFinished) and event.result.connection_id == self.connection_id:
             self._load_tests()
 

@@ -41,11 +41,11 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.frames.subscribe(self, self._on_frame)
-        self.app.core_events.subscribe(self, self._on_core_event)
+        self.app.frames.subscribe(self, self._frame_arrived)
+        self.app.core_events.subscribe(self, self._core_event_arrived)
         self.query_one(AlertLog).add(self.app.coordinator.alerts.log())
         if self.app.frame is not None:
-            self._on_frame(self.app.frame)
+            self._frame_arrived(self.app.frame)
 
     @property
     def active_tab(self) -> str:
@@ -66,7 +66,7 @@ class MainScreen(Screen[None]):
         pane_table = {"connections": "#connections-table", "limits": "#limits-table", "health": "#health-table"}
         self.query_one(pane_table[self.active_tab]).focus()
 
-    def _on_frame(self, frame: Frame) -> None:
+    def _frame_arrived(self, frame: Frame) -> None:
         self.query_one(TotalsBar).show(frame.snapshot.totals, paused=self.app.paused,
                                        interval_s=self.app.refresh_interval, demo=self.app.demo)
         self._render_tab(frame)
@@ -82,7 +82,7 @@ class MainScreen(Screen[None]):
         else:
             self.query_one(HealthTable).show(frame.snapshot.connections, frame.now)
 
-    def _on_core_event(self, event: Event) -> None:
+    def _core_event_arrived(self, event: Event) -> None:
         if isinstance(event, AlertChanged):
             self.query_one(AlertLog).add([event.alert])
 
