@@ -10,6 +10,7 @@ import pytest
 from cts_tui.capabilities import SUPPORTED_API_TYPES, ExchangeId
 from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.exchanges.hub import ExchangeHub
+from cts_tui.ratelimit import RateLimiter
 from cts_tui.sim import Simulator
 
 from .conftest import HANG_TIMEOUT_MS
@@ -104,23 +105,36 @@ async def test_hang_ends_at_the_configured_timeout(
 
 
 async def test_binance_429_then_418_ban_carries_retry_after_and_until(
-    sim: Simulator, hub: ExchangeHub
+    sim: Simulator, hub: ExchangeHub, config
 ) -> None:
-    """Past its weight limit Binance answers 429 with Retry-After; a client that keeps sending
-    is banned with 418 until a stated time."""
+    """Past its weight limit Binance answers 429 with Retry-After; a second process on the same
+    IP with its own limiter (no Redis to share the pause) keeps sending and gets the whole IP
+    banned with 418 until a stated time."""
     need(sim, ExchangeId.BINANCE)
-    sim.set_limits("binance", spot_weight_per_minute=30, ban_after_rejections=1)
-    client = hub.client_for(_connection(sim, ExchangeId.BINANCE))
-    kinds: list[ExchangeError] = []
-    for _ in range(12):
+    sim.set_limits("binance", spot_weight_per_minute=30, ban_after_rejections=2)
+    connection = _connection(sim, ExchangeId.BINANCE)
+    first = hub.client_for(connection)
+    limited: list[ExchangeError] = []
+    for _ in range(20):
         try:
-            await client.call("fetch_ticker", "BTC/USDT")
+            await first.call("fetch_ticker", "BTC/USDT")
         except ExchangeError as exc:
-            kinds.append(exc)
-            if exc.kind is ErrorKind.BANNED:
-                break
-    limited = [e for e in kinds if e.kind is ErrorKind.RATE_LIMITED and e.status == 429]
-    banned = [e for e in kinds if e.kind is ErrorKind.BANNED]
-    assert limited and limited[0].retry_after is not None and limited[0].retry_after > 0
+            limited.append(exc)
+            break
+    assert limited and limited[0].kind is ErrorKind.RATE_LIMITED and limited[0].status == 429
+    assert limited[0].retry_after is not None and limited[0].retry_after > 0
+
+    other_limiter = RateLimiter.from_config(config)
+    async with ExchangeHub(config, other_limiter) as other:
+        second = other.client_for(connection)
+        banned: list[ExchangeError] = []
+        for _ in range(5):
+            try:
+                await second.call("fetch_ticker", "BTC/USDT")
+            except ExchangeError as exc:
+                if exc.kind is ErrorKind.BANNED:
+                    banned.append(exc)
+                    break
+    await other_limiter.close()
     assert banned and banned[0].status == 418
     assert banned[0].banned_until is not None and banned[0].banned_until > time.time()
