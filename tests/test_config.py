@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from cts_tui.capabilities import ExchangeId
 from cts_tui.config import Config, defaults_dict, load_config, parse_config_text
 from cts_tui.errors import ConfigError
+from cts_tui.paths import default_config_path
 
 SHIPPED = Path(__file__).resolve().parents[1] / "configs" / "cts.yaml"
 
@@ -134,8 +135,6 @@ def test_unset_variable_without_default_names_key_and_variable(monkeypatch):
 
 
 def test_load_config_from_the_user_dir_env_and_explicit_path(tmp_path, monkeypatch):
-    from cts_tui.paths import default_config_path
-
     assert load_config() == Config()  # no user file: the defaults
     user = default_config_path()
     user.parent.mkdir(parents=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cts_tui.errors import CtsError, NotFoundError
-from cts_tui.models import ConnectionPatch, ConnectionState
+from cts_tui.models import ConnectionPatch, ConnectionState, TestResult
 from cts_tui.store import ConnectionStore
 
 
@@ -110,8 +110,6 @@ async def test_unknown_ids_raise_not_found(store):
 
 
 async def test_delete_removes_connection_and_its_results(store, make_connection):
-    from cts_tui.models import TestResult
-
     added = await store.add(make_connection())
     await store.record_test(TestResult(connection_id=added.id, success=True))
     await store.delete(added.id)

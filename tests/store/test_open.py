@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 import stat
@@ -141,8 +142,6 @@ async def test_newer_schema_is_refused_and_left_untouched(db_path):
 
 
 async def test_two_stores_opening_a_new_file_at_once_migrate_it_once(db_path):
-    import asyncio
-
     stores = await asyncio.gather(*(ConnectionStore.open(db_path) for _ in range(4)))
     try:
         db = await aiosqlite.connect(db_path)
