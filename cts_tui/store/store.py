@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, get_args
@@ -61,6 +62,13 @@ class AuditEntry:
 def _check_source(source: str) -> None:
     if source not in SOURCES:
         raise CtsError(f"unknown change source {source!r} (one of {', '.join(SOURCES)})")
+
+
+def _member(enum: type[StrEnum], value: str, what: str) -> str:
+    try:
+        return enum(value).value
+    except ValueError:
+        raise CtsError(f"unknown {what} {value!r} (one of {', '.join(m.value for m in enum)})") from None
 
 
 def _state_for(enabled: bool, state: ConnectionState) -> ConnectionState:
@@ -266,10 +274,10 @@ class ConnectionStore:
         params: list[Any] = []
         if exchange is not None:
             clauses.append("exchange = ?")
-            params.append(ExchangeId(exchange).value)
+            params.append(_member(ExchangeId, exchange, "exchange"))
         if api_type is not None:
             clauses.append("api_type = ?")
-            params.append(ApiType(api_type).value)
+            params.append(_member(ApiType, api_type, "API type"))
         if enabled is not None:
             clauses.append("enabled = ?")
             params.append(int(enabled))

@@ -50,9 +50,11 @@ async def test_list_filters_combine(store, make_connection):
     assert ids(await store.list(active=False)) == {spot.id, off.id}
 
 
-async def test_list_refuses_unknown_exchange(store):
-    with pytest.raises(ValueError):
+async def test_list_refuses_unknown_filters_naming_the_known_ones(store):
+    with pytest.raises(CtsError, match="unknown exchange 'mtgox' \\(one of binance, bybit"):
         await store.list(exchange="mtgox")
+    with pytest.raises(CtsError, match="unknown API type 'rest'"):
+        await store.list(api_type="rest")
 
 
 async def test_duplicate_name_is_refused_and_first_is_kept(store, make_connection):
