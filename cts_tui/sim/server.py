@@ -25,6 +25,7 @@ from cts_tui.sim.journal import Journal, JournalEntry
 from cts_tui.sim.markets import generate_markets
 from cts_tui.sim.prices import PriceBook
 from cts_tui.sim.scenario import FaultSpec, Scenario
+from cts_tui.sim.ws import StreamServer
 
 CONTROL_PREFIX = "/_control"
 
@@ -66,6 +67,7 @@ class Simulator:
         self._port = port
         self.journal = Journal(self.scenario.journal_size)
         self._prices = PriceBook(self.scenario.seed, self.scenario.price_step_s)
+        self.streams = StreamServer()  # WebSocket upgrades below each base URL (cts_tui.sim.ws)
         self._runtimes: dict[str, ExchangeRuntime] = {}
         self._runner: web.AppRunner | None = None
         self._main: asyncio.base_events.Server | None = None
@@ -111,6 +113,7 @@ class Simulator:
                 runtime.port = _free_port(self.host)
 
     async def close(self) -> None:
+        await self.streams.close()
         for runtime in self._runtimes.values():
             runtime.release.set()
             if runtime.listener is not None:
@@ -221,6 +224,8 @@ class Simulator:
         if runtime is None:
             return web.json_response({"error": "no such exchange"}, status=404)
         exchange = runtime.exchange
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self.streams.serve(exchange.ctx, path[slash:] if slash > 0 else "", request)
         body = await request.read() if request.can_read_body else b""
         sim_request = SimRequest(request.method, path[slash:], request.query, raw_query, request.headers,
                                  body, request.remote or "", wall, mono)
