@@ -36,8 +36,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     """The one error shape. Messages arrive scrubbed (``CtsError`` and the validation
-    descriptions scrub themselves; the API's own name no secret)."""
-    response = json_response({"success": False, "error": message}, status)
+    descriptions scrub themselves; the API's own name no secret). Control characters a client
+    put in a key or an id are escaped, so the message stays one line."""
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    response = json_response({"success": False, "error": line}, status)
     response.headers.update(headers or {})
     return response
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -73,30 +75,49 @@ def _query_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+@dataclass
+class Target:
+    """The running API, its document and the ids known at the start (drawn from, so that
+    generation never depends on what earlier examples created or deleted)."""
+
+    running: ThreadedWorld
+    components: dict[str, Any]
+    operations: list[tuple[str, str, dict[str, Any]]]
+    path_values: list[str]
+    exchanges: list[str]
+
+
 @pytest.fixture(scope="module")
-def fuzz_world() -> Any:
+def target() -> Iterator[Target]:
     with ThreadedWorld() as running:
-        yield running
+        status, raw, _ = running.request("GET", "/openapi.json")
+        assert status == 200
+        spec = json.loads(raw)
+        world = running.world
+        assert world is not None
+        exchanges = sorted(world.demo.simulator.exchanges)
+        yield Target(
+            running,
+            spec["components"]["schemas"],
+            sorted((path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()),
+            sorted(world.ids.values()) + exchanges,
+            exchanges,
+        )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
-def test_no_request_makes_the_server_fail(fuzz_world: ThreadedWorld, data: st.DataObject) -> None:
-    status, raw, _ = fuzz_world.request("GET", "/openapi.json")
-    spec = json.loads(raw)
-    components = spec["components"]["schemas"]
-    operations = sorted((path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items())
-    path, method, operation = data.draw(st.sampled_from(operations), label="operation")
-    world = fuzz_world.world
+def test_no_request_makes_the_server_fail(target: Target, data: st.DataObject) -> None:
+    components = target.components
+    path, method, operation = data.draw(st.sampled_from(target.operations), label="operation")
+    world = target.running.world
     assert world is not None
-    known_ids = list(world.ids.values()) or ["none"]
-    exchanges = list(world.demo.simulator.exchanges)
 
     concrete = path
     query: list[tuple[str, str]] = []
     for parameter in operation["parameters"]:
         if parameter["in"] == "path":
-            value = data.draw(st.sampled_from(known_ids + exchanges) | JUNK_TEXT.filter(bool), label="path")
+            value = data.draw(st.sampled_from(target.path_values) | JUNK_TEXT.filter(bool), label="path")
             concrete = concrete.replace("{" + parameter["name"] + "}", quote(value, safe=""))
         elif data.draw(st.booleans(), label=f"has {parameter['name']}"):
             value = data.draw(from_schema(parameter["schema"], components) | JUNK_TEXT, label=parameter["name"])
@@ -113,14 +134,14 @@ def test_no_request_makes_the_server_fail(fuzz_world: ThreadedWorld, data: st.Da
         value = data.draw(from_schema(schema, components) | ANY_JSON, label="body")
         if isinstance(value, dict) and "base_url" in value:
             exchange = value.get("exchange")
-            value["base_url"] = world.demo.simulator.base_url(exchange if exchange in exchanges else "binance")
+            value["base_url"] = world.demo.simulator.base_url(exchange if exchange in target.exchanges else "binance")
         body = json.dumps(value).encode()
     token = data.draw(st.sampled_from([TOKEN, TOKEN, TOKEN, "", "wrong-token-0123456789"]), label="token")
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
 
-    status, raw, response_headers = fuzz_world.request(method.upper(), concrete, data=body, headers=headers)
+    status, raw, _ = target.running.request(method.upper(), concrete, data=body, headers=headers)
     assert status < 500, (method, concrete, body, raw[:300])
     if status >= 400:
         error = json.loads(raw)
