@@ -39,7 +39,7 @@ class ActionSpec:
     @property
     def key_display(self) -> str:
         shown = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-", "space": "space",
-                 "enter": "enter", "escape": "esc", "asterisk": "*"}
+                 "enter": "enter", "escape": "esc", "equals_sign": "="}
         return " ".join(shown.get(k, k) for k in self.keys.split(","))
 
 

@@ -156,12 +156,26 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
     @on(Checkbox.Changed)
     @on(Select.Changed, "#margin_type, #position_mode")
     def _validate(self) -> None:
+        missing = self._missing()
+        if missing and not self._tried:
+            self.query_one("#form-error", Static).update(Text(f"To fill in: {', '.join(missing)}", style="dim"))
+            return
         try:
             self._candidate()
         except ValidationError as exc:
             self._show_error(describe_validation_error(exc))
         else:
             self._show_error(None)
+
+    def _missing(self) -> list[str]:
+        """Required fields still empty: named plainly before the user has tried to save."""
+        fields = self._fields()
+        required = {"exchange": "exchange", "api_type": "API type", "name": "name"}
+        if self.existing is None:
+            required |= {"api_key": "API key", "api_secret": "API secret"}
+            if self.exchange and passphrase_policy(self.exchange) is PassphrasePolicy.REQUIRED:
+                required["api_passphrase"] = "passphrase"
+        return [label for key, label in required.items() if not fields[key]]
 
     def _show_error(self, error: str | None) -> None:
         status = self.query_one("#form-error", Static)

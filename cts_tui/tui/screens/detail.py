@@ -95,7 +95,7 @@ class DetailScreen(Screen[None]):
         yield Label("Latency (recent checks)", classes="section")
         yield Sparkline([], id="latency-spark")
         yield Label("Recent tests", classes="section")
-        yield RichLog(id="test-log", wrap=False, markup=False, max_lines=400)
+        yield RichLog(id="test-log", wrap=False, markup=False, max_lines=400, auto_scroll=False)
         yield Footer()
 
     def on_mount(self) -> None:

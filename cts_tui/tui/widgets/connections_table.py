@@ -70,7 +70,7 @@ COLUMNS: tuple[Column[ConnectionRow], ...] = (
     Column("score", "Score", 5, 5, lambda r, _: round(r.view.health_score), any_width(fmt.score_text),
            sort=lambda r: r.view.health_score),
     Column("latency", "Latency", 8, 6, lambda r, _: _rounded(r.view.latency_ms), any_width(fmt.ms_text),
-           sort=lambda r: r.view.latency_ms),
+           sort=lambda r: r.view.latency_ms, short="Lat."),
     Column("last_test", "Last test", 17, 9, _last_test_value, _last_test_cell, sort=_last_test_sort),
     Column("balance", "Balance", 12, 8, lambda r, _: _rounded(r.view.balance, 2), any_width(fmt.balance_text),
            sort=lambda r: r.view.balance),

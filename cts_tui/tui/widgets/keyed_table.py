@@ -42,6 +42,8 @@ class Column(Generic[Item]):
     render: Callable[[Any, int], Text | str]
     """The cell for a value at a column width (called only when the value changed)."""
     sort: Callable[[Item], Any] | None = None
+    short: str | None = None
+    """The label on a narrow terminal, when the full one does not fit."""
 
 
 class RowCell:
@@ -127,7 +129,7 @@ class KeyedTable(DataTable[Any], Generic[Item]):
                 self.show(self._items, self._now, keep=cursor)
 
     def _label(self, column: Column[Item]) -> Text:
-        label = Text(column.label, style="bold")
+        label = Text((self._narrow and column.short) or column.label, style="bold")
         if column.key == self.sort_column:
             label.append(" ▼" if self.sort_reverse else " ▲")
         return label
