@@ -23,7 +23,6 @@ from functools import partial
 from cts_tui.sim.accounts import SimAccount
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
 from cts_tui.sim.limits import BanList, FixedWindow
-from cts_tui.sim.markets import MarketSpec
 from cts_tui.sim.signing import hmac_hex, same, split_signed_query
 
 Producer = Callable[[SimRequest], Reply]
