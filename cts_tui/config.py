@@ -149,6 +149,38 @@ class Ui(_Section):
     theme: str = "textual-dark"
 
 
+class ExchangeStream(_Section):
+    enabled: bool = True
+    # Unified symbols (ccxt's spelling, also for Pionex and OrangeX): "BTC/USDT", "BTC/USDT:USDT".
+    symbols: list[str] = Field(default_factory=lambda: ["BTC/USDT", "ETH/USDT"])
+    # Replaces scheme and host of the exchange's stream URLs, as a connection's base_url does for REST.
+    base_url: str | None = None
+
+
+class Streams(_Section):
+    """Public ticker streams (cts_tui.streams). Off by default: they open sockets to the exchanges."""
+
+    enabled: bool = False
+    stall_factor: float = Field(default=3.0, gt=1)  # stalled after this many usual intervals of silence
+    stall_after_s: float | None = Field(default=None, gt=0)  # a fixed threshold instead of the factor
+    expected_interval_s: float = Field(default=1.0, gt=0)  # the usual interval until one is measured
+    reconnect_after_stall: bool = True  # a stream stalled for another threshold is reconnected
+    reconnect_min_s: float = Field(default=0.5, gt=0)
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+    binance: ExchangeStream = Field(default_factory=ExchangeStream)
+    bybit: ExchangeStream = Field(default_factory=ExchangeStream)
+    okx: ExchangeStream = Field(default_factory=ExchangeStream)
+    bingx: ExchangeStream = Field(default_factory=ExchangeStream)
+    pionex: ExchangeStream = Field(default_factory=ExchangeStream)
+    orangex: ExchangeStream = Field(default_factory=ExchangeStream)
+    htx: ExchangeStream = Field(default_factory=ExchangeStream)
+    coinbase: ExchangeStream = Field(default_factory=ExchangeStream)
+    kraken: ExchangeStream = Field(default_factory=ExchangeStream)
+
+    def for_exchange(self, exchange: ExchangeId | str) -> ExchangeStream:
+        return getattr(self, ExchangeId(exchange).value)
+
+
 class Config(_Section):
     exchanges: dict[ExchangeId, ExchangeLimits] = Field(default_factory=_default_exchanges)
     rate_limiting: RateLimiting = Field(default_factory=RateLimiting)
@@ -160,6 +192,7 @@ class Config(_Section):
     alerts: Alerts = Field(default_factory=Alerts)
     api: Api = Field(default_factory=Api)
     ui: Ui = Field(default_factory=Ui)
+    streams: Streams = Field(default_factory=Streams)
 
     def limits(self, exchange: ExchangeId | str) -> ExchangeLimits:
         return self.exchanges[ExchangeId(exchange)]
