@@ -31,7 +31,8 @@ from cts_tui.sim.signing import hmac_hex, same
 
 Producer = Callable[[SimRequest], Reply]
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-PAGE_LIMIT = 1000
+PAGE_LIMIT = 1000  # the most a page may hold
+DEFAULT_PAGE = 500  # instruments-info pages by 500 unless `limit` says otherwise
 
 
 class BybitSim(SimExchange):
@@ -169,7 +170,7 @@ class BybitSim(SimExchange):
             rows = []
         if "symbol" in req.query:
             rows = [r for r in rows if r["symbol"] == req.query["symbol"]]
-        limit = min(int(req.query.get("limit", PAGE_LIMIT)), PAGE_LIMIT) if category != "spot" else len(rows)
+        limit = min(int(req.query.get("limit", DEFAULT_PAGE)), PAGE_LIMIT) if category != "spot" else len(rows)
         start = int(req.query.get("cursor") or 0)
         page = rows[start:start + limit]
         cursor = str(start + limit) if start + limit < len(rows) else ""
