@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing as mp
 import statistics
 import tempfile
 import time
@@ -28,24 +27,10 @@ from cryptography.fernet import Fernet
 from cts_tui.config import Config
 from cts_tui.core.runtime import open_runtime
 from cts_tui.models import ConnectionDraft
-from cts_tui.sim import Scenario, Simulator
+from _sim_process import simulator_process
 
 EXCHANGE = "binance"
 SYMBOL = "BTC/USDT"
-
-
-def _serve(ready: Any, stop: Any) -> None:
-    async def main() -> None:
-        scenario = Scenario.model_validate(
-            {"exchanges": {EXCHANGE: {"limits": {"spot_weight_per_minute": 10**9, "sapi_weight_per_minute": 10**9}}}}
-        )
-        async with Simulator(scenario) as sim:
-            account = sim.account(EXCHANGE)
-            ready.put((sim.base_url(EXCHANGE), account.api_key, account.secret))
-            while not stop.is_set():
-                await asyncio.sleep(0.1)
-
-    asyncio.run(main())
 
 
 def _config() -> Config:
@@ -157,16 +142,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--callers", type=int, default=100)
     args = parser.parse_args()
-    ctx = mp.get_context("spawn")
-    ready, stop = ctx.Queue(), ctx.Event()
-    server = ctx.Process(target=_serve, args=(ready, stop), daemon=True)
-    server.start()
-    try:
-        base_url, api_key, secret = ready.get(timeout=30)
-        asyncio.run(run(base_url, api_key, secret, args.seconds, args.rounds, args.callers))
-    finally:
-        stop.set()
-        server.join(timeout=10)
+    lifted = {"spot_weight_per_minute": 10**9, "sapi_weight_per_minute": 10**9}
+    with simulator_process({"exchanges": {EXCHANGE: {"limits": lifted}}}) as sim:
+        site = sim["exchanges"][EXCHANGE]
+        account = site["accounts"][0]
+        asyncio.run(run(site["base_url"], account["api_key"], account["secret"], args.seconds, args.rounds, args.callers))
 
 
 if __name__ == "__main__":
