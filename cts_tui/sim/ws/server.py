@@ -30,6 +30,7 @@ class StreamServer:
         self._default_interval_s = interval_s
         self._intervals: dict[str, float] = {}
         self._faults: dict[str, StreamFaults] = {}
+        self._heartbeats: dict[str, float] = {}
         self._protocols: dict[str, WsProtocol] = {}
         self._sessions: dict[str, set[WsSession]] = {}
         self._opened: Counter[str] = Counter()
@@ -48,6 +49,16 @@ class StreamServer:
             self._intervals.clear()
         else:
             self._intervals[exchange] = seconds
+
+    def heartbeat_s(self, exchange: str, requested: float | None) -> float | None:
+        """The server heartbeat interval of a connection: the override, else what was asked."""
+        return self._heartbeats.get(exchange, requested)
+
+    def set_heartbeat(self, exchange: str, seconds: float) -> None:
+        """Overrides the exchange's heartbeat interval (tests need seconds, not minutes)."""
+        if seconds <= 0:
+            raise ValueError("the heartbeat interval must be positive")
+        self._heartbeats[exchange] = seconds
 
     def faults(self, exchange: str) -> StreamFaults:
         return self._faults.get(exchange, StreamFaults())

@@ -120,7 +120,7 @@ class WsSession:
     async def _heartbeat_loop(self) -> None:
         while not self._ws.closed:
             self._heartbeat_changed.clear()
-            interval = self._heartbeat_s
+            interval = self.server.heartbeat_s(self.exchange, self._heartbeat_s)
             try:
                 await asyncio.wait_for(self._heartbeat_changed.wait(), interval)
                 continue  # the interval changed; start over with the new one
