@@ -50,10 +50,15 @@ class Backend(Protocol):
     async def start(self) -> None: ...
     async def close(self) -> None: ...
     def forget_plans(self) -> None: ...
-    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None]: ...
+    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
+        """(0, None, receipt) when granted, else (seconds to wait, what blocks, None)."""
+    def settle(self, receipt: object) -> None:
+        """The granted request is done: count it until now rather than from its grant."""
     async def remaining(self, plan: Plan, priority: int) -> int: ...
     def used(self, exchange: str, spec: WindowSpec) -> int: ...
-    def raise_usage(self, exchange: str, charge: Charge, used: int, observed_at: float) -> None: ...
+    def raise_usage(
+        self, exchange: str, charge: Charge, used: int, observed_at: float, tolerance: float = 0
+    ) -> None: ...
     async def share_pause(self, key: str, seconds: float, banned: bool) -> float | None: ...
 
 
@@ -63,7 +68,8 @@ class _Waiter:
     plan: Plan
     priority: int
     deadline: float
-    future: asyncio.Future[None]
+    future: asyncio.Future[object]
+    """Resolves to the grant's receipt."""
 
     def __lt__(self, other: _Waiter) -> bool:
         return self.order < other.order
@@ -82,25 +88,31 @@ class _ExchangeState:
 class _Permit:
     """``async with limiter.acquire(...)``: holds a concurrency slot for the request's duration."""
 
-    __slots__ = ("_limiter", "_state", "_plan", "_priority")
+    __slots__ = ("_limiter", "_state", "_plan", "_priority", "_receipt")
 
     def __init__(self, limiter: RateLimiter, state: _ExchangeState, plan: Plan, priority: int):
         self._limiter = limiter
         self._state = state
         self._plan = plan
         self._priority = priority
+        self._receipt: object = None
 
     async def __aenter__(self) -> _Permit:
         limiter, state = self._limiter, self._state
         if not state.queue and state.in_use < state.slot_caps[self._priority]:
             local = limiter._local
             if local is not None and not limiter._pauses:
-                if local.take_now(self._plan, self._priority)[0] == 0.0:
+                receipt = local.take_now(self._plan, self._priority)[2]
+                if receipt is not None:
                     state.in_use += 1
+                    self._receipt = receipt
                     return self
-            elif await limiter._attempt(state, self._plan, self._priority) is None:
-                return self
-        await limiter._wait(state, self._plan, self._priority)
+            else:
+                decision = await limiter._attempt(state, self._plan, self._priority)
+                if decision[1] is None:
+                    self._receipt = decision[2]
+                    return self
+        self._receipt = await limiter._wait(state, self._plan, self._priority)
         return self
 
     async def __aexit__(
@@ -109,6 +121,7 @@ class _Permit:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._limiter._backend.settle(self._receipt)
         self._limiter._release(self._state)
 
 
@@ -216,7 +229,7 @@ class RateLimiter:
         state = self._states[exchange]
         if any(w.priority <= priority for w in state.queue):
             return False
-        if await self._attempt(state, plan, priority) is not None:
+        if (await self._attempt(state, plan, priority))[1] is not None:
             return False
         self._release(state)
         return True
@@ -240,29 +253,30 @@ class RateLimiter:
 
     async def _attempt(
         self, state: _ExchangeState, plan: Plan, priority: int
-    ) -> tuple[float, str] | None:
-        """One try: None when granted (a slot is now held), else (seconds to wait, what blocks)."""
+    ) -> tuple[float, str | None, object]:
+        """One try: (0, None, receipt) when granted (a slot is now held), else (seconds to wait,
+        what blocks, None)."""
         if self._pauses:
             paused = self._paused_for(plan, time.time())
             if paused is not None:
-                return paused
+                return paused[0], paused[1], None
         if state.in_use >= state.slot_caps[priority]:
-            return math.inf, CONCURRENCY
+            return math.inf, CONCURRENCY, None
         state.in_use += 1
         try:
-            wait, blocking = await self._backend.take(plan, priority)
+            wait, blocking, receipt = await self._backend.take(plan, priority)
         except BaseException:
             state.in_use -= 1
             raise
         if blocking is None:
-            return None
+            return 0.0, None, receipt
         state.in_use -= 1
         if blocking[0] == BAN_MARK:  # another process was banned: the same IP is ours
             blocking = blocking[1:]
             self._bans[blocking] = time.time() + wait
         if blocking in plan.pause_keys:  # another process was told to stop: so are we
             self._pauses[blocking] = max(self._pauses.get(blocking, 0.0), time.time() + wait)
-        return wait, blocking
+        return wait, blocking, None
 
     def _too_long(self, plan: Plan, wait: float, blocking: str, deadline: float) -> ExchangeError | None:
         """A pause or ban that outlasts the caller's patience fails now rather than at timeout."""
@@ -283,7 +297,8 @@ class RateLimiter:
             retry_after=wait,
         )
 
-    async def _wait(self, state: _ExchangeState, plan: Plan, priority: int) -> None:
+    async def _wait(self, state: _ExchangeState, plan: Plan, priority: int) -> object:
+        """Queue until the pump grants this request; returns the grant's receipt."""
         if self._closed:
             raise ExchangeError(ErrorKind.RATE_LIMITED, "rate limiter closed")
         loop = asyncio.get_running_loop()
@@ -294,7 +309,7 @@ class RateLimiter:
         self._kick(state)
         try:
             async with asyncio.timeout(timeout):
-                await waiter.future
+                return await waiter.future
         except TimeoutError:
             raise ExchangeError(
                 ErrorKind.RATE_LIMITED,
@@ -302,7 +317,8 @@ class RateLimiter:
             ) from None
         except asyncio.CancelledError:
             if waiter.future.done() and not waiter.future.cancelled() and waiter.future.exception() is None:
-                self._release(state)  # granted in the same instant it was cancelled
+                self._backend.settle(waiter.future.result())  # granted as it was cancelled
+                self._release(state)
             raise
         finally:
             if waiter in state.queue:
@@ -339,15 +355,16 @@ class RateLimiter:
                         if not waiter.future.done():
                             waiter.future.set_exception(exc)
                         continue
-                    if decision is None:
+                    wait, blocking, receipt = decision
+                    if blocking is None:
                         if waiter.future.done():
+                            self._backend.settle(receipt)
                             self._release(state)
                         else:
-                            waiter.future.set_result(None)
+                            waiter.future.set_result(receipt)
                             if waiter in state.queue:
                                 state.queue.remove(waiter)
                         continue
-                    wait, blocking = decision
                     error = self._too_long(waiter.plan, wait, blocking, waiter.deadline)
                     if error is not None:
                         if not waiter.future.done():
@@ -404,11 +421,15 @@ class RateLimiter:
     ) -> None:
         if (used is None and share is None) or policy.usage_window is None:
             return
+        # What the exchange counts beyond ours by less than the headroom is timing (it counts
+        # arrivals, we count grants) and the headroom absorbs it; more is someone else spending.
+        headroom = 1.0 - self._config.rate_limiting.headroom
         for charge in plan.charges:
             if charge.spec.name != policy.usage_window:
                 continue
             units = used if used is not None else math.ceil((share or 0.0) * charge.spec.limit)
-            self._backend.raise_usage(policy.exchange, charge, units, at)
+            tolerance = max(1.0, charge.spec.limit * headroom)
+            self._backend.raise_usage(policy.exchange, charge, units, at, tolerance)
 
     def _spawn(self, coro: object) -> None:
         try:

@@ -22,6 +22,9 @@ class Clock(Protocol):
     def time(self) -> float: ...
 
 
+Receipt = list[tuple[Window, bool, object]]
+"""What a grant charged, so that the request's end can settle it."""
+
 _Compiled = tuple[tuple[Window, int, tuple[float, float, float], bool, str], ...]
 
 
@@ -77,7 +80,7 @@ class LocalBackend:
         self._compiled[plan] = compiled
         return compiled
 
-    def take_now(self, plan: Plan, priority: int) -> tuple[float, str | None]:
+    def take_now(self, plan: Plan, priority: int) -> tuple[float, str | None, Receipt | None]:
         """Charge every window of ``plan`` or none; else how long until the tightest frees up."""
         compiled = self._compiled.get(plan) or self._compile(plan)
         mono = self._clock.monotonic()
@@ -89,13 +92,23 @@ class LocalBackend:
             if wait > longest:
                 longest, blocking = wait, key
         if blocking is not None:
-            return longest, blocking
-        for window, units, _caps, aligned, _key in compiled:
-            window.take(wall if aligned else mono, units)
-        return 0.0, None
+            return longest, blocking, None
+        return 0.0, None, [
+            (window, aligned, window.take(wall if aligned else mono, units))
+            for window, units, _caps, aligned, _key in compiled
+        ]
 
-    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None]:
+    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, Receipt | None]:
         return self.take_now(plan, priority)
+
+    def settle(self, receipt: Receipt) -> None:
+        mono = self._clock.monotonic()
+        wall = None
+        for window, aligned, entry in receipt:
+            if aligned:
+                window.settle(entry, wall or (wall := self._clock.time()))  # type: ignore[arg-type]
+            else:
+                window.settle(entry, mono)  # type: ignore[arg-type]
 
     def remaining_now(self, plan: Plan, priority: int) -> int:
         compiled = self._compiled.get(plan) or self._compile(plan)
@@ -121,16 +134,18 @@ class LocalBackend:
             return 0
         return window.used(self._clock.time() if spec.aligned else self._clock.monotonic())
 
-    def raise_usage(self, exchange: str, charge: Charge, used: int, observed_at: float) -> None:
+    def raise_usage(
+        self, exchange: str, charge: Charge, used: int, observed_at: float, tolerance: float = 0
+    ) -> None:
         window = self._window(exchange, charge)
         if charge.spec.aligned:
             now = self._clock.time()
             period = charge.spec.period_s
             if observed_at - observed_at % period != now - now % period:
                 return  # a count from a minute that is over says nothing about this one
-            window.raise_to(now, used)
+            window.raise_to(now, used, tolerance)
         else:
-            window.raise_to(self._clock.monotonic(), used)
+            window.raise_to(self._clock.monotonic(), used, tolerance)
 
     async def share_pause(self, key: str, seconds: float, banned: bool) -> float | None:
         """Pauses are kept by the limiter itself; alone there is no one to tell."""

@@ -21,7 +21,8 @@ from cts_tui.ratelimit.plan import Charge, Plan
 
 # KEYS: the plan's pause keys, then two keys per window. ARGV: pause count, window count, grant
 # token, dry-run flag, then per window: aligned (0/1), period ms, cap, units.
-# Returns {granted, wait_ms, blocking (-i: pause i, +w: window w, 0: none), banned, used...}.
+# Returns {granted, wait_ms, blocking (-i: pause i, +w: window w, 0: none), banned, now_ms,
+# used...}.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,7 +31,7 @@ for i = 1, npause do
   local v = redis.call('GET', KEYS[i])
   if v then
     local u, b = string.match(v, '^(%d+):(%d)$')
-    if tonumber(u) > now then return {0, tonumber(u) - now, -i, tonumber(b)} end
+    if tonumber(u) > now then return {0, tonumber(u) - now, -i, tonumber(b), now} end
   end
 end
 local used, wait, blocking = {}, 0, 0
@@ -71,8 +72,8 @@ for w = 1, nwin do
   end
 end
 if blocking > 0 or ARGV[4] == '1' then
-  local r = {0, wait, blocking, 0}
-  for w = 1, nwin do r[4 + w] = used[w] end
+  local r = {0, wait, blocking, 0, now}
+  for w = 1, nwin do r[5 + w] = used[w] end
   return r
 end
 for w = 1, nwin do
@@ -95,17 +96,44 @@ for w = 1, nwin do
   end
   used[w] = used[w] + units
 end
-local r = {1, 0, 0, 0}
-for w = 1, nwin do r[4 + w] = used[w] end
+local r = {1, 0, 0, 0, now}
+for w = 1, nwin do r[5 + w] = used[w] end
 return r
 """
 
+# KEYS: two per settled window. ARGV: count, then per window: aligned, period ms, member, units,
+# granted ms. Moves rolling grants to now; counts an aligned grant done in a later window there too.
+_SETTLE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 1, tonumber(ARGV[1]) do
+  local a = 2 + (i - 1) * 5
+  local k1, k2, period = KEYS[2 * i - 1], KEYS[2 * i], tonumber(ARGV[a + 1])
+  if ARGV[a] == '1' then
+    local start, granted = now - now % period, tonumber(ARGV[a + 4])
+    if granted - granted % period ~= start then
+      if tonumber(redis.call('HGET', k1, 's') or '-1') == start then
+        redis.call('HINCRBY', k1, 'u', ARGV[a + 3])
+      else
+        redis.call('HSET', k1, 's', start, 'u', ARGV[a + 3])
+      end
+      redis.call('PEXPIRE', k1, period * 2)
+    end
+  elseif redis.call('ZADD', k1, 'XX', 'CH', now, ARGV[a + 2]) == 1 then
+    redis.call('PEXPIRE', k1, period + 1000)
+    redis.call('PEXPIRE', k2, period + 1000)
+  end
+end
+return 0
+"""
+
 # KEYS: window log, window sum. ARGV: aligned, period ms, units seen by the exchange, token,
-# observed-at ms. Raises the window to what the exchange counted, never lowers it.
+# observed-at ms, tolerance. Raises the window to what the exchange counted when that exceeds our
+# count by more than the tolerance; never lowers it.
 _RAISE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local period, seen = tonumber(ARGV[2]), tonumber(ARGV[3])
+local period, seen, tolerance = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
 if ARGV[1] == '1' then
   local start = now - now % period
   local observed = tonumber(ARGV[5])
@@ -114,7 +142,7 @@ if ARGV[1] == '1' then
     redis.call('HSET', KEYS[1], 's', start, 'u', 0)
   end
   local u = tonumber(redis.call('HGET', KEYS[1], 'u'))
-  if seen > u then redis.call('HSET', KEYS[1], 'u', seen) end
+  if seen > u + tolerance then redis.call('HSET', KEYS[1], 'u', seen) end
   redis.call('PEXPIRE', KEYS[1], period * 2)
   return math.max(seen, u)
 end
@@ -127,7 +155,7 @@ if #old > 0 then
   redis.call('DECRBY', KEYS[2], freed)
 end
 local total = math.max(0, tonumber(redis.call('GET', KEYS[2]) or '0'))
-if seen > total then
+if seen > total + tolerance then
   redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. (seen - total))
   redis.call('INCRBY', KEYS[2], seen - total)
   redis.call('PEXPIRE', KEYS[1], period + 1000)
@@ -170,6 +198,16 @@ class TakeResult:
     """-i: the plan's i-th pause key (1-based); +w: its w-th window; 0: nothing."""
     banned: bool
     used: tuple[int, ...]
+    receipt: RedisReceipt | None
+
+
+@dataclass(frozen=True, slots=True)
+class RedisReceipt:
+    """A grant in Redis, to be settled when its request is done."""
+
+    plan: Plan
+    token: str
+    granted_ms: int
 
 
 class RedisScripts:
@@ -184,6 +222,7 @@ class RedisScripts:
         self._raise = client.register_script(_RAISE)
         self._pause = client.register_script(_PAUSE)
         self._heartbeat = client.register_script(_HEARTBEAT)
+        self._settle = client.register_script(_SETTLE)
         self._keys: dict[Plan, list[str]] = {}
 
     def _token(self) -> str:
@@ -209,18 +248,34 @@ class RedisScripts:
         self._keys.clear()
 
     async def take(self, plan: Plan, caps: Sequence[float], dry_run: bool = False) -> TakeResult:
-        args: list[str | int | float] = [len(plan.pause_keys), len(plan.charges), self._token(),
+        token = self._token()
+        args: list[str | int | float] = [len(plan.pause_keys), len(plan.charges), token,
                                           1 if dry_run else 0]
         for charge, cap in zip(plan.charges, caps, strict=True):
             args += [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000), cap,
                      charge.units]
         reply = await self._take(keys=self._plan_keys(plan), args=args)
-        return TakeResult(bool(reply[0]), reply[1] / 1000, reply[2], bool(reply[3]),
-                          tuple(reply[4:]))
+        granted = bool(reply[0])
+        return TakeResult(granted, reply[1] / 1000, reply[2], bool(reply[3]), tuple(reply[5:]),
+                          RedisReceipt(plan, token, int(reply[4])) if granted else None)
 
-    async def raise_usage(self, charge: Charge, used: int, observed_at: float) -> int:
+    async def settle(self, receipts: Sequence[RedisReceipt]) -> None:
+        keys: list[str] = []
+        args: list[str | int] = [0]
+        for receipt in receipts:
+            for charge in receipt.plan.charges:
+                keys.extend(self.window_keys(charge))
+                args += [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000),
+                         f"{receipt.token}:{charge.units}", charge.units, receipt.granted_ms]
+        args[0] = len(keys) // 2
+        if keys:
+            await self._settle(keys=keys, args=args)
+
+    async def raise_usage(
+        self, charge: Charge, used: int, observed_at: float, tolerance: float = 0
+    ) -> int:
         args = [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000), used,
-                self._token(), int(observed_at * 1000)]
+                self._token(), int(observed_at * 1000), tolerance]
         return int(await self._raise(keys=list(self.window_keys(charge)), args=args))
 
     async def pause(self, scope: str, seconds: float, banned: bool) -> float:

@@ -27,7 +27,7 @@ from cts_tui.config import RateLimiting
 from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
-from cts_tui.ratelimit.redis_scripts import RedisScripts
+from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
 from cts_tui.ratelimit.usage import BackendName
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ HEARTBEAT_S = 1.0
 LIVE_S = 3.0
 """A process whose heartbeat is older than this no longer counts towards the fair share."""
 PROBE_S = 0.2
+SETTLE_BATCH_S = 0.002
+"""Settlements wait this long to travel together: one script call for many finished requests."""
 
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
 
@@ -64,6 +66,9 @@ class SharedBackend:
         self._keys_by_window: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._tasks: set[asyncio.Task[None]] = set()
         self._probe: asyncio.Task[None] | None = None
+        self._unsettled: list[RedisReceipt] = []
+        self._settler: asyncio.Task[None] | None = None
+        self._closing = False
         self._heartbeat: asyncio.Task[None] | None = None
         self.trips = 0
         """How often the breaker opened: the benchmarks and the tests read it."""
@@ -85,6 +90,9 @@ class SharedBackend:
         self._heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
 
     async def close(self) -> None:
+        self._closing = True
+        if self._settler is not None:
+            await asyncio.gather(self._settler, return_exceptions=True)
         for task in (self._heartbeat, self._probe, *self._tasks):
             if task is not None:
                 task.cancel()
@@ -122,6 +130,8 @@ class SharedBackend:
         self._probe = asyncio.get_running_loop().create_task(self._probe_loop())
 
     async def _probe_loop(self) -> None:
+        # Pooled connections opened before the failure are dead even if Redis comes back.
+        await self._client.connection_pool.disconnect()
         while True:
             await asyncio.sleep(PROBE_S)
             try:
@@ -158,7 +168,7 @@ class SharedBackend:
 
     # --- counting -------------------------------------------------------------------------------
 
-    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None]:
+    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
         if self._healthy:
             try:
                 result = await self._scripts.take(plan, [c.caps[priority] for c in plan.charges])
@@ -167,12 +177,33 @@ class SharedBackend:
             else:
                 self._remember(plan, result.used)
                 if result.granted:
-                    return 0.0, None
+                    return 0.0, None, result.receipt
                 if result.blocking < 0:
                     scope = plan.pause_keys[-result.blocking - 1]
-                    return result.wait_s, (BAN_MARK + scope) if result.banned else scope
-                return result.wait_s, plan.charges[result.blocking - 1].key
+                    return result.wait_s, (BAN_MARK + scope) if result.banned else scope, None
+                return result.wait_s, plan.charges[result.blocking - 1].key, None
         return self._fallback.take_now(plan, priority)
+
+    def settle(self, receipt: object) -> None:
+        if not isinstance(receipt, RedisReceipt):
+            self._fallback.settle(receipt)  # type: ignore[arg-type]
+        elif self._healthy and not self._closing:
+            self._unsettled.append(receipt)
+            if self._settler is None:
+                self._settler = asyncio.get_running_loop().create_task(self._settle_soon())
+
+    async def _settle_soon(self) -> None:
+        try:
+            if not self._closing:
+                await asyncio.sleep(SETTLE_BATCH_S)
+            batch, self._unsettled = self._unsettled, []
+            await self._scripts.settle(batch)
+        except REDIS_DOWN as error:
+            self._trip(error)  # unsettled grants stay counted from their grant: a little early
+        finally:
+            self._settler = None
+            if self._unsettled and self._healthy and not self._closing:
+                self._settler = asyncio.get_running_loop().create_task(self._settle_soon())
 
     def _remember(self, plan: Plan, used: tuple[int, ...]) -> None:
         now = time.monotonic()
@@ -204,14 +235,16 @@ class SharedBackend:
                  for _charge, used, at in (self._seen[key],) if now - at < spec.period_s]
         return max(fresh, default=0)
 
-    def raise_usage(self, exchange: str, charge: Charge, used: int, observed_at: float) -> None:
-        self._fallback.raise_usage(exchange, charge, used, observed_at)
+    def raise_usage(
+        self, exchange: str, charge: Charge, used: int, observed_at: float, tolerance: float = 0
+    ) -> None:
+        self._fallback.raise_usage(exchange, charge, used, observed_at, tolerance)
         if self._healthy:
-            self._spawn(self._raise(charge, used, observed_at))
+            self._spawn(self._raise(charge, used, observed_at, tolerance))
 
-    async def _raise(self, charge: Charge, used: int, observed_at: float) -> None:
+    async def _raise(self, charge: Charge, used: int, observed_at: float, tolerance: float) -> None:
         try:
-            await self._scripts.raise_usage(charge, used, observed_at)
+            await self._scripts.raise_usage(charge, used, observed_at, tolerance)
         except REDIS_DOWN as error:
             self._trip(error)
 

@@ -2,7 +2,10 @@
 
 ``wait`` answers "how long until ``units`` more fit under ``cap``" without changing anything and
 ``take`` records a grant, so a request charged to several windows is checked against all of them
-before any is charged. A window that is empty admits one request whatever its cost: a request
+before any is charged. ``take`` returns a receipt that ``settle`` moves to the time the request
+was done: the exchange counts a request when it arrives, which is after the grant and before the
+answer, so counting it until the answer never lets a burst granted early and sent late overlap
+the next window's burst at the exchange. A window that is empty admits one request whatever its cost: a request
 heavier than the whole cap could otherwise never go.
 """
 
@@ -19,7 +22,8 @@ class RollingWindow:
     def __init__(self, period: float) -> None:
         self.period = period
         self.total = 0
-        self._log: deque[tuple[float, int]] = deque()
+        self._log: deque[list[float]] = deque()
+        """Grants as mutable [time, units] so that ``settle`` can move one later."""
 
     def _evict(self, now: float) -> None:
         log = self._log
@@ -43,15 +47,24 @@ class RollingWindow:
                 return granted_at + self.period - now
         return self._log[-1][0] + self.period - now
 
-    def take(self, now: float, units: int) -> None:
-        self._log.append((now, units))
+    def take(self, now: float, units: int) -> list[float]:
+        entry = [now, units]
+        self._log.append(entry)
         self.total += units
+        return entry
 
-    def raise_to(self, now: float, used: int) -> None:
-        """Another client spent what we did not see: count the difference as spent now."""
+    def settle(self, receipt: list[float], now: float) -> None:
+        """Count the grant from ``now`` on. The log may be briefly out of order after this;
+        that only keeps younger grants a little longer, never forgets one early."""
+        if now > receipt[0]:
+            receipt[0] = now
+
+    def raise_to(self, now: float, used: int, tolerance: float = 0) -> None:
+        """Another client spent what we did not see: count the difference as spent now. Gaps
+        within ``tolerance`` are timing (the exchange counts arrivals, we count grants)."""
         self._evict(now)
-        if used > self.total:
-            self.take(now, used - self.total)
+        if used > self.total + tolerance:
+            self.take(now, int(used - self.total))
 
 
 class AlignedWindow:
@@ -82,13 +95,20 @@ class AlignedWindow:
             return 0.0
         return start + self.period - now
 
-    def take(self, now: float, units: int) -> None:
-        self._roll(now)
+    def take(self, now: float, units: int) -> tuple[float, int]:
+        start = self._roll(now)
         self.total += units
+        return (start, units)
 
-    def raise_to(self, now: float, used: int) -> None:
+    def settle(self, receipt: tuple[float, int], now: float) -> None:
+        """A request granted in one window and done in the next may have arrived in either:
+        count it in both."""
+        if self._roll(now) != receipt[0]:
+            self.total += receipt[1]
+
+    def raise_to(self, now: float, used: int, tolerance: float = 0) -> None:
         self._roll(now)
-        if used > self.total:
+        if used > self.total + tolerance:
             self.total = used
 
 
