@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from cts_tui.config import Config
 from cts_tui.ratelimit import Priority, RateLimiter
 
-from _redis_server import RedisProcess
+from ratelimit_support_redis import RedisProcess
 
 CHECKS = 5000
 TRIALS = 5

@@ -31,8 +31,8 @@ from cts_tui.sim.exchanges import discover
 from cts_tui.sim.scenario import ExchangeScenario
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _redis_server import RedisProcess  # noqa: E402
-from _sim_clients import bare_client, limited_client  # noqa: E402
+from ratelimit_support_redis import RedisProcess  # noqa: E402
+from ratelimit_support_ccxt import bare_client, limited_client  # noqa: E402
 
 RUN_S = 8.0
 WALLET_LIMIT = 50
