@@ -57,13 +57,14 @@ async def _inputs(args: argparse.Namespace) -> AsyncIterator[tuple[_Inputs, obje
 
 
 def _announce(server: ApiServer, token: ApiToken, host: str, demo: bool) -> None:
-    print(f"cts-tui serving on {server.url}{' (demo)' if demo else ''}", flush=True)
+    """The token first, the ready line last (scripts wait for "serving on")."""
     if token.created:
         print(f"API token (shown once; stored in {token.path}): {token.value}", flush=True)
     elif token.path is not None:
         print(f"API token: in {token.path}", flush=True)
     if not is_loopback(host):
         print(f"cts-tui: listening on {host}, reachable from the network", file=sys.stderr, flush=True)
+    print(f"cts-tui serving on {server.url}{' (demo)' if demo else ''}", flush=True)
 
 
 async def run_serve(args: argparse.Namespace) -> int:

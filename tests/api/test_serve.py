@@ -1,0 +1,116 @@
+"""`cts-tui serve` as a user runs it: a real process, real signals, real HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import pytest
+from cryptography.fernet import Fernet
+
+from cts_tui.models import Connection
+from cts_tui.sim import Simulator
+from cts_tui.store.store import ConnectionStore
+
+TOKEN = "serve-test-token-0123456789"
+START_S = 60
+
+
+@asynccontextmanager
+async def serving(*args: str, env: dict[str, str] | None = None) -> AsyncIterator[tuple[asyncio.subprocess.Process, str, list[str]]]:
+    """Start ``cts-tui serve --port 0 ...``; yield the process, its URL and the lines it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cts_tui", *args, "serve", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        while True:
+            raw = await asyncio.wait_for(process.stdout.readline(), START_S)
+            assert raw, (await process.stderr.read()).decode() if process.stderr else "no output"
+            lines.append(raw.decode().rstrip())
+            if "serving on" in lines[-1]:
+                break
+        url = lines[-1].split("serving on ", 1)[1].split()[0]
+        yield process, url, lines
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def seeded_store(sim: Simulator, path: Path, key: str) -> None:
+    account = sim.account("binance", "main")
+    async with await ConnectionStore.open(path, key) as store:
+        await store.add(Connection(
+            name="binance", exchange="binance", api_type="spot", api_key=account.api_key,
+            api_secret=account.secret, base_url=sim.base_url("binance"),
+        ))
+
+
+async def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(sim: Simulator, tmp_path: Path) -> None:
+    key = Fernet.generate_key().decode()
+    db = tmp_path / "serve.db"
+    await seeded_store(sim, db, key)
+    env = {"CTS_MASTER_KEY": key, "CTS_API_TOKEN": TOKEN}
+    async with serving("--db", str(db), env=env) as (process, url, lines):
+        assert url.startswith("http://127.0.0.1:")
+        assert not [line for line in lines if TOKEN in line]  # a token from the env is never printed
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            async with http.get(f"{url}/api/settings/connections") as response:
+                connection_id = (await response.json())["connections"][0]["id"]
+            await sim.set_fault("binance", latency_ms=400)
+            seen = len(sim.journal)
+            in_flight = asyncio.create_task(http.post(f"{url}/api/settings/connections/{connection_id}/test"))
+            while len(sim.journal) == seen:  # the test has reached the exchange: it is in flight
+                await asyncio.sleep(0.01)
+            process.send_signal(signal.SIGTERM)
+            response = await in_flight
+            async with response:
+                assert response.status == 200
+                assert (await response.json())["success"] is True
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with aiohttp.ClientSession() as http, http.get(f"{url}/health"):
+            pass
+
+
+async def test_first_run_prints_the_generated_token_once(sim: Simulator, tmp_path: Path) -> None:
+    key = Fernet.generate_key().decode()
+    db = tmp_path / "serve.db"
+    await seeded_store(sim, db, key)
+    async with serving("--db", str(db), env={"CTS_MASTER_KEY": key}) as (process, url, lines):
+        printed = [line for line in lines if line.startswith("API token (shown once")]
+        assert len(printed) == 1
+        token = printed[0].rsplit(": ", 1)[1]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/api/settings/connections", headers={"Authorization": f"Bearer {token}"}) as r:
+                assert r.status == 200
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    async with serving("--db", str(db), env={"CTS_MASTER_KEY": key}) as (process, url, lines):
+        assert not [line for line in lines if token in line]
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+async def test_serve_demo_answers_with_the_demo_world() -> None:
+    async with serving("--demo", env={"CTS_API_TOKEN": TOKEN}) as (process, url, lines):
+        assert "(demo)" in lines[-1]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{url}/api/system/status") as response:
+                status = await response.json()
+            async with http.get(f"{url}/health") as response:
+                assert response.status == 200
+        assert status["connections"]["total"] == 24
+        assert len(status["connections"]["byExchange"]) == 9
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
