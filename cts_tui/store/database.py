@@ -11,8 +11,10 @@ damaged file is reported, naming its path, and left as it was.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -100,6 +102,21 @@ async def migrate(db: aiosqlite.Connection, path: Path, migrations: Sequence[Mig
     return len(migrations)
 
 
+async def _use_wal(db: aiosqlite.Connection) -> None:
+    """Switch a new file to WAL. The switch needs the file to itself and SQLite reports "locked"
+    at once, without its busy handler, while another connection is opening the same new file:
+    so retry, within the busy timeout. Once in WAL (persistent), this is a no-op."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.01)
+
+
 async def connect(path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> aiosqlite.Connection:
     """An open, checked, migrated connection in autocommit mode (transactions are explicit)."""
     _prepare_file(path)
@@ -108,7 +125,7 @@ async def connect(path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> a
         await _check_integrity(db, path)
         _check_version((await db.execute_fetchall("PRAGMA user_version"))[0][0], len(migrations), path)
         await db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        await db.execute("PRAGMA journal_mode = WAL")
+        await _use_wal(db)
         # FULL: a committed key rotation must survive a power cut, or the key file and the rows
         # could disagree.
         await db.execute("PRAGMA synchronous = FULL")

@@ -9,7 +9,6 @@ import stat
 from contextlib import closing
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from cts_tui.errors import StoreError
@@ -141,14 +140,17 @@ async def test_newer_schema_is_refused_and_left_untouched(db_path):
     assert digest(db_path) == before
 
 
-async def test_two_stores_opening_a_new_file_at_once_migrate_it_once(db_path):
-    stores = await asyncio.gather(*(ConnectionStore.open(db_path) for _ in range(4)))
-    try:
-        db = await aiosqlite.connect(db_path)
-        try:
-            assert (await db.execute_fetchall("PRAGMA user_version"))[0][0] == SCHEMA_VERSION
-        finally:
-            await db.close()
-    finally:
+async def test_stores_opening_a_new_file_at_once_all_succeed_and_migrate_it_once(tmp_path):
+    """The TUI and `serve` started together on a fresh file. The race is narrow, so it is run
+    on many fresh files."""
+    for round_ in range(25):
+        path = tmp_path / f"fresh-{round_}.db"
+        stores = await asyncio.gather(*(ConnectionStore.open(path) for _ in range(4)), return_exceptions=True)
+        failures = [s for s in stores if isinstance(s, BaseException)]
         for store in stores:
-            await store.close()
+            if isinstance(store, ConnectionStore):
+                await store.close()
+        assert failures == []
+        with closing(sqlite3.connect(path)) as plain:
+            assert plain.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
