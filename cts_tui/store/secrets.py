@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,18 +60,26 @@ def read_key_file(path: Path) -> MasterKey:
         raise StoreError(f"cannot read key file {path} ({exc.strerror or exc.__class__.__name__})") from None
 
 
+class KeyFileExists(StoreError):
+    pass
+
+
 def write_key_file(path: Path, key: MasterKey) -> None:
-    """A new key file, mode 0600 from creation, on disk before this returns; never replaces an
-    existing file."""
+    """A new key file, mode 0600 from creation, complete and on disk before it appears under its
+    name (a process starting beside this one never reads half a key); never replaces a file."""
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+    paths.create_private_file(staging, key.key + b"\n")
     try:
-        paths.create_private_file(path, key.key + b"\n")
+        fd = os.open(staging, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.link(staging, path)
     except FileExistsError:
-        raise StoreError(f"key file {path} already exists; it was left as it is") from None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
+        raise KeyFileExists(f"key file {path} already exists; it was left as it is") from None
     finally:
-        os.close(fd)
+        staging.unlink(missing_ok=True)
 
 
 def generate_key(source: str) -> MasterKey:
@@ -172,5 +181,8 @@ def resolve_master_key(
             f"or restore key file {key_path}"
         )
     created = generate_key(f"key file {key_path}")
-    write_key_file(key_path, created)
+    try:
+        write_key_file(key_path, created)
+    except KeyFileExists:  # another process starting on this fresh store made it first
+        return read_key_file(key_path)
     return created

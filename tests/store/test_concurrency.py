@@ -66,3 +66,35 @@ async def test_two_stores_in_one_process_interleave_writes(db_path, make_connect
 
         await asyncio.gather(churn(first), churn(second), churn(first))
         assert len(await second.list()) == 75
+
+
+OPENER = textwrap.dedent(
+    """
+    import asyncio, os, sys, time
+    from cts_tui.store import ConnectionStore
+
+    async def main(path, go):
+        while not os.path.exists(go):
+            time.sleep(0.001)
+        async with await ConnectionStore.open(path):
+            pass
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    """
+)
+
+
+async def test_processes_starting_together_on_a_fresh_machine_share_one_new_key(tmp_path, key_path):
+    for round_ in range(3):
+        key_path.unlink(missing_ok=True)
+        db, go = tmp_path / f"fresh-{round_}.db", tmp_path / f"go-{round_}"
+        children = [
+            subprocess.Popen([sys.executable, "-c", OPENER, str(db), str(go)], stderr=subprocess.PIPE) for _ in range(4)
+        ]
+        await asyncio.sleep(0.5)  # let them all reach the starting line
+        go.touch()
+        errors = [child.communicate(timeout=60)[1].decode() for child in children]
+        assert [child.returncode for child in children] == [0] * 4, errors
+        async with await ConnectionStore.open(db) as store:  # the one key file opens it
+            assert store.key_source == f"key file {key_path}"
+    assert sorted(p.name for p in key_path.parent.iterdir()) == [key_path.name]  # no staging left
