@@ -72,8 +72,8 @@ class HotLoad(_Strict):
 
     exchange: ExchangeId
     workers: int = Field(gt=0, le=64)
-    method: str = "fetch_ticker"
-    symbol: str = "BTC/USDT"
+    method: str = "fetch_time"  # answered by every API type, so no request is refused as invalid
+    args: list[str] = Field(default_factory=list)
 
 
 class Activity(_Strict):
@@ -172,7 +172,7 @@ class DemoEnvironment:
         while True:
             try:
                 await runtime.coordinator.execute_request(
-                    hot.method, hot.symbol, exchange_id=hot.exchange.value, priority=Priority.LOW
+                    hot.method, *hot.args, exchange_id=hot.exchange.value, priority=Priority.LOW
                 )
             except CtsError as exc:  # the point is to show limits and failures, not to stop
                 log.debug("demo load on %s: %s", hot.exchange.value, exc)
