@@ -84,7 +84,7 @@ OPENER = textwrap.dedent(
 )
 
 
-async def test_processes_starting_together_on_a_fresh_machine_share_one_new_key(tmp_path, key_path):
+async def test_processes_starting_together_on_a_fresh_store_all_open_it_under_one_key(tmp_path, key_path):
     for round_ in range(3):
         key_path.unlink(missing_ok=True)
         db, go = tmp_path / f"fresh-{round_}.db", tmp_path / f"go-{round_}"

@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 
 from cts_tui.errors import StoreError
 from cts_tui.models import ConnectionPatch
-from cts_tui.store import ENV_MASTER_KEY, ConnectionStore
+from cts_tui.store import ENV_MASTER_KEY, ConnectionStore, secrets
 
 from .helpers import PASSPHRASE, SECRET, SECRET_KEY, raw_bytes
 
@@ -128,3 +128,22 @@ async def test_wrong_env_key_is_reported_even_beside_a_malformed_key_file(db_pat
     monkeypatch.setenv(ENV_MASTER_KEY, Fernet.generate_key().decode())
     with pytest.raises(StoreError, match=f"^the master key from env {ENV_MASTER_KEY} does not open store {db_path}$"):
         await ConnectionStore.open(db_path)
+
+
+async def test_key_file_made_by_another_process_meanwhile_is_used_not_overwritten(db_path, key_path, monkeypatch):
+    """Another process starting on the same fresh store creates the key file between our look
+    and our write: its key wins and ours is dropped."""
+    theirs = Fernet.generate_key()
+    real_generate = secrets.generate_key
+
+    def generate_while_another_process_writes(source: str):
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        key_path.write_bytes(theirs + b"\n")
+        return real_generate(source)
+
+    monkeypatch.setattr(secrets, "generate_key", generate_while_another_process_writes)
+    async with await ConnectionStore.open(db_path) as store:
+        assert store.key_source == f"key file {key_path}"
+    assert key_path.read_bytes() == theirs + b"\n"
+    async with await ConnectionStore.open(db_path, master_key=theirs):
+        pass
