@@ -26,6 +26,7 @@ from cts_tui.models import (
     MarginType,
     PositionMode,
     check_combination,
+    validate_base_url,
 )
 from cts_tui.store import ConnectionStore
 
@@ -173,6 +174,7 @@ def _draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
             exchange, api_type, has_passphrase=policy is PassphrasePolicy.REQUIRED,
             is_testnet=args.testnet, **fields,
         )
+        validate_base_url(args.base_url)
     except ValueError as exc:
         raise CtsError(str(exc)) from None
     api_key = read_secret(ENV_API_KEY, "API key", required=True)

@@ -103,6 +103,15 @@ def test_duplicate_name_is_exit_2(cli, api_env):
     assert "already exists" in one_line_error(add(cli, "main"))
 
 
+def test_impossible_connection_is_refused_before_asking_for_secrets(cli):
+    """No secrets in the environment and no terminal: the refusal is about the connection."""
+    for argv, expected in (
+        (["--exchange", "pionex", "--api-type", "margin"], "pionex has no margin API"),
+        (["--exchange", "bybit", "--api-type", "spot", "--base-url", "http://10.0.0.1"], "https"),
+    ):
+        assert expected in one_line_error(cli("conn", "add", "--name", "x", *argv))
+
+
 def test_missing_secret_without_a_terminal_is_exit_2(cli, monkeypatch):
     monkeypatch.setenv("CTS_API_KEY", "OnlyTheKey123456")
     line = one_line_error(cli("conn", "add", "--name", "x", "--exchange", "bybit", "--api-type", "spot"))
