@@ -15,7 +15,7 @@ import asyncio
 import logging
 import math
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -36,6 +36,9 @@ SOCKET_TIMEOUT_S = 0.05
 HEARTBEAT_S = 1.0
 LIVE_S = 3.0
 """A process whose heartbeat is older than this no longer counts towards the fair share."""
+LIVE_MEMORY_S = 10.0
+"""The fair share divides by the most processes seen alive this recently: a peer whose heartbeat
+is merely late (a busy machine) must not double everyone else's share."""
 PROBE_S = 0.2
 SETTLE_BATCH_S = 0.002
 """Settlements wait this long to travel together: one script call for many finished requests."""
@@ -61,6 +64,7 @@ class SharedBackend:
         self._fallback = LocalBackend()
         self._healthy = True
         self._live = 1
+        self._live_seen: deque[tuple[float, int]] = deque()
         self._seen: dict[str, tuple[Charge, int, float]] = {}
         """Window key -> (charge, units Redis last reported, monotonic time of that report)."""
         self._keys_by_window: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -154,7 +158,13 @@ class SharedBackend:
                 await self._scripts.raise_usage(charge, math.ceil(spent / share), time.time())
 
     async def _beat(self) -> None:
-        self._live = max(1, await self._scripts.heartbeat(int(LIVE_S * 1000)))
+        count = await self._scripts.heartbeat(int(LIVE_S * 1000))
+        now = time.monotonic()
+        seen = self._live_seen
+        seen.append((now, count))
+        while seen[0][0] < now - LIVE_MEMORY_S:
+            seen.popleft()
+        self._live = max(1, max(c for _t, c in seen))
 
     async def _heartbeat_loop(self) -> None:
         while True:

@@ -41,11 +41,13 @@ class RollingWindow:
         if total + units <= cap or total == 0:
             return 0.0
         excess = total + units - cap
+        latest = now - self.period  # settled grants may sit ahead of younger ones: take the latest
         for granted_at, granted in self._log:
+            latest = max(latest, granted_at)
             excess -= granted
             if excess <= 0:
-                return granted_at + self.period - now
-        return self._log[-1][0] + self.period - now
+                break
+        return latest + self.period - now
 
     def take(self, now: float, units: int) -> list[float]:
         entry = [now, units]
