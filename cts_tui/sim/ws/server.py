@@ -34,6 +34,8 @@ class StreamServer:
         self._protocols: dict[str, WsProtocol] = {}
         self._sessions: dict[str, set[WsSession]] = {}
         self._opened: Counter[str] = Counter()
+        self.pushed: Counter[str] = Counter()
+        """Ticker frames sent per exchange (benchmarks compare it with what clients received)."""
 
     # -- control ------------------------------------------------------------------------------
 

@@ -106,13 +106,18 @@ class WsSession:
         await self._ws.close(code=1001, message=b"server shutting down")
 
     async def _push_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while not self._ws.closed:
             faults = self.server.faults(self.exchange)
-            await asyncio.sleep(self.server.interval_s(self.exchange) + faults.slow_ms / 1000)
+            # Rounds keep their cadence however long sending takes (no drift below the rate).
+            due = max(due + self.server.interval_s(self.exchange), loop.time()) + faults.slow_ms / 1000
+            await asyncio.sleep(due - loop.time())
             faults = self.server.faults(self.exchange)
             if faults.stall or not self.subscriptions:
                 continue
             now = self.now_ms()
+            self.server.pushed[self.exchange] += len(self.subscriptions)
             for sub in list(self.subscriptions.values()):
                 self.sequence += 1
                 await self.send(self.protocol.ticker(self, sub, now), malformed=faults.malformed)
