@@ -117,7 +117,9 @@ _FIELD_RE = re.compile(
     r"(?i)((?:api[_-]?key|apikey|secret|passphrase|password|signature|sign|token|access[_-]?key|"
     r"client[_-]?secret|x-mbx-apikey|ok-access-[a-z]+|x-bapi-[a-z-]*sign[a-z-]*|x-bx-apikey|"
     r"pionex-[a-z]+|cb-access-[a-z]+|api-sign|api-key|authorization)"
-    r"[\"']?\s*[:=]\s*[\"']?)(?:bearer\s+)?([^\s\"'&,;}]+)"
+    # "name=value" (query strings, forms) or "name": "value" (JSON, dict reprs). A bare
+    # "name: words" is prose, such as a validation message naming the field, and stays readable.
+    r"(?:[\"']?\s*=\s*[\"']?|[\"']?\s*:\s*[\"']))(?:bearer\s+)?([^\s\"'&,;}]+)"
 )
 _BEARER_RE = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 

@@ -122,3 +122,15 @@ def test_log_filter_scrubs_message_and_traceback():
     [record] = records
     assert "scrubme-logged-secret" not in record.getMessage()
     assert "scrubme-logged-secret" not in (record.exc_text or "") and "boom" in record.exc_text
+
+
+def test_a_message_naming_a_credential_field_stays_readable() -> None:
+    from cts_tui.config import parse_config_text
+    from cts_tui.errors import ConfigError
+
+    try:
+        parse_config_text("api:\n  token: 5\n", "cfg.yaml")
+    except ConfigError as exc:
+        assert "api.token: Input should be a valid string" in str(exc)
+    else:
+        raise AssertionError("a number as the API token must be refused")

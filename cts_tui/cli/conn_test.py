@@ -12,7 +12,6 @@ import time
 
 from cts_tui.cli.conn import resolve
 from cts_tui.cli.context import config_from_args, db_path_from_args, print_json
-from cts_tui.core.runtime import open_runtime
 from cts_tui.models import BatchResult, TestResult
 
 
@@ -26,6 +25,9 @@ def register(conn_actions: argparse._SubParsersAction) -> None:
 
 
 async def test_connections(args: argparse.Namespace) -> int:
+    # Imported here: the runtime pulls in ccxt (~1 s), which no other command should pay for.
+    from cts_tui.core.runtime import open_runtime
+
     config = config_from_args(args)
     started = time.monotonic()
     async with open_runtime(config, db_path_from_args(args)) as runtime:
