@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -40,7 +41,7 @@ def _utcnow() -> datetime:
 
 
 class CtsApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "cts-tui"
     BINDINGS = bindings(Scope.APP)
 

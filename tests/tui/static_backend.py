@@ -165,12 +165,11 @@ class StaticAlerts:
 
 
 class StaticCoordinator:
-    """Serves one snapshot; ``advance`` makes the next one and pushes it like the real one."""
+    """Serves one snapshot until ``push`` hands it the next."""
 
     def __init__(self, count: int, *, seed: int = 7, now: datetime = FIXED_NOW, alerts: bool = True) -> None:
         self.config = Config()
         self.alerts = StaticAlerts(ALERTS if alerts and count else ())
-        self._count, self._seed, self._now = count, seed, now
         self._snapshot = make_snapshot(count, seed=seed, now=now, config=self.config)
         self._subscribers: list[Callable[[Event], None]] = []
 
@@ -181,12 +180,11 @@ class StaticCoordinator:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback)
 
-    def advance(self, seconds: float = 1.0) -> None:
-        self._seed += 1
-        self._now += timedelta(seconds=seconds)
-        self._snapshot = make_snapshot(self._count, seed=self._seed, now=self._now, config=self.config)
+    def push(self, snapshot: Snapshot) -> None:
+        """Make ``snapshot`` current and push it to subscribers, like the real coordinator."""
+        self._snapshot = snapshot
         for callback in tuple(self._subscribers):
-            callback(SnapshotReady(self._snapshot))
+            callback(SnapshotReady(snapshot))
 
 
 class StaticStore:

@@ -94,6 +94,7 @@ class KeyedTable(DataTable[Any], Generic[Item]):
         self._order: list[str] = []
         self._items: list[Item] = []
         self._now: datetime | None = None
+        self._cells_changed = False
 
     # --- what subclasses say --------------------------------------------------------------------
 
@@ -201,8 +202,14 @@ class KeyedTable(DataTable[Any], Generic[Item]):
                 for key in gone:
                     self.remove_row(key)
                     del self._values[key]
+            self._cells_changed = False
             for key, item in zip(keys, ordered, strict=True):
                 self._put(key, item, now)
+            if self._cells_changed:
+                # One invalidation for the whole diff: DataTable.update_cell refreshes the widget on
+                # every call, which for a thousand changed cells costs more than the diff itself.
+                self._update_count += 1
+                self.refresh()
             if keys != self._order_after_put(keys):
                 position = {key: index for index, key in enumerate(keys)}
                 first = self._columns[0].key
@@ -227,10 +234,12 @@ class KeyedTable(DataTable[Any], Generic[Item]):
             cells[0] = RowCell(key, cells[0])
             self.add_row(*cells, key=key)
         elif old != values:
+            row = self._data[key]  # type: ignore[index]  # RowKey hashes and compares as its str
             for index, (column, value, before) in enumerate(zip(self._columns, values, old, strict=True)):
                 if value != before:
                     cell = self._render(column, value)
-                    self.update_cell(key, column.key, RowCell(key, cell) if index == 0 else cell)
+                    row[column.key] = RowCell(key, cell) if index == 0 else cell  # type: ignore[index]
+                    self._cells_changed = True
         self._values[key] = values
 
     def _render(self, column: Column[Item], value: Any) -> Text | str:

@@ -1,0 +1,170 @@
+"""1,000 connections refreshed every second: the app's CPU and key-press-to-screen latency.
+
+The app runs in a child process on a real pseudo-terminal (120x36), fed by a coordinator
+stand-in that pushes a new snapshot every second in which every row changed (pre-built, so the
+child's CPU is the app's). The parent drains the terminal, reads the child's CPU time from
+/proc, and times key presses until the bytes of the updated screen arrive.
+
+Side by side: the app's keyed-diff table versus the same app with a clear-and-refill table.
+Targets: CPU <= 10 % of one core; key press to updated screen <= 100 ms.
+
+    python benchmarks/tui_refresh.py
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONNECTIONS = int(os.environ.get("CTS_BENCH_CONNECTIONS", "1000"))
+CPU_WINDOW_S = float(os.environ.get("CTS_BENCH_CPU_S", "10"))
+PRESSES = 20
+COLS, ROWS = 120, 36
+
+
+# --- the child: the app on 1,000 changing connections -------------------------------------------
+
+
+def child(mode: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tests.tui.static_backend import FIXED_NOW, StaticCoordinator, StaticStore, make_snapshot
+    from cts_tui.tui.app import CtsApp
+    from cts_tui.tui.widgets.keyed_table import KeyedTable
+
+    if mode == "rebuild":
+        diff_show = KeyedTable.show
+
+        def rebuild_show(self, items, now, *, keep=None):  # the naive table: clear and refill
+            cursor = keep or self.cursor_key
+            self.clear()
+            self._values.clear()
+            self._order = []
+            diff_show(self, items, now, keep=cursor)
+
+        KeyedTable.show = rebuild_show
+
+    coordinator = StaticCoordinator(CONNECTIONS, alerts=False)
+    frames = [make_snapshot(CONNECTIONS, seed=seed, now=FIXED_NOW, config=coordinator.config) for seed in range(8)]
+
+    class BenchApp(CtsApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            self._tick_index = 0
+            self.set_interval(1.0, self._push)
+
+        def _push(self) -> None:
+            self._tick_index += 1
+            coordinator.push(frames[self._tick_index % len(frames)])
+
+    BenchApp(coordinator, StaticStore()).run()
+
+
+# --- the parent: a terminal, a stopwatch, /proc ------------------------------------------------
+
+
+class Terminal:
+    def __init__(self, mode: str) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS))
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--child", mode], stdin=slave, stdout=slave, stderr=slave,
+            env=env, start_new_session=True, close_fds=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.chunks: list[tuple[float, bytes]] = []
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.lock:
+                self.chunks.append((time.perf_counter(), data))
+
+    def wait_for(self, needle: bytes, since: float, timeout: float = 5.0) -> float:
+        """Seconds from ``since`` until output containing ``needle`` arrived."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            with self.lock:
+                after = [(at, data) for at, data in self.chunks if at >= since]
+            seen = b""
+            for at, data in after:  # the needle may straddle two reads
+                seen = seen[-len(needle):] + data
+                if needle in seen:
+                    return at - since
+            time.sleep(0.002)
+        with self.lock:
+            tail = b"".join(data for _, data in self.chunks)[-600:]
+        raise TimeoutError(f"{needle!r} not seen; the terminal last showed {tail!r}")
+
+    def press(self, key: bytes) -> float:
+        sent = time.perf_counter()
+        os.write(self.master, key)
+        return sent
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        os.write(self.master, b"q")
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.master)
+
+
+def measure(mode: str) -> tuple[float, list[float]]:
+    terminal = Terminal(mode)
+    try:
+        terminal.wait_for("Name ▲".encode(), 0.0, timeout=30)
+        time.sleep(2.0)  # let startup settle
+        cpu0, wall0 = terminal.cpu_seconds(), time.perf_counter()
+        time.sleep(CPU_WINDOW_S)
+        cpu = (terminal.cpu_seconds() - cpu0) / (time.perf_counter() - wall0) * 100
+        latencies = []
+        for press in range(PRESSES):
+            arrow = "▼" if press % 2 == 0 else "▲"  # S reverses the sort: the header's arrow flips
+            sent = terminal.press(b"S")
+            latencies.append(terminal.wait_for(f"Name {arrow}".encode(), sent) * 1000)
+            time.sleep(0.15)
+        return cpu, latencies
+    finally:
+        terminal.close()
+
+
+def main() -> None:
+    print(f"{CONNECTIONS} connections, every row changing every second, {COLS}x{ROWS} terminal")
+    print(f"{'table refresh':<22}{'CPU % of one core':>20}{'key→screen p50 ms':>20}{'p95 ms':>9}{'max ms':>9}")
+    for mode, label in (("diff", "keyed diff (the app)"), ("rebuild", "clear and refill")):
+        cpu, latencies = measure(mode)
+        ordered = sorted(latencies)
+        p95 = ordered[int(len(ordered) * 0.95) - 1]
+        print(f"{label:<22}{cpu:>20.1f}{statistics.median(latencies):>20.1f}{p95:>9.1f}{max(latencies):>9.1f}")
+    print("targets: CPU <= 10 %, key press to updated screen <= 100 ms")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+    else:
+        main()
