@@ -98,7 +98,7 @@ class Terminal:
             with self.lock:
                 self.chunks.append((time.perf_counter(), data))
 
-    def wait_for(self, needle: bytes, since: float, timeout: float = 5.0) -> float:
+    def wait_for(self, needle: bytes, since: float, timeout: float = 10.0) -> float:
         """Seconds from ``since`` until output containing ``needle`` arrived."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
