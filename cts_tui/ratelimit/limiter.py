@@ -99,7 +99,12 @@ class _Permit:
 
     async def __aenter__(self) -> _Permit:
         limiter, state = self._limiter, self._state
-        if not state.queue and state.in_use < state.slot_caps[self._priority]:
+        queue = state.queue
+        # Try at once unless someone of this class or higher already waits: a HIGH request does
+        # not queue behind LOW ones.
+        if (not queue or queue[0].priority > self._priority) and (
+            state.in_use < state.slot_caps[self._priority]
+        ):
             local = limiter._local
             if local is not None and not limiter._pauses:
                 receipt = local.take_now(self._plan, self._priority)[2]
@@ -256,6 +261,8 @@ class RateLimiter:
     ) -> tuple[float, str | None, object]:
         """One try: (0, None, receipt) when granted (a slot is now held), else (seconds to wait,
         what blocks, None)."""
+        if self._closed:
+            raise ExchangeError(ErrorKind.RATE_LIMITED, "rate limiter closed")
         if self._pauses:
             paused = self._paused_for(plan, time.time())
             if paused is not None:
@@ -372,6 +379,8 @@ class RateLimiter:
                         continue
                     blocked.add(blocking)
                     sleep = min(sleep, wait)
+                    if state.wake.is_set():
+                        break  # a newcomer may rank ahead of the rest of this pass
                 if not state.queue or state.wake.is_set():
                     continue
                 try:

@@ -118,7 +118,7 @@ class SharedBackend:
     # --- the breaker ----------------------------------------------------------------------------
 
     def _trip(self, error: BaseException) -> None:
-        if not self._healthy:
+        if not self._healthy or self._closing:
             return
         self._healthy = False
         self.trips += 1
