@@ -50,6 +50,21 @@ async def test_high_still_has_room_when_low_has_filled_its_ceiling(clock: FakeCl
     await limiter.close()
 
 
+async def test_high_is_never_starved_by_low_waiters(clock: FakeClock) -> None:
+    limiter = _limiter(clock, kraken={"per_second": 10, "per_minute": BIG})
+    assert await _grants(limiter, "kraken", "fetch_time", Priority.LOW) == 6
+    lows = [asyncio.create_task(_enter_and_hold(limiter, "kraken", Priority.LOW)) for _ in range(20)]
+    await asyncio.sleep(0.01)
+    assert limiter.usage("kraken").queued == (0, 0, 20)
+    for _ in range(3):  # the room above LOW's ceiling is HIGH's, at once, whoever waits
+        async with asyncio.timeout(1):
+            async with limiter.acquire("kraken", "fetch_time", priority=Priority.HIGH):
+                pass
+    assert limiter.usage("kraken").queued == (0, 0, 20)
+    await limiter.close()
+    await asyncio.gather(*lows, return_exceptions=True)
+
+
 async def test_binance_minute_counts_weight_and_resets_on_the_clock_minute(clock: FakeClock) -> None:
     clock.wall = 1_700_000_000.0 - 1_700_000_000.0 % 60 + 30  # mid-minute
     limiter = _limiter(clock, binance={"per_second": BIG, "per_minute": 100})

@@ -159,6 +159,18 @@ async def test_kill_9_falls_back_on_a_fair_share_and_returns_when_redis_is_back(
     await _close(a, b)
 
 
+async def test_the_fallback_spends_only_its_fair_share(redis_server) -> None:
+    config = _config(redis_server.url, kraken={"per_second": BIG, "per_minute": 100})
+    a, b, c, d = await _started(config, config, config, config)
+    await a._backend._beat()
+    assert a._backend.live_processes == 4
+    redis_server.kill()
+    granted = sum([await a.acquire_permit("kraken", "x", Priority.HIGH) for _ in range(100)])
+    assert a.backend == "fallback"
+    assert granted == 22  # 100 x 0.9 / 4 live processes = 22.5
+    await _close(a, b, c, d)
+
+
 async def test_a_frozen_redis_is_noticed_within_the_socket_timeout(redis_server) -> None:
     config = _config(redis_server.url, kraken={"per_second": BIG, "per_minute": BIG})
     (limiter,) = await _started(config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cts_tui.ratelimit.windows import AlignedWindow, RollingWindow
 
 
@@ -52,3 +54,25 @@ def test_raise_to_counts_foreign_usage_but_never_lowers_our_own() -> None:
     aligned.raise_to(10.0, 40)
     aligned.take(10.0, 1)
     assert aligned.used(10.0) == 41
+
+
+def test_a_settled_rolling_grant_counts_until_its_request_was_done() -> None:
+    window = RollingWindow(1.0)
+    first = window.take(0.0, 1)
+    window.take(0.1, 1)
+    window.settle(first, 0.3)  # granted at 0.0, answered at 0.3: it may have arrived until then
+    assert window.used(0.95) == 2
+    assert window.used(1.05) == 2  # the settled grant holds the younger one back: never early
+    assert window.wait(1.1, 1, 2) == pytest.approx(0.2)  # until the settled grant ages out
+    assert window.used(1.3) == 0
+    window.settle(window.take(2.0, 1), 1.5)  # settling never moves a grant earlier
+    assert window.used(2.9) == 1
+
+
+def test_a_request_that_straddles_an_aligned_boundary_counts_in_both_windows() -> None:
+    window = AlignedWindow(60.0)
+    inside = window.take(30.0, 5)
+    window.settle(inside, 31.0)
+    straddling = window.take(59.9, 7)
+    window.settle(straddling, 60.1)
+    assert window.used(60.2) == 7
