@@ -180,7 +180,8 @@ class RateLimiter:
         await self._backend.close()
 
     def reconfigure(self, config: Config) -> None:
-        """Apply new limits now; counts already spent stay counted."""
+        """Apply new limits now; counts already spent stay counted. The backend (local or
+        Redis) is chosen once, by ``from_config``: changing it takes a restart."""
         self._config = config
         self._policies = build_policies(config)
         settings = config.rate_limiting

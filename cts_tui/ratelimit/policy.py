@@ -40,12 +40,6 @@ class ExchangePolicy:
     def weight(self, endpoint: str) -> int:
         return weight_of(self.exchange, endpoint)
 
-    def window(self, name: str) -> WindowSpec | None:
-        for spec in self.windows:
-            if spec.name == name:
-                return spec
-        return None
-
 
 def build_policy(exchange: str, limits: ExchangeLimits) -> ExchangePolicy:
     second, minute = limits.per_second, limits.per_minute
