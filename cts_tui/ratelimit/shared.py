@@ -24,6 +24,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cts_tui.config import RateLimiting
+from cts_tui.errors import ConfigError
 from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
@@ -39,7 +40,8 @@ LIVE_S = 3.0
 LIVE_MEMORY_S = 10.0
 """The fair share divides by the most processes seen alive this recently: a peer whose heartbeat
 is merely late (a busy machine) must not double everyone else's share."""
-PROBE_S = 0.2
+PROBE_S = 0.1
+"""How often an open breaker asks Redis again: short, because a busy machine can also trip it."""
 SETTLE_BATCH_S = 0.002
 """Settlements wait this long to travel together: one script call for many finished requests."""
 
@@ -47,14 +49,19 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutE
 
 
 def make_client(url: str) -> Redis:
-    return Redis.from_url(
-        url,
-        socket_timeout=SOCKET_TIMEOUT_S,
-        socket_connect_timeout=SOCKET_TIMEOUT_S,
-        retry=Retry(NoBackoff(), 0),
-        retry_on_error=[],
-        health_check_interval=0,
-    )
+    try:
+        return Redis.from_url(
+            url,
+            socket_timeout=SOCKET_TIMEOUT_S,
+            socket_connect_timeout=SOCKET_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_error=[],
+            health_check_interval=0,
+        )
+    except ValueError:  # the URL may hold a password: never echo it
+        raise ConfigError(
+            "rate_limiting.redis_url: not a Redis URL (redis://[:password@]host:port/db)"
+        ) from None
 
 
 class SharedBackend:

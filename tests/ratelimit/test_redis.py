@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.errors import ConfigError, ErrorKind, ExchangeError
 from cts_tui.ratelimit import Priority, RateLimiter, ResponseFeedback
 
 from .helpers import make_config
@@ -236,3 +236,10 @@ def test_several_processes_share_one_budget(redis_server) -> None:
         out, _ = child.communicate(timeout=60)
         totals.append(json.loads(out.strip().splitlines()[-1])["granted"])
     assert sum(totals) == 180  # 200 x 0.9 at HIGH, whoever got them
+
+
+def test_a_malformed_redis_url_is_a_config_error_that_hides_the_url() -> None:
+    config = _config("redis://:hunter2secret@localhost:notaport/0")
+    with pytest.raises(ConfigError) as caught:
+        RateLimiter.from_config(config)
+    assert "hunter2secret" not in str(caught.value) and "redis_url" in str(caught.value)
