@@ -133,15 +133,26 @@ def register_secret(value: str | None) -> None:
         if value in _known_secrets:
             return
         _known_secrets.add(value)
-        ordered = sorted(_known_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _pattern = None  # rebuilt by the next scrub: registering thousands stays linear
+
+
+def _secrets_pattern() -> re.Pattern[str] | None:
+    global _pattern
+    pattern = _pattern
+    if pattern is None and _known_secrets:
+        with _lock:
+            if _pattern is None:
+                ordered = sorted(_known_secrets, key=len, reverse=True)
+                _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+            pattern = _pattern
+    return pattern
 
 
 def scrub(text: str) -> str:
     """Mask known secrets and anything shaped like a credential field in ``text``."""
     if not text:
         return text
-    pattern = _pattern
+    pattern = _secrets_pattern()
     if pattern is not None:
         text = pattern.sub("***", text)
     text = _FIELD_RE.sub(lambda m: m.group(1) + "***", text)
