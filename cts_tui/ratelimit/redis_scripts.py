@@ -10,12 +10,14 @@ as ``<until_ms>:<1 if ban else 0>``; ``<p>:procs`` the processes' last heartbeat
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from cts_tui.ratelimit.plan import Charge, Plan
 
@@ -190,6 +192,9 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 
+_PendingTake = tuple[list[str], list[str | int | float], "asyncio.Future[list[int]]"]
+
+
 @dataclass(frozen=True, slots=True)
 class TakeResult:
     granted: bool
@@ -224,6 +229,8 @@ class RedisScripts:
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._settle = client.register_script(_SETTLE)
         self._keys: dict[Plan, list[str]] = {}
+        self._pending: list[_PendingTake] = []
+        self._sending: set[asyncio.Task[None]] = set()
 
     def _token(self) -> str:
         return f"{self.process}.{next(self._grants)}"
@@ -254,10 +261,54 @@ class RedisScripts:
         for charge, cap in zip(plan.charges, caps, strict=True):
             args += [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000), cap,
                      charge.units]
-        reply = await self._take(keys=self._plan_keys(plan), args=args)
+        reply = await self._batched_take(self._plan_keys(plan), args)
         granted = bool(reply[0])
         return TakeResult(granted, reply[1] / 1000, reply[2], bool(reply[3]), tuple(reply[5:]),
                           RedisReceipt(plan, token, int(reply[4])) if granted else None)
+
+    async def _batched_take(self, keys: list[str], args: list[str | int | float]) -> list[int]:
+        """Checks asked for in the same loop iteration travel in one pipeline: one round trip
+        for all of them, each script still atomic on its own."""
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._pending.append((keys, args, future))
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_soon(self._send_pending)
+        return await future
+
+    def _send_pending(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.get_running_loop().create_task(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[_PendingTake]) -> None:
+        try:
+            if len(batch) == 1:
+                keys, args, _future = batch[0]
+                replies: list[object] = [await self._take(keys=keys, args=args)]
+            else:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for keys, args, _future in batch:
+                        pipe.evalsha(self._take.sha, len(keys), *keys, *args)
+                    replies = await pipe.execute(raise_on_error=False)
+                if any(isinstance(r, NoScriptError) for r in replies):  # Redis restarted empty
+                    await self._client.script_load(_TAKE)
+                    replies = [await self._take(keys=k, args=a) if isinstance(r, NoScriptError) else r
+                               for r, (k, a, _f) in zip(replies, batch, strict=True)]
+        except BaseException as error:  # noqa: BLE001 - every waiting caller gets the failure
+            for _keys, _args, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for reply, (_keys, _args, future) in zip(replies, batch, strict=True):
+            if future.done():
+                continue
+            if isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)  # type: ignore[arg-type]
 
     async def settle(self, receipts: Sequence[RedisReceipt]) -> None:
         keys: list[str] = []

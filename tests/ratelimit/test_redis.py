@@ -50,6 +50,15 @@ async def test_two_limiters_spend_one_budget(redis_server) -> None:
     await _close(a, b)
 
 
+async def test_concurrent_checks_travel_together_and_still_count_exactly(redis_server) -> None:
+    config = _config(redis_server.url, okx={"per_second": BIG, "per_minute": 100})
+    a, b = await _started(config, config)
+    results = await asyncio.gather(*(limiter.acquire_permit("okx", "fetch_ticker", Priority.HIGH)
+                                     for limiter in (a, b) for _ in range(60)))
+    assert sum(results) == 90
+    await _close(a, b)
+
+
 async def test_each_window_shape_is_counted_in_redis(redis_server) -> None:
     config = _config(redis_server.url, bybit={"per_second": 10, "per_minute": BIG},
                      okx={"per_second": 5, "per_minute": BIG}, htx={"per_second": BIG, "per_minute": 20})
