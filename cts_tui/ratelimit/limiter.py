@@ -235,10 +235,7 @@ class RateLimiter:
         state = self._states[exchange]
         if any(w.priority <= priority for w in state.queue):
             return False
-        if (await self._attempt(state, plan, priority))[1] is not None:
-            return False
-        self._release(state)
-        return True
+        return (await self._attempt(state, plan, priority, slot=False))[1] is None
 
     async def get_remaining_requests(self, exchange: str, endpoint: str) -> int:
         """Requests of this endpoint that would be granted now at the current priority."""
@@ -258,27 +255,30 @@ class RateLimiter:
         return None
 
     async def _attempt(
-        self, state: _ExchangeState, plan: Plan, priority: int
+        self, state: _ExchangeState, plan: Plan, priority: int, slot: bool = True
     ) -> tuple[float, str | None, object]:
-        """One try: (0, None, receipt) when granted (a slot is now held), else (seconds to wait,
-        what blocks, None)."""
+        """One try: (0, None, receipt) when granted (with a slot held, if ``slot``), else
+        (seconds to wait, what blocks, None)."""
         if self._closed:
             raise ExchangeError(ErrorKind.RATE_LIMITED, "rate limiter closed")
         if self._pauses:
             paused = self._paused_for(plan, time.time())
             if paused is not None:
                 return paused[0], paused[1], None
-        if state.in_use >= state.slot_caps[priority]:
-            return math.inf, CONCURRENCY, None
-        state.in_use += 1
+        if slot:
+            if state.in_use >= state.slot_caps[priority]:
+                return math.inf, CONCURRENCY, None
+            state.in_use += 1  # held across the await: concurrent attempts must not all pass
         try:
             wait, blocking, receipt = await self._backend.take(plan, priority)
         except BaseException:
-            state.in_use -= 1
+            if slot:
+                state.in_use -= 1
             raise
         if blocking is None:
             return 0.0, None, receipt
-        state.in_use -= 1
+        if slot:
+            state.in_use -= 1
         if blocking[0] == BAN_MARK:  # another process was banned: the same IP is ours
             blocking = blocking[1:]
             self._bans[blocking] = time.time() + wait
