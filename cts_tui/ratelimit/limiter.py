@@ -9,7 +9,11 @@ memory, or shared through Redis with a local fallback.
 
 Waiters of one exchange share one queue and one pump task. The pump walks the queue in order and
 grants whoever fits; once a waiter is held back by some window, nobody behind it that needs the same
-window may pass it, but a request for another endpoint or key still may.
+window may pass it, but a request for another endpoint or key still may. A newcomer of a higher
+class than every waiter tries at once instead of queueing.
+
+A grant is counted from the moment it is given until its ``async with`` block ends (the backend
+"settles" it): the exchange counts the request when it arrives, somewhere in between.
 """
 
 from __future__ import annotations

@@ -245,6 +245,8 @@ class SharedBackend:
         return self._fallback.remaining_now(plan, priority)
 
     def used(self, exchange: str, spec: WindowSpec) -> int:
+        """What Redis said at this process's last check of the window (no I/O here: the gauges
+        call it often); a window not checked for a whole period reads as empty."""
         if not self._healthy:
             return self._fallback.used(exchange, spec)
         now = time.monotonic()
