@@ -39,7 +39,7 @@ async def test_system_status_has_the_specification_shape(world: World) -> None:
     assert status == 200
     assert body["status"] == "degraded"  # the wrong key never works
     assert body["connections"]["total"] == 5
-    assert body["connections"]["byExchange"] == {"binance": 2, "htx": 1, "kraken": 1, "pionex": 1}
+    assert body["connections"]["byExchange"] == {"binance": 2, "htx": 1, "okx": 1, "pionex": 1}
     assert body["connections"]["active"] == 4
     assert body["health"]["healthy"] + body["health"]["unhealthy"] == 5
     assert set(body["metrics"]) == {"totalRequests", "successRate", "averageResponseTime"}
@@ -61,7 +61,7 @@ async def test_connection_list_is_masked_and_filtered(world: World) -> None:
     assert spot["count"] == 1 and spot["connections"][0]["name"] == "htx-spot"
     assert spot["filters"] == {"exchange": "htx", "apiType": "spot", "enabled": None, "active": None}
     _, active = await world.call("GET", "/api/settings/connections?active=true")
-    assert {c["name"] for c in active["connections"]} == {"binance-spot", "htx-spot", "kraken-spot", "pionex-ro"}
+    assert {c["name"] for c in active["connections"]} == {"binance-spot", "htx-spot", "okx-spot", "pionex-ro"}
     _, inactive = await world.call("GET", "/api/settings/connections?active=false&enabled=true")
     assert [c["name"] for c in inactive["connections"]] == ["binance-bad"]
 
@@ -146,7 +146,7 @@ async def test_connection_health_summary_and_filters(world: World) -> None:
     assert [c["id"] for c in one["connections"]] == [ids["htx-spot"]]
     entry = one["connections"][0]
     assert {"lastCheck", "responseTime", "errorCount", "successCount", "uptime", "rateLimitUsage"} <= set(entry)
-    _, by_exchange = await world.call("GET", "/api/settings/connections/health?exchange=kraken")
+    _, by_exchange = await world.call("GET", "/api/settings/connections/health?exchange=okx")
     assert by_exchange["summary"]["totalConnections"] == 1
     status, _ = await world.call("GET", "/api/settings/connections/health?id=ghost")
     assert status == 404
@@ -158,7 +158,7 @@ async def test_exchange_status_endpoints(world: World) -> None:
     assert status == 200
     assert body["exchanges"]["htx"]["status"] == "healthy"
     assert body["exchanges"]["binance"]["status"] == "degraded"  # one of its two keys is wrong
-    assert body["exchanges"]["okx"]["status"] == "no_connections"
+    assert body["exchanges"]["bybit"]["status"] == "no_connections"
     status, one = await world.call("GET", "/api/v1/exchanges/htx/status")
     assert status == 200 and one["exchange"] == "htx" and one["connections_detail"][0]["name"] == "htx-spot"
     status, body = await world.call("GET", "/api/v1/exchanges/nasdaq/status")
@@ -166,9 +166,9 @@ async def test_exchange_status_endpoints(world: World) -> None:
 
 
 async def test_exchange_test_connection(world: World) -> None:
-    status, body = await world.call("GET", "/api/v1/exchanges/test-connection/kraken")
-    assert status == 200 and body["exchange"] == "kraken" and body["successful"] == 1
-    status, _ = await world.call("GET", "/api/v1/exchanges/test-connection/okx")
+    status, body = await world.call("GET", "/api/v1/exchanges/test-connection/okx")
+    assert status == 200 and body["exchange"] == "okx" and body["successful"] == 1
+    status, _ = await world.call("GET", "/api/v1/exchanges/test-connection/bybit")
     assert status == 404
 
 
@@ -195,13 +195,13 @@ async def test_health_check_runs_now(world: World) -> None:
 
 async def test_disable_and_enable_an_exchange(world: World) -> None:
     await settle(world)
-    status, body = await world.call("POST", "/api/v1/exchanges/kraken/disable")
+    status, body = await world.call("POST", "/api/v1/exchanges/okx/disable")
     assert status == 200 and len(body["changed"]) == 1
     assert [c["state"] for c in body["connections"]] == ["disabled"]
-    status, body = await world.call("POST", "/api/v1/exchanges/kraken/enable")
+    status, body = await world.call("POST", "/api/v1/exchanges/okx/enable")
     assert status == 200 and len(body["changed"]) == 1
     assert [c["state"] for c in body["connections"]] == ["active"]
-    status, _ = await world.call("POST", "/api/v1/exchanges/okx/enable")
+    status, _ = await world.call("POST", "/api/v1/exchanges/bybit/enable")
     assert status == 404
 
 

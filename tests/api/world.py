@@ -39,7 +39,7 @@ SMALL = {
         {"exchange": "binance", "api_type": "spot", "name": "binance-spot"},
         {"exchange": "htx", "api_type": "spot", "name": "htx-spot"},
         {"exchange": "binance", "api_type": "futures", "name": "binance-bad", "wrong_secret": True},
-        {"exchange": "kraken", "api_type": "spot", "name": "kraken-spot"},
+        {"exchange": "okx", "api_type": "spot", "name": "okx-spot"},
         {"exchange": "pionex", "api_type": "spot", "name": "pionex-ro", "account": "readonly"},
     ],
 }
