@@ -20,8 +20,7 @@ from collections import defaultdict, deque
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from cts_tui.config import RateLimiting
 from cts_tui.errors import ConfigError
@@ -45,7 +44,9 @@ PROBE_S = 0.1
 SETTLE_BATCH_S = 0.002
 """Settlements wait this long to travel together: one script call for many finished requests."""
 
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
+REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
+"""Any Redis failure, refusals (loading, read-only replica) included: the request is decided
+locally rather than failed, and the breaker's warning says why."""
 
 
 def make_client(url: str) -> Redis:
