@@ -11,6 +11,8 @@ import asyncio
 import time
 from typing import Any, get_args
 
+from yarl import URL
+
 from cts_tui.api.bodies import HealthCheckFilter, StrategyBody, StrategyName
 from cts_tui.api.endpoints import ApiError, Call, Routes
 from cts_tui.api.wire import (
@@ -206,17 +208,36 @@ async def performance(call: Call) -> dict[str, Any]:
     }
 
 
+def _host_key(base_url: str) -> str:
+    """The pool's per-host key ("host:port", as the hub's trace hooks record it)."""
+    url = URL(base_url)
+    return f"{url.host}:{url.port}"
+
+
 @routes.get(
     "/api/v1/exchanges/connection-pool/{id}",
-    "HTTP connection-pool figures of an exchange",
+    "HTTP connection-pool figures: the exchange's hosts and the session all exchanges share",
     auth=False,
     params=EXCHANGE,
     errors=(404,),
 )
 async def connection_pool(call: Call) -> dict[str, Any]:
     exchange = _exchange(call)
-    view = call.state.coordinator.snapshot().exchanges.get(exchange)
-    return {"exchange": exchange.value, "pool": to_jsonable(view.pool) if view is not None else {}}
+    runtime = call.state.runtime
+    view = runtime.coordinator.snapshot().exchanges.get(exchange)
+    shared = runtime.hub.pool_stats()
+    per_host = shared.pop("per_host", {})
+    hosts = {
+        _host_key(base_url)
+        for c in _connections_of(call, exchange)
+        if (base_url := runtime.coordinator.connection_model(c.id).base_url)
+    }
+    return {
+        "exchange": exchange.value,
+        "pool": to_jsonable(view.pool) if view is not None else {},
+        "hosts": {host: stats for host, stats in per_host.items() if host in hosts},
+        "shared": shared,
+    }
 
 
 @routes.get(

@@ -211,6 +211,9 @@ async def test_performance_pool_and_dashboard(world: World) -> None:
     assert status == 200 and perf["totals"]["requests"] >= 5 and perf["exchanges"]["binance"]["requests"] >= 1
     status, pool = await world.call("GET", "/api/v1/exchanges/connection-pool/binance", token=None)
     assert status == 200 and pool["exchange"] == "binance" and isinstance(pool["pool"], dict)
+    binance_host = world.demo.simulator.base_url("binance").split("/")[2]
+    assert list(pool["hosts"]) == [binance_host] and pool["hosts"][binance_host]["requests"] >= 1
+    assert pool["shared"]["requests"] >= pool["hosts"][binance_host]["requests"]
     status, board = await world.call("GET", "/api/v1/exchanges/dashboard")
     assert status == 200
     assert {"system", "totals", "exchanges", "connections", "alerts", "recent_alerts", "strategy"} <= set(board)
