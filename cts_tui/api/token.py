@@ -22,7 +22,7 @@ _MIN_TOKEN_LEN = 16
 @dataclass(frozen=True)
 class ApiToken:
     value: str
-    source: str  # "config", "env", "file" or "generated"
+    source: str  # "config", "env", "file", "generated" (and stored) or "ephemeral" (not stored)
     path: Path | None = None
 
     def __repr__(self) -> str:  # the value never shows up in a repr or a log line
@@ -30,7 +30,8 @@ class ApiToken:
 
     @property
     def created(self) -> bool:
-        return self.source == "generated"
+        """New this run: the caller prints it, once."""
+        return self.source in ("generated", "ephemeral")
 
 
 def _checked(value: str, where: str) -> str:
@@ -41,12 +42,17 @@ def _checked(value: str, where: str) -> str:
     return value
 
 
-def resolve_api_token(config: Config, path: Path | None = None) -> ApiToken:
-    """The token to require; generates and stores one on first run."""
+def resolve_api_token(config: Config, path: Path | None = None, *, ephemeral: bool = False) -> ApiToken:
+    """The token to require; generates and stores one on first run. ``ephemeral`` (the demo):
+    a token made for this run only, leaving no file behind."""
     if config.api.token:
         return ApiToken(_checked(config.api.token, "api.token"), "config")
     if os.environ.get("CTS_API_TOKEN"):
         return ApiToken(_checked(os.environ["CTS_API_TOKEN"], "CTS_API_TOKEN"), "env")
+    if ephemeral:
+        value = secrets.token_urlsafe(32)
+        register_secret(value)
+        return ApiToken(value, "ephemeral")
     target = path or api_token_path()
     if target.exists():
         try:

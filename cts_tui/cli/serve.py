@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cts_tui.api.app import create_app
 from cts_tui.api.server import ApiServer, is_loopback
@@ -21,8 +22,11 @@ from cts_tui.api.state import ApiState
 from cts_tui.api.token import ApiToken, resolve_api_token
 from cts_tui.config import Config, load_config
 from cts_tui.errors import CtsError
-from cts_tui.paths import default_db_path
+from cts_tui.paths import default_config_path, default_db_path
 from cts_tui.store.secrets import MasterKey
+
+if TYPE_CHECKING:
+    from cts_tui.demo import DemoEnvironment
 
 DRAIN_S = 10.0
 
@@ -41,24 +45,28 @@ class _Inputs:
     config: Config
     db_path: Path
     master_key: MasterKey | None
+    config_path: Path | None  # reloaded on change and on SIGHUP
 
 
 @contextlib.asynccontextmanager
-async def _inputs(args: argparse.Namespace) -> AsyncIterator[tuple[_Inputs, object | None]]:
+async def _inputs(args: argparse.Namespace) -> AsyncIterator[tuple[_Inputs, DemoEnvironment | None]]:
     """The config, store and key to run on: the user's, or the demo's (with its activity)."""
     if args.demo or args.serve_demo:
         from cts_tui.demo import demo_environment
 
         async with demo_environment() as demo:
-            yield _Inputs(demo.config, demo.db_path, demo.master_key), demo
+            yield _Inputs(demo.config, demo.db_path, demo.master_key, None), demo
     else:
         config = load_config(args.config)
-        yield _Inputs(config, args.db or default_db_path(), None), None
+        path = args.config or default_config_path()
+        yield _Inputs(config, args.db or default_db_path(), None, path if path.exists() else None), None
 
 
 def _announce(server: ApiServer, token: ApiToken, host: str, demo: bool) -> None:
     """The token first, the ready line last (scripts wait for "serving on")."""
-    if token.created:
+    if token.source == "ephemeral":
+        print(f"API token (this run only): {token.value}", flush=True)
+    elif token.created:
         print(f"API token (shown once; stored in {token.path}): {token.value}", flush=True)
     elif token.path is not None:
         print(f"API token: in {token.path}", flush=True)
@@ -79,8 +87,10 @@ async def run_serve(args: argparse.Namespace) -> int:
             config = inputs.config
             host = args.host or config.api.host
             port = config.api.port if args.port is None else args.port
-            token = resolve_api_token(config)
-            async with open_runtime(config, inputs.db_path, master_key=inputs.master_key) as runtime:
+            token = resolve_api_token(config, ephemeral=demo is not None)
+            async with open_runtime(
+                config, inputs.db_path, master_key=inputs.master_key, config_path=inputs.config_path
+            ) as runtime:
                 activity = demo.activity(runtime) if demo is not None else contextlib.nullcontext()
                 async with activity:
                     server = ApiServer(create_app(ApiState(runtime, token.value)), host, port, DRAIN_S)

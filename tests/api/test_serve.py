@@ -16,6 +16,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from cts_tui.models import Connection
+from cts_tui.paths import api_token_path
 from cts_tui.sim import Simulator
 from cts_tui.store.store import ConnectionStore
 
@@ -103,9 +104,13 @@ async def test_first_run_prints_the_generated_token_once(sim: Simulator, tmp_pat
 
 
 async def test_serve_demo_answers_with_the_demo_world() -> None:
-    async with serving("--demo", env={"CTS_API_TOKEN": TOKEN}) as (process, url, lines):
+    async with serving("--demo") as (process, url, lines):
         assert "(demo)" in lines[-1]
-        async with aiohttp.ClientSession() as http:
+        token = next(line for line in lines if line.startswith("API token (this run only)")).rsplit(": ", 1)[1]
+        assert not api_token_path().exists()  # the demo leaves no token behind
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+            async with http.get(f"{url}/api/v1/exchanges/dashboard") as response:
+                assert response.status == 200
             async with http.get(f"{url}/api/system/status") as response:
                 status = await response.json()
             async with http.get(f"{url}/health") as response:

@@ -40,3 +40,10 @@ def test_the_token_never_shows_in_a_repr_or_in_scrubbed_text() -> None:
     token = resolve_api_token(Config())
     assert token.value not in repr(token)
     assert token.value not in scrub(f"request with {token.value} failed")
+
+
+def test_an_ephemeral_token_leaves_no_file() -> None:
+    token = resolve_api_token(Config(), ephemeral=True)
+    assert token.created and token.path is None and len(token.value) >= 32
+    assert not api_token_path().exists()
+    assert resolve_api_token(Config(), ephemeral=True).value != token.value
