@@ -75,10 +75,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("test", "t", "Test connection", "Test this connection", Scope.DETAIL, footer=True),
     ActionSpec("edit", "e", "Edit connection", "Edit this connection", Scope.DETAIL, footer=True),
     # Any table
-    ActionSpec("cursor_down", "j", "Down", "Move down", Scope.TABLE, palette=False),
-    ActionSpec("cursor_up", "k", "Up", "Move up", Scope.TABLE, palette=False),
-    ActionSpec("scroll_top", "g", "Top", "Go to the first row", Scope.TABLE, palette=False),
-    ActionSpec("scroll_bottom", "G", "Bottom", "Go to the last row", Scope.TABLE, palette=False),
+    ActionSpec("cursor_down", "j,down", "Down", "Move down", Scope.TABLE, palette=False),
+    ActionSpec("cursor_up", "k,up", "Up", "Move up", Scope.TABLE, palette=False),
+    ActionSpec("cursor_page_down", "pagedown", "Page down", "Move down a screen", Scope.TABLE, palette=False),
+    ActionSpec("cursor_page_up", "pageup", "Page up", "Move up a screen", Scope.TABLE, palette=False),
+    ActionSpec("scroll_top", "g,home", "Top", "Go to the first row", Scope.TABLE, palette=False),
+    ActionSpec("scroll_bottom", "G,end", "Bottom", "Go to the last row", Scope.TABLE, palette=False),
 )
 
 

@@ -69,15 +69,19 @@ def pct_text(value: float | None, *, good: float = 99, fair: float = 95) -> Text
     return Text(f"{value:.1f}%", style=style)
 
 
-def balance_text(value: float | None, quote: str = "") -> Text:
+CENTS_FROM_WIDTH = 10
+"""Narrower balance columns show whole units: one precision per column keeps the figures aligned."""
+
+
+def balance_text(value: float | None, quote: str = "", *, width: int | None = None) -> Text:
+    """A balance with thousands separators and the same decimals for every figure at a width;
+    only a figure too long for its column shortens to millions."""
     if value is None:
         return DASH
-    if abs(value) >= 1_000_000:
-        shown = f"{value / 1_000_000:,.2f}M"
-    elif abs(value) >= 10_000:
-        shown = f"{value:,.0f}"
-    else:
-        shown = f"{value:,.2f}"
+    decimals = 2 if width is None or width >= CENTS_FROM_WIDTH else 0
+    shown = f"{value:,.{decimals}f}"
+    if width is not None and len(shown) > width:
+        shown = f"{value / 1_000_000:,.1f}M"
     return Text(f"{shown} {quote}".rstrip())
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from cts_tui.core.snapshots import ConnectionView
 from cts_tui.errors import CtsError
@@ -139,7 +139,7 @@ class ConnectionsPane(Vertical):
 
     # --- opening things -------------------------------------------------------------------------
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_keyed_table_row_selected(self, event: ConnectionsTable.RowSelected) -> None:
         event.stop()
         self.action_open_detail()
 

@@ -68,12 +68,13 @@ COLUMNS: tuple[Column[ConnectionRow], ...] = (
     Column("state", "State", 10, 10, lambda r, _: r.view.state, any_width(fmt.state_text),
            sort=lambda r: STATE_ORDER[r.view.state]),
     Column("score", "Score", 5, 5, lambda r, _: round(r.view.health_score), any_width(fmt.score_text),
-           sort=lambda r: r.view.health_score),
+           sort=lambda r: r.view.health_score, align="right"),
     Column("latency", "Latency", 8, 6, lambda r, _: _rounded(r.view.latency_ms), any_width(fmt.ms_text),
-           sort=lambda r: r.view.latency_ms, short="Lat."),
+           sort=lambda r: r.view.latency_ms, short="Lat.", align="right"),
     Column("last_test", "Last test", 17, 9, _last_test_value, _last_test_cell, sort=_last_test_sort),
-    Column("balance", "Balance", 12, 8, lambda r, _: _rounded(r.view.balance, 2), any_width(fmt.balance_text),
-           sort=lambda r: r.view.balance),
+    Column("balance", "Balance", 12, 8, lambda r, _: _rounded(r.view.balance, 2),
+           lambda balance, width: fmt.balance_text(balance, width=width), sort=lambda r: r.view.balance,
+           align="right"),
 )
 
 

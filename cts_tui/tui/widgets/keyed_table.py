@@ -1,9 +1,16 @@
-"""A DataTable that shows a list of items by key, changing only the cells whose value changed.
+"""A virtual table that shows a list of items by key, building cells only for the rows in view.
 
-Each refresh hands over the full list; the table diffs it against what it shows (rows added,
-removed, cells changed, order changed) inside one ``batch_update``. Column widths are fixed
-(chosen for a wide or a narrow terminal), so no update ever re-measures a column. Sorting is by
-any column (header click or keys) and the cursor stays on the same item after a sort or refresh.
+Each refresh hands over the full list. The table keeps the whole sorted model (keys in order,
+item per key) but renders lines on demand through Textual's line API (``ScrollView`` and
+``render_line``), so with a thousand rows a refresh costs a sort plus the ~30 rows on screen, and
+an off-screen row's "12s ago" is never recomputed. Rendered rows are kept per key with the
+values they were built from: a row in view is diffed cell by cell against them and only the
+cells whose value changed are rendered again. Column widths are fixed (chosen for a wide or a
+narrow terminal), so nothing is ever re-measured. Sorting is by any column (header click or
+keys) and the cursor stays on the same item after a sort or refresh.
+
+Only public Textual API is used (``ScrollView``, ``Strip``, component classes), so a Textual
+upgrade cannot silently break the table through a private field.
 """
 
 from __future__ import annotations
@@ -11,13 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import events
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from cts_tui.tui.actions import Scope, bindings
 
@@ -26,8 +35,10 @@ Item = TypeVar("Item")
 NARROW_BELOW = 110
 """Terminal width under which tables switch to their narrow column set (80x24 must read well)."""
 
-REBUILD_ABOVE = 32
-"""Removing more rows than this clears and refills instead (DataTable.remove_row is O(rows))."""
+CELL_PADDING = 1
+"""Blank cells on each side of a column's content."""
+
+HEADER_LINES = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,20 +55,8 @@ class Column(Generic[Item]):
     sort: Callable[[Item], Any] | None = None
     short: str | None = None
     """The label on a narrow terminal, when the full one does not fit."""
-
-
-class RowCell:
-    """The first cell of a row; it remembers the row key so that ``sort`` can order rows by our
-    list rather than by a column's text."""
-
-    __slots__ = ("key", "content")
-
-    def __init__(self, key: str, content: Text | str) -> None:
-        self.key = key
-        self.content = content
-
-    def __rich__(self) -> Text | str:
-        return self.content
+    align: Literal["left", "right"] = "left"
+    """Figures are right-aligned so that their digits line up."""
 
 
 def plain(value: object, _width: int) -> str:
@@ -73,10 +72,60 @@ def _none_last(value: Any) -> tuple[bool, Any]:
     return (value is None, value if value is not None else 0)
 
 
-class KeyedTable(DataTable[Any], Generic[Item]):
+@dataclass(slots=True)
+class _RenderedRow:
+    """A row as last built: the values it shows, each cell fitted to its width, the line."""
+
+    values: tuple[Hashable, ...]
+    cells: list[Text]
+    strip: Strip
+
+
+class KeyedTable(ScrollView, Generic[Item], can_focus=True):
     COLUMNS: ClassVar[Sequence[Column[Any]]] = ()
     DEFAULT_SORT: ClassVar[str | None] = None
     BINDINGS = bindings(Scope.TABLE)
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "keyed-table--header",
+        "keyed-table--cursor",
+        "keyed-table--even-row",
+        "keyed-table--odd-row",
+    }
+    DEFAULT_CSS = """
+    KeyedTable {
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .keyed-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
+        & > .keyed-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .keyed-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .keyed-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        &:dark > .keyed-table--even-row {
+            background: $surface-darken-1 40%;
+        }
+        & > .keyed-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
 
     class SortChanged(Message):
         def __init__(self, column: str, reverse: bool) -> None:
@@ -84,17 +133,28 @@ class KeyedTable(DataTable[Any], Generic[Item]):
             self.column = column
             self.reverse = reverse
 
+    class RowSelected(Message):
+        """The row under the cursor was clicked again (enter is the screen's own binding)."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.sort_column: str | None = self.DEFAULT_SORT
         self.sort_reverse = False
         self._narrow: bool | None = None
         self._columns: list[Column[Item]] = []
-        self._values: dict[str, tuple[Hashable, ...]] = {}
+        self._widths: list[int] = []
+        self._line_width = 0
+        self._source: list[Item] = []
+        self._items: dict[str, Item] = {}
         self._order: list[str] = []
-        self._items: list[Item] = []
+        self._cursor = 0
         self._now: datetime | None = None
-        self._cells_changed = False
+        self._rendered: dict[str, _RenderedRow] = {}
+        self._header = Strip.blank(0)
 
     # --- what subclasses say --------------------------------------------------------------------
 
@@ -118,22 +178,29 @@ class KeyedTable(DataTable[Any], Generic[Item]):
             return
         self._narrow = narrow
         self._columns = [c for c in self.COLUMNS if (c.narrow if narrow else c.wide)]
-        cursor = self.cursor_key
-        with self.app.batch_update():
-            self.clear(columns=True)
-            for column in self._columns:
-                width = column.narrow if narrow else column.wide
-                self.add_column(self._label(column), width=width, key=column.key)
-            self._values.clear()
-            self._order = []
-            if self._now is not None:
-                self.show(self._items, self._now, keep=cursor)
+        self._widths = [(c.narrow if narrow else c.wide) or 0 for c in self._columns]
+        self._line_width = sum(width + 2 * CELL_PADDING for width in self._widths)
+        self._rendered.clear()
+        self._build_header()
+        self._resize_virtual()
+        self.refresh()
 
-    def _label(self, column: Column[Item]) -> Text:
-        label = Text((self._narrow and column.short) or column.label, style="bold")
-        if column.key == self.sort_column:
-            label.append(" ▼" if self.sort_reverse else " ▲")
-        return label
+    def _resize_virtual(self) -> None:
+        size = Size(self._line_width, len(self._order) + HEADER_LINES)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    def _label(self, column: Column[Item], width: int) -> Text:
+        """The column's name, shortened if need be so that the sort arrow always shows."""
+        label = (self._narrow and column.short) or column.label
+        if column.key != self.sort_column:
+            return Text(label)
+        arrow = " ▼" if self.sort_reverse else " ▲"
+        return Text(label[: width - len(arrow)] + arrow)
+
+    def _build_header(self) -> None:
+        self._header = self._line([self._fit(column, self._label(column, width), width)
+                                   for column, width in zip(self._columns, self._widths, strict=True)])
 
     # --- sorting --------------------------------------------------------------------------------
 
@@ -141,23 +208,15 @@ class KeyedTable(DataTable[Any], Generic[Item]):
         if reverse is None:
             reverse = not self.sort_reverse if column == self.sort_column else False
         self.sort_column, self.sort_reverse = column, reverse
-        for col in self._columns:
-            self.columns[ColumnKey(col.key)].label = self._label(col)
-        self._require_update_dimensions = True
+        self._build_header()
         self.post_message(self.SortChanged(column, reverse))
         if self._now is not None:
-            self.show(self._items, self._now)
+            self.show(self._source, self._now)
 
     def sort_next(self) -> None:
         keys = [c.key for c in self._columns if c.sort is not None]
         position = keys.index(self.sort_column) if self.sort_column in keys else -1
         self.sort_by(keys[(position + 1) % len(keys)], reverse=False)
-
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        column = next((c for c in self._columns if c.key == event.column_key.value), None)
-        if column is not None and column.sort is not None:
-            self.sort_by(column.key)
 
     def _ordered(self, items: Sequence[Item]) -> list[Item]:
         column = next((c for c in self.COLUMNS if c.key == self.sort_column), None)
@@ -168,79 +227,151 @@ class KeyedTable(DataTable[Any], Generic[Item]):
         ordered.sort(key=lambda item: _none_last(sort_key(item)), reverse=self.sort_reverse)
         return ordered
 
-    # --- the diff -------------------------------------------------------------------------------
+    # --- the model ------------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
 
     @property
     def cursor_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # the cursor sits past the last row while rows are being replaced
-            return None
+        return self._order[self._cursor] if self._order else None
 
     @property
     def shown_keys(self) -> list[str]:
         return list(self._order)
 
     def show(self, items: Sequence[Item], now: datetime, *, keep: str | None = None) -> None:
-        """Make the table show ``items`` (sorted by the current column), keyed by ``item_key``."""
-        self._items, self._now = list(items), now
-        if not self._columns:
-            return
+        """Make the table show ``items`` (sorted by the current column), keyed by ``item_key``.
+
+        Only the model changes here; rows are built when Textual asks for the lines in view.
+        """
         cursor = keep or self.cursor_key
-        ordered = self._ordered(items)
-        keys = [self.item_key(item) for item in ordered]
-        wanted = set(keys)
-        with self.app.batch_update():
-            gone = [key for key in self._values if key not in wanted]
-            if len(gone) > REBUILD_ABOVE:
-                self.clear()
-                self._values.clear()
-                self._order = []
-            else:
-                for key in gone:
-                    self.remove_row(key)
-                    del self._values[key]
-            self._cells_changed = False
-            for key, item in zip(keys, ordered, strict=True):
-                self._put(key, item, now)
-            if self._cells_changed:
-                # One invalidation for the whole diff: DataTable.update_cell refreshes the widget on
-                # every call, which for a thousand changed cells costs more than the diff itself.
-                self._update_count += 1
-                self.refresh()
-            if keys != self._order_after_put(keys):
-                position = {key: index for index, key in enumerate(keys)}
-                first = self._columns[0].key
-                self.sort(first, key=lambda cell: position[cell.key])
-            self._order = keys
-            if cursor is not None and cursor in wanted:
-                index = keys.index(cursor)
-                if index != self.cursor_row:
-                    self.move_cursor(row=index, animate=False)
+        self._source, self._now = list(items), now
+        self._items = {self.item_key(item): item for item in self._ordered(self._source)}
+        self._order = list(self._items)
+        if len(self._rendered) > len(self._items):
+            self._rendered = {key: row for key, row in self._rendered.items() if key in self._items}
+        self._resize_virtual()
+        if cursor in self._items:
+            self.move_cursor(self._order.index(cursor))
+        else:  # the connection left (deleted or filtered out): stay at the same height
+            self.move_cursor(self._cursor)
+        self.refresh()
 
-    def _order_after_put(self, keys: list[str]) -> list[str]:
-        """The table's row order now (new rows were appended after the previous order)."""
-        previous = [key for key in self._order if key in self._values]
-        before = set(previous)
-        return previous + [key for key in keys if key not in before]
+    # --- the cursor -----------------------------------------------------------------------------
 
-    def _put(self, key: str, item: Item, now: datetime) -> None:
+    @property
+    def _body_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - HEADER_LINES)
+
+    def move_cursor(self, row: int) -> None:
+        row = max(0, min(row, len(self._order) - 1))
+        if row != self._cursor:
+            self._cursor = row
+            self.refresh()
+        top = round(self.scroll_y)
+        if row < top:
+            self.scroll_to(y=row, animate=False)
+        elif row >= top + self._body_height:
+            self.scroll_to(y=row - self._body_height + 1, animate=False)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_cursor_page_down(self) -> None:
+        self.move_cursor(self._cursor + self._body_height)
+
+    def action_cursor_page_up(self) -> None:
+        self.move_cursor(self._cursor - self._body_height)
+
+    def action_scroll_top(self) -> None:
+        self.move_cursor(0)
+
+    def action_scroll_bottom(self) -> None:
+        self.move_cursor(len(self._order) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y < HEADER_LINES:
+            column = self._column_at(offset.x + round(self.scroll_x))
+            if column is not None and column.sort is not None:
+                self.sort_by(column.key)
+            return
+        row = round(self.scroll_y) + offset.y - HEADER_LINES
+        if row >= len(self._order):
+            return
+        if row == self._cursor:
+            self.post_message(self.RowSelected(self._order[row]))
+        else:
+            self.move_cursor(row)
+
+    def _column_at(self, x: int) -> Column[Item] | None:
+        left = 0
+        for column, width in zip(self._columns, self._widths, strict=True):
+            left += width + 2 * CELL_PADDING
+            if x < left:
+                return column
+        return None
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        scroll_x = round(self.scroll_x)
+        base = self.rich_style
+        if y < HEADER_LINES:
+            style = base + self.get_component_rich_style("keyed-table--header")
+            return self._header.apply_style(style).crop_extend(scroll_x, scroll_x + width, style)
+        row = round(self.scroll_y) + y - HEADER_LINES
+        if row >= len(self._order) or self._now is None:
+            return Strip.blank(width, base)
+        if row == self._cursor:
+            component = "keyed-table--cursor"
+        else:
+            component = "keyed-table--even-row" if row % 2 == 0 else "keyed-table--odd-row"
+        style = base + self.get_component_rich_style(component)
+        strip = self._row(self._order[row], self._now).apply_style(style)
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
+
+    def _row(self, key: str, now: datetime) -> Strip:
+        """The row's line, re-rendering only the cells whose value changed since it was built."""
+        item = self._items[key]
         values = tuple(column.value(item, now) for column in self._columns)
-        old = self._values.get(key)
-        if old is None:
-            cells = [self._render(column, value) for column, value in zip(self._columns, values, strict=True)]
-            cells[0] = RowCell(key, cells[0])
-            self.add_row(*cells, key=key)
-        elif old != values:
-            row = self._data[key]  # type: ignore[index]  # RowKey hashes and compares as its str
-            for index, (column, value, before) in enumerate(zip(self._columns, values, old, strict=True)):
-                if value != before:
-                    cell = self._render(column, value)
-                    row[column.key] = RowCell(key, cell) if index == 0 else cell  # type: ignore[index]
-                    self._cells_changed = True
-        self._values[key] = values
+        before = self._rendered.get(key)
+        if before is not None and before.values == values:
+            return before.strip
+        cells = list(before.cells) if before is not None else [Text()] * len(values)
+        for index, value in enumerate(values):
+            if before is None or before.values[index] != value:
+                column = self._columns[index]
+                width = self._widths[index]
+                cells[index] = self._fit(column, column.render(value, width), width)
+        strip = self._line(cells)
+        self._rendered[key] = _RenderedRow(values, cells, strip)
+        return strip
 
-    def _render(self, column: Column[Item], value: Any) -> Text | str:
-        return column.render(value, (column.narrow if self._narrow else column.wide) or 0)
+    @staticmethod
+    def _fit(column: Column[Item], content: Text | str, width: int) -> Text:
+        cell = content.copy() if isinstance(content, Text) else Text(content)
+        cell.align(column.align, width)
+        return cell
+
+    def _line(self, cells: list[Text]) -> Strip:
+        pad = " " * CELL_PADDING
+        line = Text(end="", no_wrap=True)
+        for cell in cells:
+            line.append(pad)
+            line.append_text(cell)
+            line.append(pad)
+        segments: list[Segment] = list(line.render(self.app.console))
+        return Strip(segments, self._line_width)

@@ -81,15 +81,15 @@ COLUMNS: tuple[Column[ExchangeView], ...] = (
            sort=lambda v: (_window(v.usage, minute=False) or _NO_WINDOW).fraction),
     Column("minute", "Per minute", 22, 17, lambda v, _: _gauge_value(v, True), _gauge_cell,
            sort=lambda v: (_window(v.usage, minute=True) or _NO_WINDOW).fraction),
-    Column("concurrency", "Conc", 6, 5, _concurrency, plain),
+    Column("concurrency", "Conc", 6, 5, _concurrency, plain, align="right"),
     Column("queue", "Queue H/N/L", 11, 8, _queue, _queue_cell),
     Column("status", "Status", 12, 10, _status_value, lambda v, _: Text(v[0], style=v[1]),
            sort=_fraction),
     Column("backend", "Backend", 8, None, lambda v, _: v.usage.backend if v.usage else "–", plain),
     Column("connections", "Conns", 7, None, lambda v, _: f"{v.active}/{v.connections}", plain,
-           sort=lambda v: v.connections),
+           sort=lambda v: v.connections, align="right"),
     Column("rps", "Req/s", 6, None, lambda v, _: round(v.requests_per_s, 1), plain,
-           sort=lambda v: v.requests_per_s),
+           sort=lambda v: v.requests_per_s, align="right"),
 )
 
 _NO_WINDOW = WindowUsage(name="", period_s=0, used=0, limit=0)
