@@ -181,6 +181,48 @@ async def test_batch_test_of_marked_connections_shows_each_result(
         assert not isinstance(live_app.screen, BatchScreen)
 
 
+async def test_batch_larger_than_one_request_runs_in_consecutive_batches(
+    live_app: CtsApp, runtime: Runtime, draft
+) -> None:
+    runtime.coordinator.config.batch.max_per_request = 2
+    for index, exchange in enumerate(("binance", "htx", "kraken")):
+        await runtime.coordinator.add_connection(draft(exchange, name=f"n{index}", enabled=False), "cli")
+    async with live_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        batch = live_app.screen
+        assert isinstance(batch, BatchScreen) and len(batch.chosen) == 3  # "All"
+        await pilot.click("#start")
+        await until(lambda: batch.finished, pilot)
+        summary = str(batch.query_one("#batch-summary", Static).render())
+        assert summary.startswith("Done: 3 successful, 0 failed of 3")
+        assert batch.query_one("#batch-results").row_count == 3
+        assert batch.query_one("#batch-progress").percentage == 1
+    for view in runtime.coordinator.get_all_connections():
+        assert view.last_test is not None and view.last_test.success
+
+
+async def test_cancel_stops_every_remaining_batch(live_app: CtsApp, runtime: Runtime, draft, sim) -> None:
+    runtime.coordinator.config.batch.max_per_request = 1
+    for index in range(3):
+        await runtime.coordinator.add_connection(draft("binance", name=f"slow{index}", enabled=False), "cli")
+    await sim.set_fault("binance", latency_ms=300)
+    async with live_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        batch = live_app.screen
+        await pilot.click("#start")
+        await until(lambda: batch.job is not None, pilot)
+        first = batch.job
+        await pilot.press("escape")
+        await until(lambda: batch.finished, pilot)
+        summary = str(batch.query_one("#batch-summary", Static).render())
+        assert summary.startswith("Cancelled:")
+        assert batch.job is first  # no later batch was started
+    tested = [v for v in runtime.coordinator.get_all_connections() if v.last_test is not None]
+    assert len(tested) <= 1
+
+
 async def test_filter_and_sort_keep_the_cursor_on_the_same_connection(
     live_app: CtsApp, runtime: Runtime, draft
 ) -> None:

@@ -1,8 +1,14 @@
 """Batch test: choose the set (marked, filtered, all), then watch each result arrive, with a
-progress bar, a summary at the end, and cancel."""
+progress bar, a summary at the end, and cancel.
+
+The coordinator takes at most ``batch.max_per_request`` connections per batch; a larger set runs
+as consecutive batches behind one progress bar and one summary, and cancel stops them all.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -14,7 +20,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, ProgressBar, RadioButton, RadioSet, Static
 
-from cts_tui.core.events import BatchFinished, BatchProgress, Event
+from cts_tui.core.events import BatchProgress, Event
 from cts_tui.errors import CtsError
 from cts_tui.models import BatchResult, TestResult
 from cts_tui.tui.backend import BatchJob
@@ -45,6 +51,11 @@ def summary_text(result: BatchResult, *, cancelled: bool) -> Text:
     return text
 
 
+def chunks(ids: Sequence[str], size: int) -> list[list[str]]:
+    """Consecutive runs of at most ``size`` ids, in the order chosen."""
+    return [list(ids[start:start + size]) for start in range(0, len(ids), size)]
+
+
 class BatchScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel / close")]
 
@@ -59,6 +70,9 @@ class BatchScreen(ModalScreen[None]):
         super().__init__()
         self.sets = sets
         self.job: BatchJob | None = None
+        """The batch running now (one of several when the set is larger than a batch may be)."""
+        self.running = False
+        self.cancel_requested = False
         self.finished = False
         self._reported: set[str] = set()
 
@@ -103,13 +117,9 @@ class BatchScreen(ModalScreen[None]):
 
     def start(self) -> None:
         ids = self.chosen
-        if self.job is not None or not ids:
+        if self.running or not ids:
             return
-        try:
-            self.job = self.app.coordinator.start_batch(ids)
-        except CtsError as exc:
-            self.query_one("#batch-summary", Static).update(Text(str(exc), style="bold red"))
-            return
+        self.running = True
         self.query_one(RadioSet).disabled = True
         self.query_one("#start", Button).disabled = True
         progress = self.query_one("#batch-progress", ProgressBar)
@@ -118,24 +128,29 @@ class BatchScreen(ModalScreen[None]):
         self.query_one("#batch-results", DataTable).display = True
         self.query_one("#batch-summary", Static).update(Text(f"Testing {len(ids)} connections…", style="dim"))
         self.query_one("#cancel", Button).focus()
-        self._await_result(self.job)
+        self._run(chunks(ids, self.app.config.batch.max_per_request))
 
     @work(group="batch")
-    async def _await_result(self, job: BatchJob) -> None:
-        try:
-            result = await job.result()
-        except CtsError as exc:
-            self.post_message(self.Finished(None, False, str(exc)))
-            return
-        self.post_message(self.Finished(result, len(result.results) < job.total))
+    async def _run(self, batches: list[list[str]]) -> None:
+        """One batch after another; what every batch found is summed into one result."""
+        started = time.monotonic()
+        results: dict[str, TestResult] = {}
+        for ids in batches:
+            if self.cancel_requested:
+                break
+            try:
+                self.job = self.app.coordinator.start_batch(ids)
+                batch = await self.job.result()
+            except CtsError as exc:
+                self.post_message(self.Finished(None, False, str(exc)))
+                return
+            results.update(batch.results)
+        total = BatchResult.of(results, int((time.monotonic() - started) * 1000))
+        self.post_message(self.Finished(total, len(results) < sum(map(len, batches))))
 
     def _core_event_arrived(self, event: Event) -> None:
-        if self.job is None:
-            return
-        if isinstance(event, BatchProgress) and event.batch_id == self.job.batch_id:
+        if self.job is not None and isinstance(event, BatchProgress) and event.batch_id == self.job.batch_id:
             self._add_result(event.result)
-        elif isinstance(event, BatchFinished) and event.result.batch_id == self.job.batch_id:
-            self._finish(event.result, event.cancelled)
 
     def _add_result(self, result: TestResult) -> None:
         if result.connection_id in self._reported:
@@ -174,8 +189,10 @@ class BatchScreen(ModalScreen[None]):
         self.app.refresh_now(force=True)
 
     def action_cancel(self) -> None:
-        if self.job is not None and not self.finished:
-            self.job.cancel()
+        if self.running and not self.finished:
+            self.cancel_requested = True
+            if self.job is not None:
+                self.job.cancel()
             self.query_one("#batch-summary", Static).update(Text("Cancelling…", style="yellow"))
             return
         self.dismiss(None)
