@@ -58,7 +58,7 @@ class Endpoint:
     status: int = 200
     params: dict[str, str] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
-    response: dict[str, Any] | None = None  # JSON schema of the success body, when it is JSON
+    response: type[BaseModel] | None = None  # the success body's shape, when documented
     content_type: str = "application/json"
 
 

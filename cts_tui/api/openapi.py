@@ -73,7 +73,8 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
         parameters += _query_parameters(endpoint.query)
     success: dict[str, Any] = {"description": "Success"}
     if endpoint.content_type == "application/json":
-        success["content"] = {"application/json": {"schema": endpoint.response or {"type": "object"}}}
+        schema = _schema_of(endpoint.response, components) if endpoint.response else {"type": "object"}
+        success["content"] = {"application/json": {"schema": schema}}
     else:
         success["content"] = {endpoint.content_type: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(endpoint.status): success}

@@ -15,6 +15,13 @@ from yarl import URL
 
 from cts_tui.api.bodies import HealthCheckFilter, StrategyBody, StrategyName
 from cts_tui.api.endpoints import ApiError, Call, Routes
+from cts_tui.api.responses import (
+    ExchangeBatchAnswer,
+    HealthCheckAnswer,
+    PoolAnswer,
+    StrategyAnswer,
+    SwitchAnswer,
+)
 from cts_tui.api.wire import (
     batch_json,
     connection_brief,
@@ -77,6 +84,7 @@ async def one_status(call: Call) -> dict[str, Any]:
     "/api/v1/exchanges/test-connection/{id}",
     "Test every enabled connection of an exchange now",
     auth=True,
+    response=ExchangeBatchAnswer,
     params=EXCHANGE,
     errors=(401, 404),
 )
@@ -118,6 +126,7 @@ async def load_balance(call: Call) -> dict[str, Any]:
     "/api/v1/exchanges/load-balance/strategy",
     "Set the balancing strategy",
     auth=True,
+    response=StrategyAnswer,
     body=StrategyBody,
     errors=(400, 401, 413, 422),
 )
@@ -132,6 +141,7 @@ async def set_strategy(call: Call) -> dict[str, Any]:
     "/api/v1/exchanges/health-check",
     "Run health checks now (all connections, or one exchange's)",
     auth=True,
+    response=HealthCheckAnswer,
     query=HealthCheckFilter,
     errors=(400, 401),
 )
@@ -180,6 +190,7 @@ async def _switch(call: Call, enable: bool) -> dict[str, Any]:
     "/api/v1/exchanges/{id}/enable",
     "Enable every disabled connection of an exchange (each is tested)",
     auth=True,
+    response=SwitchAnswer,
     params=EXCHANGE,
     errors=(401, 404),
 )
@@ -191,6 +202,7 @@ async def enable_exchange(call: Call) -> dict[str, Any]:
     "/api/v1/exchanges/{id}/disable",
     "Disable every connection of an exchange",
     auth=True,
+    response=SwitchAnswer,
     params=EXCHANGE,
     errors=(401, 404),
 )
@@ -218,6 +230,7 @@ def _host_key(base_url: str) -> str:
     "/api/v1/exchanges/connection-pool/{id}",
     "HTTP connection-pool figures: the exchange's hosts and the session all exchanges share",
     auth=False,
+    response=PoolAnswer,
     params=EXCHANGE,
     errors=(404,),
 )

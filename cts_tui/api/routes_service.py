@@ -9,6 +9,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cts_tui.api.endpoints import Call, Routes
+from cts_tui.api.responses import Liveness
 from cts_tui.api.state import OPENAPI
 
 routes = Routes("service")
@@ -18,11 +19,7 @@ routes = Routes("service")
     "/health",
     "Liveness: answers as long as the server's loop runs (touches no store and no exchange)",
     auth=False,
-    response={
-        "type": "object",
-        "required": ["status", "uptime_s"],
-        "properties": {"status": {"const": "ok"}, "uptime_s": {"type": "number"}},
-    },
+    response=Liveness,
 )
 async def health(call: Call) -> dict[str, Any]:
     return {"status": "ok", "uptime_s": round(time.time() - call.state.started_at, 3)}

@@ -12,6 +12,15 @@ from cts_tui.api.bodies import (
     UpdateConnectionBody,
 )
 from cts_tui.api.endpoints import ApiError, Call, Routes
+from cts_tui.api.responses import (
+    BatchAnswer,
+    ConnectionAnswer,
+    ConnectionList,
+    Deleted,
+    HealthAnswer,
+    SystemStatus,
+    TestAnswer,
+)
 from cts_tui.api.wire import (
     batch_json,
     connection_health,
@@ -47,6 +56,7 @@ def _connection_json(call: Call, view: ConnectionView) -> dict[str, Any]:
     "/api/settings/connections",
     "List connections (secrets masked), filtered by exchange, apiType, enabled, active",
     auth=True,
+    response=ConnectionList,
     query=ConnectionFilter,
     errors=(400, 401),
 )
@@ -65,6 +75,7 @@ async def list_connections(call: Call) -> dict[str, Any]:
     "/api/settings/connections",
     "Create a connection (tested at once unless enabled is false)",
     auth=True,
+    response=ConnectionAnswer,
     body=CreateConnectionBody,
     status=201,
     errors=(400, 401, 413, 422),
@@ -78,6 +89,7 @@ async def create_connection(call: Call) -> dict[str, Any]:
     "/api/settings/connections/{id}",
     "Update a connection's settings or rotate its keys (a rotation retests it)",
     auth=True,
+    response=ConnectionAnswer,
     body=UpdateConnectionBody,
     params=ID,
     errors=(400, 401, 404, 409, 413, 422),
@@ -91,6 +103,7 @@ async def update_connection(call: Call) -> dict[str, Any]:
     "/api/settings/connections/{id}",
     "Delete a connection and its stored keys",
     auth=True,
+    response=Deleted,
     params=ID,
     errors=(401, 404),
 )
@@ -103,6 +116,7 @@ async def delete_connection(call: Call) -> dict[str, Any]:
     "/api/settings/connections/{id}/test",
     "Test one connection now: {success, balance, log, duration}",
     auth=True,
+    response=TestAnswer,
     params=ID,
     errors=(401, 404),
 )
@@ -114,6 +128,7 @@ async def test_connection(call: Call) -> dict[str, Any]:
     "/api/settings/connections/batch-test",
     "Test several connections in parallel (at most batch.max_per_request ids)",
     auth=True,
+    response=BatchAnswer,
     body=BatchTestBody,
     errors=(400, 401, 404, 413, 422),
 )
@@ -135,6 +150,7 @@ async def batch_test(call: Call) -> dict[str, Any]:
     "/api/settings/connections/health",
     "Health and metrics of all connections, one (id), or those of an exchange / API type",
     auth=True,
+    response=HealthAnswer,
     query=HealthFilter,
     errors=(400, 401, 404),
 )
@@ -157,6 +173,7 @@ system_routes = Routes("system")
     "/api/system/status",
     "Overall status: connections, health, request metrics, batch queue, features",
     auth=False,
+    response=SystemStatus,
 )
 async def get_system_status(call: Call) -> dict[str, Any]:
     runtime = call.state.runtime

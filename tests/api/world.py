@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -20,13 +21,33 @@ from typing import Any
 
 import aiohttp
 
-from cts_tui.api.app import create_app
+from cts_tui.api.app import ENDPOINTS, create_app
 from cts_tui.api.server import ApiServer
 from cts_tui.api.state import ApiState
 from cts_tui.core.runtime import Runtime, open_runtime
 from cts_tui.demo import DemoEnvironment, DemoScenario, demo_environment
 
 TOKEN = "test-token-0123456789abcdef"
+
+# Every documented success shape, matched by method and path: each answer the tests receive is
+# validated against the model that openapi.json publishes for it.
+def _path_pattern(path: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{\w+\})", path)
+    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts))
+
+
+_SHAPES = [(e.method, _path_pattern(e.path), e.response) for e in ENDPOINTS if e.response is not None]
+
+
+def check_shape(method: str, path: str, status: int, body: Any) -> None:
+    """Raise when a 2xx answer does not have its documented shape."""
+    if not 200 <= status < 300:
+        return
+    bare = path.split("?", 1)[0]
+    for shape_method, pattern, model in _SHAPES:
+        if shape_method == method and pattern.fullmatch(bare):
+            model.model_validate(body)
+            return
 
 SMALL = {
     "config": {
@@ -76,7 +97,9 @@ class World:
         async with self.http.request(method, self.url + path, data=data, headers=sent) as response:
             text = await response.text()
             kind = response.headers.get("Content-Type", "")
-            return response.status, json.loads(text) if "json" in kind else text
+            body = json.loads(text) if "json" in kind else text
+            check_shape(method, path, response.status, body)
+            return response.status, body
 
 
 @contextlib.asynccontextmanager
@@ -141,7 +164,10 @@ class ThreadedWorld:
         request = urllib.request.Request(self.world.url + path, data=data, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read(), dict(response.headers)
+                raw = response.read()
+                if response.headers.get_content_type() == "application/json":
+                    check_shape(method, path, response.status, json.loads(raw))
+                return response.status, raw, dict(response.headers)
         except urllib.error.HTTPError as exc:
             with exc:
                 return exc.code, exc.read(), dict(exc.headers)

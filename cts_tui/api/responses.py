@@ -1,0 +1,153 @@
+"""The success bodies of the specification-shaped endpoints, as pydantic models.
+
+They document the wire shapes in openapi.json, and the tests validate real answers against them
+(``extra="forbid"``), so a drift between ``wire.py`` and the document fails a test. Connection
+objects themselves stay open (``dict``): they carry every setting and live figure.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Liveness(_Shape):
+    status: Literal["ok"]
+    uptime_s: float
+
+
+class ConnectionCounts(_Shape):
+    total: int
+    active: int
+    byExchange: dict[str, int]  # noqa: N815 - the specification's wire names
+
+
+class HealthCounts(_Shape):
+    healthy: int
+    unhealthy: int
+    averageUptime: str | None  # noqa: N815
+
+
+class RequestFigures(_Shape):
+    totalRequests: int  # noqa: N815
+    successRate: str | None  # noqa: N815
+    averageResponseTime: str | None  # noqa: N815
+
+
+class BatchFigures(_Shape):
+    queueLength: int  # noqa: N815
+    activeTasks: int  # noqa: N815
+    completedTasks: int  # noqa: N815
+
+
+class Features(_Shape):
+    rateLimiting: Literal["enabled", "disabled"]  # noqa: N815
+    batchProcessing: Literal["enabled", "disabled"]  # noqa: N815
+    healthMonitoring: Literal["enabled", "disabled"]  # noqa: N815
+
+
+class SystemStatus(_Shape):
+    status: Literal["healthy", "degraded", "unhealthy"]
+    connections: ConnectionCounts
+    health: HealthCounts
+    metrics: RequestFigures
+    batch: BatchFigures
+    features: Features
+
+
+class ConnectionList(_Shape):
+    success: Literal[True]
+    count: int
+    filters: dict[str, Any]
+    connections: list[dict[str, Any]]
+
+
+class ConnectionAnswer(_Shape):
+    success: Literal[True]
+    connection: dict[str, Any]
+
+
+class Deleted(_Shape):
+    success: Literal[True]
+    id: str
+
+
+class TestAnswer(_Shape):
+    __test__ = False  # not a pytest class
+
+    success: bool
+    balance: float | None
+    log: list[str]
+    duration: int
+    error: str | None = None
+    errorKind: str | None = None  # noqa: N815
+
+
+class BatchEntry(_Shape):
+    success: bool
+    balance: float | None = None
+    error: str | None = None
+    errorKind: str | None = None  # noqa: N815
+
+
+class BatchAnswer(_Shape):
+    success: bool
+    totalConnections: int  # noqa: N815
+    successful: int
+    failed: int
+    duration: int
+    results: dict[str, BatchEntry]
+
+
+class ExchangeBatchAnswer(BatchAnswer):
+    exchange: str
+
+
+class HealthSummary(_Shape):
+    totalConnections: int  # noqa: N815
+    activeConnections: int  # noqa: N815
+    healthyConnections: int  # noqa: N815
+    errorConnections: int  # noqa: N815
+    averageUptime: str | None  # noqa: N815
+    totalRequests: int  # noqa: N815
+    successRate: float | None  # noqa: N815
+
+
+class HealthAnswer(_Shape):
+    timestamp: str
+    summary: HealthSummary
+    connections: list[dict[str, Any]]
+
+
+class StrategyAnswer(_Shape):
+    success: Literal[True]
+    strategy: str
+    previous: str
+
+
+class HealthCheckAnswer(_Shape):
+    success: Literal[True]
+    checked: int
+    healthy: int
+    results: dict[str, bool]
+    duration_ms: int
+
+
+class SwitchAnswer(_Shape):
+    success: Literal[True]
+    exchange: str
+    enabled: bool
+    changed: list[str]
+    connections: list[dict[str, Any]]
+
+
+class PoolAnswer(_Shape):
+    exchange: str
+    pool: dict[str, Any]
+    hosts: dict[str, dict[str, Any]]
+    shared: dict[str, Any]
