@@ -80,12 +80,20 @@ async def error_middleware(
         return _error(500, "internal error")
 
 
+async def _harden_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Answers are about live accounts: never cached, never sniffed, no server banner."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.pop("Server", None)
+
+
 def create_app(state: ApiState) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware],
         client_max_size=state.runtime.config.api.max_body_bytes,
     )
     app[API_STATE] = state
+    app.on_response_prepare.append(_harden_headers)
     app[OPENAPI] = build_openapi(ENDPOINTS)
     for endpoint in ENDPOINTS:
         app.router.add_route(endpoint.method, endpoint.path, make_handler(endpoint), name=endpoint.handler.__name__)

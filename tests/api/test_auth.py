@@ -48,6 +48,7 @@ async def test_a_refusal_carries_the_bearer_challenge(world: World) -> None:
     async with world.http.get(world.url + "/api/settings/connections") as response:
         assert response.status == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert response.headers["Cache-Control"] == "no-store" and "Server" not in response.headers
 
 
 async def test_public_endpoints_answer_without_a_token(world: World) -> None:
