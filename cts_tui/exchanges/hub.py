@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cts_tui.capabilities import CCXT_EXCHANGES, HAS_TESTNET, ExchangeId
-from cts_tui.config import Config
+from cts_tui.config import Config, Pool
 from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.exchanges.base import ExchangeClient
 from cts_tui.exchanges.ccxt_client import CcxtClient
@@ -37,9 +37,25 @@ def _fingerprint(connection: Connection) -> tuple[Any, ...]:
     )
 
 
+def pool_settings(config: Config) -> Pool:
+    """The pool with at least as many connections per host as any exchange's ``max_concurrent``.
+
+    The limiter bounds each exchange's concurrency with a fair queue whose wait does not count
+    against the request timeout; the pool must never be the tighter bound. aiohttp's per-host
+    queue is not fair (a request arriving as a connection frees up takes it before the waiter
+    that was woken for it), so under load a waiter can starve there until its timeout: with 50
+    concurrent reads over a 20-connection pool, about one in a thousand timed out although the
+    exchange answered every request in milliseconds.
+    """
+    widest = max((limits.max_concurrent for limits in config.exchanges.values() if limits.enabled), default=0)
+    if widest <= config.pool.per_host_limit:
+        return config.pool
+    return config.pool.model_copy(update={"per_host_limit": widest})
+
+
 class ExchangeHub:
     def __init__(self, config: Config, limiter: RateLimiter) -> None:
-        self._ctx = HubContext(config=config, limiter=limiter, pool=HttpPool(config.pool))
+        self._ctx = HubContext(config=config, limiter=limiter, pool=HttpPool(pool_settings(config)))
         self._shared = SharedExchanges(self._ctx)
         self._clients: dict[str, tuple[tuple[Any, ...], ExchangeClient]] = {}
 
