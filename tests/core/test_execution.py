@@ -9,9 +9,10 @@ import pytest
 
 from cts_tui.core.coordinator import is_state_changing
 from cts_tui.core.manager import ConnectionStrategy, ExchangeManager
+from cts_tui.core.runtime import open_runtime
 from cts_tui.errors import CtsError, ExchangeError
 
-from .helpers import eventually
+from .helpers import eventually, fast_config
 
 
 async def three_exchanges(coordinator, draft) -> dict[str, str]:
@@ -127,3 +128,36 @@ async def test_exchange_manager_api(coordinator, sim, draft):
     assert (await manager.get_exchange_status("pionex"))["status"] == "unhealthy"
     await manager.close()  # the coordinator belongs to its owner: still running
     await eventually(lambda: coordinator.snapshot().totals.connections == 3)
+
+
+async def test_requests_queue_in_the_limiter_not_in_the_http_pool(sim, tmp_path, draft):
+    """A pool smaller than the limiter's concurrency would make requests wait for a connection
+    inside their own timeout (aiohttp's per-host queue, which is not even fair): twelve 100 ms
+    reads over two connections would run in six rounds and outlast the 400 ms timeout. The hub
+    sizes the pool to the limiter, so all of them go at once and succeed."""
+    config = fast_config()
+    config.pool.per_host_limit = 2
+    config.limits("binance").max_concurrent = 12
+    async with open_runtime(config, tmp_path / "pool.sqlite") as rt:
+        await rt.coordinator.add_connection(draft("binance"), "cli")
+        await sim.set_fault("binance", latency_ms=100)
+        results = await tickers(rt.coordinator, 12, exchange_id="binance")
+        assert [r["symbol"] for r in results] == ["BTC/USDT"] * 12
+        assert rt.coordinator.get_connections_by_exchange("binance")[0].failures == 0
+
+
+async def test_a_failed_read_is_retried_once_on_each_other_exchange(coordinator, sim, draft):
+    """Server errors from one exchange: every read still succeeds, each failed attempt is followed
+    by one on another exchange, and the failing exchange is taken out of rotation."""
+    await three_exchanges(coordinator, draft)
+    coordinator.set_strategy("round_robin")
+    await sim.set_fault("pionex", error_rate=1.0)
+    sim.journal.clear()
+    results = await tickers(coordinator, 12)
+    assert [r["symbol"] for r in results] == ["BTC/USDT"] * 12
+    failed = [e for e in sim.journal if e.outcome.startswith("fault:")]
+    assert {e.exchange for e in failed} == {"pionex"}
+    pionex = coordinator.get_connections_by_exchange("pionex")[0]
+    assert pionex.failures == len(failed) >= 1 and pionex.breaker == "open"
+    served = sum(v.requests - v.failures for v in coordinator.get_all_connections())
+    assert served == 12  # every read answered once: no read was sent twice after succeeding
