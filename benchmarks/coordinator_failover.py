@@ -6,8 +6,11 @@ tickers through ``execute_request`` without naming an exchange. After 2 s Binanc
 refusing connections, then, in a second run, hanging), the load goes on for 4 s more. Measured:
 reads that failed, the time from the fault to the coordinator reporting Binance unhealthy (a
 watcher polling ``exchange_health`` every 2 ms) and to the first pushed snapshot that shows it
-(what the TUI sees). The simulator runs in its own process; its rate limits are lifted, ours too: this is about
-failure.
+(what the TUI sees). The simulator runs in its own process; its rate limits are lifted, ours too
+(50 concurrent per exchange): this is about failure. The HTTP pool keeps its default of 20
+connections per host, which the hub raises to the limiter's 50 (``exchanges.hub.pool_settings``):
+a pool tighter than the limiter made about one read in a thousand time out on a healthy exchange,
+waiting for a connection in aiohttp's unfair per-host queue.
 
     python benchmarks/coordinator_failover.py [--callers 50]
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -23,10 +27,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this tree, whatever is installed
+
 from cts_tui.config import Config
 from cts_tui.core.coordinator import ConnectionCoordinator
 from cts_tui.core.events import Event, SnapshotReady
 from cts_tui.core.runtime import open_runtime
+from cts_tui.exchanges.hub import pool_settings
 from cts_tui.models import ConnectionDraft
 from _sim_process import clear_faults, set_fault, simulator_process
 
@@ -109,6 +116,9 @@ async def _scenario_run(sim: dict, coordinator: ConnectionCoordinator, outage: s
 
 
 async def run(sim: dict, callers: int) -> None:
+    config = _config()
+    print(f"limiter: {config.limits(VICTIM).max_concurrent} concurrent per exchange; HTTP pool: "
+          f"{config.pool.per_host_limit} per host configured, {pool_settings(config).per_host_limit} in force")
     for outage in ("refused", "hang"):
         with tempfile.TemporaryDirectory() as tmp:
             async with open_runtime(_config(), Path(tmp) / "f.sqlite", master_key=Fernet.generate_key()) as rt:
