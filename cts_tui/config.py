@@ -107,14 +107,14 @@ class Store(_Section):
 
 class AlertRule(_Section):
     name: str
-    metric: Literal["success_rate", "p95_latency_ms", "breaker_open", "rate_limit_usage", "banned"]
+    metric: Literal["success_rate", "p95_latency_ms", "breaker_open", "rate_limit_usage", "banned", "stream_stalled"]
     above: float | None = None
     below: float | None = None
     exchange: ExchangeId | None = None
 
     @model_validator(mode="after")
     def _one_threshold(self) -> AlertRule:
-        if self.metric in ("breaker_open", "banned"):
+        if self.metric in ("breaker_open", "banned", "stream_stalled"):
             return self
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of above / below")
@@ -128,6 +128,7 @@ def _default_alert_rules() -> list[AlertRule]:
         AlertRule(name="breaker open", metric="breaker_open"),
         AlertRule(name="near rate limit", metric="rate_limit_usage", above=85),
         AlertRule(name="banned", metric="banned"),
+        AlertRule(name="stream stalled", metric="stream_stalled"),
     ]
 
 
