@@ -80,7 +80,7 @@ class CcxtClient(ExchangeClient):
             error = classify_reply(exchange, record.reply, library_kind=kind)
             if error is not None:
                 return error
-        if kind in _TRANSPORT_KINDS or kind in (ErrorKind.RATE_LIMITED, ErrorKind.BAD_RESPONSE):
+        if kind in _TRANSPORT_KINDS:
             return transport_error(exchange, kind, self._ctx.timeout_ms(exchange))
         # A local refusal (unknown symbol, unsupported call): its text holds no request data,
         # but URLs are cut and secrets scrubbed regardless.
@@ -165,7 +165,7 @@ class CcxtClient(ExchangeClient):
 
     async def fetch_permissions(self) -> list[str]:
         reader = _PERMISSION_READERS.get(self._connection.exchange)
-        if reader is None or self._connection.is_testnet and self._connection.exchange is ExchangeId.BINANCE:
+        if reader is None:
             return []
         method, parse = reader
         return parse(await self._run(method))

@@ -114,3 +114,20 @@ async def test_unsupported_method_is_an_invalid_request(sim: Simulator, hub: Exc
     assert ticker["symbol"] == "BTC/USDT" and ticker["last"] > 0
     raw = await binance.call("fetch_ticker", "BTC/USDT")
     assert raw["symbol"] == "BTC/USDT" and raw["last"] > 0
+
+
+@pytest.mark.parametrize(
+    ("exchange", "api_type"),
+    [(ExchangeId.BINANCE, ApiType.SPOT), (ExchangeId.BINANCE, ApiType.PERPETUAL_FUTURES),
+     (ExchangeId.BYBIT, ApiType.UNIFIED), (ExchangeId.BINGX, ApiType.PERPETUAL_FUTURES)],
+)
+async def test_testnet_connections_use_the_testnet_routes(
+    sim: Simulator, hub: ExchangeHub, exchange: ExchangeId, api_type: ApiType
+) -> None:
+    """Testnet hosts first, then the base URL's scheme and host over them: the paths stay the
+    testnet's, and what a testnet lacks (Binance's /sapi) is reported, not faked."""
+    need(sim, exchange)
+    result = await hub.client_for(connection_for(sim, exchange, api_type, is_testnet=True)).test_connection()
+    assert result.success, result.log
+    if exchange is ExchangeId.BINANCE:
+        assert any("Permissions not available" in line for line in result.log)
