@@ -57,7 +57,10 @@ def ms_text(value: float | None, *, warn: float = 500, bad: float = 2000) -> Tex
     if value is None:
         return DASH
     style = "green" if value < warn else "yellow" if value < bad else "red"
-    shown = f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.0f} s"
+    if value < 1000:
+        shown = f"{value:.0f} ms"
+    else:  # seconds: at most 6 wide, like "999 ms", so narrow columns never cut a unit off
+        shown = f"{value / 1000:.1f} s" if value < 10_000 else f"{value / 1000:.0f} s"
     return Text(shown, style=style)
 
 
@@ -85,18 +88,19 @@ def balance_text(value: float | None, quote: str = "", *, width: int | None = No
     return Text(f"{shown} {quote}".rstrip())
 
 
-def age(when: datetime | None, now: datetime) -> str:
-    """'12s ago'-style relative time; the screen tells *how long since*, not a clock value."""
+def age(when: datetime | None, now: datetime, *, ago: str = " ago") -> str:
+    """'12s ago'-style relative time; the screen tells *how long since*, not a clock value.
+    Tables pass ``ago=""`` where the column's title already says it ("12s", at most 3 wide)."""
     if when is None:
         return "never"
     seconds = max(0, int((now - when).total_seconds()))
     if seconds < 60:
-        return f"{seconds}s ago"
+        return f"{seconds}s{ago}"
     if seconds < 3600:
-        return f"{seconds // 60}m ago"
+        return f"{seconds // 60}m{ago}"
     if seconds < 86_400:
-        return f"{seconds // 3600}h ago"
-    return f"{seconds // 86_400}d ago"
+        return f"{seconds // 3600}h{ago}"
+    return f"{seconds // 86_400}d{ago}"
 
 
 def countdown(until: datetime | None, now: datetime) -> str:

@@ -92,10 +92,10 @@ class BatchScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#batch-results", DataTable)
-        table.add_column("Name", width=18, key="name")
+        table.add_column("Name", width=16, key="name")
         table.add_column("Exchange", width=8, key="exchange")
         table.add_column("Result", width=9, key="result")
-        table.add_column("Detail", width=26, key="detail")
+        table.add_column("Detail", width=22, key="detail")
         table.add_column("ms", width=6, key="ms")
         self.query_one("#batch-progress").display = False
         table.display = False
@@ -166,7 +166,7 @@ class BatchScreen(ModalScreen[None]):
             detail = Text(result.error or "", overflow="ellipsis", no_wrap=True)
         table = self.query_one("#batch-results", DataTable)
         table.add_row(view.name if view else result.connection_id, view.exchange.value if view else "",
-                      outcome, detail, str(result.duration_ms), key=result.connection_id)
+                      outcome, detail, Text(str(result.duration_ms), justify="right"), key=result.connection_id)
         table.move_cursor(row=table.row_count - 1)
         self.query_one("#batch-progress", ProgressBar).update(progress=len(self._reported))
 

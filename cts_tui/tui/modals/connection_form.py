@@ -99,7 +99,7 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
                                                       placeholder="https://… (default: the exchange's)", compact=True))
                     yield from _row("Tags", Input(", ".join(existing.tags) if existing else "", id="tags",
                                                   placeholder="comma separated", compact=True))
-                yield RichLog(id="test-output", wrap=True, markup=False, max_lines=200)
+                yield RichLog(id="test-output", wrap=True, markup=False, max_lines=200, auto_scroll=False)
             yield Static(id="form-error")
             with Horizontal(classes="buttons"):
                 yield Button("Test ^t", id="test")
@@ -249,6 +249,7 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         output.display = True
         output.clear()
         output.write(Text(f"Testing {draft.exchange.value} {draft.api_type.value}…", style="dim"))
+        self.call_after_refresh(output.scroll_visible, animate=False)  # it sits below the fold
         self._run_test(draft)
 
     @work(group="form", exclusive=True)
@@ -268,7 +269,6 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
             return
         for line in test_lines(message.result):
             output.write(line)
-        output.scroll_home(animate=False)
 
     def action_save(self) -> None:
         if self._busy:

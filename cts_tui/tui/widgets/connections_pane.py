@@ -66,7 +66,7 @@ class ConnectionsPane(Vertical):
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
         if table.sort_column:
-            parts.append(f"sort: {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
+            parts.append(f"sort: {table.sort_title} {'▼' if table.sort_reverse else '▲'}")
         if self.criteria.active and not self._shown:
             parts.append("nothing matches the filter — esc clears it")
         return " " + " · ".join(parts)

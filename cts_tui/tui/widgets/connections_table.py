@@ -32,16 +32,17 @@ def _last_test_value(row: ConnectionRow, now: datetime) -> tuple[Any, ...] | Non
     if test is None:
         return None
     kind = test.error_kind.value if test.error_kind else None
-    return (test.success, kind, fmt.age(test.at, now))
+    return (test.success, kind, fmt.age(test.at, now, ago=""))
 
 
 def _last_test_cell(value: tuple[Any, ...] | None, _width: int) -> Text:
+    """The age first and aligned, so a long error kind is what gets cut, never the age."""
     if value is None:
         return Text("never", style="dim")
     success, kind, age = value
     if success:
-        return Text(f"✔ {age}", style="green")
-    return Text(f"✖ {kind or 'failed'} {age}", style="red")
+        return Text(f"✔ {age:>3}", style="green")
+    return Text(f"✖ {age:>3} {kind or 'failed'}", style="red", overflow="ellipsis")
 
 
 def _last_test_sort(row: ConnectionRow) -> datetime | None:
@@ -56,7 +57,7 @@ def _name_cell(value: tuple[str, bool], _width: int) -> Text:
 
 COLUMNS: tuple[Column[ConnectionRow], ...] = (
     Column("mark", " ", 1, 1, lambda r, _: r.marked, lambda m, _: Text("✓" if m else " ", style="bold cyan")),
-    Column("name", "Name", 22, 12, lambda r, _: (r.view.name, r.view.enabled), _name_cell,
+    Column("name", "Name", 22, 14, lambda r, _: (r.view.name, r.view.enabled), _name_cell,
            sort=lambda r: r.view.name.lower()),
     Column("exchange", "Exchange", 8, 8, lambda r, _: r.view.exchange.value, plain,
            sort=lambda r: r.view.exchange.value),
@@ -71,8 +72,8 @@ COLUMNS: tuple[Column[ConnectionRow], ...] = (
            sort=lambda r: r.view.health_score, align="right"),
     Column("latency", "Latency", 8, 6, lambda r, _: _rounded(r.view.latency_ms), any_width(fmt.ms_text),
            sort=lambda r: r.view.latency_ms, short="Lat.", align="right"),
-    Column("last_test", "Last test", 17, 9, _last_test_value, _last_test_cell, sort=_last_test_sort),
-    Column("balance", "Balance", 12, 8, lambda r, _: _rounded(r.view.balance, 2),
+    Column("last_test", "Last test", 19, 9, _last_test_value, _last_test_cell, sort=_last_test_sort),
+    Column("balance", "Balance", 10, 8, lambda r, _: _rounded(r.view.balance, 2),
            lambda balance, width: fmt.balance_text(balance, width=width), sort=lambda r: r.view.balance,
            align="right"),
 )

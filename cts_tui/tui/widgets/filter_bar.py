@@ -52,10 +52,12 @@ class FilterBar(Horizontal):
         """The user pressed enter or escape in the text: back to the table."""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: words in name, exchange, type, state, tags", id="filter-text")
-        yield Select([(e.value, e) for e in ExchangeId], prompt="exchange", id="filter-exchange")
-        yield Select([(t.value, t) for t in ApiType], prompt="API type", id="filter-api-type")
-        yield Select([(s.value, s) for s in ConnectionState], prompt="state", id="filter-state")
+        # Compact: the bar is one line high, where a bordered input shows only its top edge.
+        yield Input(placeholder="filter: words in name, exchange, type, state, tags", id="filter-text",
+                    compact=True)
+        yield Select([(e.value, e) for e in ExchangeId], prompt="exchange", id="filter-exchange", compact=True)
+        yield Select([(t.value, t) for t in ApiType], prompt="API type", id="filter-api-type", compact=True)
+        yield Select([(s.value, s) for s in ConnectionState], prompt="state", id="filter-state", compact=True)
 
     @property
     def criteria(self) -> ConnectionFilter:

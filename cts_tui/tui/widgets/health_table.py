@@ -38,7 +38,7 @@ def _spark_value(view: ConnectionView, _now: datetime) -> tuple[int, ...]:
 
 
 COLUMNS: tuple[Column[ConnectionView], ...] = (
-    Column("name", "Name", 20, 12, lambda v, _: v.name, lambda n, _: Text(n, no_wrap=True, overflow="ellipsis"),
+    Column("name", "Name", 20, 15, lambda v, _: v.name, lambda n, _: Text(n, no_wrap=True, overflow="ellipsis"),
            sort=lambda v: v.name.lower()),
     Column("exchange", "Exchange", 8, None, lambda v, _: v.exchange.value, plain,
            sort=lambda v: v.exchange.value),
@@ -56,7 +56,7 @@ COLUMNS: tuple[Column[ConnectionView], ...] = (
            any_width(fmt.pct_text), sort=lambda v: v.uptime_pct, align="right"),
     Column("errors", "Err", 3, 3, lambda v, _: v.consecutive_errors, _errors_cell,
            sort=lambda v: v.consecutive_errors, align="right"),
-    Column("breaker", "Breaker", 10, 6, _breaker_value, _breaker_cell, sort=lambda v: v.breaker),
+    Column("breaker", "Breaker", 10, 9, _breaker_value, _breaker_cell, sort=lambda v: v.breaker),
     Column("latency", "Latency", SPARK_POINTS, None, _spark_value,
            lambda values, width: fmt.sparkline(values, width)),
 )

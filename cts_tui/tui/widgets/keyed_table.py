@@ -213,6 +213,11 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         if self._now is not None:
             self.show(self._source, self._now)
 
+    @property
+    def sort_title(self) -> str | None:
+        """The sorted column's name as its header says it in full."""
+        return next((c.label for c in self.COLUMNS if c.key == self.sort_column), None)
+
     def sort_next(self) -> None:
         keys = [c.key for c in self._columns if c.sort is not None]
         position = keys.index(self.sort_column) if self.sort_column in keys else -1

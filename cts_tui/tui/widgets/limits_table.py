@@ -75,15 +75,15 @@ def _fraction(view: ExchangeView) -> float:
 
 
 COLUMNS: tuple[Column[ExchangeView], ...] = (
-    Column("exchange", "Exchange", 9, 8, lambda v, _: v.exchange.value, plain,
-           sort=lambda v: v.exchange.value),
+    Column("exchange", "Exchange", 10, 8, lambda v, _: v.exchange.value, plain,
+           sort=lambda v: v.exchange.value, short="Exch."),
     Column("second", "Per second", 20, 15, lambda v, _: _gauge_value(v, False), _gauge_cell,
            sort=lambda v: (_window(v.usage, minute=False) or _NO_WINDOW).fraction),
     Column("minute", "Per minute", 22, 17, lambda v, _: _gauge_value(v, True), _gauge_cell,
            sort=lambda v: (_window(v.usage, minute=True) or _NO_WINDOW).fraction),
     Column("concurrency", "Conc", 6, 5, _concurrency, plain, align="right"),
-    Column("queue", "Queue H/N/L", 11, 8, _queue, _queue_cell),
-    Column("status", "Status", 12, 10, _status_value, lambda v, _: Text(v[0], style=v[1]),
+    Column("queue", "Queue H/N/L", 11, 8, _queue, _queue_cell, short="Queue"),
+    Column("status", "Status", 11, 10, _status_value, lambda v, _: Text(v[0], style=v[1]),
            sort=_fraction),
     Column("backend", "Backend", 8, None, lambda v, _: v.usage.backend if v.usage else "–", plain),
     Column("connections", "Conns", 7, None, lambda v, _: f"{v.active}/{v.connections}", plain,

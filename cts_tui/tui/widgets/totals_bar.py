@@ -12,6 +12,7 @@ from cts_tui.tui import format as fmt
 def totals_text(totals: Totals, *, paused: bool, interval_s: float, demo: bool, width: int) -> Text:
     """One line; on a narrow terminal the words shorten so the figures always fit."""
     short = width < 100
+    gap = " " if short else "  "
     text = Text()
     text.append(" cts-tui ", style="bold reverse")
     if demo:
@@ -25,15 +26,15 @@ def totals_text(totals: Totals, *, paused: bool, interval_s: float, demo: bool, 
     )
     for figure, label, style in parts:
         text.append(figure, style=f"bold {style}".strip())
-        text.append(label + "  ")
+        text.append(label + gap)
     text.append_text(fmt.pct_text(totals.success_rate))
-    text.append(" ok  ")
+    text.append(" ok" + gap)
     text.append(f"{totals.requests_per_s:.1f}", style="bold")
-    text.append(" req/s  ")
+    text.append(" req/s" + gap)
     if paused:
         text.append(" ‖ PAUSED ", style="bold black on yellow")
     else:
-        text.append(f"● live {interval_s:g}s", style="green")
+        text.append(f"● {'' if short else 'live '}{interval_s:g}s", style="green")
     return text
 
 
