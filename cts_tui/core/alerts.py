@@ -2,9 +2,11 @@
 
 Hysteresis: a threshold rule fires when its value crosses the threshold and resolves only when
 the value is back past it by a margin (2 points for success rate, 5 points for rate-limit
-usage, 10% for latency), so a value hovering at the line does not flap. A success-rate rule
-needs at least ``MIN_REQUESTS`` recent requests before it may fire. Changes go to a bounded
-log, to the coordinator's subscribers, and (when ``alerts.webhook_url`` is set) as a JSON POST.
+usage, 10% for latency), so a value hovering at the line does not flap; ``stream_stalled``
+resolves only once the stream has been live again for a stall threshold
+(``core.streams.stream_down``). A success-rate rule needs at least ``MIN_REQUESTS`` recent
+requests before it may fire. Changes go to a bounded log, to the coordinator's subscribers, and
+(when ``alerts.webhook_url`` is set) as a JSON POST.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import aiohttp
 
 from cts_tui.config import AlertRule, Alerts
 from cts_tui.core.snapshots import Alert, Snapshot, to_jsonable
+from cts_tui.core.streams import stalled_observations
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,9 @@ def _observations(rule: AlertRule, snapshot: Snapshot) -> Iterator[tuple[str, fl
         for conn in snapshot.connections:
             if rule.exchange is None or conn.exchange == rule.exchange:
                 yield f"{conn.exchange.value}/{conn.id}", conn.breaker != "closed"
+        return
+    if rule.metric == "stream_stalled":
+        yield from stalled_observations(snapshot.streams, rule.exchange)
         return
     for exchange, view in snapshot.exchanges.items():
         if rule.exchange is not None and exchange != rule.exchange:

@@ -49,6 +49,7 @@ from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.metrics import BREAKER_VALUES, CoordinatorMetrics
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, Totals
 from cts_tui.core.stats import ConnectionStats
+from cts_tui.core.streams import CoordinatorStreams, with_streams
 from cts_tui.errors import ConfigError, CtsError, ErrorKind, ExchangeError, NotFoundError, scrub
 from cts_tui.models import (
     ApiType,
@@ -125,6 +126,9 @@ class ConnectionCoordinator:
         self.hub = hub
         self.metrics = CoordinatorMetrics()
         self.alerts = AlertEngine(config.alerts)
+        self.streams = CoordinatorStreams(hub.clock_offset_ms, self._mark_dirty)
+        """The live market streams (``core/streams.py``); they run while ``streams.enabled``."""
+        self.metrics.registry.register(self.streams.collector)
         self._bus = EventBus()
         self._entries: dict[str, ManagedConnection] = {}
         self._exchange_stats: dict[ExchangeId, ConnectionStats] = {}
@@ -148,6 +152,7 @@ class ConnectionCoordinator:
             self._entries[connection.id] = ManagedConnection(connection, self._config)
         self._health.start()
         self._batches.start()
+        await self.streams.start(self._config.streams)
         self._loops.append(asyncio.create_task(self._push_snapshots(), name="cts-snapshots"))
         self._loops.append(asyncio.create_task(self._purge_batches(), name="cts-batch-purge"))
         self._started = True
@@ -170,6 +175,7 @@ class ConnectionCoordinator:
         self._loops.clear()
         await self._health.close()
         await self._batches.close()
+        await self.streams.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -211,7 +217,10 @@ class ConnectionCoordinator:
 
     def _views(self) -> list[ConnectionView]:
         usage_pct = {ex: aggregate.usage_pct(self._usage(ex)) for ex in {e.exchange for e in self._entries.values()}}
-        return [entry.view(self._config, usage_pct[entry.exchange]) for entry in self._entries.values()]
+        return [
+            entry.view(self._config, usage_pct[entry.exchange], self.streams.factor(entry.exchange))
+            for entry in self._entries.values()
+        ]
 
     def _exchange_views(self, views: Sequence[ConnectionView]) -> dict[ExchangeId, ExchangeView]:
         exchanges = [ex for ex, limits in self._config.exchanges.items() if limits.enabled]
@@ -226,7 +235,8 @@ class ConnectionCoordinator:
     def snapshot(self) -> Snapshot:
         """The current state, built now (a few milliseconds for a hundred connections)."""
         views = sorted(self._views(), key=lambda v: (v.exchange.value, v.name))
-        exchanges = self._exchange_views(views)
+        streams = self.streams.views()
+        exchanges = with_streams(self._exchange_views(views), streams)
         rps = sum(ev.requests_per_s for ev in exchanges.values())
         return Snapshot(
             at=datetime.now(UTC),
@@ -236,6 +246,7 @@ class ConnectionCoordinator:
             alerts=self.alerts.firing(),
             strategy=self._strategy.name,
             batch=self._batches.stats(),
+            streams=streams,
         )
 
     async def _push_snapshots(self) -> None:
@@ -273,7 +284,8 @@ class ConnectionCoordinator:
             raise NotFoundError(f"no connection with id {connection_id}") from None
 
     def _view(self, entry: ManagedConnection) -> ConnectionView:
-        return entry.view(self._config, aggregate.usage_pct(self._usage(entry.exchange)))
+        usage_pct = aggregate.usage_pct(self._usage(entry.exchange))
+        return entry.view(self._config, usage_pct, self.streams.factor(entry.exchange))
 
     def get_all_connections(self) -> list[ConnectionView]:
         return sorted(self._views(), key=lambda v: (v.exchange.value, v.name))
@@ -777,6 +789,7 @@ class ConnectionCoordinator:
             self._health.reconfigure(config.health)
         self._batches.reconfigure(config.batch)
         self.alerts.reconfigure(config.alerts)
+        await self.streams.reconfigure(config.streams)
         lb_old, lb_new = old.load_balancing, config.load_balancing
         if (lb_new.strategy, lb_new.failover_order) != (lb_old.strategy, lb_old.failover_order):
             self._strategy = make_strategy(lb_new.strategy, lb_new.failover_order)

@@ -2,7 +2,7 @@
 
 Health score (0-100), one number for sorting and colouring::
 
-    score = 100 * E * (0.60 * U + 0.25 * L + 0.15 * R)     and 0 while the breaker is not closed
+    score = 100 * E * S * (0.60 * U + 0.25 * L + 0.15 * R)     and 0 while the breaker is not closed
 
     U  uptime: share of successful requests and checks over the rolling window
        (``health.uptime_window_s``; 1 before anything was measured)
@@ -10,6 +10,9 @@ Health score (0-100), one number for sorting and colouring::
        (1 before anything was measured)
     R  rate-limit headroom: 1 - usage% / 100 of the exchange's budget
     E  error streak: 1 - consecutive_errors / breaker_threshold (0 once the breaker would open)
+    S  market stream: 1 without one, while it is live or making its first connection; 0.6 while
+       the exchange's stream is stalled or reconnecting (``core.streams.stream_factor``), for
+       every connection of that exchange: the keys still work, but the exchange has gone quiet
 
 Availability dominates; latency and headroom separate connections that all work. Rate-limit
 answers are not failures of the connection, so they lower R, never U or E.
@@ -37,6 +40,7 @@ def health_score(
     consecutive_errors: int,
     threshold: int,
     breaker_closed: bool,
+    stream: float = 1.0,
 ) -> float:
     if not breaker_closed:
         return 0.0
@@ -44,7 +48,7 @@ def health_score(
     latency = 1.0 if latency_ms is None else 1000 / (1000 + max(0.0, latency_ms))
     headroom = 1.0 - min(100.0, max(0.0, usage_pct)) / 100
     streak = max(0.0, 1.0 - consecutive_errors / threshold)
-    return round(100 * streak * (0.60 * uptime + 0.25 * latency + 0.15 * headroom), 1)
+    return round(100 * streak * stream * (0.60 * uptime + 0.25 * latency + 0.15 * headroom), 1)
 
 
 class HealthScheduler:

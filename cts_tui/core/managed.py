@@ -77,7 +77,7 @@ class ManagedConnection:
         if result.success and result.balance is not None:
             self.balance = result.balance
 
-    def view(self, config: Config, usage_pct: float) -> ConnectionView:
+    def view(self, config: Config, usage_pct: float, stream_factor: float = 1.0) -> ConnectionView:
         conn, stats, latency = self.connection, self.stats, self.stats.latency
         threshold = config.health.breaker_threshold
         until = None
@@ -99,6 +99,7 @@ class ManagedConnection:
                 consecutive_errors=stats.consecutive_errors,
                 threshold=threshold,
                 breaker_closed=self.breaker.state is BreakerState.CLOSED,
+                stream=stream_factor,
             ),
             latency_ms=latency.ewma_ms,
             p50_ms=latency.percentile(50),

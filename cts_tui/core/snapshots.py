@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cts_tui.errors import ErrorKind
 from cts_tui.models import ApiType, ConnectionState, ExchangeId, TestResult
+
+if TYPE_CHECKING:
+    from cts_tui.streams.views import StreamView
 
 BreakerStateName = Literal["closed", "open", "half_open"]
 
@@ -113,6 +116,8 @@ class ExchangeView:
     breakers_open: int
     banned: bool
     pool: Mapping[str, Any]
+    stream: StreamView | None = None
+    """The exchange's live market stream (None when streams are off or it has none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +166,15 @@ class Snapshot:
     """Alerts firing now (the history is ``coordinator.alerts.log()``)."""
     strategy: str
     batch: BatchStats
+    streams: tuple[StreamView, ...] = ()
+    """The live market streams (``cts_tui.streams``), one per exchange; empty when off."""
 
     def connection(self, connection_id: str) -> ConnectionView | None:
         return next((c for c in self.connections if c.id == connection_id), None)
+
+    def stream(self, exchange: ExchangeId | str) -> StreamView | None:
+        name = ExchangeId(exchange).value
+        return next((s for s in self.streams if s.exchange == name), None)
 
 
 def to_jsonable(value: Any) -> Any:
