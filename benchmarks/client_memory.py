@@ -179,7 +179,7 @@ async def main() -> None:
     print(f"RSS before any connection       {base:8.1f} MiB")
     print(f"RSS with    9 connections       {nine:8.1f} MiB  (+{nine - base:.1f} MiB: markets, prototypes)")
     print(f"RSS with   {9 + len(openers)} (every API type)  {every_type:8.1f} MiB  "
-          f"(+{every_type - nine:.1f} MiB: {len(openers)} more market sets)")
+          f"(+{every_type - nine:.1f} MiB: markets of {len(openers)} more (exchange, API type) pairs)")
     print(f"RSS with 1000 connections       {thousand:8.1f} MiB  (+{thousand - nine:.1f} MiB over 9)")
     print(f"per extra connection, all in    {extra_kb:8.1f} KiB  (target <= {TARGET_KB} KiB: "
           f"{'met' if extra_kb <= TARGET_KB else 'NOT met'}; includes the extra market sets)")

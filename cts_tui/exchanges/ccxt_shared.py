@@ -122,21 +122,24 @@ def _rehost(node: Any, host: str) -> Any:
 
 
 class MarketStore:
-    """Markets loaded once per (exchange, market types, base URL, testnet), kept by reference."""
+    """Markets loaded once per (exchange, market type, base URL, testnet), kept by reference.
+
+    A profile that needs several types (Bybit unified: spot and linear) gets their union, built
+    from the same market objects, so a spot, a perpetual and a unified connection on one exchange
+    hold each market once.
+    """
 
     def __init__(self) -> None:
         self._loaded: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._locks: dict[tuple[Any, ...], asyncio.Lock] = {}
 
     async def attach(self, instance: Any, key: SharedKey, profile: Profile) -> None:
-        market_key = (key.exchange, profile.market_types, key.base_url, key.testnet)
-        lock = self._locks.setdefault(market_key, asyncio.Lock())
-        async with lock:
-            state = self._loaded.get(market_key)
-            if state is None:
-                await _load_markets(instance, key.exchange, profile)
-                state = {name: getattr(instance, name) for name in _MARKET_ATTRS}
-                self._loaded[market_key] = state
+        sets = [await self._market_set(instance, key, kind) for kind in profile.market_types]
+        if len(sets) == 1:
+            state = sets[0]
+        else:
+            union_key = (key.exchange, profile.market_types, key.base_url, key.testnet)
+            state = self._loaded.get(union_key) or self._loaded.setdefault(union_key, _union(sets))
         for name, value in state.items():
             setattr(instance, name, value)
         # load_markets() on the instance (ccxt calls it everywhere) must find them loaded.
@@ -144,18 +147,61 @@ class MarketStore:
         done.set_result(state["markets"])
         instance.markets_loading = done
 
+    async def _market_set(self, instance: Any, key: SharedKey, kind: str) -> dict[str, Any]:
+        market_key = (key.exchange, kind, key.base_url, key.testnet)
+        async with self._locks.setdefault(market_key, asyncio.Lock()):
+            state = self._loaded.get(market_key)
+            if state is None:
+                instance.set_markets(await _fetch_markets(instance, key.exchange, kind))
+                state = self._loaded[market_key] = {name: getattr(instance, name) for name in _MARKET_ATTRS}
+        return state
+
     def count(self) -> int:
+        """Market sets held (single types and unions)."""
         return len(self._loaded)
 
 
-async def _load_markets(instance: Any, exchange: ExchangeId, profile: Profile) -> None:
+async def _fetch_markets(instance: Any, exchange: ExchangeId, kind: str) -> list[dict[str, Any]]:
     if exchange is ExchangeId.BINGX:
         # BingX's fetch_markets always pulls spot, swap and inverse; its per-type loaders do not.
         loaders = {"spot": instance.fetch_spot_markets, "swap": instance.fetch_swap_markets}
-        parts = await asyncio.gather(*(loaders[t]({}) for t in profile.market_types))
-        instance.set_markets([m for part in parts for m in part])
-        return
-    await instance.load_markets()
+        return await loaders[kind]({})
+    narrowed = market_options(exchange, (kind,)).get("fetchMarkets")
+    if narrowed is not None:
+        current = instance.options.get("fetchMarkets")
+        merged = {**current, **narrowed} if isinstance(current, dict) else narrowed
+        instance.options = {**instance.options, "fetchMarkets": merged}
+    return await instance.fetch_markets()
+
+
+def _union(sets: list[dict[str, Any]]) -> dict[str, Any]:
+    """The market state of several sets together, sharing their market and currency objects.
+    Ids present in several sets keep every market, in set order (spot first, as ccxt does)."""
+    markets: dict[str, Any] = {}
+    by_id: dict[str, list[Any]] = {}
+    currencies: dict[str, Any] = {}
+    currencies_by_id: dict[str, Any] = {}
+    base: dict[str, Any] = {}
+    quote: dict[str, Any] = {}
+    for state in sets:
+        markets.update(state["markets"])
+        for market_id, listed in state["markets_by_id"].items():
+            by_id[market_id] = by_id.get(market_id, []) + list(listed)
+        currencies.update(state["currencies"])
+        currencies_by_id.update(state["currencies_by_id"] or {})
+        base.update(state["baseCurrencies"] or {})
+        quote.update(state["quoteCurrencies"] or {})
+    return {
+        "markets": markets,
+        "markets_by_id": by_id,
+        "symbols": sorted(markets),
+        "ids": sorted(by_id),
+        "currencies": currencies,
+        "currencies_by_id": currencies_by_id,
+        "baseCurrencies": base,
+        "quoteCurrencies": quote,
+        "codes": sorted(currencies),
+    }
 
 
 class SharedExchange:
