@@ -76,9 +76,19 @@ class HotLoad(_Strict):
     args: list[str] = Field(default_factory=list)
 
 
+class StreamStall(_Strict):
+    """An exchange whose market stream goes silent (socket open, nothing pushed) for
+    ``stalled_s`` after every ``live_s`` of pushing, forever: its REST side keeps working."""
+
+    exchange: ExchangeId
+    live_s: float = Field(gt=0)
+    stalled_s: float = Field(gt=0)
+
+
 class Activity(_Strict):
     flap: Flap | None = None
     hot: HotLoad | None = None
+    stream_stall: StreamStall | None = None
 
 
 class DemoScenario(_Strict):
@@ -89,6 +99,20 @@ class DemoScenario(_Strict):
 
     def build_config(self) -> Config:
         return parse_config_text(yaml.safe_dump(self.config), "demo scenario: config")
+
+
+def _streams_to(config: Config, sim: Simulator) -> Config:
+    """The config with every enabled market stream pointed at the simulator (as the
+    connections' base URLs are)."""
+    streams = config.streams
+    if not streams.enabled:
+        return config
+    pointed = {
+        exchange.value: streams.for_exchange(exchange).model_copy(update={"base_url": sim.base_url(exchange.value)})
+        for exchange in ExchangeId
+        if exchange.value in sim.exchanges
+    }
+    return config.model_copy(update={"streams": streams.model_copy(update=pointed)})
 
 
 def load_demo_scenario(text: str | None = None, source: str = "demo.yaml") -> DemoScenario:
@@ -144,6 +168,9 @@ class DemoEnvironment:
         tasks: list[asyncio.Task[None]] = []
         if self.scenario.activity.flap is not None:
             tasks.append(asyncio.create_task(self._flap(self.scenario.activity.flap), name="demo-flap"))
+        if self.scenario.activity.stream_stall is not None:
+            stall = self.scenario.activity.stream_stall
+            tasks.append(asyncio.create_task(self._stall_stream(stall), name="demo-stream-stall"))
         if self.scenario.activity.hot is not None:
             tasks.extend(
                 asyncio.create_task(self._hot_worker(runtime, self.scenario.activity.hot), name=f"demo-hot-{i}")
@@ -157,6 +184,8 @@ class DemoEnvironment:
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.scenario.activity.flap is not None:
                 await self.simulator.clear_faults(self.scenario.activity.flap.exchange.value)
+            if self.scenario.activity.stream_stall is not None:
+                self.simulator.streams.clear_faults(self.scenario.activity.stream_stall.exchange.value)
 
     async def _flap(self, flap: Flap) -> None:
         exchange = flap.exchange.value
@@ -165,6 +194,14 @@ class DemoEnvironment:
             await self.simulator.set_fault(exchange, outage="refused")
             await asyncio.sleep(flap.down_s)
             await self.simulator.set_fault(exchange, outage=None)
+
+    async def _stall_stream(self, stall: StreamStall) -> None:
+        exchange = stall.exchange.value
+        while True:
+            await asyncio.sleep(stall.live_s)
+            self.simulator.streams.set_fault(exchange, stall=True)
+            await asyncio.sleep(stall.stalled_s)
+            self.simulator.streams.set_fault(exchange, stall=False)
 
     async def _hot_worker(self, runtime: Runtime, hot: HotLoad) -> None:
         from cts_tui.ratelimit.priority import Priority
@@ -186,6 +223,7 @@ async def demo_environment(scenario: DemoScenario | None = None) -> AsyncIterato
     config = scenario.build_config()
     with tempfile.TemporaryDirectory(prefix="cts-demo-") as tmp:
         async with Simulator(scenario.simulator) as sim:
+            config = _streams_to(config, sim)
             master_key = generate_key("the demo's throwaway key")
             db_path = Path(tmp) / "demo.db"
             await _seed_store(db_path, master_key, sim, scenario)

@@ -1,5 +1,6 @@
 """The demo: its scenario ships with the package, and within seconds every screen has
-something to show (a wrong key, maintenance, a flapping exchange, one running hot)."""
+something to show (a wrong key, maintenance, a flapping exchange, one running hot, live market
+streams and one of them stalling)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cts_tui.demo import demo_environment, load_demo_scenario
 from cts_tui.errors import ConfigError
 from cts_tui.models import ConnectionState, ErrorKind
 from cts_tui.store.store import ConnectionStore
+from cts_tui.streams import StreamState
 
 REPO = Path(__file__).resolve().parents[1]
 LIVE_WITHIN_S = 20  # the scenario is tuned for 10 s; twice that on a loaded 2-core CI box
@@ -35,6 +37,7 @@ def test_the_scenario_covers_every_exchange_and_several_api_types() -> None:
     assert len({c.api_type for c in scenario.connections}) >= 4
     assert sum(c.wrong_secret for c in scenario.connections) == 1
     assert scenario.activity.flap is not None and scenario.activity.hot is not None
+    assert scenario.activity.stream_stall is not None and scenario.build_config().streams.enabled
     assert any(ex.faults.maintenance for ex in scenario.simulator.exchanges.values())
     assert scenario.build_config().health.interval_s <= 5
 
@@ -51,6 +54,7 @@ async def test_the_throwaway_store_holds_the_simulators_keys() -> None:
         assert len(stored) == 24
         for connection in stored:
             assert connection.base_url == demo.simulator.base_url(connection.exchange.value)
+            assert demo.config.streams.for_exchange(connection.exchange).base_url == connection.base_url
             keys = {a.api_key for a in demo.simulator.accounts(connection.exchange.value)}
             assert connection.api_key.get_secret_value() in keys
         path = demo.db_path
@@ -72,6 +76,8 @@ def _what_is_live(snapshot: Snapshot) -> dict[str, bool]:
         "bingx under load": snapshot.exchanges[ExchangeId.BINGX].requests >= 20,
         "alerts firing": bool(snapshot.alerts),
         "most connections work": sum(v.state is ConnectionState.ACTIVE for v in views) >= 18,
+        "streams live": sum(s.state is StreamState.LIVE for s in snapshot.streams) >= 7,
+        "binance stream stalled": any(a.rule == "stream stalled" and a.subject == "binance" for a in snapshot.alerts),
     }
 
 
