@@ -131,3 +131,12 @@ async def test_testnet_connections_use_the_testnet_routes(
     assert result.success, result.log
     if exchange is ExchangeId.BINANCE:
         assert any("Permissions not available" in line for line in result.log)
+
+
+async def test_unified_markets_are_the_union_of_the_same_market_objects(sim: Simulator, hub: ExchangeHub) -> None:
+    need(sim, ExchangeId.BYBIT)
+    spot = await hub.client_for(connection_for(sim, ExchangeId.BYBIT, ApiType.SPOT)).load_markets()
+    linear = await hub.client_for(connection_for(sim, ExchangeId.BYBIT, ApiType.PERPETUAL_FUTURES)).load_markets()
+    unified = await hub.client_for(connection_for(sim, ExchangeId.BYBIT, ApiType.UNIFIED)).load_markets()
+    assert unified.keys() == spot.keys() | linear.keys()
+    assert all(unified[symbol] is market for symbol, market in [*spot.items(), *linear.items()])
