@@ -12,12 +12,14 @@ in the background and closes the breaker when it answers; what was spent meanwhi
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 import time
 from collections import defaultdict, deque
 
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -49,6 +51,15 @@ REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
 locally rather than failed, and the breaker's warning says why."""
 
 
+def _no_handshake() -> dict[str, None]:
+    """A new connection sends nothing before our first command (no CLIENT SETINFO): connecting
+    to a frozen server then costs one timeout, not a half-open connection left behind."""
+    parameters = inspect.signature(AbstractConnection.__init__).parameters
+    if "driver_info" in parameters:
+        return {"driver_info": None}
+    return {"lib_name": None, "lib_version": None}
+
+
 def make_client(url: str) -> Redis:
     try:
         return Redis.from_url(
@@ -58,6 +69,7 @@ def make_client(url: str) -> Redis:
             retry=Retry(NoBackoff(), 0),
             retry_on_error=[],
             health_check_interval=0,
+            **_no_handshake(),
         )
     except ValueError:  # the URL may hold a password: never echo it
         raise ConfigError(

@@ -14,7 +14,7 @@ from cts_tui.config import Config
 from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.models import Connection
-from cts_tui.ratelimit import RateLimiter
+from cts_tui.ratelimit import RateLimiter, shared
 from cts_tui.sim import Journal, Scenario, Simulator
 from cts_tui.sim.exchanges import discover
 from cts_tui.sim.scenario import ExchangeScenario
@@ -71,11 +71,12 @@ async def test_a_rolling_endpoint_window_is_never_exceeded_at_the_exchange(sim: 
 
 
 async def test_two_processes_sharing_redis_spend_one_budget_at_the_exchange(
-    sim: Simulator, redis_server
+    sim: Simulator, redis_server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two hubs with their own limiters on one Binance IP: through Redis, the weight that
     reaches the exchange in any clock minute is one NORMAL budget (60 x 0.9 x 0.9), not two,
     and nothing earns a 429 or a ban."""
+    monkeypatch.setattr(shared, "SOCKET_TIMEOUT_S", 2.0)  # counts, not breaker speed, here
     sim.set_limits("binance", spot_weight_per_minute=60, ban_after_rejections=2)
     config = Config()
     config.rate_limiting.backend = "redis"

@@ -12,11 +12,18 @@ import time
 import pytest
 
 from cts_tui.errors import ConfigError, ErrorKind, ExchangeError
-from cts_tui.ratelimit import Priority, RateLimiter, ResponseFeedback
+from cts_tui.ratelimit import Priority, RateLimiter, ResponseFeedback, shared
 
 from .helpers import make_config
 
 BIG = 10**6
+
+
+@pytest.fixture(autouse=True)
+def patient_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check the counting, not the breaker's speed: a loaded machine must not trip
+    it with the 50 ms production timeout. The test of a frozen Redis puts that timeout back."""
+    monkeypatch.setattr(shared, "SOCKET_TIMEOUT_S", 2.0)
 
 
 def _config(url: str, prefix: str = "t", **exchanges: dict):
@@ -180,7 +187,10 @@ async def test_the_fallback_spends_only_its_fair_share(redis_server) -> None:
     await _close(a, b, c, d)
 
 
-async def test_a_frozen_redis_is_noticed_within_the_socket_timeout(redis_server) -> None:
+async def test_a_frozen_redis_is_noticed_within_the_socket_timeout(
+    redis_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared, "SOCKET_TIMEOUT_S", 0.05)
     config = _config(redis_server.url, kraken={"per_second": BIG, "per_minute": BIG})
     (limiter,) = await _started(config)
     async with limiter.acquire("kraken", "fetch_time"):
@@ -210,7 +220,8 @@ async def test_starting_without_redis_counts_locally(redis_server) -> None:
 _CHILD = """
 import asyncio, json, sys
 from cts_tui.config import Config
-from cts_tui.ratelimit import Priority, RateLimiter
+from cts_tui.ratelimit import Priority, RateLimiter, shared
+shared.SOCKET_TIMEOUT_S = 2.0  # a loaded machine must not trip the breaker: this counts
 async def main():
     config = Config()
     config.rate_limiting.backend = "redis"
