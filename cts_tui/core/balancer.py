@@ -64,6 +64,8 @@ class SmoothWeightedRoundRobin(Strategy):
         self._current: dict[str, float] = {}
 
     def choose(self, candidates: Sequence[C]) -> C:
+        if len(candidates) == 1:  # a lone candidate's running weight would stay at zero anyway
+            return candidates[0]
         weighted = [c for c in candidates if c.effective_weight > 0] or list(candidates)
         weights = {c.id: c.effective_weight if c.effective_weight > 0 else 1.0 for c in weighted}
         total = sum(weights.values())

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import signal
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cts_tui.config import Config, load_config
-from cts_tui.core import aggregate
+from cts_tui.core import aggregate, pool_view
 from cts_tui.core.alerts import AlertEngine
 from cts_tui.core.balancer import make_strategy
 from cts_tui.core.batch import BatchJob, BatchProcessor, TaskKind
@@ -63,7 +64,7 @@ from cts_tui.models import (
     Transition,
     next_state,
 )
-from cts_tui.ratelimit.priority import Priority, request_priority
+from cts_tui.ratelimit.priority import Priority, current_priority, request_priority
 
 if TYPE_CHECKING:
     from cts_tui.exchanges.hub import ExchangeHub
@@ -89,6 +90,7 @@ _EXCHANGE_WIDE = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=512)
 def is_state_changing(method: str) -> bool:
     """Orders, cancels, withdrawals, transfers, leverage and margin changes: never retried."""
     return bool(_STATE_CHANGING.match(_CAMEL.sub("_", method).lower()))
@@ -149,7 +151,7 @@ class ConnectionCoordinator:
         if self._owns_limiter:
             await self.limiter.start()
         for connection in await self.store.list():
-            self._entries[connection.id] = ManagedConnection(connection, self._config)
+            self._manage(connection)
         self._health.start()
         self._batches.start()
         await self.streams.start(self._config.streams)
@@ -222,12 +224,18 @@ class ConnectionCoordinator:
             for entry in self._entries.values()
         ]
 
+    def _pool_of(self, exchange: ExchangeId, per_host: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
+        connections = (e.connection for e in self._entries.values() if e.exchange is exchange)
+        return pool_view.exchange_pool(pool_view.hosts_of(connections), per_host)
+
     def _exchange_views(self, views: Sequence[ConnectionView]) -> dict[ExchangeId, ExchangeView]:
         exchanges = [ex for ex, limits in self._config.exchanges.items() if limits.enabled]
         exchanges += sorted({v.exchange for v in views} - set(exchanges))
+        per_host = self.hub.pool_stats()["per_host"]
         return {
             ex: aggregate.exchange_view(
-                ex, (v for v in views if v.exchange == ex), self._stats_of(ex), self._usage(ex), {}
+                ex, (v for v in views if v.exchange == ex), self._stats_of(ex), self._usage(ex),
+                self._pool_of(ex, per_host),
             )
             for ex in exchanges
         }
@@ -277,6 +285,11 @@ class ConnectionCoordinator:
 
     # --- queries ------------------------------------------------------------------------------
 
+    def _manage(self, connection: Connection) -> ManagedConnection:
+        entry = self._entries[connection.id] = ManagedConnection(connection, self._config)
+        self.metrics.watch_in_flight(connection.exchange.value, connection.id, lambda: entry.stats.in_flight)
+        return entry
+
     def _entry(self, connection_id: str) -> ManagedConnection:
         try:
             return self._entries[connection_id]
@@ -306,7 +319,8 @@ class ConnectionCoordinator:
     def exchange_health(self, exchange: ExchangeId | str) -> ExchangeView:
         wanted = ExchangeId(exchange)
         views = self.get_connections_by_exchange(wanted)
-        return aggregate.exchange_view(wanted, views, self._stats_of(wanted), self._usage(wanted), {})
+        pool = self._pool_of(wanted, self.hub.pool_stats()["per_host"])
+        return aggregate.exchange_view(wanted, views, self._stats_of(wanted), self._usage(wanted), pool)
 
     def api_type_health(self, api_type: ApiType | str) -> Totals:
         views = self.get_connections_by_api_type(api_type)
@@ -345,8 +359,7 @@ class ConnectionCoordinator:
     async def add_connection(self, draft: ConnectionDraft, source: Source) -> ConnectionView:
         """Store a new connection; an enabled one is tested at once (testing -> active | error)."""
         stored = await self.store.add(Connection.from_draft(draft), source=source)
-        entry = ManagedConnection(stored, self._config)
-        self._entries[stored.id] = entry
+        entry = self._manage(stored)
         self._bus.publish(ConnectionsChanged(added=(stored.id,)))
         self._health.wake()
         self._mark_dirty()
@@ -745,19 +758,19 @@ class ConnectionCoordinator:
         self, entry: ManagedConnection, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], priority: Priority
     ) -> Any:
         client = self.hub.client_for(entry.connection)
-        series = self.metrics.series(entry.exchange.value, entry.id)
         entry.stats.in_flight += 1
-        series.in_flight.inc()
         started = time.perf_counter()
         try:
-            with request_priority(priority):
+            if priority == current_priority():  # the usual case: no context to set and reset
                 result = await client.call(method, *args, **kwargs)
+            else:
+                with request_priority(priority):
+                    result = await client.call(method, *args, **kwargs)
         except ExchangeError as exc:
             self._record_failure(entry, exc, time.perf_counter() - started)
             raise
         finally:
             entry.stats.in_flight -= 1
-            series.in_flight.dec()
         self._record_success(entry, time.perf_counter() - started)
         return result
 

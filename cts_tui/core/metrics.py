@@ -2,11 +2,13 @@
 
 Labels are exchange and connection id (never names or keys: ids are stable and not secret).
 Label children are looked up once per connection and cached, since live traffic records here
-on every request.
+on every request; requests in flight are read from the coordinator's own count when scraped
+rather than counted twice on the request path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -20,7 +22,6 @@ class _ConnectionSeries:
     requests: Counter
     successes: Counter
     latency: Histogram
-    in_flight: Gauge
 
 
 class CoordinatorMetrics:
@@ -56,10 +57,12 @@ class CoordinatorMetrics:
                 requests=self.requests.labels(exchange, connection_id),
                 successes=self.successes.labels(exchange, connection_id),
                 latency=self.latency.labels(exchange, connection_id),
-                in_flight=self.in_flight.labels(exchange, connection_id),
             )
             self._series[connection_id] = found
         return found
+
+    def watch_in_flight(self, exchange: str, connection_id: str, read: Callable[[], float]) -> None:
+        self.in_flight.labels(exchange, connection_id).set_function(read)
 
     def record(self, exchange: str, connection_id: str, latency_s: float, failure_kind: str | None) -> None:
         series = self.series(exchange, connection_id)

@@ -95,7 +95,9 @@ class ExchangeView:
     """All connections of one exchange together, with the rate limiter's view of its budget.
 
     ``usage`` is the limiter's ``ExchangeUsage`` (None when no limiter runs); ``pool`` is the
-    hub's pool statistics for this exchange's host(s).
+    hub's HTTP pool figures over the hosts this exchange's connections talk to
+    (``core/pool_view.py``): requests, new_connections, reused_connections, reuse_pct, and
+    hosts ("host:port" -> the same three counts).
     """
 
     exchange: ExchangeId

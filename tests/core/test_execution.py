@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from yarl import URL
 
 from cts_tui.core.coordinator import is_state_changing
+from cts_tui.capabilities import ExchangeId
 from cts_tui.core.manager import ConnectionStrategy, ExchangeManager
+from cts_tui.core.pool_view import default_hosts
 from cts_tui.core.runtime import open_runtime
 from cts_tui.errors import CtsError, ExchangeError
 
@@ -68,7 +71,7 @@ async def test_reads_fail_over_when_an_exchange_hangs(coordinator, sim, draft):
     results = await tickers(coordinator, 30)
     assert len(results) == 30 and all(r["symbol"] == "BTC/USDT" for r in results)
     htx = coordinator.get_connections_by_exchange("htx")[0]
-    assert htx.breaker == "open" and htx.failures >= 3
+    assert htx.breaker != "closed" and htx.failures >= 3  # out of rotation (open, or probing)
     assert htx.last_error and "400 ms" in htx.last_error
     await sim.clear_faults()
 
@@ -161,3 +164,18 @@ async def test_a_failed_read_is_retried_once_on_each_other_exchange(coordinator,
     assert pionex.failures == len(failed) >= 1 and pionex.breaker == "open"
     served = sum(v.requests - v.failures for v in coordinator.get_all_connections())
     assert served == 12  # every read answered once: no read was sent twice after succeeding
+
+
+async def test_exchange_views_carry_their_own_pool_figures(coordinator, sim, draft):
+    await three_exchanges(coordinator, draft)
+    await tickers(coordinator, 6, exchange_id="htx")
+    snapshot = coordinator.snapshot()
+    htx, okx = snapshot.exchanges[ExchangeId.HTX].pool, snapshot.exchanges[ExchangeId.OKX].pool
+    htx_host = URL(sim.base_url("htx")).raw_authority
+    assert list(htx["hosts"]) == [htx_host]
+    assert htx["requests"] == htx["hosts"][htx_host]["requests"] >= 6 + 3  # the reads and the test's calls
+    assert htx["new_connections"] >= 1 and htx["new_connections"] + htx["reused_connections"] == htx["requests"]
+    assert okx == {"requests": 0, "new_connections": 0, "reused_connections": 0, "reuse_pct": 0.0, "hosts": {}}
+    assert coordinator.exchange_health("htx").pool == htx
+    assert default_hosts(ExchangeId.BYBIT, False) == {"api.bybit.com:443"}
+    assert "testnet.binance.vision:443" in default_hosts(ExchangeId.BINANCE, True)
