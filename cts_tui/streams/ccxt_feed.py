@@ -17,7 +17,7 @@ from typing import Any
 import ccxt.pro as ccxtpro
 
 from cts_tui.capabilities import ApiType, ExchangeId
-from cts_tui.exchanges.ccxt_shared import CCXT_IDS, _rewrite
+from cts_tui.exchanges.ccxt_shared import _rewrite
 from cts_tui.exchanges.profiles import market_options, profile_for
 from cts_tui.streams.feed import Feed, Sink, first_failure
 
@@ -28,7 +28,7 @@ class CcxtFeed(Feed):
     transport = "ccxt.pro"
 
     def __init__(self, exchange: ExchangeId, symbols: Iterable[str], base_url: str | None = None) -> None:
-        self._ccxt_id = CCXT_IDS.get(exchange, exchange.value)
+        self._ccxt_id = exchange.value  # public streams: ccxt.pro's class of the same name
         self._base_url = base_url
         self._instance: Any = None
         super().__init__(exchange.value, "", symbols)
