@@ -12,7 +12,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from cts_tui.capabilities import ExchangeId
 from cts_tui.errors import ErrorKind, ExchangeError, scrub
 from cts_tui.exchanges.base import INTERFACE_METHODS, PUBLIC_METHODS, ExchangeClient
 from cts_tui.exchanges.classify import (
@@ -21,6 +20,7 @@ from cts_tui.exchanges.classify import (
     library_kind,
     transport_error,
 )
+from cts_tui.exchanges.ccxt_shared import ccxt_class, ccxt_id
 from cts_tui.exchanges.context import CURRENT_CALL, CallRecord, HubContext
 from cts_tui.exchanges.profiles import profile_for
 from cts_tui.models import Connection
@@ -44,6 +44,7 @@ class CcxtClient(ExchangeClient):
         self._profile = profile_for(connection.exchange, connection.api_type)
         self._instance: Any = None
         self._clock = ctx.clock(connection.exchange)
+        self._ccxt_id = ccxt_id(connection.exchange, connection.api_passphrase is not None)
 
     @property
     def quote(self) -> str:
@@ -133,7 +134,7 @@ class CcxtClient(ExchangeClient):
     async def _under_maintenance(self) -> bool:
         """A bare 5xx does not say why; exchanges with a status endpoint (Binance's
         system/status, OKX's, Kraken's) do. One probe, only after a server error."""
-        if not _has_of(self._connection.exchange).get("fetchStatus"):
+        if not _has_of(self._ccxt_id).get("fetchStatus"):
             return False
         try:
             instance = await self._ccxt()
@@ -164,7 +165,7 @@ class CcxtClient(ExchangeClient):
         return {asset: float(total) for asset, total in totals.items() if total}
 
     async def fetch_permissions(self) -> list[str]:
-        reader = _PERMISSION_READERS.get(self._connection.exchange)
+        reader = _PERMISSION_READERS.get(self._ccxt_id)
         if reader is None:
             return []
         method, parse = reader
@@ -184,7 +185,7 @@ class CcxtClient(ExchangeClient):
             return True
         parts = name.split("_")
         camel = parts[0] + "".join(_CAMEL_PARTS.get(p, p.capitalize()) for p in parts[1:])
-        return _has_of(self._connection.exchange).get(camel) in (True, "emulated")
+        return _has_of(self._ccxt_id).get(camel) in (True, "emulated")
 
     def capabilities(self) -> list[str]:
         return [name for name in _CAPABILITY_METHODS if self.supports(name)]
@@ -202,23 +203,15 @@ _CAPABILITY_METHODS = (
     "fetch_balance", "create_order", "cancel_order", "fetch_order", "fetch_open_orders",
     "fetch_my_trades", "fetch_positions", "set_leverage", "fetch_funding_rate",
 )
-_HAS: dict[ExchangeId, dict[str, Any]] = {}
+_HAS: dict[str, dict[str, Any]] = {}
 
 
-def _ccxt_class(exchange: ExchangeId) -> type:
-    import ccxt.async_support as ccxt_async
-
-    from cts_tui.exchanges.ccxt_shared import CCXT_IDS
-
-    return getattr(ccxt_async, CCXT_IDS.get(exchange, exchange.value))
-
-
-def _has_of(exchange: ExchangeId) -> dict[str, Any]:
+def _has_of(name: str) -> dict[str, Any]:
     """ccxt's ``has`` table, read from the class description without building an instance."""
-    has = _HAS.get(exchange)
+    has = _HAS.get(name)
     if has is None:
-        cls = _ccxt_class(exchange)
-        has = _HAS[exchange] = cls.describe(cls.__new__(cls)).get("has", {})
+        cls = ccxt_class(name)
+        has = _HAS[name] = cls.describe(cls.__new__(cls)).get("has", {})
     return has
 
 
@@ -272,10 +265,11 @@ def _bingx_permissions(raw: dict[str, Any]) -> list[str]:
     return _flags({"read": 2 in codes or bool(codes), "trade": bool(codes & {1, 3}), "withdraw": 5 in codes})
 
 
-_PERMISSION_READERS: dict[ExchangeId, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
-    ExchangeId.BINANCE: ("sapi_get_account_apirestrictions", _binance_permissions),
-    ExchangeId.BYBIT: ("private_get_v5_user_query_api", _bybit_permissions),
-    ExchangeId.OKX: ("private_get_account_config", _okx_permissions),
-    ExchangeId.COINBASE: ("v3_private_get_brokerage_key_permissions", _coinbase_permissions),
-    ExchangeId.BINGX: ("account_v1_private_get_account_apipermissions", _bingx_permissions),
+# By ccxt class: Coinbase Exchange keys (coinbaseexchange) have no permissions endpoint.
+_PERMISSION_READERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
+    "binance": ("sapi_get_account_apirestrictions", _binance_permissions),
+    "bybit": ("private_get_v5_user_query_api", _bybit_permissions),
+    "okx": ("private_get_account_config", _okx_permissions),
+    "coinbase": ("v3_private_get_brokerage_key_permissions", _coinbase_permissions),
+    "bingx": ("account_v1_private_get_account_apipermissions", _bingx_permissions),
 }

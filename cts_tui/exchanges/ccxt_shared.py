@@ -29,7 +29,16 @@ from cts_tui.exchanges.profiles import Profile, market_options, profile_for
 from cts_tui.models import Connection
 
 # ccxt's ids where they differ from ours.
-CCXT_IDS: dict[ExchangeId, str] = {ExchangeId.HTX: "htx"}
+def ccxt_id(exchange: ExchangeId, has_passphrase: bool) -> str:
+    """The ccxt class for a key: Coinbase keys with a passphrase are Coinbase Exchange keys, which
+    sign differently from Advanced Trade keys and have their own ccxt class."""
+    if exchange is ExchangeId.COINBASE and has_passphrase:
+        return "coinbaseexchange"
+    return exchange.value
+
+
+def ccxt_class(name: str) -> type:
+    return getattr(ccxt_async, name)
 
 # ccxt logs every request with its headers (API keys) and signed URL at DEBUG: its instances get
 # a logger that drops everything, whatever the application's logging level.
@@ -50,10 +59,14 @@ class SharedKey:
     api_type: ApiType
     base_url: str | None
     testnet: bool
+    ccxt_id: str
 
     @classmethod
     def of(cls, connection: Connection) -> SharedKey:
-        return cls(connection.exchange, connection.api_type, connection.base_url, connection.is_testnet)
+        return cls(
+            connection.exchange, connection.api_type, connection.base_url, connection.is_testnet,
+            ccxt_id(connection.exchange, connection.api_passphrase is not None),
+        )
 
 
 def _endpoint(url: str, base_path: str) -> str:
@@ -63,10 +76,11 @@ def _endpoint(url: str, base_path: str) -> str:
     return path
 
 
-def _hooked_class(ctx: HubContext, exchange: ExchangeId, base_path: str) -> type:
+def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
     """A subclass of the exchange's ccxt class whose every HTTP request goes through our limiter,
     reports its answer, and is signed with the exchange's clock."""
-    ccxt_cls = getattr(ccxt_async, CCXT_IDS.get(exchange, exchange.value))
+    exchange = key.exchange
+    ccxt_cls = ccxt_class(key.ccxt_id)
     base_fetch = ccxt_cls.fetch
     clock = ctx.clock(exchange)
     limiter = ctx.limiter
@@ -138,7 +152,7 @@ class MarketStore:
         if len(sets) == 1:
             state = sets[0]
         else:
-            union_key = (key.exchange, profile.market_types, key.base_url, key.testnet)
+            union_key = (key.ccxt_id, profile.market_types, key.base_url, key.testnet)
             state = self._loaded.get(union_key) or self._loaded.setdefault(union_key, _union(sets))
         for name, value in state.items():
             setattr(instance, name, value)
@@ -148,7 +162,7 @@ class MarketStore:
         instance.markets_loading = done
 
     async def _market_set(self, instance: Any, key: SharedKey, kind: str) -> dict[str, Any]:
-        market_key = (key.exchange, kind, key.base_url, key.testnet)
+        market_key = (key.ccxt_id, kind, key.base_url, key.testnet)
         async with self._locks.setdefault(market_key, asyncio.Lock()):
             state = self._loaded.get(market_key)
             if state is None:
@@ -262,7 +276,7 @@ class SharedExchanges:
     def _prototype(self, key: SharedKey) -> Any:
         profile = profile_for(key.exchange, key.api_type)
         base_path = urlsplit(key.base_url).path.rstrip("/") if key.base_url else ""
-        cls = _hooked_class(self._ctx, key.exchange, base_path)
+        cls = _hooked_class(self._ctx, key, base_path)
         options: dict[str, Any] = {"defaultType": profile.default_type}
         options.update(market_options(key.exchange, profile.market_types))
         instance = cls(

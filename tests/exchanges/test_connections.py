@@ -4,13 +4,14 @@ credential failures classified as auth, with no credential in any text."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 
 from cts_tui.capabilities import SUPPORTED_API_TYPES, ApiType, ExchangeId, PassphrasePolicy, passphrase_policy
 from cts_tui.errors import ErrorKind
 from cts_tui.exchanges.hub import ExchangeHub
-from cts_tui.sim import Simulator
+from cts_tui.sim import AccountSpec, ExchangeScenario, Scenario, Simulator
 
 from .helpers import connection_for, credentials_of, need
 
@@ -57,12 +58,31 @@ async def test_wrong_credentials_fail_as_auth(
 
 
 PASSPHRASE_EXCHANGES = [e for e in ExchangeId if passphrase_policy(e) is not PassphrasePolicy.NONE]
+# Coinbase keys with a passphrase are Coinbase Exchange keys (ccxt's coinbaseexchange).
+EXCHANGE_KEYS = Scenario(exchanges={"coinbase": ExchangeScenario(accounts=[
+    AccountSpec(name="main"), AccountSpec(name="exchange-key", passphrase="cb-pass-phrase-7"),
+])})
+
+
+@pytest.fixture
+async def sim_with_passphrases() -> AsyncIterator[Simulator]:
+    async with Simulator(EXCHANGE_KEYS) as simulator:
+        yield simulator
+
+
+async def test_coinbase_exchange_key_with_passphrase_passes(sim_with_passphrases: Simulator, hub: ExchangeHub) -> None:
+    need(sim_with_passphrases, ExchangeId.COINBASE)
+    connection = connection_for(sim_with_passphrases, ExchangeId.COINBASE, ApiType.SPOT, account="exchange-key")
+    result = await hub.client_for(connection).test_connection()
+    assert result.success, result.log
+    assert result.balance and result.balance > 0
 
 
 @pytest.mark.parametrize("exchange", PASSPHRASE_EXCHANGES, ids=[e.value for e in PASSPHRASE_EXCHANGES])
 async def test_wrong_passphrase_fails_as_auth(
-    sim: Simulator, hub: ExchangeHub, exchange: ExchangeId, secrets_seen
+    sim_with_passphrases: Simulator, hub: ExchangeHub, exchange: ExchangeId, secrets_seen
 ) -> None:
+    sim = sim_with_passphrases
     need(sim, exchange)
     accounts = [a for a in sim.accounts(exchange.value) if a.passphrase]
     if not accounts:
