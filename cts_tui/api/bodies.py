@@ -57,6 +57,12 @@ class HealthCheckFilter(_Strict):
     exchange: ExchangeId | None = None
 
 
+class StreamFilter(_Strict):
+    """``GET /api/v1/exchanges/streams``: every market stream, or one exchange's."""
+
+    exchange: ExchangeId | None = None
+
+
 # Bodies that are the data model's own input types: their rules (capabilities, passphrase
 # policy, loopback-only plain http) live there once.
 CreateConnectionBody = ConnectionDraft

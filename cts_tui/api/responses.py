@@ -146,6 +146,34 @@ class SwitchAnswer(_Shape):
     connections: list[dict[str, Any]]
 
 
+class StreamJson(_Shape):
+    """One exchange's live market stream (``cts_tui.streams.StreamView``)."""
+
+    exchange: str
+    transport: Literal["ccxt.pro", "native"]
+    url: str
+    symbols: list[str]
+    state: Literal["connecting", "live", "stalled", "reconnecting", "closed"]
+    healthy: bool
+    since: str
+    messages: int
+    messages_per_s: float
+    last_message_age_s: float | None
+    lateness_p50_ms: float | None
+    lateness_p99_ms: float | None
+    stall_threshold_s: float
+    stalls: int
+    reconnects: int
+    malformed: int
+    last_error: str | None
+
+
+class StreamsAnswer(_Shape):
+    timestamp: str
+    enabled: bool
+    streams: dict[str, StreamJson]
+
+
 class PoolAnswer(_Shape):
     exchange: str
     pool: dict[str, Any]

@@ -13,13 +13,14 @@ from typing import Any, get_args
 
 from yarl import URL
 
-from cts_tui.api.bodies import HealthCheckFilter, StrategyBody, StrategyName
+from cts_tui.api.bodies import HealthCheckFilter, StrategyBody, StrategyName, StreamFilter
 from cts_tui.api.endpoints import ApiError, Call, Routes
 from cts_tui.api.responses import (
     ExchangeBatchAnswer,
     HealthCheckAnswer,
     PoolAnswer,
     StrategyAnswer,
+    StreamsAnswer,
     SwitchAnswer,
 )
 from cts_tui.api.wire import (
@@ -29,6 +30,7 @@ from cts_tui.api.wire import (
     exchanges_status,
     now_iso,
     overall_status,
+    stream_json,
     system_status,
     totals_json,
 )
@@ -217,6 +219,26 @@ async def performance(call: Call) -> dict[str, Any]:
         "timestamp": now_iso(),
         "totals": totals_json(snapshot),
         "exchanges": {v.exchange.value: exchange_performance(v) for v in snapshot.exchanges.values()},
+    }
+
+
+@routes.get(
+    "/api/v1/exchanges/streams",
+    "Live market streams per exchange: state, messages/s, lateness, stalls, reconnects",
+    auth=False,
+    response=StreamsAnswer,
+    query=StreamFilter,
+    errors=(400,),
+)
+async def streams(call: Call) -> dict[str, Any]:
+    streams = call.state.coordinator.streams
+    wanted = call.query.exchange
+    return {
+        "timestamp": now_iso(),
+        "enabled": streams.enabled,
+        "streams": {
+            v.exchange: stream_json(v) for v in streams.views() if wanted is None or v.exchange == wanted.value
+        },
     }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, to_jsonable
 from cts_tui.errors import scrub
 from cts_tui.models import BatchResult, Connection, ConnectionState, TestResult
+from cts_tui.streams.views import StreamView
 
 
 def now_iso() -> str:
@@ -190,6 +191,28 @@ def exchange_performance(view: ExchangeView) -> dict[str, Any]:
         "p95_ms": _round(view.p95_ms),
         "rate_limit_usage_pct": _round(view.rate_limit_usage_pct),
         "rate_limit": to_jsonable(view.usage),
+    }
+
+
+def stream_json(view: StreamView) -> dict[str, Any]:
+    return {
+        "exchange": view.exchange,
+        "transport": view.transport,
+        "url": view.url,
+        "symbols": list(view.symbols),
+        "state": view.state.value,
+        "healthy": view.healthy,
+        "since": datetime.fromtimestamp(view.since, UTC).isoformat(),
+        "messages": view.messages,
+        "messages_per_s": _round(view.messages_per_s),
+        "last_message_age_s": _round(view.last_message_age_s, 3),
+        "lateness_p50_ms": _round(view.lateness_p50_ms),
+        "lateness_p99_ms": _round(view.lateness_p99_ms),
+        "stall_threshold_s": _round(view.stall_threshold_s, 3),
+        "stalls": view.stalls,
+        "reconnects": view.reconnects,
+        "malformed": view.malformed,
+        "last_error": view.last_error,
     }
 
 

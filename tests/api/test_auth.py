@@ -17,6 +17,7 @@ PUBLIC = {
     ("GET", "/api/v1/exchanges/load-balance"),
     ("GET", "/api/v1/exchanges/metrics/performance"),
     ("GET", "/api/v1/exchanges/connection-pool/{id}"),
+    ("GET", "/api/v1/exchanges/streams"),
 }
 
 
