@@ -19,7 +19,7 @@ from cts_tui.streams import StreamState, StreamView
 from .helpers import eventually, fast_config
 
 STREAMED = ("binance", "pionex")
-STALL_AFTER_S = 0.5
+STALL_AFTER_S = 1.0
 
 
 def streams_settings(sim, *exchanges: str) -> Streams:
