@@ -8,6 +8,7 @@ and samples the exchange's clock from the time the answer carries.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
@@ -28,10 +29,37 @@ from cts_tui.models import Connection
 FRESH_SAMPLE_S = 5.0
 
 
+_SHAPE_ERRORS = (TypeError, KeyError, ValueError, AttributeError, IndexError)
+
+
+def _shape_checked(method: Callable[..., Awaitable[Any]], exchange_name: str) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(method)
+    async def checked(self: NativeClient, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        except _SHAPE_ERRORS as exc:
+            error = ExchangeError(
+                ErrorKind.BAD_RESPONSE,
+                f"{exchange_name} answered with data of an unexpected shape ({type(exc).__name__})",
+            )
+        raise error
+
+    return checked
+
+
 class NativeClient(ExchangeClient):
     """The transport and the interface plumbing; subclasses add signing and the endpoints."""
 
     default_url: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Answers of a wrong shape (a list where an object was documented, a missing field)
+        surface as bad_response, like ccxt-backed clients' do, whatever line of parsing meets
+        them."""
+        super().__init_subclass__(**kwargs)
+        for name in INTERFACE_METHODS:
+            if name in cls.__dict__:
+                setattr(cls, name, _shape_checked(cls.__dict__[name], cls.__name__.removesuffix("Client").lower()))
 
     def __init__(self, connection: Connection, ctx: HubContext) -> None:
         super().__init__(connection)
