@@ -22,7 +22,8 @@ from redis.exceptions import NoScriptError
 from cts_tui.ratelimit.plan import Charge, Plan
 
 # KEYS: the plan's pause keys, then two keys per window. ARGV: pause count, window count, grant
-# token, dry-run flag, then per window: aligned (0/1), period ms, cap, units.
+# token, dry-run flag, and one string of four numbers per window: aligned (0/1), period ms, cap,
+# units (one packed argument costs the client far less than many).
 # Returns {granted, wait_ms, blocking (-i: pause i, +w: window w, 0: none), banned, now_ms,
 # used...}.
 _TAKE = """
@@ -36,13 +37,15 @@ for i = 1, npause do
     if tonumber(u) > now then return {0, tonumber(u) - now, -i, tonumber(b), now} end
   end
 end
+local spec = {}
+for v in string.gmatch(ARGV[5], '%S+') do spec[#spec + 1] = tonumber(v) end
 local used, wait, blocking = {}, 0, 0
 for w = 1, nwin do
-  local a = 5 + (w - 1) * 4
-  local period, cap, units = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local a = (w - 1) * 4
+  local period, cap, units = spec[a + 2], spec[a + 3], spec[a + 4]
   local k1, k2 = KEYS[npause + 2 * w - 1], KEYS[npause + 2 * w]
   local total, free_at = 0, now
-  if ARGV[a] == '1' then
+  if spec[a + 1] == 1 then
     local start = now - now % period
     if tonumber(redis.call('HGET', k1, 's') or '-1') == start then
       total = tonumber(redis.call('HGET', k1, 'u') or '0')
@@ -79,10 +82,10 @@ if blocking > 0 or ARGV[4] == '1' then
   return r
 end
 for w = 1, nwin do
-  local a = 5 + (w - 1) * 4
-  local period, units = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 3])
+  local a = (w - 1) * 4
+  local period, units = spec[a + 2], spec[a + 4]
   local k1, k2 = KEYS[npause + 2 * w - 1], KEYS[npause + 2 * w]
-  if ARGV[a] == '1' then
+  if spec[a + 1] == 1 then
     local start = now - now % period
     if tonumber(redis.call('HGET', k1, 's') or '-1') == start then
       redis.call('HINCRBY', k1, 'u', units)
@@ -103,25 +106,28 @@ for w = 1, nwin do r[5 + w] = used[w] end
 return r
 """
 
-# KEYS: two per settled window. ARGV: count, then per window: aligned, period ms, member, units,
-# granted ms. Moves rolling grants to now; counts an aligned grant done in a later window there too.
+# KEYS: two per settled window. ARGV: one string of five fields per window: aligned, period ms,
+# member, units, granted ms. Moves rolling grants to now; counts an aligned grant done in a later
+# window there too.
 _SETTLE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for i = 1, tonumber(ARGV[1]) do
-  local a = 2 + (i - 1) * 5
-  local k1, k2, period = KEYS[2 * i - 1], KEYS[2 * i], tonumber(ARGV[a + 1])
-  if ARGV[a] == '1' then
-    local start, granted = now - now % period, tonumber(ARGV[a + 4])
+local f = {}
+for v in string.gmatch(ARGV[1], '%S+') do f[#f + 1] = v end
+for i = 1, #f / 5 do
+  local a = (i - 1) * 5
+  local k1, k2, period = KEYS[2 * i - 1], KEYS[2 * i], tonumber(f[a + 2])
+  if f[a + 1] == '1' then
+    local start, granted = now - now % period, tonumber(f[a + 5])
     if granted - granted % period ~= start then
       if tonumber(redis.call('HGET', k1, 's') or '-1') == start then
-        redis.call('HINCRBY', k1, 'u', ARGV[a + 3])
+        redis.call('HINCRBY', k1, 'u', f[a + 4])
       else
-        redis.call('HSET', k1, 's', start, 'u', ARGV[a + 3])
+        redis.call('HSET', k1, 's', start, 'u', f[a + 4])
       end
       redis.call('PEXPIRE', k1, period * 2)
     end
-  elseif redis.call('ZADD', k1, 'XX', 'CH', now, ARGV[a + 2]) == 1 then
+  elseif redis.call('ZADD', k1, 'XX', 'CH', now, f[a + 3]) == 1 then
     redis.call('PEXPIRE', k1, period + 1000)
     redis.call('PEXPIRE', k2, period + 1000)
   end
@@ -229,6 +235,7 @@ class RedisScripts:
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._settle = client.register_script(_SETTLE)
         self._keys: dict[Plan, list[str]] = {}
+        self._specs: dict[tuple[Plan, int], str] = {}
         self._pending: list[_PendingTake] = []
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -253,14 +260,19 @@ class RedisScripts:
 
     def forget_plans(self) -> None:
         self._keys.clear()
+        self._specs.clear()
 
-    async def take(self, plan: Plan, caps: Sequence[float], dry_run: bool = False) -> TakeResult:
+    async def take(self, plan: Plan, priority: int, dry_run: bool = False) -> TakeResult:
+        spec = self._specs.get((plan, priority))
+        if spec is None:
+            spec = self._specs[(plan, priority)] = " ".join(
+                f"{1 if charge.spec.aligned else 0} {int(charge.spec.period_s * 1000)} "
+                f"{charge.caps[priority]!r} {charge.units}"
+                for charge in plan.charges
+            )
         token = self._token()
         args: list[str | int | float] = [len(plan.pause_keys), len(plan.charges), token,
-                                          1 if dry_run else 0]
-        for charge, cap in zip(plan.charges, caps, strict=True):
-            args += [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000), cap,
-                     charge.units]
+                                          1 if dry_run else 0, spec]
         reply = await self._batched_take(self._plan_keys(plan), args)
         granted = bool(reply[0])
         return TakeResult(granted, reply[1] / 1000, reply[2], bool(reply[3]), tuple(reply[5:]),
@@ -269,39 +281,47 @@ class RedisScripts:
     async def _batched_take(self, keys: list[str], args: list[str | int | float]) -> list[int]:
         """Checks asked for in the same loop iteration travel in one pipeline: one round trip
         for all of them, each script still atomic on its own."""
-        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[int]] = loop.create_future()
         self._pending.append((keys, args, future))
-        if len(self._pending) == 1:
-            asyncio.get_running_loop().call_soon(self._send_pending)
+        if len(self._pending) > 1:
+            return await future  # the first caller of this iteration sends for us
+        try:
+            await asyncio.sleep(0)  # let the other checks of this iteration join
+        except BaseException:
+            future.cancel()  # nobody will read this caller's answer
+            raise
+        finally:
+            batch, self._pending = self._pending, []
+            if len(batch) > 1:
+                # Sent by a task of its own: the callers riding along must not depend on this
+                # one staying uncancelled.
+                task = loop.create_task(self._send(batch))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
+        if len(batch) == 1:
+            return await self._take(keys=keys, args=args)
         return await future
-
-    def _send_pending(self) -> None:
-        batch, self._pending = self._pending, []
-        task = asyncio.get_running_loop().create_task(self._send(batch))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
 
     async def _send(self, batch: list[_PendingTake]) -> None:
         try:
-            if len(batch) == 1:
-                keys, args, _future = batch[0]
-                replies: list[object] = [await self._take(keys=keys, args=args)]
-            else:
-                async with self._client.pipeline(transaction=False) as pipe:
-                    for keys, args, _future in batch:
-                        pipe.evalsha(self._take.sha, len(keys), *keys, *args)
-                    replies = await pipe.execute(raise_on_error=False)
-                if any(isinstance(r, NoScriptError) for r in replies):  # Redis restarted empty
-                    await self._client.script_load(_TAKE)
-                    replies = [await self._take(keys=k, args=a) if isinstance(r, NoScriptError) else r
-                               for r, (k, a, _f) in zip(replies, batch, strict=True)]
-        except BaseException as error:  # noqa: BLE001 - every waiting caller gets the failure
+            async with self._client.pipeline(transaction=False) as pipe:
+                for keys, args, _future in batch:
+                    pipe.evalsha(self._take.sha, len(keys), *keys, *args)
+                replies: list[object] = await pipe.execute(raise_on_error=False)
+            if any(isinstance(r, NoScriptError) for r in replies):  # Redis restarted empty
+                await self._client.script_load(_TAKE)
+                replies = [await self._take(keys=k, args=a) if isinstance(r, NoScriptError) else r
+                           for r, (k, a, _f) in zip(replies, batch, strict=True)]
+        except Exception as error:  # every caller in the batch gets the failure
             for _keys, _args, future in batch:
                 if not future.done():
                     future.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
             return
+        except BaseException:
+            for _keys, _args, future in batch:
+                future.cancel()
+            raise
         for reply, (_keys, _args, future) in zip(replies, batch, strict=True):
             if future.done():
                 continue
@@ -310,17 +330,20 @@ class RedisScripts:
             else:
                 future.set_result(reply)  # type: ignore[arg-type]
 
+    async def drain(self) -> None:
+        """Wait for the batches already on their way."""
+        await asyncio.gather(*self._sending, return_exceptions=True)
+
     async def settle(self, receipts: Sequence[RedisReceipt]) -> None:
         keys: list[str] = []
-        args: list[str | int] = [0]
+        fields: list[str] = []
         for receipt in receipts:
             for charge in receipt.plan.charges:
                 keys.extend(self.window_keys(charge))
-                args += [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000),
-                         f"{receipt.token}:{charge.units}", charge.units, receipt.granted_ms]
-        args[0] = len(keys) // 2
+                fields.append(f"{1 if charge.spec.aligned else 0} {int(charge.spec.period_s * 1000)} "
+                              f"{receipt.token}:{charge.units} {charge.units} {receipt.granted_ms}")
         if keys:
-            await self._settle(keys=keys, args=args)
+            await self._settle(keys=keys, args=[" ".join(fields)])
 
     async def raise_usage(
         self, charge: Charge, used: int, observed_at: float, tolerance: float = 0

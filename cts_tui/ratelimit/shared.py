@@ -115,6 +115,7 @@ class SharedBackend:
 
     async def close(self) -> None:
         self._closing = True
+        await self._scripts.drain()
         if self._settler is not None:
             await asyncio.gather(self._settler, return_exceptions=True)
         for task in (self._heartbeat, self._probe, *self._tasks):
@@ -201,7 +202,7 @@ class SharedBackend:
     async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
         if self._healthy:
             try:
-                result = await self._scripts.take(plan, [c.caps[priority] for c in plan.charges])
+                result = await self._scripts.take(plan, priority)
             except REDIS_DOWN as error:
                 self._trip(error)
             else:
@@ -246,7 +247,7 @@ class SharedBackend:
         if self._healthy:
             caps = [c.caps[priority] for c in plan.charges]
             try:
-                result = await self._scripts.take(plan, caps, dry_run=True)
+                result = await self._scripts.take(plan, priority, dry_run=True)
             except REDIS_DOWN as error:
                 self._trip(error)
             else:
