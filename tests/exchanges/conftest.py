@@ -12,7 +12,7 @@ from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.ratelimit import RateLimiter
 from cts_tui.sim import Simulator
 
-HANG_TIMEOUT_MS = 400
+HANG_TIMEOUT_MS = 1000
 
 
 def fast_config() -> Config:
