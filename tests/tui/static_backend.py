@@ -26,6 +26,7 @@ from cts_tui.core.snapshots import (
 from cts_tui.errors import ErrorKind
 from cts_tui.models import ConnectionState, TestResult
 from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
+from cts_tui.streams import StreamState, StreamView
 
 FIXED_NOW = datetime(2026, 1, 27, 12, 0, 0, tzinfo=UTC)
 EXCHANGES = list(ExchangeId)
@@ -103,6 +104,27 @@ def make_usage(exchange: ExchangeId, config: Config, rng: random.Random, now: da
     )
 
 
+def make_streams(now: datetime) -> tuple[StreamView, ...]:
+    """One market stream per exchange: Binance's stalled, Kraken's reconnecting, the rest live."""
+    streams = []
+    for i, exchange in enumerate(EXCHANGES):
+        state = {ExchangeId.BINANCE: StreamState.STALLED, ExchangeId.KRAKEN: StreamState.RECONNECTING}.get(
+            exchange, StreamState.LIVE)
+        down = state is not StreamState.LIVE
+        streams.append(StreamView(
+            exchange=exchange.value, transport="native" if exchange in (ExchangeId.PIONEX, ExchangeId.ORANGEX)
+            else "ccxt.pro", url=f"wss://stream.{exchange.value}.example/ws", symbols=("BTC/USDT", "ETH/USDT"),
+            state=state, since=(now - timedelta(seconds=5 + i)).timestamp(), messages=1000 + 37 * i,
+            messages_per_s=0.0 if down else 4.0 + i / 10, last_message_age_s=7.5 if down else 0.1 * (i % 4),
+            lateness_p50_ms=None if exchange is ExchangeId.KRAKEN else 12.0 + i,
+            lateness_p99_ms=None if exchange is ExchangeId.KRAKEN else 40.0 + 9 * i,
+            stall_threshold_s=1.5, stalls=1 if down else 0, reconnects=2 if exchange is ExchangeId.KRAKEN else 0,
+            malformed=0, last_error="ConnectionError: kraken closed the stream (code 1006)"
+            if exchange is ExchangeId.KRAKEN else None,
+        ))
+    return tuple(streams)
+
+
 def make_snapshot(count: int, *, seed: int = 7, now: datetime = FIXED_NOW,
                   config: Config | None = None) -> Snapshot:
     rng = random.Random(seed)
@@ -143,7 +165,8 @@ def make_snapshot(count: int, *, seed: int = 7, now: datetime = FIXED_NOW,
     )
     return Snapshot(at=now, connections=views, exchanges=exchanges, totals=totals,
                     alerts=(), strategy="weighted_round_robin",
-                    batch=BatchStats(queued=0, running=0, completed=0, failed=0, cancelled=0))
+                    batch=BatchStats(queued=0, running=0, completed=0, failed=0, cancelled=0),
+                    streams=make_streams(now) if views else ())
 
 
 ALERTS = (

@@ -18,6 +18,7 @@ from cts_tui.models import TestResult
 from cts_tui.tui import format as fmt
 from cts_tui.tui.actions import Scope, bindings
 from cts_tui.tui.messages import Frame
+from cts_tui.tui.widgets.streams_table import stream_facts
 from cts_tui.tui.widgets.totals_bar import TotalsBar
 
 RECENT_TESTS = 5
@@ -62,6 +63,7 @@ def health_facts(view: ConnectionView, frame: Frame) -> Table:
         ("rate limit", usage),
         ("in flight", str(view.in_flight)),
         ("last check", fmt.age(view.last_check, frame.now)),
+        *stream_facts(frame.snapshot.stream(view.exchange)),
     ])
 
 

@@ -15,6 +15,7 @@ from cts_tui.tui.widgets.alert_log import AlertLog
 from cts_tui.tui.widgets.connections_pane import ConnectionsPane
 from cts_tui.tui.widgets.health_table import HealthTable
 from cts_tui.tui.widgets.limits_table import LimitsTable
+from cts_tui.tui.widgets.streams_table import StreamsPanel
 from cts_tui.tui.widgets.totals_bar import TotalsBar
 
 
@@ -36,6 +37,7 @@ class MainScreen(Screen[None]):
             with TabPane("3 Health", id="health"):
                 with Vertical(id="health-box"):
                     yield HealthTable(id="health-table")
+                    yield StreamsPanel(id="streams-panel")
                     yield Label("Alerts", id="alerts-title")
                     yield AlertLog(id="alert-log")
         yield Footer()
@@ -81,6 +83,7 @@ class MainScreen(Screen[None]):
             self.query_one(LimitsTable).show(list(frame.snapshot.exchanges.values()), frame.now)
         else:
             self.query_one(HealthTable).show(frame.snapshot.connections, frame.now)
+            self.query_one(StreamsPanel).show(frame.snapshot.streams, frame.now)
 
     def _core_event_arrived(self, event: Event) -> None:
         if isinstance(event, AlertChanged):
