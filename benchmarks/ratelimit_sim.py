@@ -134,18 +134,20 @@ async def accuracy(sim: Simulator, redis_url: str) -> list[dict]:
 # --- bans -------------------------------------------------------------------------------------
 
 async def _hammer(client, symbol: str, seconds: float, sim: Simulator, stop_on_ban: bool) -> None:
-    deadline = time.monotonic() + seconds
+    """Flat-out callers until a ban (when asked) or the time is up; waiters are then cancelled."""
 
     async def loop() -> None:
-        while time.monotonic() < deadline:
-            if stop_on_ban and sim.journal.entries(exchange="binance", outcome="banned"):
-                return
+        while not (stop_on_ban and sim.journal.entries(exchange="binance", outcome="banned")):
             try:
                 await client.fetch_ticker(symbol)
             except (ccxt.BaseError, CtsError):
                 await asyncio.sleep(0)
 
-    await asyncio.gather(*(loop() for _ in range(BAN_TASKS)))
+    try:
+        async with asyncio.timeout(seconds):
+            await asyncio.gather(*(loop() for _ in range(BAN_TASKS)))
+    except TimeoutError:
+        pass
 
 
 def _minute_peak(entries) -> float:
