@@ -64,7 +64,7 @@ def child(mode: str) -> None:
             self._tick_index += 1
             coordinator.push(frames[self._tick_index % len(frames)])
 
-    BenchApp(coordinator, StaticStore()).run()
+    BenchApp(coordinator, StaticStore(), freeze_startup_objects=True).run()  # as cts-tui runs it
 
 
 # --- the parent: a terminal, a stopwatch, /proc ------------------------------------------------

@@ -30,7 +30,7 @@ async def _run(args: argparse.Namespace) -> int:
     from cts_tui.tui.app import CtsApp
 
     async with _runtime(args) as runtime:
-        app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo))
+        app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo), freeze_startup_objects=True)
         loop = asyncio.get_running_loop()
         for sig in EXIT_SIGNALS:
             loop.add_signal_handler(sig, app.exit)

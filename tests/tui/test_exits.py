@@ -131,6 +131,7 @@ def test_signals_exit_cleanly(session: Session, signum: signal.Signals) -> None:
 def test_a_lost_terminal_ends_the_app(session: Session, tmp_path: Path) -> None:
     session.wait_drawn()
     session.hang_up()
-    assert session.wait_exit() == 0
+    status = session.wait_exit()
     log = (tmp_path / "data" / "cts-tui" / "cts-tui.log").read_text()
+    assert status == 0, log[-2000:]
     assert "Traceback" not in log

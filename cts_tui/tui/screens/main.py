@@ -79,7 +79,7 @@ class MainScreen(Screen[None]):
         if tab == "connections":
             self.query_one(ConnectionsPane).show(frame)
         elif tab == "limits":
-            self.query_one("#limits-summary", Static).update(_limiter_summary(frame))
+            self.query_one("#limits-summary", Static).update(_limiter_summary(frame), layout=False)
             self.query_one(LimitsTable).show(list(frame.snapshot.exchanges.values()), frame.now)
         else:
             self.query_one(HealthTable).show(frame.snapshot.connections, frame.now)

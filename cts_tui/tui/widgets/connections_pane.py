@@ -58,7 +58,8 @@ class ConnectionsPane(Vertical):
         self.query_one(FilterBar).display = self.criteria.active or self.query_one(FilterBar).has_focus_within
         table = self.query_one(ConnectionsTable)
         table.show([ConnectionRow(view, view.id in self.marked) for view in self._shown], frame.now)
-        self.query_one("#connections-status", Static).update(self._status_line(len(connections)))
+        status = self.query_one("#connections-status", Static)
+        status.update(self._status_line(len(connections)), layout=False)  # one line high by CSS
 
     def _status_line(self, total: int) -> str:
         table = self.query_one(ConnectionsTable)

@@ -40,5 +40,6 @@ def totals_text(totals: Totals, *, paused: bool, interval_s: float, demo: bool, 
 
 class TotalsBar(Static):
     def show(self, totals: Totals, *, paused: bool, interval_s: float, demo: bool) -> None:
+        # One line high by CSS: no layout pass (a reflow redraws the whole screen every second).
         self.update(totals_text(totals, paused=paused, interval_s=interval_s, demo=demo,
-                                width=self.app.size.width))
+                                width=self.app.size.width), layout=False)
