@@ -29,6 +29,10 @@ DEGRADED_STREAM_FACTOR = 0.6
 """S while the exchange's stream is stalled or reconnecting: a connection that was at 95 drops
 to 57, out of the healthy colour band, while keeping its place in rotation (REST still works)."""
 _DOWN = frozenset({StreamState.STALLED, StreamState.RECONNECTING})
+WHOLE_SECOND_CLOCKS = frozenset({ExchangeId.KRAKEN.value, ExchangeId.COINBASE.value})
+"""Exchanges whose server time (ccxt ``fetch_time``: Kraken's ``unixtime``, Coinbase's v2
+``epoch``) comes in whole seconds: the hub's offset for them is off by up to a second, which
+would swamp a lateness of tens of milliseconds, so their lateness is left uncorrected."""
 
 
 def stream_factor(state: StreamState | None) -> float:
@@ -80,7 +84,7 @@ class CoordinatorStreams:
     """
 
     def __init__(self, clock_offset_ms: Callable[[str], float | None], on_change: Callable[[], None]) -> None:
-        self._clock_offset_ms = clock_offset_ms
+        self._hub_offset_ms = clock_offset_ms
         self._on_change = on_change
         self._monitor: StreamMonitor | None = None
         self._settings: Streams | None = None
@@ -128,6 +132,10 @@ class CoordinatorStreams:
 
     def factor(self, exchange: ExchangeId) -> float:
         return stream_factor(self._states.get(exchange.value))
+
+    def _clock_offset_ms(self, exchange: str) -> float | None:
+        """The hub's offset of the exchange's clock, where it is known to better than a second."""
+        return None if exchange in WHOLE_SECOND_CLOCKS else self._hub_offset_ms(exchange)
 
     def _changed(self, view: StreamView) -> None:
         if self._monitor is not None:
