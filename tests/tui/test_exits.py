@@ -56,7 +56,7 @@ class Session:
             with self._lock:
                 self.output += data
 
-    def wait_drawn(self, timeout: float = 20.0) -> None:
+    def wait_drawn(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while DRAWN not in self.output:
             assert time.monotonic() < deadline, f"never drew; the terminal shows {bytes(self.output[-400:])!r}"
@@ -71,7 +71,7 @@ class Session:
         os.close(self.master)
         self.master = -1
 
-    def wait_exit(self, timeout: float = 10.0) -> int:
+    def wait_exit(self, timeout: float = 20.0) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             pid, status = os.waitpid(self.pid, os.WNOHANG)

@@ -141,3 +141,17 @@ async def test_figures_are_right_aligned_under_their_header() -> None:
         header, first, second = (table.render_line(y).text for y in range(3))
         end = header.index("Size") + len("Size")
         assert first[:end].endswith(" 5") and second[:end].endswith("123,456")
+
+
+async def test_a_refresh_leaves_a_view_scrolled_away_from_the_cursor() -> None:
+    items = things(200)
+    app = TableApp(items)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(ThingTable)
+        table.scroll_to(y=150, animate=False)  # the mouse wheel, say
+        await pilot.pause()
+        table.show(items, FIXED_NOW)
+        await pilot.pause()
+        assert round(table.scroll_y) == 150 and table.cursor_key == "t0000"
+        await pilot.press("j")  # a key brings the cursor back into view
+        assert round(table.scroll_y) == 1

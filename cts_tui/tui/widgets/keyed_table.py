@@ -262,10 +262,11 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         if len(self._rendered) > len(self._items):
             self._rendered = {key: row for key, row in self._rendered.items() if key in self._items}
         self._resize_virtual()
-        if cursor in self._items:
-            self.move_cursor(self._order.index(cursor))
-        else:  # the connection left (deleted or filtered out): stay at the same height
-            self.move_cursor(self._cursor)
+        # The cursor follows its item when the item moves; otherwise (the item left, deleted or
+        # filtered out) it stays at the same height. The view scrolls only when the cursor's row
+        # changed, so a refresh never pulls back a view the user scrolled away with the mouse.
+        row = self._order.index(cursor) if cursor in self._items else self._cursor
+        self.move_cursor(row, scroll=row != self._cursor)
         self.refresh()
 
     # --- the cursor -----------------------------------------------------------------------------
@@ -274,11 +275,13 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
     def _body_height(self) -> int:
         return max(1, self.scrollable_content_region.height - HEADER_LINES)
 
-    def move_cursor(self, row: int) -> None:
+    def move_cursor(self, row: int, *, scroll: bool = True) -> None:
         row = max(0, min(row, len(self._order) - 1))
         if row != self._cursor:
             self._cursor = row
             self.refresh()
+        if not scroll:
+            return
         top = round(self.scroll_y)
         if row < top:
             self.scroll_to(y=row, animate=False)
