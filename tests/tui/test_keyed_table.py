@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable
 
+from .conftest import static_app
 from .static_backend import FIXED_NOW
 
 SIZE = (120, 24)
@@ -155,3 +156,17 @@ async def test_a_refresh_leaves_a_view_scrolled_away_from_the_cursor() -> None:
         assert round(table.scroll_y) == 150 and table.cursor_key == "t0000"
         await pilot.press("j")  # a key brings the cursor back into view
         assert round(table.scroll_y) == 1
+
+
+async def test_in_the_app_a_second_click_on_a_connection_opens_its_detail() -> None:
+    from cts_tui.tui.screens.detail import DetailScreen
+    from cts_tui.tui.widgets.connections_table import ConnectionsTable
+
+    app = static_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = app.screen.query_one(ConnectionsTable)
+        await pilot.click(ConnectionsTable, offset=(5, 3))  # the third connection
+        third = table.shown_keys[2]
+        assert table.cursor_key == third and not isinstance(app.screen, DetailScreen)
+        await pilot.click(ConnectionsTable, offset=(5, 3))
+        assert isinstance(app.screen, DetailScreen) and app.screen.connection_id == third
