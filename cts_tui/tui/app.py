@@ -244,7 +244,7 @@ class CtsApp(App[None]):
                 continue
             seen.add(spec.action)
             yield SystemCommand(
-                f"{spec.title}  [{spec.key_display}]",
+                f"{spec.title}  ({spec.key_display})",  # the palette reads titles as markup: no [ ]
                 spec.help,
                 _runner(target, spec.action),
             )

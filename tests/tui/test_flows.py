@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.command import CommandPalette
 from textual.widgets import Checkbox, Input, Select, Static
 
 from cts_tui.core.runtime import Runtime
@@ -306,9 +307,16 @@ async def test_palette_offers_every_action_of_the_screen(live_app: CtsApp, runti
     async with live_app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         titles = {command.title for command in live_app.get_system_commands(live_app.screen)}
-        for expected in ("Add connection  [a]", "Batch test  [b]", "Test connection  [t]",
-                         "Pause / resume  [p]", "Rate limits  [2]", "Filter  [/]"):
+        for expected in ("Add connection  (a)", "Batch test  (b)", "Test connection  (t)",
+                         "Pause / resume  (p)", "Rate limits  (2)", "Filter  (/)"):
             assert expected in titles
+        await pilot.press("ctrl+p")  # the palette lists them all (titles are markup there)
+        await until(lambda: isinstance(live_app.screen, CommandPalette), pilot)
+        await pilot.pause(0.3)
+        shown = live_app.export_screenshot().replace("&#160;", " ")
+        assert "Filter  (/)" in shown and "Add connection  (a)" in shown
+        await pilot.press(*"batch", "enter")
+        await until(lambda: isinstance(live_app.screen, BatchScreen), pilot)
 
 
 async def test_q_quits_cleanly(live_app: CtsApp) -> None:
