@@ -13,7 +13,7 @@ from functools import lru_cache
 from cts_tui.config import RateLimiting
 from cts_tui.ratelimit.policy import ExchangePolicy, WindowSpec
 from cts_tui.ratelimit.priority import Priority
-from cts_tui.ratelimit.weights import normalize_endpoint
+from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint
 
 CONCURRENCY = "concurrency"
 """Blocking key of a waiter that lacks a concurrency slot rather than budget."""
@@ -85,7 +85,12 @@ def make_plan(
     shares = ceilings(settings)
     charges = []
     for spec in policy.windows:
-        budget = spec.limit * settings.headroom
+        limit = spec.limit
+        if spec.per_endpoint:
+            documented = endpoint_limit(policy.exchange, endpoint)
+            if documented is not None:
+                limit = min(limit, documented)
+        budget = limit * settings.headroom
         charges.append(
             Charge(
                 key=window_key(policy.exchange, scoped, spec, name),

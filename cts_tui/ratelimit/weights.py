@@ -1,4 +1,5 @@
-"""Endpoint weights: what one call costs against a weight-counted window.
+"""Endpoint weights (what one call costs against a weight-counted window) and the per-endpoint
+limits that are tighter than the config's.
 
 Binance counts REQUEST_WEIGHT per IP, and one request may cost 1 or 80 depending on the
 endpoint and its parameters; the figures below are Binance's documented spot weights for the calls
@@ -62,6 +63,40 @@ BINANCE_WEIGHTS: dict[str, int] = {
 
 WEIGHTS: dict[str, dict[str, int]] = {"binance": BINANCE_WEIGHTS}
 
+# OKX limits each endpoint on its own, per 2 s (public data per IP, account data per key), and
+# several are tighter than the config's per-second figure allows: the endpoint window takes the
+# smaller of the two.
+OKX_LIMITS_PER_2S: dict[str, int] = {
+    "fetch_time": 10,
+    "fetch_markets": 20,
+    "load_markets": 20,
+    "fetch_ticker": 20,
+    "fetch_tickers": 20,
+    "fetch_order_book": 40,
+    "fetch_ohlcv": 40,
+    "fetch_trades": 100,
+    "fetch_balance": 10,
+    "fetch_permissions": 5,
+    "create_order": 60,
+    "cancel_order": 60,
+    "fetch_order": 60,
+    "fetch_open_orders": 60,
+    "/api/v5/public/time": 10,
+    "/api/v5/public/instruments": 20,
+    "/api/v5/market/ticker": 20,
+    "/api/v5/market/tickers": 20,
+    "/api/v5/market/books": 40,
+    "/api/v5/market/candles": 40,
+    "/api/v5/market/trades": 100,
+    "/api/v5/account/balance": 10,
+    "/api/v5/account/config": 5,
+    "/api/v5/trade/order": 60,
+    "/api/v5/trade/cancel-order": 60,
+    "/api/v5/trade/orders-pending": 60,
+}
+
+ENDPOINT_LIMITS: dict[str, dict[str, int]] = {"okx": OKX_LIMITS_PER_2S}
+
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
@@ -75,13 +110,23 @@ def normalize_endpoint(endpoint: str) -> str:
     return _CAMEL_RE.sub(r"_\1", text).lower()
 
 
+def _lookup(table: dict[str, int] | None, endpoint: str) -> int | None:
+    """By unified name, by ``method path``, or by path whatever the method."""
+    if not table:
+        return None
+    name = normalize_endpoint(endpoint)
+    value = table.get(name)
+    if value is None and " " in name:
+        value = table.get(name.split(" ", 1)[1])
+    return value
+
+
 def weight_of(exchange: str, endpoint: str) -> int:
     """The documented weight, or 1 where the exchange counts requests rather than weight."""
-    table = WEIGHTS.get(exchange)
-    if not table:
-        return 1
-    name = normalize_endpoint(endpoint)
-    weight = table.get(name)
-    if weight is None and " " in name:
-        weight = table.get(name.split(" ", 1)[1])
+    weight = _lookup(WEIGHTS.get(exchange), endpoint)
     return 1 if weight is None else weight
+
+
+def endpoint_limit(exchange: str, endpoint: str) -> int | None:
+    """The exchange's own limit for this endpoint's window, where it documents one."""
+    return _lookup(ENDPOINT_LIMITS.get(exchange), endpoint)

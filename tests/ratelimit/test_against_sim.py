@@ -22,7 +22,7 @@ from cts_tui.sim.scenario import ExchangeScenario
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    served = ("binance", "bybit")
+    served = ("binance", "bybit", "okx")
     scenario = Scenario(exchanges={
         **{name: ExchangeScenario(enabled=False) for name in discover() if name not in served},
         **{name: ExchangeScenario(markets=20) for name in served}})
@@ -68,6 +68,23 @@ async def test_a_rolling_endpoint_window_is_never_exceeded_at_the_exchange(sim: 
     assert not [e for e in arrived if e.outcome != "ok"]
     assert Journal.max_in_window(arrived, 1.0) <= 10
     assert len(arrived) >= 15  # it did spend the budget: about 9 a second
+
+
+async def test_okx_endpoint_limits_hold_with_the_default_config(sim: Simulator) -> None:
+    """The default config allows OKX 20/s; its balance endpoint allows 10 per 2 s."""
+    config = Config()
+    limiter = RateLimiter.from_config(config)
+    async with ExchangeHub(config, limiter) as hub:
+        client = hub.client_for(_connection(sim, ExchangeId.OKX))
+        await client.fetch_balance()
+        start = time.monotonic()
+        await _flat_out(client.fetch_balance, tasks=4, seconds=2.5)
+    await limiter.close()
+    arrived = sim.journal.entries(exchange="okx", endpoint="/api/v5/account/balance",
+                                  since_mono=start)
+    assert not [e for e in arrived if e.outcome != "ok"]
+    assert Journal.max_in_window(arrived, 2.0) <= 10
+    assert len(arrived) >= 8
 
 
 async def test_two_processes_sharing_redis_spend_one_budget_at_the_exchange(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cts_tui.config import Config
 from cts_tui.ratelimit.plan import account_id, concurrency_caps, make_plan
 from cts_tui.ratelimit.policy import build_policies
-from cts_tui.ratelimit.weights import normalize_endpoint, weight_of
+from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint, weight_of
 
 
 def test_binance_weights_are_the_documented_ones_by_method_or_path() -> None:
@@ -53,3 +53,14 @@ def test_binance_counts_per_ip_so_the_account_does_not_split_its_budget() -> Non
     assert [c.key for c in a.charges] == [c.key for c in b.charges]
     assert [c.units for c in a.charges] == [1, 20]
     assert a.pause_keys == ("binance",)
+
+
+def test_okx_endpoint_windows_take_the_tighter_of_the_config_and_the_documented_limit() -> None:
+    config = Config()  # okx per_second 20: 40 per 2 s, but the balance endpoint allows 10
+    policy = build_policies(config)["okx"]
+    balance = make_plan(policy, "GET /api/v5/account/balance", "k", None, config.rate_limiting)
+    ticker = make_plan(policy, "fetchTicker", None, None, config.rate_limiting)
+    assert round(balance.charges[0].caps[0], 3) == 9.0  # 10 x 0.9
+    assert round(ticker.charges[0].caps[0], 3) == 18.0  # 20 x 0.9
+    assert endpoint_limit("okx", "POST /api/v5/trade/order") == 60
+    assert endpoint_limit("binance", "fetch_balance") is None

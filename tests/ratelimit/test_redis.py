@@ -58,9 +58,9 @@ async def test_two_limiters_spend_one_budget(redis_server) -> None:
 
 
 async def test_concurrent_checks_travel_together_and_still_count_exactly(redis_server) -> None:
-    config = _config(redis_server.url, okx={"per_second": BIG, "per_minute": 100})
+    config = _config(redis_server.url, htx={"per_second": BIG, "per_minute": 100})
     a, b = await _started(config, config)
-    results = await asyncio.gather(*(limiter.acquire_permit("okx", "fetch_ticker", Priority.HIGH)
+    results = await asyncio.gather(*(limiter.acquire_permit("htx", "fetch_ticker", Priority.HIGH)
                                      for limiter in (a, b) for _ in range(60)))
     assert sum(results) == 90
     await _close(a, b)
