@@ -13,7 +13,6 @@ from cts_tui.ratelimit.usage import BackendName
 from cts_tui.ratelimit.windows import AlignedWindow, RollingWindow, Window
 
 
-
 class Clock(Protocol):
     """The two clocks windows read: rolling windows the monotonic one, aligned windows the wall
     clock (the exchange's minute). The ``time`` module itself is the real one."""
