@@ -8,11 +8,12 @@ from collections import deque
 
 LATENESS_SAMPLES = 2048
 INTERVAL_WEIGHT = 0.05  # EWMA weight of one new per-symbol gap
+LATENESS_REFRESH_S = 1.0  # percentiles are re-sorted at most this often (every snapshot asks)
 
 
 class StreamStats:
     __slots__ = ("messages", "malformed", "last_mono", "interval_s", "offset_ms", "_last_by_symbol",
-                 "_lateness", "_rate", "_rate_mono", "_rate_messages")
+                 "_lateness", "_rate", "_rate_mono", "_rate_messages", "_percentiles", "_percentiles_mono")
 
     def __init__(self) -> None:
         self.messages = 0
@@ -25,6 +26,8 @@ class StreamStats:
         self._rate = 0.0
         self._rate_mono = time.monotonic()
         self._rate_messages = 0
+        self._percentiles: tuple[float | None, float | None] = (None, None)
+        self._percentiles_mono: float | None = None
 
     def record(self, symbol: str, event_ms: int | float | None) -> None:
         now = time.monotonic()
@@ -50,13 +53,17 @@ class StreamStats:
             self._rate_mono, self._rate_messages = now, self.messages
         return self._rate
 
-    def lateness(self) -> tuple[float | None, float | None]:
-        """(p50, p99) in ms of the recent samples."""
+    def lateness(self, now: float | None = None) -> tuple[float | None, float | None]:
+        """(p50, p99) in ms of the recent samples, sorted afresh at most once a second."""
         if not self._lateness:
             return None, None
-        ordered = sorted(self._lateness)
-        last = len(ordered) - 1
-        return ordered[last // 2], ordered[min(last, round(last * 0.99))]
+        now = time.monotonic() if now is None else now
+        if self._percentiles_mono is None or now - self._percentiles_mono >= LATENESS_REFRESH_S:
+            ordered = sorted(self._lateness)
+            last = len(ordered) - 1
+            self._percentiles = ordered[last // 2], ordered[min(last, round(last * 0.99))]
+            self._percentiles_mono = now
+        return self._percentiles
 
     def forget_symbols(self) -> None:
         """After a reconnect the first gap per symbol spans the outage: it is no usual interval."""

@@ -158,7 +158,7 @@ class Stream:
 
     def view(self) -> StreamView:
         now = time.monotonic()
-        p50, p99 = self.stats.lateness()
+        p50, p99 = self.stats.lateness(now)
         feed = self.feed
         return StreamView(
             exchange=self.exchange, transport=feed.transport, url=feed.url, symbols=feed.symbols,
