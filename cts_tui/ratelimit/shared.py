@@ -6,7 +6,8 @@ on this process counts locally on its fair share of each budget (the limit divid
 processes that Redis's heartbeat set last showed), starting from its share of what Redis last said
 was spent, and the request that met the failure is decided locally, not lost. A probe pings Redis
 in the background and closes the breaker when it answers; what was spent meanwhile is written back
-(scaled up to an estimate of the total) so the shared count does not start from zero.
+(scaled up to an estimate of the total) so the shared count does not start from zero, and pauses
+or bans learnt meanwhile are shared then.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ class SharedBackend:
         self._seen: dict[str, tuple[Charge, int, float]] = {}
         """Window key -> (charge, units Redis last reported, monotonic time of that report)."""
         self._keys_by_window: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._untold: dict[str, tuple[float, bool]] = {}
+        """Pauses and bans learnt while Redis was away: told to the others when it is back."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._probe: asyncio.Task[None] | None = None
         self._unsettled: list[RedisReceipt] = []
@@ -177,6 +180,10 @@ class SharedBackend:
             spent = self._fallback.used_at(key, charge.spec)
             if spent:
                 await self._scripts.raise_usage(charge, math.ceil(spent / share), time.time())
+        for scope, (until, banned) in list(self._untold.items()):
+            if until > time.time():
+                await self._scripts.pause(scope, until - time.time(), banned)
+            del self._untold[scope]
 
     async def _beat(self) -> None:
         count = await self._scripts.heartbeat(int(LIVE_S * 1000))
@@ -282,13 +289,14 @@ class SharedBackend:
             self._trip(error)
 
     async def share_pause(self, key: str, seconds: float, banned: bool) -> float | None:
-        if not self._healthy:
-            return None
-        try:
-            return await self._scripts.pause(key, seconds, banned)
-        except REDIS_DOWN as error:
-            self._trip(error)
-            return None
+        if self._healthy:
+            try:
+                return await self._scripts.pause(key, seconds, banned)
+            except REDIS_DOWN as error:
+                self._trip(error)
+        until, was_banned = self._untold.get(key, (0.0, False))
+        self._untold[key] = (max(until, time.time() + seconds), banned or was_banned)
+        return None
 
     def _spawn(self, coro: object) -> None:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]

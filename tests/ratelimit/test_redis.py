@@ -187,6 +187,25 @@ async def test_the_fallback_spends_only_its_fair_share(redis_server) -> None:
     await _close(a, b, c, d)
 
 
+async def test_a_ban_learnt_while_redis_was_away_is_shared_when_it_is_back(redis_server) -> None:
+    config = _config(redis_server.url)
+    a, b = await _started(config, config)
+    redis_server.kill()
+    for limiter in (a, b):
+        await limiter.acquire_permit("kraken", "x", Priority.HIGH)
+        assert limiter.backend == "fallback"
+    a.observe(ResponseFeedback("binance", None, "fetch_time", 418, {"Retry-After": "600"}, time.time()))
+    await asyncio.sleep(0.05)
+    assert b.usage("binance").banned_until is None  # nobody could tell b
+    redis_server.start()
+    await _wait_for(lambda: a.backend == b.backend == "redis")
+    with pytest.raises(ExchangeError) as caught:
+        async with b.acquire("binance", "fetch_time"):
+            pass
+    assert caught.value.kind is ErrorKind.BANNED
+    await _close(a, b)
+
+
 async def test_a_frozen_redis_is_noticed_within_the_socket_timeout(
     redis_server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
