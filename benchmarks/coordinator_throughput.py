@@ -3,51 +3,72 @@ against direct ccxt on the same simulator in the same run.
 
 The simulator runs in its own process (as ``cts-tui sim`` does) so that serving does not count
 against the client. Both sides talk to the same simulated Binance, whose weight limit is lifted
-(the figure is the coordinator's cost, not the exchange's budget), and our limits are lifted the
-same way. Rounds alternate direct / coordinator so that load from elsewhere hits both alike;
-medians are printed.
+(the figure is the coordinator's cost, not the exchange's budget). Our limiter stays in the path
+with its budgets lifted and its concurrency sized so that every caller fits under the NORMAL
+ceiling: ``max_concurrent = ceil(callers / priority_ceilings.normal)``, 112 for 100 callers. The
+HTTP pool keeps its default (20 per host); the hub raises it to the limiter's concurrency
+(``exchanges.hub.pool_settings``), as it would for any user who raised ``max_concurrent``. ccxt
+runs with its own session (100 connections) and its own throttle off.
 
-    python benchmarks/coordinator_throughput.py [--seconds 3] [--rounds 3] [--callers 100]
+A third row caps the exchange at 20 concurrent requests (limiter and pool), the pool's default:
+what a user who keeps the default gets from 100 callers.
+
+Rounds alternate direct / coordinator / capped so that load from elsewhere on the machine hits
+all alike; medians of the rounds are printed, with the CPU time each side spent per request.
+
+    python benchmarks/coordinator_throughput.py [--seconds 2] [--rounds 5] [--callers 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt
 from cryptography.fernet import Fernet
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this tree, whatever is installed
+
 from cts_tui.config import Config
+from cts_tui.core.coordinator import ConnectionCoordinator
 from cts_tui.core.runtime import open_runtime
+from cts_tui.exchanges.hub import pool_settings
 from cts_tui.models import ConnectionDraft
 from _sim_process import simulator_process
 
 EXCHANGE = "binance"
 SYMBOL = "BTC/USDT"
+CAPPED = 20
 
 
-def _config() -> Config:
+@dataclass
+class Round:
+    rps: float
+    latencies_ms: list[float]
+    failures: int
+    cpu_us_per_request: float
+
+
+def _config(max_concurrent: int) -> Config:
     config = Config()
     limits = config.limits(EXCHANGE)
-    limits.per_second, limits.per_minute, limits.max_concurrent = 1_000_000, 10**9, 100
+    limits.per_second, limits.per_minute, limits.max_concurrent = 10**6, 10**9, max_concurrent
     config.health.interval_s = 3600
-    # ccxt's own aiohttp connector allows 100 connections; give our pool the same, so that the
-    # comparison is of the request path and not of the pool size (default 20 per host).
-    config.pool.per_host_limit = 100
     return config
 
 
 def _direct(base_url: str, api_key: str, secret: str) -> Any:
     """ccxt as its users run it, pointed at the simulator (its own throttle off, like ours)."""
-    from urllib.parse import urlsplit
-
     instance = ccxt.binance({"apiKey": api_key, "secret": secret, "enableRateLimit": False})
 
     def rewrite(node: Any) -> Any:
@@ -61,8 +82,7 @@ def _direct(base_url: str, api_key: str, secret: str) -> Any:
     return instance
 
 
-async def _load(call: Callable[[], Awaitable[Any]], callers: int, seconds: float) -> tuple[float, list[float], int]:
-    """(requests/s, latencies in ms, failures) of ``callers`` loops calling for ``seconds``."""
+async def _load(call: Callable[[], Awaitable[Any]], callers: int, seconds: float) -> Round:
     latencies: list[float] = []
     failures = 0
     deadline = time.perf_counter() + seconds
@@ -78,75 +98,87 @@ async def _load(call: Callable[[], Awaitable[Any]], callers: int, seconds: float
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
 
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(callers)))
-    return len(latencies) / (time.perf_counter() - started), latencies, failures
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    served = max(1, len(latencies))
+    return Round(len(latencies) / elapsed, latencies, failures, cpu / served * 1e6)
 
 
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[max(0, int(round(q / 100 * len(ordered))) - 1)] if ordered else float("nan")
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-async def run(base_url: str, api_key: str, secret: str, seconds: float, rounds: int, callers: int) -> None:
-    direct = _direct(base_url, api_key, secret)
-    try:
-        await direct.load_markets()
-        results = await _measure(direct, base_url, api_key, secret, seconds, rounds, callers)
-    finally:
-        await direct.close()
-    _report(results, seconds, rounds, callers)
+async def _coordinator(stack: Any, tmp: Path, site: dict[str, Any], config: Config) -> ConnectionCoordinator:
+    account = site["accounts"][0]
+    runtime = await stack.enter_async_context(
+        open_runtime(config, tmp / f"bench-{config.limits(EXCHANGE).max_concurrent}.sqlite",
+                     master_key=Fernet.generate_key())
+    )
+    draft = ConnectionDraft(name="bench", exchange=EXCHANGE, api_type="spot", api_key=account["api_key"],
+                            api_secret=account["secret"], base_url=site["base_url"])
+    view = await runtime.coordinator.add_connection(draft, "cli")
+    assert view.state.value == "active", view.last_test
+    return runtime.coordinator
 
 
-async def _measure(
-    direct: Any, base_url: str, api_key: str, secret: str, seconds: float, rounds: int, callers: int
-) -> dict[str, list[tuple[float, list[float], int]]]:
+async def run(site: dict[str, Any], seconds: float, rounds: int, callers: int) -> None:
+    import contextlib
+
+    account = site["accounts"][0]
+    sized = math.ceil(callers / Config().rate_limiting.priority_ceilings.normal)
+    configs = {"execute_request": _config(sized), f"  capped at {CAPPED}": _config(CAPPED)}
+    direct = _direct(site["base_url"], account["api_key"], account["secret"])
     with tempfile.TemporaryDirectory() as tmp:
-        async with open_runtime(_config(), Path(tmp) / "bench.sqlite", master_key=Fernet.generate_key()) as rt:
-            coordinator = rt.coordinator
-            draft = ConnectionDraft(name="bench", exchange=EXCHANGE, api_type="spot", api_key=api_key,
-                                    api_secret=secret, base_url=base_url)
-            view = await coordinator.add_connection(draft, "cli")
-            assert view.state.value == "active", view.last_test
-            results: dict[str, list[tuple[float, list[float], int]]] = {"direct ccxt": [], "execute_request": []}
-            calls = {
-                "direct ccxt": lambda: direct.fetch_ticker(SYMBOL),
-                "execute_request": lambda: coordinator.execute_request("fetch_ticker", SYMBOL),
-            }
-            for name, call in calls.items():  # warm-up
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(direct.close)
+            await direct.load_markets()
+            calls: dict[str, Callable[[], Awaitable[Any]]] = {"direct ccxt": lambda: direct.fetch_ticker(SYMBOL)}
+            for name, config in configs.items():
+                coordinator = await _coordinator(stack, Path(tmp), site, config)
+                calls[name] = lambda c=coordinator: c.execute_request("fetch_ticker", SYMBOL)
+            results: dict[str, list[Round]] = {name: [] for name in calls}
+            for call in calls.values():  # warm-up: connections open, markets and clocks loaded
                 await _load(call, callers, 0.5)
             for _ in range(rounds):
                 for name, call in calls.items():
                     results[name].append(await _load(call, callers, seconds))
-    return results
+    _report(results, configs, seconds, callers)
 
 
-def _report(results: dict[str, list[tuple[float, list[float], int]]], seconds: float, rounds: int, callers: int) -> None:
+def _report(results: dict[str, list[Round]], configs: dict[str, Config], seconds: float, callers: int) -> None:
+    rounds = len(results["direct ccxt"])
     print(f"{callers} concurrent callers, {rounds} rounds of {seconds:g} s, simulator in its own process")
+    for name, config in configs.items():
+        cap = config.limits(EXCHANGE).max_concurrent
+        print(f"  {name.strip()}: limiter max_concurrent {cap} (NORMAL slots "
+              f"{int(cap * config.rate_limiting.priority_ceilings.normal)}), HTTP pool "
+              f"{config.pool.per_host_limit} per host configured, {pool_settings(config).per_host_limit} in force")
     medians = {}
     for name, runs in results.items():
-        rps = statistics.median(r[0] for r in runs)
-        medians[name] = rps
-        latencies = [ms for r in runs for ms in r[1]]
-        failures = sum(r[2] for r in runs)
-        print(f"  {name:16s} {rps:7.0f} req/s (rounds: {', '.join(f'{r[0]:.0f}' for r in runs)})  "
-              f"p50 {_pct(latencies, 50):6.1f} ms  p95 {_pct(latencies, 95):6.1f} ms  "
-              f"p99 {_pct(latencies, 99):6.1f} ms  failures {failures}")
-    ratio = medians["execute_request"] / medians["direct ccxt"]
-    print(f"execute_request / direct ccxt = {ratio:.2f}x (target >= 0.9x)")
+        rps = medians[name] = statistics.median(r.rps for r in runs)
+        latencies = [ms for r in runs for ms in r.latencies_ms]
+        print(f"  {name:18s} {rps:6.0f} req/s (rounds: {', '.join(f'{r.rps:.0f}' for r in runs)})  "
+              f"p50 {_pct(latencies, 50):5.1f} ms  p95 {_pct(latencies, 95):5.1f} ms  p99 {_pct(latencies, 99):5.1f} ms"
+              f"  CPU {statistics.median(r.cpu_us_per_request for r in runs):4.0f} us/request"
+              f"  failures {sum(r.failures for r in runs)}")
+    paired = statistics.median(
+        c.rps / d.rps for c, d in zip(results["execute_request"], results["direct ccxt"], strict=True)
+    )
+    print(f"execute_request / direct ccxt = {medians['execute_request'] / medians['direct ccxt']:.2f}x "
+          f"(median of rounds; paired per round {paired:.2f}x; target >= 0.9x)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--callers", type=int, default=100)
     args = parser.parse_args()
     lifted = {"spot_weight_per_minute": 10**9, "sapi_weight_per_minute": 10**9}
     with simulator_process({"exchanges": {EXCHANGE: {"limits": lifted}}}) as sim:
-        site = sim["exchanges"][EXCHANGE]
-        account = site["accounts"][0]
-        asyncio.run(run(site["base_url"], account["api_key"], account["secret"], args.seconds, args.rounds, args.callers))
+        asyncio.run(run(sim["exchanges"][EXCHANGE], args.seconds, args.rounds, args.callers))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ Dispatch is exchange-aware: a task starts only when fewer than ``batch.max_concu
 in total and fewer than the exchange's own ``max_concurrent``. Ten slots can therefore never all
 sit waiting on the slowest exchange's budget while the others idle, which is what lets a batch
 over several exchanges finish in about the time the slowest exchange's rate limit allows.
-Each task has a timeout; a job can be cancelled (queued tasks are dropped, running ones
+A task whose exchange answered "rate limited" goes back in the queue (up to
+``RATE_LIMITED_RETRIES`` times): the limiter has paused the exchange by then, so the retry waits
+its turn instead of reporting a working key as failed. Each task has a timeout; a job can be
+cancelled (queued tasks are dropped, running ones
 cancelled, both reported as failed "cancelled"); finished jobs are handed back for persistence.
 """
 
@@ -30,6 +33,7 @@ from cts_tui.models import BatchResult, TestResult
 log = logging.getLogger(__name__)
 
 TaskKind = Literal["test", "balance", "capabilities", "health"]
+RATE_LIMITED_RETRIES = 2
 Runner = Callable[[TaskKind, str], Awaitable[TestResult]]
 
 
@@ -40,6 +44,7 @@ class _Task:
     job: BatchJob = field(compare=False)
     connection_id: str = field(compare=False)
     exchange: ExchangeId = field(compare=False)
+    attempts: int = field(default=1, compare=False)
 
 
 class BatchJob:
@@ -183,6 +188,12 @@ class BatchProcessor:
             result = _failed(task.connection_id, ErrorKind.TIMEOUT, f"timed out after {timeout:g} s")
         except CtsError as exc:
             result = _failed(task.connection_id, getattr(exc, "kind", None), exc.message)
+        limited = result.error_kind is ErrorKind.RATE_LIMITED
+        if limited and task.attempts <= RATE_LIMITED_RETRIES and not task.job.cancelled:
+            task.attempts += 1
+            task.seq = next(self._seq)
+            heapq.heappush(self._queue, task)
+            return
         self._record(task.job, result)
 
     def _record(self, job: BatchJob, result: TestResult) -> None:

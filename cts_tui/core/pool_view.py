@@ -34,18 +34,23 @@ def _strings(node: Any) -> Iterator[str]:
 
 
 @lru_cache(maxsize=64)
-def default_hosts(exchange: ExchangeId, testnet: bool) -> frozenset[str]:
-    """The hosts an exchange's client reaches when no base URL is set."""
-    if exchange in CCXT_EXCHANGES:
-        from cts_tui.exchanges.ccxt_client import _ccxt_class
+def _ccxt_hosts(ccxt_name: str, testnet: bool) -> frozenset[str]:
+    import ccxt.async_support as ccxt_async
 
-        cls = _ccxt_class(exchange)
-        described = cls.describe(cls.__new__(cls))
-        urls = described["urls"].get("test" if testnet else "api") or described["urls"]["api"]
-        hostname = described.get("hostname") or ""
-        return frozenset(
-            host_key(url.replace("{hostname}", hostname)) for url in _strings(urls) if "://" in url
-        )
+    cls = getattr(ccxt_async, ccxt_name)
+    described = cls.describe(cls.__new__(cls))
+    urls = described["urls"].get("test" if testnet else "api") or described["urls"]["api"]
+    hostname = described.get("hostname") or ""
+    return frozenset(host_key(url.replace("{hostname}", hostname)) for url in _strings(urls) if "://" in url)
+
+
+def default_hosts(exchange: ExchangeId, testnet: bool, passphrase: bool = False) -> frozenset[str]:
+    """The hosts an exchange's client reaches when no base URL is set: ccxt's URL table (Coinbase
+    keys with a passphrase are Coinbase Exchange keys, on ccxt's ``coinbaseexchange``), or a
+    native client's default URL."""
+    if exchange in CCXT_EXCHANGES:
+        coinbase_exchange = exchange is ExchangeId.COINBASE and passphrase
+        return _ccxt_hosts("coinbaseexchange" if coinbase_exchange else exchange.value, testnet)
     from cts_tui.exchanges.orangex import OrangeXClient
     from cts_tui.exchanges.pionex import PionexClient
 
@@ -59,7 +64,8 @@ def hosts_of(connections: Iterable[Connection]) -> frozenset[str]:
         if connection.base_url:
             hosts.add(host_key(connection.base_url))
         else:
-            hosts |= default_hosts(connection.exchange, connection.is_testnet)
+            passphrase = connection.api_passphrase is not None
+            hosts |= default_hosts(connection.exchange, connection.is_testnet, passphrase)
     return frozenset(hosts)
 
 

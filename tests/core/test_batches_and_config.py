@@ -140,3 +140,17 @@ async def test_reload_on_file_change_and_on_sighup(coordinator, tmp_path, events
     os.kill(os.getpid(), signal.SIGHUP)
     await eventually(lambda: coordinator.strategy == "least_connections")
     assert any(e.source == "SIGHUP" for e in events.of(ConfigReloaded))
+
+
+async def test_a_rate_limited_batch_test_waits_its_turn_and_runs_again(coordinator, sim, draft):
+    """A 429 says "later", not "broken": the test goes back in the queue (the limiter has paused
+    the exchange meanwhile) and passes once the exchange takes requests again."""
+    view = await coordinator.add_connection(draft("htx", enabled=False), "cli")
+    await sim.set_fault("htx", rate_limit_storm=True)
+    job = coordinator.start_batch([view.id])
+    await eventually(lambda: any(e.outcome == "fault:rate_limit_storm" for e in sim.journal))
+    await sim.clear_faults()
+    result = await job.result()
+    assert result.successful == 1 and result.results[view.id].success
+    outcomes = [e.outcome for e in sim.journal if e.exchange == "htx"]
+    assert "fault:rate_limit_storm" in outcomes and outcomes[-1] == "ok"
