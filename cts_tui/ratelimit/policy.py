@@ -3,8 +3,9 @@
 Plain frozen dataclasses, in the spirit of Hummingbot's ``RateLimit``: a window is a period, a
 limit and a shape. The shapes are the exchanges' own: Binance sums request weight per IP over the
 clock-aligned UTC minute; Bybit keeps a rolling 1 s window per endpoint and per key; OKX limits
-each endpoint per rolling 2 s; the rest are simple rolling windows. Every exchange also gets the
-config's per-second / per-minute budgets in some form, so a config change always has an effect.
+each endpoint per rolling 2 s; Pionex sums endpoint weights per key; the rest are simple rolling
+windows. Every exchange also gets the config's per-second / per-minute budgets in some form, so a
+config change always has an effect.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ def build_policy(exchange: str, limits: ExchangeLimits) -> ExchangePolicy:
         windows = (
             WindowSpec("2s/endpoint", 2.0, second * 2, per_endpoint=True),
             WindowSpec("1m", 60.0, minute),
+        )
+        return ExchangePolicy(exchange, windows, limits.max_concurrent, True, None)
+    if exchange == "pionex":
+        windows = (
+            WindowSpec("1s", 1.0, second, counts_weight=True),
+            WindowSpec("1m", 60.0, minute, counts_weight=True),
         )
         return ExchangePolicy(exchange, windows, limits.max_concurrent, True, None)
     windows = (WindowSpec("1s", 1.0, second), WindowSpec("1m", 60.0, minute))

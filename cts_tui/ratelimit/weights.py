@@ -61,7 +61,19 @@ BINANCE_WEIGHTS: dict[str, int] = {
     "/sapi/v1/system/status": 1,
 }
 
-WEIGHTS: dict[str, dict[str, int]] = {"binance": BINANCE_WEIGHTS}
+# Pionex counts weight per second, per IP and per account; market lists and futures balances
+# cost 5, the rest 1. The native client names endpoints by path.
+PIONEX_WEIGHTS: dict[str, int] = {
+    "/api/v1/common/symbols": 5,
+    "/uapi/v1/common/symbols": 5,
+    "/api/v1/market/tickers": 1,
+    "/uapi/v1/market/tickers": 1,
+    "/api/v1/account/balances": 1,
+    "/uapi/v1/account/balances": 5,
+    "/api/v1/trade/allorders": 5,
+}
+
+WEIGHTS: dict[str, dict[str, int]] = {"binance": BINANCE_WEIGHTS, "pionex": PIONEX_WEIGHTS}
 
 # OKX limits each endpoint on its own, per 2 s (public data per IP, account data per key), and
 # several are tighter than the config's per-second figure allows: the endpoint window takes the
