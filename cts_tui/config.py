@@ -111,6 +111,9 @@ class AlertRule(_Section):
     above: float | None = None
     below: float | None = None
     exchange: ExchangeId | None = None
+    for_s: float = Field(default=0, ge=0)
+    """How long the condition must hold before the alert fires, and stay clear before it
+    resolves: a gauge that swings every second (a 1 req/s budget) must not flap."""
 
     @model_validator(mode="after")
     def _one_threshold(self) -> AlertRule:
@@ -123,10 +126,10 @@ class AlertRule(_Section):
 
 def _default_alert_rules() -> list[AlertRule]:
     return [
-        AlertRule(name="low success rate", metric="success_rate", below=95),
-        AlertRule(name="slow responses", metric="p95_latency_ms", above=2000),
+        AlertRule(name="low success rate", metric="success_rate", below=95, for_s=10),
+        AlertRule(name="slow responses", metric="p95_latency_ms", above=2000, for_s=10),
         AlertRule(name="breaker open", metric="breaker_open"),
-        AlertRule(name="near rate limit", metric="rate_limit_usage", above=85),
+        AlertRule(name="near rate limit", metric="rate_limit_usage", above=85, for_s=10),
         AlertRule(name="banned", metric="banned"),
         AlertRule(name="stream stalled", metric="stream_stalled"),
     ]

@@ -4,7 +4,9 @@ Hysteresis: a threshold rule fires when its value crosses the threshold and reso
 the value is back past it by a margin (2 points for success rate, 5 points for rate-limit
 usage, 10% for latency), so a value hovering at the line does not flap; ``stream_stalled``
 resolves only once the stream has been live again for a stall threshold
-(``core.streams.stream_down``). A success-rate rule needs at least ``MIN_REQUESTS`` recent
+(``core.streams.stream_down``). A rule's ``for_s`` adds hysteresis in time: a change of verdict
+counts only once it has held that long, so a gauge that swings every second does not flap. A
+success-rate rule needs at least ``MIN_REQUESTS`` recent
 requests before it may fire. Changes go to a bounded log, to the coordinator's subscribers, and
 (when ``alerts.webhook_url`` is set) as a JSON POST.
 """
@@ -14,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import aiohttp
@@ -79,9 +82,12 @@ def _describe(rule: AlertRule, subject: str, value: float | bool) -> str:
 
 
 class AlertEngine:
-    def __init__(self, settings: Alerts) -> None:
+    def __init__(self, settings: Alerts, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self._clock = clock
         self._firing: dict[tuple[str, str], Alert] = {}
+        self._turning_since: dict[tuple[str, str], float] = {}
+        """When each (rule, subject) whose verdict differs from its state first differed."""
         self._log: deque[Alert] = deque(maxlen=settings.log_size)
         self._session: aiohttp.ClientSession | None = None
         self._posts: set[asyncio.Task[None]] = set()
@@ -90,6 +96,7 @@ class AlertEngine:
         """New rules: alerts of rules that no longer exist are dropped without a resolve."""
         names = {rule.name for rule in settings.rules}
         self._firing = {key: a for key, a in self._firing.items() if key[0] in names}
+        self._turning_since = {k: t for k, t in self._turning_since.items() if k[0] in names}
         self._log = deque(self._log, maxlen=settings.log_size)
         self.settings = settings
 
@@ -104,6 +111,7 @@ class AlertEngine:
         """The alerts that changed state with this snapshot."""
         changes: list[Alert] = []
         now = datetime.now(UTC)
+        mono = self._clock()
         for rule in self.settings.rules:
             for subject, value in _observations(rule, snapshot):
                 if value is None:
@@ -112,7 +120,11 @@ class AlertEngine:
                 was_firing = key in self._firing
                 firing = _judge(rule, value, was_firing)
                 if firing == was_firing:
+                    self._turning_since.pop(key, None)
                     continue
+                if mono - self._turning_since.setdefault(key, mono) < rule.for_s:
+                    continue
+                del self._turning_since[key]
                 message = _describe(rule, subject, value)
                 alert = Alert(at=now, rule=rule.name, subject=subject,
                               state="firing" if firing else "resolved", message=message)

@@ -97,3 +97,26 @@ async def test_changes_are_posted_to_the_webhook():
         "at": received[0]["at"], "rule": "ban", "subject": "binance", "state": "firing",
         "message": "ban: binance",
     }]
+
+
+def test_for_s_keeps_a_swinging_gauge_from_flapping():
+    now = [0.0]
+    rule = AlertRule(name="hot", metric="rate_limit_usage", above=85, for_s=10)
+    engine = AlertEngine(Alerts(rules=[rule]), clock=lambda: now[0])
+    for second in range(30):  # 100% and 16% in turns: above the line half the time
+        now[0] = float(second)
+        assert engine.evaluate(snapshot(usage=16 if second % 2 else 100)) == []
+    for second in range(30, 40):  # held above for 10 s: fires once
+        now[0] = float(second)
+        assert engine.evaluate(snapshot(usage=95)) == []
+    now[0] = 40.0
+    assert states(engine.evaluate(snapshot(usage=95))) == ["firing"]
+    now[0] = 41.0
+    assert engine.evaluate(snapshot(usage=10)) == []  # clear, but not for long enough yet
+    now[0] = 45.0
+    assert engine.evaluate(snapshot(usage=95)) == []  # back above: the clear spell starts over
+    for second in (46, 50, 55):
+        now[0] = float(second)
+        assert engine.evaluate(snapshot(usage=10)) == []
+    now[0] = 56.0
+    assert states(engine.evaluate(snapshot(usage=10))) == ["resolved"]
