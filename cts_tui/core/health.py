@@ -3,6 +3,7 @@
 Health score (0-100), one number for sorting and colouring::
 
     score = 100 * E * S * (0.60 * U + 0.25 * L + 0.15 * R)     and 0 while the breaker is not closed
+                                                            or the connection is in error
 
     U  uptime: share of successful requests and checks over the rolling window
        (``health.uptime_window_s``; 1 before anything was measured)
@@ -40,9 +41,10 @@ def health_score(
     consecutive_errors: int,
     threshold: int,
     breaker_closed: bool,
+    in_error: bool = False,
     stream: float = 1.0,
 ) -> float:
-    if not breaker_closed:
+    if in_error or not breaker_closed:  # in error: its last test failed, the keys do not work
         return 0.0
     uptime = 1.0 if uptime_pct is None else uptime_pct / 100
     latency = 1.0 if latency_ms is None else 1000 / (1000 + max(0.0, latency_ms))

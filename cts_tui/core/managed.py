@@ -99,6 +99,7 @@ class ManagedConnection:
                 consecutive_errors=stats.consecutive_errors,
                 threshold=threshold,
                 breaker_closed=self.breaker.state is BreakerState.CLOSED,
+                in_error=conn.state is ConnectionState.ERROR,
                 stream=stream_factor,
             ),
             latency_ms=latency.ewma_ms,

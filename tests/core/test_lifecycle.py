@@ -64,6 +64,7 @@ async def test_a_rejected_key_goes_to_error_and_back_after_a_key_rotation(coordi
     assert view.state is S.ERROR
     assert view.last_test.error_kind == "auth"
     assert coordinator.get_connection(view.id).healthy is False
+    assert coordinator.get_connection(view.id).health_score == 0
     assert (await coordinator.pause(view.id, "cli")).state is S.PAUSED  # error -> paused is legal
     await coordinator.resume(view.id, "cli")
     good = sim.account("binance", "main").secret

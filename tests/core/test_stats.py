@@ -56,6 +56,7 @@ def test_health_score_formula():
     perfect = dict(uptime_pct=100, latency_ms=0, usage_pct=0, consecutive_errors=0, threshold=3, breaker_closed=True)
     assert health_score(**perfect) == 100
     assert health_score(**{**perfect, "breaker_closed": False}) == 0
+    assert health_score(**{**perfect, "in_error": True}) == 0
     assert health_score(**{**perfect, "latency_ms": 1000}) == 87.5  # 60 + 12.5 + 15
     assert health_score(**{**perfect, "usage_pct": 100}) == 85
     assert health_score(**{**perfect, "consecutive_errors": 1}) == round(100 * 2 / 3, 1)
