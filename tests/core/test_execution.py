@@ -72,7 +72,7 @@ async def test_reads_fail_over_when_an_exchange_hangs(coordinator, sim, draft):
     assert len(results) == 30 and all(r["symbol"] == "BTC/USDT" for r in results)
     htx = coordinator.get_connections_by_exchange("htx")[0]
     assert htx.breaker != "closed" and htx.failures >= 3  # out of rotation (open, or probing)
-    assert htx.last_error and "400 ms" in htx.last_error
+    assert htx.last_error and f"{coordinator.config.limits('htx').timeout_ms} ms" in htx.last_error
     await sim.clear_faults()
 
 
