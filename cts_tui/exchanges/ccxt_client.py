@@ -53,8 +53,13 @@ class CcxtClient(ExchangeClient):
     # --- plumbing -------------------------------------------------------------------------------
 
     async def _guard(self, action: Callable[[], Awaitable[T]]) -> tuple[T, CallRecord]:
-        record = CallRecord()
-        token = CURRENT_CALL.set(record)
+        record = CURRENT_CALL.get()
+        if record is None or record.busy:
+            record = CallRecord()
+            CURRENT_CALL.set(record)  # kept for this task's next call (see CallRecord)
+        else:
+            record.clear()
+        record.busy = True
         error: ExchangeError | None = None
         try:
             return await action(), record
@@ -63,7 +68,7 @@ class CcxtClient(ExchangeClient):
         except Exception as exc:  # noqa: BLE001 - every library failure is classified here
             error = self._translate(exc, record)
         finally:
-            CURRENT_CALL.reset(token)
+            record.busy = False
         # Raised outside the except block: no __context__ chain back to ccxt's text.
         raise error
 
