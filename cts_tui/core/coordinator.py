@@ -731,8 +731,8 @@ class ConnectionCoordinator:
                 raise NotFoundError(f"no exchange or connection {exchange_id!r}") from None
         lb = self._config.load_balancing
         attempts = 1 if is_state_changing(method) else 1 + lb.max_retries
-        excluded: set[str] = set()
-        excluded_exchanges: set[ExchangeId] = set()
+        excluded: frozenset[str] = frozenset()  # sets are made only when a retry needs them
+        excluded_exchanges: frozenset[ExchangeId] = frozenset()
         last_error: ExchangeError | None = None
         for attempt in range(attempts):
             entry = self.choose(method, exchange_id, excluded, excluded_exchanges)
@@ -744,9 +744,9 @@ class ConnectionCoordinator:
                 last_error = exc
                 if attempts == 1 or not exc.kind.retryable:
                     raise
-                excluded.add(entry.id)
+                excluded |= {entry.id}
                 if exchange_id is None and exc.kind in _EXCHANGE_WIDE:
-                    excluded_exchanges.add(entry.exchange)
+                    excluded_exchanges |= {entry.exchange}
                 if attempt + 1 < attempts and lb.retry_backoff_ms:
                     await asyncio.sleep(lb.retry_backoff_ms * 2**attempt / 1000)
         if last_error is not None:
