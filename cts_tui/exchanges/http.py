@@ -3,17 +3,18 @@
 Each ccxt instance would otherwise build its own session and SSL context (~0.7 MiB each) and
 open its own connections; sharing one keep-alive pool with a per-host limit is what makes a
 thousand connections cheap and lets almost every request ride an already open connection. The
-pool counts new and reused connections through aiohttp's tracing hooks so that the reuse rate is
-measured, not assumed.
+pool's connector counts requests and new and reused connections per host so that the reuse rate
+is measured, not assumed; it does so itself rather than through aiohttp's tracing hooks, whose
+per-request trace objects and signal coroutines cost ~15 us of CPU per request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -64,6 +65,32 @@ class PoolStats:
         }
 
 
+class _CountingConnector(aiohttp.TCPConnector):
+    """Counts, per host, every request that asks for a connection and whether the connection it
+    got had carried a request before (reused) or is new."""
+
+    def __init__(self, hosts: dict[str, HostStats], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._hosts = hosts
+        self._used: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+        url = req.url
+        host = f"{url.host}:{url.port}" if url.port else str(url.host)
+        stats = self._hosts.get(host)
+        if stats is None:
+            stats = self._hosts[host] = HostStats()
+        stats.requests += 1
+        connection = await super().connect(req, traces, timeout)
+        protocol = connection.protocol
+        if protocol in self._used:
+            stats.reused_connections += 1
+        else:
+            self._used.add(protocol)
+            stats.new_connections += 1
+        return connection
+
+
 class HttpPool:
     """Owns the session; created lazily inside the running loop (aiohttp sessions are bound to
     the loop that made them)."""
@@ -85,39 +112,16 @@ class HttpPool:
         if self._closed:
             raise RuntimeError("the HTTP pool is closed")
         if self._session is None:
-            connector = aiohttp.TCPConnector(
+            connector = _CountingConnector(
+                self._hosts,
                 ssl=self.ssl_context,
                 limit=0,
                 limit_per_host=self._config.per_host_limit,
                 keepalive_timeout=self._config.keepalive_s,
                 enable_cleanup_closed=False,
             )
-            trace = aiohttp.TraceConfig()
-            trace.on_request_start.append(self._on_request_start)
-            trace.on_connection_create_end.append(self._on_connection_created)
-            trace.on_connection_reuseconn.append(self._on_connection_reused)
-            self._session = aiohttp.ClientSession(
-                connector=connector, trace_configs=[trace], loop=asyncio.get_running_loop()
-            )
+            self._session = aiohttp.ClientSession(connector=connector, loop=asyncio.get_running_loop())
         return self._session
-
-    def _host(self, trace_ctx: SimpleNamespace) -> HostStats:
-        host = getattr(trace_ctx, "cts_host", "?")
-        stats = self._hosts.get(host)
-        if stats is None:
-            stats = self._hosts[host] = HostStats()
-        return stats
-
-    async def _on_request_start(self, _s: Any, trace_ctx: SimpleNamespace, params: Any) -> None:
-        url = params.url
-        trace_ctx.cts_host = f"{url.host}:{url.port}" if url.port else str(url.host)
-        self._host(trace_ctx).requests += 1
-
-    async def _on_connection_created(self, _s: Any, trace_ctx: SimpleNamespace, _p: Any) -> None:
-        self._host(trace_ctx).new_connections += 1
-
-    async def _on_connection_reused(self, _s: Any, trace_ctx: SimpleNamespace, _p: Any) -> None:
-        self._host(trace_ctx).reused_connections += 1
 
     def stats(self) -> PoolStats:
         idle = in_use = 0
