@@ -14,7 +14,6 @@ cancelled, both reported as failed "cancelled"); finished jobs are handed back f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
@@ -27,6 +26,7 @@ from typing import Literal
 from cts_tui.capabilities import ExchangeId
 from cts_tui.config import Batch
 from cts_tui.core.snapshots import BatchStats
+from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import CtsError, ErrorKind
 from cts_tui.models import BatchResult, TestResult
 
@@ -114,14 +114,9 @@ class BatchProcessor:
 
     async def close(self) -> None:
         if self._dispatcher is not None:
-            self._dispatcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._dispatcher
+            await cancel_and_wait([self._dispatcher])
             self._dispatcher = None
-        for task in list(self._running):
-            task.cancel()
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        await cancel_and_wait(self._running)
         if self._finishing:
             await asyncio.gather(*self._finishing, return_exceptions=True)
 

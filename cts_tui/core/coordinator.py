@@ -51,6 +51,7 @@ from cts_tui.core.metrics import BREAKER_VALUES, CoordinatorMetrics
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, Totals
 from cts_tui.core.stats import ConnectionStats
 from cts_tui.core.streams import CoordinatorStreams, with_streams
+from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import ConfigError, CtsError, ErrorKind, ExchangeError, NotFoundError, scrub
 from cts_tui.models import (
     ApiType,
@@ -171,16 +172,12 @@ class ConnectionCoordinator:
         if self._sighup_installed:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             self._sighup_installed = False
-        for task in self._loops:
-            task.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        await cancel_and_wait(self._loops)
         self._loops.clear()
         await self._health.close()
         await self._batches.close()
         await self.streams.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         await self.alerts.close()
         if self._owns_hub:
             await self.hub.close()

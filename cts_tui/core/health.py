@@ -29,6 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 
 from cts_tui.config import Health
+from cts_tui.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,7 @@ class HealthScheduler:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
             self._task = None
 
     def reconfigure(self, settings: Health) -> None:
