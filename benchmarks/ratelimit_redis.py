@@ -104,7 +104,7 @@ async def _default_client_after(redis: RedisProcess, fail) -> float:
 async def fallback_times(redis: RedisProcess) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
     for label, fail, heal in (("refused (kill -9)", redis.kill, redis.start),
-                              ("hung (SIGSTOP)", redis.freeze, redis.thaw)):
+                              ("hung (SIGSTOP)", redis.stop, redis.cont)):
         ours, default = [], []
         for _ in range(TRIALS):
             ours.append(await _first_request_after(redis, fail))
