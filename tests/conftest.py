@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+# The same examples every run: a suite that finds a new input on its own, in CI, is not
+# deterministic. Exploration happens when someone runs with --hypothesis-profile=explore.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", max_examples=1000)
+settings.load_profile("deterministic")
 
 
 @pytest.fixture(autouse=True)
