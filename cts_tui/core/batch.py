@@ -1,9 +1,11 @@
 """The batch processor: many connection operations, a priority queue, bounded concurrency.
 
 Dispatch is exchange-aware: a task starts only when fewer than ``batch.max_concurrent`` tasks run
-in total and fewer than the exchange's own ``max_concurrent``. Ten slots can therefore never all
-sit waiting on the slowest exchange's budget while the others idle, which is what lets a batch
-over several exchanges finish in about the time the slowest exchange's rate limit allows.
+in total and fewer than the exchange's own ``max_concurrent``, and a free slot goes to the
+exchange with the fewest tasks running (first come first served within a priority otherwise). Ten
+slots can therefore never all sit waiting on one exchange's budget while the others idle, which is
+what lets a batch over several exchanges finish in about the time the slowest exchange's rate
+limit allows.
 A task whose exchange answered "rate limited" goes back in the queue (up to
 ``RATE_LIMITED_RETRIES`` times): the limiter has paused the exchange by then, so the retry waits
 its turn instead of reporting a working key as failed. Each task has a timeout; a job can be
@@ -14,13 +16,12 @@ cancelled, both reported as failed "cancelled"); finished jobs are handed back f
 from __future__ import annotations
 
 import asyncio
-import heapq
 import itertools
 import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from cts_tui.capabilities import ExchangeId
@@ -37,14 +38,14 @@ RATE_LIMITED_RETRIES = 2
 Runner = Callable[[TaskKind, str], Awaitable[TestResult]]
 
 
-@dataclass(order=True, slots=True)
+@dataclass(slots=True)
 class _Task:
     priority: int
     seq: int
-    job: BatchJob = field(compare=False)
-    connection_id: str = field(compare=False)
-    exchange: ExchangeId = field(compare=False)
-    attempts: int = field(default=1, compare=False)
+    job: BatchJob
+    connection_id: str
+    exchange: ExchangeId
+    attempts: int = 1
 
 
 class BatchJob:
@@ -132,7 +133,7 @@ class BatchProcessor:
         job = BatchJob(batch_id, kind, len(unique))
         job._cancel_hook = self._cancel
         for connection_id, exchange in unique.items():
-            heapq.heappush(self._queue, _Task(priority, next(self._seq), job, connection_id, exchange))
+            self._queue.append(_Task(priority, next(self._seq), job, connection_id, exchange))
         if not unique:
             self._complete(job)
         self._changed.set()
@@ -150,12 +151,13 @@ class BatchProcessor:
     def _next_startable(self) -> _Task | None:
         if len(self._running) >= self.settings.max_concurrent:
             return None
-        for task in sorted(self._queue):
-            if self._running_by_exchange[task.exchange] < self._exchange_cap(task.exchange):
-                self._queue.remove(task)
-                heapq.heapify(self._queue)
-                return task
-        return None
+        running = self._running_by_exchange
+        startable = [task for task in self._queue if running[task.exchange] < self._exchange_cap(task.exchange)]
+        if not startable:
+            return None
+        task = min(startable, key=lambda t: (t.priority, running[t.exchange], t.seq))
+        self._queue.remove(task)
+        return task
 
     async def _dispatch(self) -> None:
         while True:
@@ -187,7 +189,7 @@ class BatchProcessor:
         if limited and task.attempts <= RATE_LIMITED_RETRIES and not task.job.cancelled:
             task.attempts += 1
             task.seq = next(self._seq)
-            heapq.heappush(self._queue, task)
+            self._queue.append(task)
             return
         self._record(task.job, result)
 
@@ -220,7 +222,6 @@ class BatchProcessor:
     def _cancel(self, job: BatchJob) -> None:
         dropped = [t for t in self._queue if t.job is job]
         self._queue = [t for t in self._queue if t.job is not job]
-        heapq.heapify(self._queue)
         for task in dropped:
             self._record(job, _failed(task.connection_id, None, "cancelled"))
         for runner, task in list(self._running.items()):

@@ -12,6 +12,7 @@ copy-on-write at attribute level, and ccxt itself is not modified.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 import types
@@ -76,18 +77,39 @@ def _endpoint(url: str, base_path: str) -> str:
     return path
 
 
+def is_signed_api(api: Any) -> bool:
+    """Whether ccxt signs a request to this API section: ccxt names its sections ``public`` /
+    ``private`` alone or inside a path (``['spot', 'v1', 'private']``, ``fapiPrivate``)."""
+    parts = (api,) if isinstance(api, str) else api
+    return any("private" in str(part).lower() for part in parts)
+
+
+_REQUEST_ACCOUNT: contextvars.ContextVar[str | None] = contextvars.ContextVar("cts_request_account", default=None)
+"""The account a request in flight counts against (None when public): ``on_rest_response`` runs
+inside ``fetch``, in the same task, and reports the answer against the same scope."""
+
+
 def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
     """A subclass of the exchange's ccxt class whose every HTTP request goes through our limiter,
     reports its answer, and is signed with the exchange's clock."""
     exchange = key.exchange
     ccxt_cls = ccxt_class(key.ccxt_id)
     base_fetch = ccxt_cls.fetch
+    base_sign = ccxt_cls.sign
     clock = ctx.clock(exchange)
     limiter = ctx.limiter
 
+    def sign(self: Any, path: str, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
+        # ccxt's fetch2 calls fetch right after sign, with no await between: fetch reads this first.
+        self._cts_signed = is_signed_api(api)
+        return base_sign(self, path, api, *args, **kwargs)
+
     async def fetch(self: Any, url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
+        account = self._cts_account if self._cts_signed else None
+        self._cts_signed = False
+        _REQUEST_ACCOUNT.set(account)
         endpoint = f"{method} {_endpoint(url, base_path)}"
-        async with limiter.acquire(exchange.value, endpoint, account=self._cts_account):
+        async with limiter.acquire(exchange.value, endpoint, account=account):
             ctx.record_sent()
             result = await base_fetch(self, url, method, headers, body)
         if isinstance(result, str) and result:
@@ -102,7 +124,7 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         response_body: str, request_headers: Any, request_body: Any,
     ) -> str:
         reply = HttpReply(int(code), response_headers or {}, response_body or "", time.time())
-        ctx.record_reply(exchange, self._cts_account, f"{method} {_endpoint(url, base_path)}", reply)
+        ctx.record_reply(exchange, _REQUEST_ACCOUNT.get(), f"{method} {_endpoint(url, base_path)}", reply)
         return response_body
 
     return type(
@@ -110,8 +132,10 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         (ccxt_cls,),
         {
             "_cts_account": None,
+            "_cts_signed": False,
             "milliseconds": staticmethod(clock.now_ms),
             "seconds": staticmethod(clock.now_s),
+            "sign": sign,
             "fetch": fetch,
             "on_rest_response": on_rest_response,
         },

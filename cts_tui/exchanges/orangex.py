@@ -79,7 +79,8 @@ class OrangeXClient(NativeClient):
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"bearer {token}"
-        account = self._connection.account if token is not None or method == "/public/auth" else None
+        # OrangeX counts a bearer's requests per token and the rest, /public/auth too, per IP.
+        account = self._connection.account if token is not None else None
         payload = await self._send(
             "POST", ROOT + method, body=body, headers=headers, account=account, time_of=time_of
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cts_tui.config import RateLimiting
-from cts_tui.ratelimit.policy import ExchangePolicy, WindowSpec
+from cts_tui.ratelimit.policy import ExchangePolicy, Scope, WindowSpec
 from cts_tui.ratelimit.priority import Priority
 from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint
 
@@ -37,7 +37,8 @@ class Plan:
     endpoint: str
     charges: tuple[Charge, ...]
     pause_keys: tuple[str, ...]
-    """The exchange-wide key, and the account's key where the exchange counts per key."""
+    """The exchange-wide key, and the account's key for a signed request where the exchange
+    counts per key."""
     block_keys: frozenset[str]
     """Everything that can hold this request back: a waiter behind one blocked on any of these
     must not overtake it."""
@@ -66,10 +67,9 @@ def window_key(exchange: str, account: str | None, spec: WindowSpec, endpoint: s
 
 
 def pause_keys(policy: ExchangePolicy, account: str | None) -> tuple[str, ...]:
-    scoped = account if policy.per_account else None
-    if not scoped:
+    if not account or not policy.counts_per_key:
         return (policy.exchange,)
-    return (policy.exchange, f"{policy.exchange}|{account_id(scoped)}")
+    return (policy.exchange, f"{policy.exchange}|{account_id(account)}")
 
 
 def make_plan(
@@ -79,7 +79,7 @@ def make_plan(
     weight: int | None,
     settings: RateLimiting,
 ) -> Plan:
-    scoped = account if policy.per_account else None
+    """``account`` is the key of a signed request; a public request passes None."""
     name = normalize_endpoint(endpoint)
     cost = policy.weight(endpoint) if weight is None else weight
     shares = ceilings(settings)
@@ -93,7 +93,7 @@ def make_plan(
         budget = limit * settings.headroom
         charges.append(
             Charge(
-                key=window_key(policy.exchange, scoped, spec, name),
+                key=window_key(policy.exchange, account if spec.scope is Scope.CALLER else None, spec, name),
                 spec=spec,
                 units=cost if spec.counts_weight else 1,
                 caps=(budget * shares[Priority.HIGH], budget * shares[Priority.NORMAL],

@@ -1,19 +1,33 @@
 """How each exchange counts: its windows, their shapes and scopes, from the config's limits.
 
 Plain frozen dataclasses, in the spirit of Hummingbot's ``RateLimit``: a window is a period, a
-limit and a shape. The shapes are the exchanges' own: Binance sums request weight per IP over the
-clock-aligned UTC minute; Bybit keeps a rolling 1 s window per endpoint and per key; OKX limits
-each endpoint per rolling 2 s; Pionex sums endpoint weights per key; the rest are simple rolling
-windows. Every exchange also gets the config's per-second / per-minute budgets in some form, so a
-config change always has an effect.
+limit, a shape and a scope. The shapes are the exchanges' own: Binance sums request weight per IP
+over the clock-aligned UTC minute; Bybit keeps a rolling 1 s window per endpoint; OKX limits each
+endpoint per rolling 2 s; Pionex sums endpoint weights; the rest are simple rolling windows. Every
+exchange also gets the config's per-second / per-minute budgets in some form, so a config change
+always has an effect.
+
+Scopes follow the rule the exchanges share: a signed request counts against its API key, a public
+one against the IP it comes from (so sixteen keys do not make sixteen public budgets), and a few
+exchanges add an IP-wide window over every request whatever its key, which many keys together
+could otherwise overrun: Binance counts everything per IP, Bybit 600 requests per 5 s per IP,
+Pionex 10 weight per second per IP.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from cts_tui.config import Config, ExchangeLimits
 from cts_tui.ratelimit.weights import weight_of
+
+
+class Scope(Enum):
+    CALLER = "caller"
+    """Per API key for a signed request, per IP for a public one."""
+    IP = "ip"
+    """Every request from this host, whatever its key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +40,7 @@ class WindowSpec:
     per_endpoint: bool = False
     counts_weight: bool = False
     """Charged the endpoint's weight, not one per request."""
+    scope: Scope = Scope.CALLER
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,43 +48,55 @@ class ExchangePolicy:
     exchange: str
     windows: tuple[WindowSpec, ...]
     max_concurrent: int
-    per_account: bool
-    """The exchange counts per API key; otherwise per IP, shared by every key."""
     usage_window: str | None
     """The window the exchange's usage headers describe, if it sends any."""
 
+    @property
+    def counts_per_key(self) -> bool:
+        """Some window counts a signed request against its key, so a 429 to one key pauses that
+        key alone."""
+        return any(spec.scope is Scope.CALLER for spec in self.windows)
+
     def weight(self, endpoint: str) -> int:
         return weight_of(self.exchange, endpoint)
+
+
+# Documented IP-wide limits that many keys on one host could overrun together; not configurable,
+# like endpoint weights, because exceeding them earns a ban whatever the user's budget says.
+BYBIT_IP_WINDOW = WindowSpec("5s/ip", 5.0, 600, scope=Scope.IP)
+PIONEX_IP_WINDOW = WindowSpec("1s/ip", 1.0, 10, counts_weight=True, scope=Scope.IP)
 
 
 def build_policy(exchange: str, limits: ExchangeLimits) -> ExchangePolicy:
     second, minute = limits.per_second, limits.per_minute
     if exchange == "binance":
         windows = (
-            WindowSpec("1s", 1.0, second),
-            WindowSpec("1m", 60.0, minute, aligned=True, counts_weight=True),
+            WindowSpec("1s", 1.0, second, scope=Scope.IP),
+            WindowSpec("1m", 60.0, minute, aligned=True, counts_weight=True, scope=Scope.IP),
         )
-        return ExchangePolicy(exchange, windows, limits.max_concurrent, False, "1m")
+        return ExchangePolicy(exchange, windows, limits.max_concurrent, "1m")
     if exchange == "bybit":
         windows = (
             WindowSpec("1s/endpoint", 1.0, second, per_endpoint=True),
             WindowSpec("1m", 60.0, minute),
+            BYBIT_IP_WINDOW,
         )
-        return ExchangePolicy(exchange, windows, limits.max_concurrent, True, "1s/endpoint")
+        return ExchangePolicy(exchange, windows, limits.max_concurrent, "1s/endpoint")
     if exchange == "okx":
         windows = (
             WindowSpec("2s/endpoint", 2.0, second * 2, per_endpoint=True),
             WindowSpec("1m", 60.0, minute),
         )
-        return ExchangePolicy(exchange, windows, limits.max_concurrent, True, None)
+        return ExchangePolicy(exchange, windows, limits.max_concurrent, None)
     if exchange == "pionex":
         windows = (
             WindowSpec("1s", 1.0, second, counts_weight=True),
             WindowSpec("1m", 60.0, minute, counts_weight=True),
+            PIONEX_IP_WINDOW,
         )
-        return ExchangePolicy(exchange, windows, limits.max_concurrent, True, None)
+        return ExchangePolicy(exchange, windows, limits.max_concurrent, None)
     windows = (WindowSpec("1s", 1.0, second), WindowSpec("1m", 60.0, minute))
-    return ExchangePolicy(exchange, windows, limits.max_concurrent, True, None)
+    return ExchangePolicy(exchange, windows, limits.max_concurrent, None)
 
 
 def build_policies(config: Config) -> dict[str, ExchangePolicy]:

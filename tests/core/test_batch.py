@@ -74,6 +74,20 @@ async def test_concurrency_is_capped_in_total_and_per_exchange():
         await proc.close()
 
 
+async def test_free_slots_go_to_the_exchange_with_the_fewest_running():
+    """Queued exchange by exchange, the tasks still start interleaved: no exchange's budget holds
+    every slot while another exchange idles."""
+    rec = Recorder()
+    proc = processor(rec, {B: 10, O: 10}, max_concurrent=4)
+    job = proc.submit([*((f"b{i}", B) for i in range(4)), *((f"o{i}", O) for i in range(4))], "test", 2, "mix")
+    proc.start()
+    try:
+        await job.result()
+    finally:
+        await proc.close()
+    assert rec.started[:4] == ["b0", "o0", "b1", "o1"]
+
+
 async def test_higher_priority_tasks_start_first():
     rec = Recorder()
     proc = processor(rec, {B: 1, O: 1}, max_concurrent=1)

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.config import Config
 from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.exchanges.ccxt_shared import is_signed_api
 from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.models import ConnectionState
 from cts_tui.ratelimit import RateLimiter
@@ -140,3 +141,32 @@ async def test_unified_markets_are_the_union_of_the_same_market_objects(sim: Sim
     unified = await hub.client_for(connection_for(sim, ExchangeId.BYBIT, ApiType.UNIFIED)).load_markets()
     assert unified.keys() == spot.keys() | linear.keys()
     assert all(unified[symbol] is market for symbol, market in [*spot.items(), *linear.items()])
+
+
+def test_ccxt_sections_tell_signed_requests_from_public_ones() -> None:
+    assert is_signed_api("private") and is_signed_api(["spot", "v1", "private"]) and is_signed_api("fapiPrivate")
+    assert not is_signed_api("public") and not is_signed_api(["v3", "public"]) and not is_signed_api("fapiPublic")
+
+
+async def test_public_requests_share_the_ip_budget_and_signed_ones_count_per_key(
+    sim: Simulator, config: Config
+) -> None:
+    """OKX counts market data per IP and account data per key: two keys' tickers draw on one
+    budget, their balances on one each."""
+    need(sim, ExchangeId.OKX)
+    limiter = RateLimiter.from_config(config)
+    async with ExchangeHub(config, limiter) as hub:
+        clients = [hub.client_for(connection_for(sim, ExchangeId.OKX, ApiType.SPOT, account=name))
+                   for name in ("main", "readonly")]
+        for client in clients:
+            await client.fetch_time()
+        before = await limiter.get_remaining_requests("okx", "GET /api/v5/market/ticker")
+        for client in clients:
+            await client.fetch_ticker("BTC/USDT")
+            for _ in range(3):
+                await client.fetch_balance()
+        after = await limiter.get_remaining_requests("okx", "GET /api/v5/market/ticker")
+        busiest = {w.name: w.used for w in limiter.usage("okx").windows}["2s/endpoint"]
+    await limiter.close()
+    assert before - after == 2
+    assert busiest == 3  # per key; one budget for both would hold 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cts_tui.config import Config
 from cts_tui.ratelimit.plan import account_id, concurrency_caps, make_plan
-from cts_tui.ratelimit.policy import build_policies
+from cts_tui.ratelimit.policy import Scope, build_policies
 from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint, weight_of
 
 
@@ -25,9 +25,12 @@ def test_each_exchange_gets_its_window_shape() -> None:
     binance = policies["binance"]
     assert [(w.name, w.aligned, w.counts_weight) for w in binance.windows] == [
         ("1s", False, False), ("1m", True, True)]
-    assert not binance.per_account
+    assert not binance.counts_per_key
     bybit = policies["bybit"]
     assert bybit.windows[0].per_endpoint and bybit.windows[0].period_s == 1.0
+    assert [(w.name, w.limit, w.scope) for w in bybit.windows if w.scope is Scope.IP] == [("5s/ip", 600, Scope.IP)]
+    pionex_ip = [w for w in policies["pionex"].windows if w.scope is Scope.IP]
+    assert [(w.period_s, w.limit, w.counts_weight) for w in pionex_ip] == [(1.0, 10, True)]
     okx = policies["okx"]
     assert okx.windows[0].period_s == 2.0 and okx.windows[0].limit == 2 * 20
     assert policies["kraken"].windows[0].limit == 1
@@ -64,3 +67,26 @@ def test_okx_endpoint_windows_take_the_tighter_of_the_config_and_the_documented_
     assert round(ticker.charges[0].caps[0], 3) == 18.0  # 20 x 0.9
     assert endpoint_limit("okx", "POST /api/v5/trade/order") == 60
     assert endpoint_limit("binance", "fetch_balance") is None
+
+
+def test_a_signed_request_counts_against_its_key_and_a_public_one_against_the_ip() -> None:
+    config = Config()
+    okx = build_policies(config)["okx"]
+    public_a = make_plan(okx, "GET /api/v5/market/ticker", None, None, config.rate_limiting)
+    private_a = make_plan(okx, "GET /api/v5/account/balance", "key-a", None, config.rate_limiting)
+    private_b = make_plan(okx, "GET /api/v5/account/balance", "key-b", None, config.rate_limiting)
+    assert public_a.charges[0].key == "okx|-|2s/endpoint|get /api/v5/market/ticker"
+    assert private_a.charges[0].key != private_b.charges[0].key
+    assert public_a.pause_keys == ("okx",)
+    assert private_a.pause_keys == ("okx", f"okx|{account_id('key-a')}")
+
+
+def test_ip_wide_windows_take_every_key_together() -> None:
+    config = Config()
+    pionex = build_policies(config)["pionex"]
+    a = make_plan(pionex, "GET /uapi/v1/account/balances", "key-a", None, config.rate_limiting)
+    b = make_plan(pionex, "GET /uapi/v1/account/balances", "key-b", None, config.rate_limiting)
+    by_name = lambda plan: {c.spec.name: c for c in plan.charges}  # noqa: E731
+    assert by_name(a)["1s"].key != by_name(b)["1s"].key
+    assert by_name(a)["1s/ip"].key == by_name(b)["1s/ip"].key == "pionex|-|1s/ip"
+    assert by_name(a)["1s/ip"].units == 5
