@@ -28,6 +28,7 @@ from cts_tui.exchanges.classify import HttpReply
 from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.profiles import Profile, market_options, profile_for
 from cts_tui.models import Connection
+from cts_tui.ratelimit.weights import request_weight
 
 # ccxt's ids where they differ from ours.
 def ccxt_id(exchange: ExchangeId, has_passphrase: bool) -> str:
@@ -70,11 +71,13 @@ class SharedKey:
         )
 
 
-def _endpoint(url: str, base_path: str) -> str:
-    path = urlsplit(url).path
+def _path_and_query(url: str, base_path: str) -> tuple[str, str]:
+    """The request's path below the connection's base URL, and its query string."""
+    parts = urlsplit(url)
+    path = parts.path
     if base_path and path.startswith(base_path):
         path = path[len(base_path):] or "/"
-    return path
+    return path, parts.query
 
 
 def is_signed_api(api: Any) -> bool:
@@ -108,8 +111,9 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         account = self._cts_account if self._cts_signed else None
         self._cts_signed = False
         _REQUEST_ACCOUNT.set(account)
-        endpoint = f"{method} {_endpoint(url, base_path)}"
-        async with limiter.acquire(exchange.value, endpoint, account=account):
+        path, query = _path_and_query(url, base_path)
+        weight = request_weight(exchange.value, path, query)
+        async with limiter.acquire(exchange.value, f"{method} {path}", weight=weight, account=account):
             ctx.record_sent()
             result = await base_fetch(self, url, method, headers, body)
         if isinstance(result, str) and result:
@@ -124,7 +128,8 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         response_body: str, request_headers: Any, request_body: Any,
     ) -> str:
         reply = HttpReply(int(code), response_headers or {}, response_body or "", time.time())
-        ctx.record_reply(exchange, _REQUEST_ACCOUNT.get(), f"{method} {_endpoint(url, base_path)}", reply)
+        path, _query = _path_and_query(url, base_path)
+        ctx.record_reply(exchange, _REQUEST_ACCOUNT.get(), f"{method} {path}", reply)
         return response_body
 
     return type(

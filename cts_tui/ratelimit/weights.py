@@ -59,6 +59,32 @@ BINANCE_WEIGHTS: dict[str, int] = {
     "/sapi/v1/account/apirestrictions": 1,
     "/sapi/v1/capital/config/getall": 10,
     "/sapi/v1/system/status": 1,
+    "/sapi/v1/margin/account": 10,
+    "/sapi/v1/margin/allpairs": 1,
+    "/sapi/v1/margin/isolated/allpairs": 10,
+    # USD-M and COIN-M futures
+    "/fapi/v1/exchangeinfo": 1,
+    "/fapi/v2/account": 5,
+    "/fapi/v3/account": 5,
+    "/fapi/v2/balance": 5,
+    "/fapi/v3/balance": 5,
+    "/dapi/v1/exchangeinfo": 1,
+    "/dapi/v1/account": 5,
+    "/dapi/v1/balance": 1,
+}
+
+# Binance endpoints whose weight depends on whether the request names one symbol: (one symbol,
+# otherwise). A symbol-less 24 h ticker costs 40 times one symbol's; counting it as one would
+# spend a minute's budget in a dozen calls. A ``symbols`` list is counted as all symbols.
+BINANCE_SYMBOL_WEIGHTS: dict[str, tuple[int, int]] = {
+    "/api/v3/ticker/24hr": (2, 80),
+    "/api/v3/ticker/price": (2, 4),
+    "/api/v3/ticker/bookticker": (2, 4),
+    "/api/v3/openorders": (6, 80),
+    "/fapi/v1/ticker/24hr": (1, 40),
+    "/fapi/v1/ticker/price": (1, 2),
+    "/fapi/v1/ticker/bookticker": (2, 5),
+    "/fapi/v1/openorders": (1, 40),
 }
 
 # Pionex counts weight per second, per IP and per account; market lists and futures balances
@@ -137,6 +163,18 @@ def weight_of(exchange: str, endpoint: str) -> int:
     """The documented weight, or 1 where the exchange counts requests rather than weight."""
     weight = _lookup(WEIGHTS.get(exchange), endpoint)
     return 1 if weight is None else weight
+
+
+def request_weight(exchange: str, path: str, query: str) -> int | None:
+    """The weight of one HTTP request where its parameters decide it; None where the endpoint's
+    fixed weight applies."""
+    if exchange != "binance":
+        return None
+    by_symbol = BINANCE_SYMBOL_WEIGHTS.get(path.lower())
+    if by_symbol is None:
+        return None
+    names_one = any(pair.partition("=")[0] == "symbol" for pair in query.split("&"))
+    return by_symbol[0] if names_one else by_symbol[1]
 
 
 def endpoint_limit(exchange: str, endpoint: str) -> int | None:

@@ -87,6 +87,28 @@ async def test_okx_endpoint_limits_hold_with_the_default_config(sim: Simulator) 
     assert len(arrived) >= 8
 
 
+async def test_symbol_less_binance_tickers_are_charged_their_real_weight(sim: Simulator) -> None:
+    """All tickers at once cost 80 at Binance, one symbol's 2: five such calls together must
+    not be granted as if they cost 10."""
+    sim.set_limits("binance", spot_weight_per_minute=300, ban_after_rejections=100)
+    config = Config()
+    config.exchanges["binance"].per_minute = 300
+    config.exchanges["binance"].per_second = 1000
+    config.rate_limiting.acquire_timeout_s = 0.3
+    limiter = RateLimiter.from_config(config)
+    async with ExchangeHub(config, limiter) as hub:
+        client = hub.client_for(_connection(sim, ExchangeId.BINANCE))
+        await client.load_markets()
+        start = time.monotonic()
+        outcomes = await asyncio.gather(*(client.call("fetch_tickers") for _ in range(5)), return_exceptions=True)
+    await limiter.close()
+    arrived = sim.journal.entries(exchange="binance", endpoint="/api/v3/ticker/24hr", since_mono=start)
+    assert arrived and {e.weight for e in arrived} == {80}
+    assert not [e for e in arrived if e.outcome != "ok"]
+    refused = [o for o in outcomes if isinstance(o, ExchangeError)]
+    assert refused and {o.kind for o in refused} == {ErrorKind.RATE_LIMITED}
+
+
 async def test_two_processes_sharing_redis_spend_one_budget_at_the_exchange(
     sim: Simulator, redis_server, monkeypatch: pytest.MonkeyPatch
 ) -> None:

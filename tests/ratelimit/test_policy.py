@@ -5,7 +5,7 @@ from __future__ import annotations
 from cts_tui.config import Config
 from cts_tui.ratelimit.plan import account_id, concurrency_caps, make_plan
 from cts_tui.ratelimit.policy import Scope, build_policies
-from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint, weight_of
+from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint, request_weight, weight_of
 
 
 def test_binance_weights_are_the_documented_ones_by_method_or_path() -> None:
@@ -90,3 +90,12 @@ def test_ip_wide_windows_take_every_key_together() -> None:
     assert by_name(a)["1s"].key != by_name(b)["1s"].key
     assert by_name(a)["1s/ip"].key == by_name(b)["1s/ip"].key == "pionex|-|1s/ip"
     assert by_name(a)["1s/ip"].units == 5
+
+
+def test_binance_weights_that_depend_on_naming_a_symbol() -> None:
+    assert request_weight("binance", "/api/v3/ticker/24hr", "symbol=BTCUSDT") == 2
+    assert request_weight("binance", "/api/v3/ticker/24hr", "") == 80
+    assert request_weight("binance", "/api/v3/ticker/24hr", 'symbols=["BTCUSDT"]') == 80
+    assert request_weight("binance", "/api/v3/openOrders", "symbol=BTCUSDT&timestamp=1") == 6
+    assert request_weight("binance", "/api/v3/account", "") is None
+    assert request_weight("okx", "/api/v5/market/tickers", "") is None
