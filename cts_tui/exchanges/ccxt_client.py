@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from cts_tui.errors import ErrorKind, ExchangeError, scrub
@@ -32,6 +33,7 @@ _URL_RE = re.compile(r"\S+://\S+")
 _TRANSPORT_KINDS = (ErrorKind.NETWORK, ErrorKind.TIMEOUT)
 
 
+@lru_cache(maxsize=1024)
 def snake_case(method: str) -> str:
     return _CAMEL_RE.sub(r"_\1", method).lower()
 
@@ -185,12 +187,7 @@ class CcxtClient(ExchangeClient):
         return await self._run(name, *args, **kwargs)
 
     def supports(self, method: str) -> bool:
-        name = snake_case(method)
-        if name in INTERFACE_METHODS:
-            return True
-        parts = name.split("_")
-        camel = parts[0] + "".join(_CAMEL_PARTS.get(p, p.capitalize()) for p in parts[1:])
-        return _has_of(self._ccxt_id).get(camel) in (True, "emulated")
+        return _supports(self._ccxt_id, snake_case(method))
 
     def capabilities(self) -> list[str]:
         return [name for name in _CAPABILITY_METHODS if self.supports(name)]
@@ -218,6 +215,15 @@ def _has_of(name: str) -> dict[str, Any]:
         cls = ccxt_class(name)
         has = _HAS[name] = cls.describe(cls.__new__(cls)).get("has", {})
     return has
+
+
+@lru_cache(maxsize=4096)
+def _supports(ccxt_name: str, method: str) -> bool:
+    if method in INTERFACE_METHODS:
+        return True
+    parts = method.split("_")
+    camel = parts[0] + "".join(_CAMEL_PARTS.get(p, p.capitalize()) for p in parts[1:])
+    return _has_of(ccxt_name).get(camel) in (True, "emulated")
 
 
 def _flags(pairs: dict[str, bool]) -> list[str]:

@@ -7,7 +7,7 @@ and reports the pool's figures for the pool endpoint and the detail screen.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from cts_tui.capabilities import CCXT_EXCHANGES, HAS_TESTNET, ExchangeId
 from cts_tui.config import Config, Pool
@@ -53,22 +53,34 @@ def pool_settings(config: Config) -> Pool:
     return config.pool.model_copy(update={"per_host_limit": widest})
 
 
+class _Cached(NamedTuple):
+    connection: Connection
+    """The object last asked with: connections are replaced (``model_copy``), never edited in
+    place, so the same object means the same client without comparing fingerprints."""
+    fingerprint: tuple[Any, ...]
+    client: ExchangeClient
+
+
 class ExchangeHub:
     def __init__(self, config: Config, limiter: RateLimiter) -> None:
         self._ctx = HubContext(config=config, limiter=limiter, pool=HttpPool(pool_settings(config)))
         self._shared = SharedExchanges(self._ctx)
-        self._clients: dict[str, tuple[tuple[Any, ...], ExchangeClient]] = {}
+        self._clients: dict[str, _Cached] = {}
 
     def client_for(self, connection: Connection) -> ExchangeClient:
-        """The connection's client, made on first use; nothing is sent until it is called."""
-        fingerprint = _fingerprint(connection)
+        """The connection's client, made on first use; nothing is sent until it is called.
+        Asked on every request with the same connection object, which is recognised at once."""
         cached = self._clients.get(connection.id)
+        if cached is not None and cached.connection is connection:
+            return cached.client
+        fingerprint = _fingerprint(connection)
         if cached is not None:
-            if cached[0] == fingerprint:
-                return cached[1]
-            cached[1].detach()
+            if cached.fingerprint == fingerprint:
+                self._clients[connection.id] = _Cached(connection, fingerprint, cached.client)
+                return cached.client
+            cached.client.detach()
         client = self._make(connection)
-        self._clients[connection.id] = (fingerprint, client)
+        self._clients[connection.id] = _Cached(connection, fingerprint, client)
         return client
 
     def _make(self, connection: Connection) -> ExchangeClient:
@@ -83,7 +95,7 @@ class ExchangeHub:
     async def drop(self, connection_id: str) -> None:
         cached = self._clients.pop(connection_id, None)
         if cached is not None:
-            await cached[1].close()
+            await cached.client.close()
 
     def pool_stats(self) -> dict[str, Any]:
         stats = self._ctx.pool.stats().as_dict()
@@ -97,8 +109,8 @@ class ExchangeHub:
         return clock.offset_ms if clock is not None and clock.synced else None
 
     async def close(self) -> None:
-        for _, client in self._clients.values():
-            client.detach()
+        for cached in self._clients.values():
+            cached.client.detach()
         self._clients.clear()
         await self._shared.close()
         await self._ctx.pool.close()

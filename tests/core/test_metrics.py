@@ -1,0 +1,41 @@
+"""The per-request metrics, as Prometheus reads them: cumulative buckets, failures by kind,
+series that leave with their connection."""
+
+from __future__ import annotations
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from cts_tui.core.metrics import CoordinatorMetrics
+
+
+def _samples(metrics: CoordinatorMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = generate_latest(metrics.registry).decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_requests_latency_and_failures_are_exposed_as_prometheus_counts() -> None:
+    metrics = CoordinatorMetrics()
+    for latency in (0.004, 0.005, 0.2, 30.0):
+        metrics.record("binance", "c1", latency, None)
+    metrics.record("binance", "c1", 0.01, "timeout")
+    samples = _samples(metrics)
+    labels = (("connection", "c1"), ("exchange", "binance"))
+    assert samples[("cts_requests_total", labels)] == 5
+    assert samples[("cts_request_successes_total", labels)] == 4
+    assert samples[("cts_request_failures_total", (*labels[:1], ("exchange", "binance"), ("kind", "timeout")))] == 1
+    bucket = lambda le: samples[("cts_request_latency_seconds_bucket", (*labels, ("le", le)))]  # noqa: E731
+    assert (bucket("0.005"), bucket("0.01"), bucket("0.25"), bucket("10.0"), bucket("+Inf")) == (2, 3, 4, 4, 5)
+    assert samples[("cts_request_latency_seconds_count", labels)] == 5
+    assert abs(samples[("cts_request_latency_seconds_sum", labels)] - 30.219) < 1e-9
+
+
+def test_a_forgotten_connection_leaves_the_exposition() -> None:
+    metrics = CoordinatorMetrics()
+    metrics.record("okx", "gone", 0.1, None)
+    metrics.forget("okx", "gone")
+    assert not [key for key in _samples(metrics) if ("connection", "gone") in key[1]]
