@@ -54,7 +54,8 @@ class CcxtClient(ExchangeClient):
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    async def _guard(self, action: Callable[[], Awaitable[T]]) -> tuple[T, CallRecord]:
+    async def _guard(self, action: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> tuple[T, CallRecord]:
+        """``action(*args, **kwargs)`` with every library failure classified."""
         record = CURRENT_CALL.get()
         if record is None or record.busy:
             record = CallRecord()
@@ -64,7 +65,7 @@ class CcxtClient(ExchangeClient):
         record.busy = True
         error: ExchangeError | None = None
         try:
-            return await action(), record
+            return await action(*args, **kwargs), record
         except ExchangeError:
             raise
         except Exception as exc:  # noqa: BLE001 - every library failure is classified here
@@ -97,7 +98,7 @@ class CcxtClient(ExchangeClient):
 
     async def _ccxt(self) -> Any:
         if self._instance is None:
-            shared, _ = await self._guard(lambda: self._shared.get(self._connection))
+            shared, _ = await self._guard(self._shared.get, self._connection)
             if self._instance is None:
                 self._instance = shared.clone(self._connection)
         return self._instance
@@ -107,16 +108,27 @@ class CcxtClient(ExchangeClient):
 
     async def _once(self, instance: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """One guarded call; every answer to fetch_time is also a clock sample."""
-        result, record = await self._guard(lambda: getattr(instance, method)(*args, **kwargs))
+        result, record = await self._guard(getattr(instance, method), *args, **kwargs)
         if method == "fetch_time" and isinstance(result, (int, float)) and record.sent_at and record.received_at:
             self._clock.observe(record.sent_at, record.received_at, result)
         return result
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """A call with the clock synced first (signed calls), re-synced and sent once more after a
-        timestamp rejection, and a server error checked against the exchange's status."""
+        timestamp rejection, and a server error checked against the exchange's status. One
+        coroutine for all of it: this is every request's path."""
+        instance = self._instance or await self._ccxt()
+        signed = method not in PUBLIC_METHODS
         try:
-            return await self._run_synced(method, args, kwargs)
+            if signed:
+                await self._clock.ensure_synced(self._sync_clock)
+            try:
+                return await self._once(instance, method, args, kwargs)
+            except ExchangeError as exc:
+                if not (signed and is_timestamp_rejection(self._connection.exchange, exc)):
+                    raise
+            await self._clock.ensure_synced(self._sync_clock, force=True)
+            return await self._once(instance, method, args, kwargs)
         except ExchangeError as exc:
             if exc.kind is ErrorKind.EXCHANGE_DOWN and await self._under_maintenance():
                 raise ExchangeError(
@@ -125,19 +137,6 @@ class CcxtClient(ExchangeClient):
                 ) from None
             raise
 
-    async def _run_synced(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        instance = await self._ccxt()
-        signed = method not in PUBLIC_METHODS
-        if signed:
-            await self._clock.ensure_synced(self._sync_clock)
-        try:
-            return await self._once(instance, method, args, kwargs)
-        except ExchangeError as exc:
-            if not (signed and is_timestamp_rejection(self._connection.exchange, exc)):
-                raise
-        await self._clock.ensure_synced(self._sync_clock, force=True)
-        return await self._once(instance, method, args, kwargs)
-
     async def _under_maintenance(self) -> bool:
         """A bare 5xx does not say why; exchanges with a status endpoint (Binance's
         system/status, OKX's, Kraken's) do. One probe, only after a server error."""
@@ -145,7 +144,7 @@ class CcxtClient(ExchangeClient):
             return False
         try:
             instance = await self._ccxt()
-            status, _ = await self._guard(lambda: instance.fetch_status())
+            status, _ = await self._guard(instance.fetch_status)
         except ExchangeError:
             return False
         return isinstance(status, dict) and status.get("status") == "maintenance"

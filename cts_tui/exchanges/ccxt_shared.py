@@ -25,6 +25,7 @@ import ccxt.async_support as ccxt_async
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.exchanges.classify import HttpReply
+from cts_tui.exchanges.ccxt_transport import send
 from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.profiles import Profile, market_options, profile_for
 from cts_tui.models import Connection
@@ -94,11 +95,11 @@ def _names_private(section: str) -> bool:
 
 
 def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
-    """A subclass of the exchange's ccxt class whose every HTTP request goes through our limiter,
-    reports its answer, and is signed with the exchange's clock."""
+    """A subclass of the exchange's ccxt class whose every HTTP request goes through our limiter
+    and our transport (``ccxt_transport``), reports its answer, and is signed with the exchange's
+    clock."""
     exchange = key.exchange
     ccxt_cls = ccxt_class(key.ccxt_id)
-    base_fetch = ccxt_cls.fetch
     base_sign = ccxt_cls.sign
     clock = ctx.clock(exchange)
     limiter = ctx.limiter
@@ -124,7 +125,7 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
             async with limiter.acquire(exchange.value, endpoint, weight=request_weight(exchange.value, path, query),
                                        account=account):
                 ctx.record_sent()
-                result = await base_fetch(self, url, method, headers, body)
+                result = await send(self, url, method, headers, body)
         finally:
             del in_flight[task]
         if isinstance(result, str) and result:
@@ -139,7 +140,7 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         response_body: str, request_headers: Any, request_body: Any,
     ) -> str:
         reply = HttpReply(int(code), response_headers or {}, response_body or "", time.time())
-        account, endpoint = in_flight[asyncio.current_task()]  # ccxt's fetch is only called by ours
+        account, endpoint = in_flight[asyncio.current_task()]  # only our fetch sends
         ctx.record_reply(exchange, account, endpoint, reply)
         return response_body
 
