@@ -170,11 +170,16 @@ def request_weight(exchange: str, path: str, query: str) -> int | None:
     fixed weight applies."""
     if exchange != "binance":
         return None
-    by_symbol = BINANCE_SYMBOL_WEIGHTS.get(path.lower())
+    by_symbol = _symbol_weights(path)
     if by_symbol is None:
         return None
     names_one = any(pair.partition("=")[0] == "symbol" for pair in query.split("&"))
     return by_symbol[0] if names_one else by_symbol[1]
+
+
+@lru_cache(maxsize=1024)
+def _symbol_weights(path: str) -> tuple[int, int] | None:
+    return BINANCE_SYMBOL_WEIGHTS.get(path.lower())
 
 
 def endpoint_limit(exchange: str, endpoint: str) -> int | None:
