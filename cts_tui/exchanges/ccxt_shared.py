@@ -86,7 +86,7 @@ def is_signed_api(api: Any) -> bool:
     ``private`` alone or inside a path (``['spot', 'v1', 'private']``, ``fapiPrivate``)."""
     if isinstance(api, str):
         return _names_private(api)
-    return any(_names_private(str(part)) for part in api)
+    return any(map(_names_private, map(str, api)))
 
 
 @lru_cache(maxsize=256)

@@ -404,7 +404,8 @@ class RateLimiter:
         if policy is None:
             return
         verdict = interpret(feedback, policy)
-        plan = self._plan(feedback.exchange, feedback.endpoint, feedback.account, None)
+        key = (feedback.exchange, feedback.endpoint, feedback.account, None)
+        plan = self._plans.get(key) or self._plan(*key)
         scope = plan.pause_keys[-1]
         if verdict.banned:
             key = policy.exchange  # an IP ban stops every key on that IP

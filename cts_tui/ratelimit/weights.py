@@ -173,7 +173,7 @@ def request_weight(exchange: str, path: str, query: str) -> int | None:
     by_symbol = _symbol_weights(path)
     if by_symbol is None:
         return None
-    names_one = any(pair.partition("=")[0] == "symbol" for pair in query.split("&"))
+    names_one = query.startswith("symbol=") or "&symbol=" in query
     return by_symbol[0] if names_one else by_symbol[1]
 
 
