@@ -66,6 +66,7 @@ def open_config() -> Config:
     config = Config()
     for limits in config.exchanges.values():
         limits.per_second, limits.per_minute, limits.max_concurrent = 100_000, 10_000_000, 50
+        limits.ip_limit = None
     config.pool.per_host_limit = 50
     return config
 

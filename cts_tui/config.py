@@ -30,16 +30,19 @@ class ExchangeLimits(_Section):
     max_concurrent: int = Field(gt=0)
     timeout_ms: int = Field(default=10_000, gt=0)
     weight: int = Field(default=100, ge=0)
+    ip_limit: int | None = Field(default=None, gt=0)
+    """Every request from this host together, whatever its key, in the exchange's IP-wide
+    window: Bybit requests per 5 s, Pionex weight per second, elsewhere requests per second."""
 
 
 # Defaults: the specification's figures for its six exchanges; HTX, Coinbase and Kraken from
 # their own documentation (HTX 10/s per key; Coinbase Advanced 10/s public; Kraken 1/s public).
 _EXCHANGE_DEFAULTS: dict[ExchangeId, dict[str, int]] = {
-    ExchangeId.BYBIT: {"per_second": 10, "per_minute": 120, "max_concurrent": 5},
+    ExchangeId.BYBIT: {"per_second": 10, "per_minute": 120, "max_concurrent": 5, "ip_limit": 600},
     ExchangeId.BINANCE: {"per_second": 10, "per_minute": 1200, "max_concurrent": 10},
     ExchangeId.OKX: {"per_second": 20, "per_minute": 600, "max_concurrent": 10},
     ExchangeId.BINGX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3},
-    ExchangeId.PIONEX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3},
+    ExchangeId.PIONEX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3, "ip_limit": 10},
     ExchangeId.ORANGEX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3},
     ExchangeId.HTX: {"per_second": 10, "per_minute": 600, "max_concurrent": 5},
     ExchangeId.COINBASE: {"per_second": 10, "per_minute": 600, "max_concurrent": 5},

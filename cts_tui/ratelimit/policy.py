@@ -11,7 +11,7 @@ Scopes follow the rule the exchanges share: a signed request counts against its 
 one against the IP it comes from (so sixteen keys do not make sixteen public budgets), and a few
 exchanges add an IP-wide window over every request whatever its key, which many keys together
 could otherwise overrun: Binance counts everything per IP, Bybit 600 requests per 5 s per IP,
-Pionex 10 weight per second per IP.
+Pionex 10 weight per second per IP (``ip_limit`` in the config).
 """
 
 from __future__ import annotations
@@ -61,42 +61,44 @@ class ExchangePolicy:
         return weight_of(self.exchange, endpoint)
 
 
-# Documented IP-wide limits that many keys on one host could overrun together; not configurable,
-# like endpoint weights, because exceeding them earns a ban whatever the user's budget says.
-BYBIT_IP_WINDOW = WindowSpec("5s/ip", 5.0, 600, scope=Scope.IP)
-PIONEX_IP_WINDOW = WindowSpec("1s/ip", 1.0, 10, counts_weight=True, scope=Scope.IP)
+# The shape of each exchange's IP-wide window (``ExchangeLimits.ip_limit`` sets its limit):
+# Bybit counts requests per 5 s, Pionex weight per second; elsewhere requests per second.
+IP_WINDOW_SHAPES: dict[str, tuple[str, float, bool]] = {
+    "bybit": ("5s/ip", 5.0, False),
+    "pionex": ("1s/ip", 1.0, True),
+}
+
+
+def ip_window(exchange: str, limits: ExchangeLimits) -> tuple[WindowSpec, ...]:
+    if limits.ip_limit is None:
+        return ()
+    name, period_s, counts_weight = IP_WINDOW_SHAPES.get(exchange, ("1s/ip", 1.0, False))
+    return (WindowSpec(name, period_s, limits.ip_limit, counts_weight=counts_weight, scope=Scope.IP),)
 
 
 def build_policy(exchange: str, limits: ExchangeLimits) -> ExchangePolicy:
     second, minute = limits.per_second, limits.per_minute
+    usage_window = None
+    windows: tuple[WindowSpec, ...]
     if exchange == "binance":
         windows = (
             WindowSpec("1s", 1.0, second, scope=Scope.IP),
             WindowSpec("1m", 60.0, minute, aligned=True, counts_weight=True, scope=Scope.IP),
         )
-        return ExchangePolicy(exchange, windows, limits.max_concurrent, "1m")
-    if exchange == "bybit":
-        windows = (
-            WindowSpec("1s/endpoint", 1.0, second, per_endpoint=True),
-            WindowSpec("1m", 60.0, minute),
-            BYBIT_IP_WINDOW,
-        )
-        return ExchangePolicy(exchange, windows, limits.max_concurrent, "1s/endpoint")
-    if exchange == "okx":
-        windows = (
-            WindowSpec("2s/endpoint", 2.0, second * 2, per_endpoint=True),
-            WindowSpec("1m", 60.0, minute),
-        )
-        return ExchangePolicy(exchange, windows, limits.max_concurrent, None)
-    if exchange == "pionex":
+        usage_window = "1m"
+    elif exchange == "bybit":
+        windows = (WindowSpec("1s/endpoint", 1.0, second, per_endpoint=True), WindowSpec("1m", 60.0, minute))
+        usage_window = "1s/endpoint"
+    elif exchange == "okx":
+        windows = (WindowSpec("2s/endpoint", 2.0, second * 2, per_endpoint=True), WindowSpec("1m", 60.0, minute))
+    elif exchange == "pionex":
         windows = (
             WindowSpec("1s", 1.0, second, counts_weight=True),
             WindowSpec("1m", 60.0, minute, counts_weight=True),
-            PIONEX_IP_WINDOW,
         )
-        return ExchangePolicy(exchange, windows, limits.max_concurrent, None)
-    windows = (WindowSpec("1s", 1.0, second), WindowSpec("1m", 60.0, minute))
-    return ExchangePolicy(exchange, windows, limits.max_concurrent, None)
+    else:
+        windows = (WindowSpec("1s", 1.0, second), WindowSpec("1m", 60.0, minute))
+    return ExchangePolicy(exchange, windows + ip_window(exchange, limits), limits.max_concurrent, usage_window)
 
 
 def build_policies(config: Config) -> dict[str, ExchangePolicy]:

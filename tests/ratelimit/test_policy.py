@@ -99,3 +99,16 @@ def test_binance_weights_that_depend_on_naming_a_symbol() -> None:
     assert request_weight("binance", "/api/v3/openOrders", "symbol=BTCUSDT&timestamp=1") == 6
     assert request_weight("binance", "/api/v3/account", "") is None
     assert request_weight("okx", "/api/v5/market/tickers", "") is None
+
+
+def test_the_ip_wide_window_takes_its_limit_from_the_config() -> None:
+    config = Config()
+    config.exchanges["bybit"].ip_limit = 3000
+    config.exchanges["okx"].ip_limit = 50
+    config.exchanges["pionex"].ip_limit = None
+    policies = build_policies(config)
+    ip_windows = {ex: [(w.name, w.period_s, w.limit) for w in p.windows if w.scope is Scope.IP]
+                  for ex, p in policies.items()}
+    assert ip_windows["bybit"] == [("5s/ip", 5.0, 3000)]
+    assert ip_windows["okx"] == [("1s/ip", 1.0, 50)]
+    assert ip_windows["pionex"] == []
