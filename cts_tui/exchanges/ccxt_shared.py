@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import types
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +23,6 @@ import ccxt.async_support as ccxt_async
 
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.errors import ErrorKind, ExchangeError
-from cts_tui.exchanges.classify import HttpReply
 from cts_tui.exchanges.ccxt_transport import send
 from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.profiles import Profile, market_options, profile_for
@@ -96,18 +94,13 @@ def _names_private(section: str) -> bool:
 
 def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
     """A subclass of the exchange's ccxt class whose every HTTP request goes through our limiter
-    and our transport (``ccxt_transport``), reports its answer, and is signed with the exchange's
-    clock."""
+    and our transport (``ccxt_transport``), which reports each answer to the limiter and the
+    call record, and is signed with the exchange's clock."""
     exchange = key.exchange
     ccxt_cls = ccxt_class(key.ccxt_id)
     base_sign = ccxt_cls.sign
     clock = ctx.clock(exchange)
     limiter = ctx.limiter
-    in_flight: dict[asyncio.Task[Any] | None, tuple[str | None, str]] = {}
-    """(account, endpoint) that each task's request in flight was charged to (account None when
-    public): ``on_rest_response`` runs inside ``fetch``, in the same task, and reports the answer
-    against the same scope. A task sends one request at a time. Kept here rather than in a
-    context variable because setting one per request doubled the garbage collector's work."""
 
     def sign(self: Any, path: str, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
         # ccxt's fetch2 calls fetch right after sign, with no await between: fetch reads this first.
@@ -119,30 +112,17 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         self._cts_signed = False
         path, query = _path_and_query(url, base_path)
         endpoint = f"{method} {path}"
-        task = asyncio.current_task()
-        in_flight[task] = (account, endpoint)
-        try:
-            async with limiter.acquire(exchange.value, endpoint, weight=request_weight(exchange.value, path, query),
-                                       account=account):
-                ctx.record_sent()
-                result = await send(self, url, method, headers, body)
-        finally:
-            del in_flight[task]
+        report = partial(ctx.record_reply, exchange, account, endpoint)
+        async with limiter.acquire(exchange.value, endpoint, weight=request_weight(exchange.value, path, query),
+                                   account=account):
+            ctx.record_sent()
+            result = await send(self, url, method, headers, body, report)
         if isinstance(result, str) and result:
             # ccxt hands back the raw text when a 2xx body is not JSON (HTML, truncated JSON).
             raise ExchangeError(
                 ErrorKind.BAD_RESPONSE, f"{exchange.value} answered with a body that is not JSON"
             )
         return result
-
-    def on_rest_response(
-        self: Any, code: int, reason: str, url: str, method: str, response_headers: Any,
-        response_body: str, request_headers: Any, request_body: Any,
-    ) -> str:
-        reply = HttpReply(int(code), response_headers or {}, response_body or "", time.time())
-        account, endpoint = in_flight[asyncio.current_task()]  # only our fetch sends
-        ctx.record_reply(exchange, account, endpoint, reply)
-        return response_body
 
     return type(
         f"Cts{ccxt_cls.__name__}",
@@ -154,7 +134,6 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
             "seconds": staticmethod(clock.now_s),
             "sign": sign,
             "fetch": fetch,
-            "on_rest_response": on_rest_response,
         },
     )
 

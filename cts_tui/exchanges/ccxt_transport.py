@@ -14,12 +14,16 @@ neither JSON nor text, which the hook reports as a bad response either way.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import aiohttp
 import ccxt
 import yarl
+
+from cts_tui.exchanges.classify import HttpReply
 
 
 @lru_cache(maxsize=64)
@@ -49,8 +53,16 @@ def _reply_headers(raw: Any) -> dict[str, str]:
     return headers
 
 
-async def send(instance: Any, url: str, method: str, headers: dict[str, str] | None, body: str | None) -> Any:
-    """What ccxt's ``fetch`` returns for this request, or the exception it would raise."""
+async def send(
+    instance: Any,
+    url: str,
+    method: str,
+    headers: dict[str, str] | None,
+    body: str | None,
+    report: Callable[[HttpReply], None],
+) -> Any:
+    """What ccxt's ``fetch`` returns for this request, or the exception it would raise.
+    ``report`` sees every answer first, whatever ccxt then makes of it."""
     request_headers = _request_headers(instance, headers)
     try:
         async with instance.session.request(
@@ -63,6 +75,7 @@ async def send(instance: Any, url: str, method: str, headers: dict[str, str] | N
             text = await response.text(errors="replace")
             reply_headers = _reply_headers(response.headers)
             status, reason = response.status, response.reason or ""
+            report(HttpReply(status, reply_headers, text, time.time()))
             text = instance.on_rest_response(status, reason, url, method, reply_headers, text, request_headers, body)
             parsed = instance.parse_json(text)
     except TimeoutError as exc:
