@@ -793,6 +793,7 @@ class ConnectionCoordinator:
         old = self._config
         self._config = config
         self.limiter.reconfigure(config)
+        self.hub.reconfigure(config)
         for entry in self._entries.values():
             entry.reconfigure(config)
         if config.health != old.health:

@@ -116,7 +116,7 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         async with limiter.acquire(exchange.value, endpoint, weight=request_weight(exchange.value, path, query),
                                    account=account):
             ctx.record_sent()
-            result = await send(self, url, method, headers, body, report)
+            result = await send(self, ctx.pool.session(), ctx.timeout_ms(exchange), (url, method, headers, body), report)
         if isinstance(result, str) and result:
             # ccxt hands back the raw text when a 2xx body is not JSON (HTML, truncated JSON).
             raise ExchangeError(

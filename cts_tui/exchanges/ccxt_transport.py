@@ -55,22 +55,24 @@ def _reply_headers(raw: Any) -> dict[str, str]:
 
 async def send(
     instance: Any,
-    url: str,
-    method: str,
-    headers: dict[str, str] | None,
-    body: str | None,
+    session: aiohttp.ClientSession,
+    timeout_ms: float,
+    request: tuple[str, str, dict[str, str] | None, str | None],
     report: Callable[[HttpReply], None],
 ) -> Any:
-    """What ccxt's ``fetch`` returns for this request, or the exception it would raise.
-    ``report`` sees every answer first, whatever ccxt then makes of it."""
+    """What ccxt's ``fetch`` returns for ``request`` (url, method, headers, body), or the
+    exception it would raise. ``report`` sees every answer first, whatever ccxt then makes of it.
+    The session and timeout are the hub's current ones, not the instance's: a reloaded config
+    applies to the next request."""
+    url, method, headers, body = request
     request_headers = _request_headers(instance, headers)
     try:
-        async with instance.session.request(
+        async with session.request(
             method,
             yarl.URL(url, encoded=True),
             data=body.encode() if body else None,
             headers=request_headers,
-            timeout=_timeout(instance.timeout),
+            timeout=_timeout(timeout_ms),
         ) as response:
             text = await response.text(errors="replace")
             reply_headers = _reply_headers(response.headers)

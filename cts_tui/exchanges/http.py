@@ -101,6 +101,31 @@ class HttpPool:
         self._ssl_context: ssl.SSLContext | None = None
         self._hosts: dict[str, HostStats] = {}
         self._closed = False
+        self._retiring: set[asyncio.Task[None]] = set()
+
+    @property
+    def settings(self) -> Pool:
+        return self._config
+
+    def reconfigure(self, config: Pool, grace_s: float) -> None:
+        """New limits for the requests to come. aiohttp cannot resize a connector, so a new
+        session takes the next requests and the old one closes after ``grace_s`` (the longest
+        request timeout), when what it still carries has finished or timed out."""
+        if config == self._config:
+            return
+        self._config = config
+        old, self._session = self._session, None
+        if old is not None:
+            task = asyncio.get_running_loop().create_task(self._retire(old, grace_s), name="cts-pool-retire")
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+
+    @staticmethod
+    async def _retire(session: aiohttp.ClientSession, grace_s: float) -> None:
+        try:
+            await asyncio.sleep(grace_s)
+        finally:
+            await session.close()
 
     @property
     def ssl_context(self) -> ssl.SSLContext:
@@ -145,6 +170,10 @@ class HttpPool:
 
     async def close(self) -> None:
         self._closed = True
+        for task in list(self._retiring):
+            task.cancel()
+        if self._retiring:
+            await asyncio.gather(*self._retiring, return_exceptions=True)
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()

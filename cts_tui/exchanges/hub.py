@@ -97,10 +97,17 @@ class ExchangeHub:
         if cached is not None:
             await cached.client.close()
 
+    def reconfigure(self, config: Config) -> None:
+        """A reloaded config: request timeouts and the pool's limits apply to the next request."""
+        self._ctx.config = config
+        grace_s = max(limits.timeout_ms for limits in config.exchanges.values()) / 1000
+        self._ctx.pool.reconfigure(pool_settings(config), grace_s)
+
     def pool_stats(self) -> dict[str, Any]:
         stats = self._ctx.pool.stats().as_dict()
         stats["clients"] = len(self._clients)
         stats["markets_shared"] = self._shared.markets.count()
+        stats["per_host_limit"] = self._ctx.pool.settings.per_host_limit
         return stats
 
     def clock_offset_ms(self, exchange: ExchangeId | str) -> float | None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 
 import pytest
 from prometheus_client import generate_latest
 
 from cts_tui.core.events import BatchFinished, BatchProgress, ConfigReloaded, SnapshotReady
-from cts_tui.errors import ConfigError, CtsError
+from cts_tui.errors import ConfigError, CtsError, ErrorKind, ExchangeError
 
 from .helpers import eventually
 
@@ -127,6 +128,23 @@ async def test_reload_applies_new_settings_and_refuses_a_bad_file(coordinator, t
     with pytest.raises(ConfigError, match="strategy"):
         await coordinator.reload_config(path)
     assert coordinator.strategy == "least_latency" and coordinator.config.health.interval_s == 120
+
+
+async def test_a_reload_applies_request_timeouts_and_the_pool_size_to_the_next_request(coordinator, sim, draft):
+    view = await coordinator.add_connection(draft("binance"), "cli")
+    before = coordinator.hub.pool_stats()["per_host_limit"]
+    new = coordinator.config.model_copy(deep=True)
+    new.limits("binance").max_concurrent = before + 30
+    new.limits("binance").timeout_ms = 300
+    await coordinator.reload_config(new)
+    assert coordinator.hub.pool_stats()["per_host_limit"] == before + 30
+    await sim.set_fault("binance", latency_ms=1500)
+    started = time.monotonic()
+    with pytest.raises(ExchangeError) as caught:
+        await coordinator.execute_request("fetch_ticker", "BTC/USDT", exchange_id=view.id)
+    assert caught.value.kind is ErrorKind.TIMEOUT and time.monotonic() - started < 1.2
+    await sim.clear_faults()
+    assert (await coordinator.execute_request("fetch_ticker", "BTC/USDT", exchange_id=view.id))["last"]
 
 
 async def test_reload_on_file_change_and_on_sighup(coordinator, tmp_path, events):
