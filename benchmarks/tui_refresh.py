@@ -26,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # measure this tree, whatever is installed
+
+from tests.pty_reader import start_reader  # noqa: E402
+
 CONNECTIONS = int(os.environ.get("CTS_BENCH_CONNECTIONS", "1000"))
 CPU_WINDOW_S = float(os.environ.get("CTS_BENCH_CPU_S", "10"))
 PRESSES = 20
@@ -36,7 +40,6 @@ COLS, ROWS = 120, 36
 
 
 def child(mode: str) -> None:
-    sys.path.insert(0, str(ROOT))
     from tests.tui.static_backend import FIXED_NOW, StaticCoordinator, StaticStore, make_snapshot
     from cts_tui.tui.app import CtsApp
     from cts_tui.tui.widgets.keyed_table import KeyedTable
@@ -83,19 +86,11 @@ class Terminal:
         self.master = master
         self.chunks: list[tuple[float, bytes]] = []
         self.lock = threading.Lock()
-        self.reader = threading.Thread(target=self._drain, daemon=True)
-        self.reader.start()
+        self.reader = start_reader(master, self._keep)
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            with self.lock:
-                self.chunks.append((time.perf_counter(), data))
+    def _keep(self, data: bytes) -> None:
+        with self.lock:
+            self.chunks.append((time.perf_counter(), data))
 
     def wait_for(self, needle: bytes, since: float, timeout: float = 10.0) -> float:
         """Seconds from ``since`` until output containing ``needle`` arrived."""

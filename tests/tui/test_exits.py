@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pty_reader import start_reader
+
 ROOT = Path(__file__).resolve().parents[2]
 ROWS, COLS = 24, 80
 DRAWN = "Name ▲".encode()
@@ -41,20 +43,12 @@ class Session:
             os.execve(sys.executable, [sys.executable, "-m", "cts_tui", "--demo"], env)
         self.output = bytearray()
         self._lock = threading.Lock()
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
+        self._reader = start_reader(self.master, self._keep)
         self.status: int | None = None
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            with self._lock:
-                self.output += data
+    def _keep(self, data: bytes) -> None:
+        with self._lock:
+            self.output += data
 
     def wait_drawn(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
