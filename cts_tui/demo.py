@@ -162,6 +162,11 @@ class DemoEnvironment:
     simulator: Simulator
     scenario: DemoScenario
 
+    def base_urls(self) -> dict[ExchangeId, str]:
+        """Each simulated exchange's base URL: where a connection added by hand should point."""
+        return {exchange: self.simulator.base_url(exchange.value)
+                for exchange in ExchangeId if exchange.value in self.simulator.exchanges}
+
     @contextlib.asynccontextmanager
     async def activity(self, runtime: Runtime) -> AsyncIterator[None]:
         """Keep the scenario's events going (a flapping exchange, a hot load) while inside."""

@@ -57,6 +57,7 @@ async def test_the_throwaway_store_holds_the_simulators_keys() -> None:
             assert demo.config.streams.for_exchange(connection.exchange).base_url == connection.base_url
             keys = {a.api_key for a in demo.simulator.accounts(connection.exchange.value)}
             assert connection.api_key.get_secret_value() in keys
+            assert demo.base_urls()[connection.exchange] == connection.base_url  # the add form's default
         path = demo.db_path
     assert not path.exists()  # throwaway: gone with the demo
 

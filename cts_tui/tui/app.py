@@ -13,7 +13,7 @@ over it paused the screen for 100-150 ms every few seconds, the slowest key pres
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from cts_tui.config import Config
 from cts_tui.core.events import ConnectionsChanged, Event, SnapshotReady, StateChanged
 from cts_tui.core.snapshots import Snapshot
 from cts_tui.errors import CtsError
+from cts_tui.models import ExchangeId
 from cts_tui.tui.actions import ACTIONS, Scope, bindings
 from cts_tui.tui.backend import Coordinator, Store
 from cts_tui.tui.messages import CoreEvent, Frame, OperationDone, TestCompleted
@@ -61,6 +62,7 @@ class CtsApp(App[None]):
         config: Config | None = None,
         clock: Callable[[], datetime] = _utcnow,
         demo: bool = False,
+        base_urls: Mapping[ExchangeId, str] | None = None,
         freeze_startup_objects: bool = False,
     ) -> None:
         super().__init__()
@@ -69,6 +71,9 @@ class CtsApp(App[None]):
         self.config = config or coordinator.config
         self.clock = clock
         self.demo = demo
+        self.base_urls: Mapping[ExchangeId, str] = base_urls or {}
+        """Where a new connection to each exchange points unless told otherwise (the demo's
+        simulator); empty: the exchanges' own hosts."""
         self.freeze_startup_objects = freeze_startup_objects
         self.frames: Signal[Frame] = Signal(self, "frames")
         self.core_events: Signal[Event] = Signal(self, "core-events")

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from cts_tui import paths
+from cts_tui.capabilities import ExchangeId
 from cts_tui.cli.context import config_from_args, db_path_from_args
 from cts_tui.core.runtime import Runtime, open_runtime
 from cts_tui.errors import ScrubbingFilter
@@ -29,8 +30,9 @@ def run_tui(args: argparse.Namespace) -> int:
 async def _run(args: argparse.Namespace) -> int:
     from cts_tui.tui.app import CtsApp
 
-    async with _runtime(args) as runtime:
-        app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo), freeze_startup_objects=True)
+    async with _runtime(args) as (runtime, base_urls):
+        app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo), base_urls=base_urls,
+                     freeze_startup_objects=True)
         loop = asyncio.get_running_loop()
         for sig in EXIT_SIGNALS:
             loop.add_signal_handler(sig, app.exit)
@@ -43,18 +45,19 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _runtime(args: argparse.Namespace) -> AsyncIterator[Runtime]:
-    """The user's store and config, or the demo's simulator world with its activity running."""
+async def _runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, dict[ExchangeId, str]]]:
+    """The user's store and config, or the demo's simulator world with its activity running;
+    with the base URLs a new connection starts with (the demo's: its simulator's)."""
     if not args.demo:
         async with open_runtime(config_from_args(args), db_path_from_args(args)) as runtime:
-            yield runtime
+            yield runtime, {}
         return
     from cts_tui.demo import demo_environment
 
     async with demo_environment() as demo:
         async with open_runtime(demo.config, demo.db_path, master_key=demo.master_key) as runtime:
             async with demo.activity(runtime):
-                yield runtime
+                yield runtime, demo.base_urls()
 
 
 @contextlib.contextmanager

@@ -78,6 +78,29 @@ async def test_adding_a_connection_in_the_form_stores_it_encrypted(
     assert account.secret.encode() not in raw and account.api_key.encode() not in raw
 
 
+async def test_the_add_form_starts_at_the_injected_base_url_unless_one_was_typed(runtime: Runtime, sim) -> None:
+    """In the demo a connection added by hand points at the simulator without typing its URL."""
+    app = CtsApp(runtime.coordinator, runtime.store, base_urls={
+        ExchangeId.BINANCE: sim.base_url("binance"), ExchangeId.OKX: sim.base_url("okx")})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        form = app.screen
+        base_url = form.query_one("#base_url", Input)
+        form.query_one("#exchange", Select).value = ExchangeId.BINANCE
+        await pilot.pause()
+        assert base_url.value == sim.base_url("binance")
+        form.query_one("#exchange", Select).value = ExchangeId.OKX
+        await pilot.pause()
+        assert base_url.value == sim.base_url("okx")
+        form.query_one("#exchange", Select).value = ExchangeId.KRAKEN  # not simulated here: the real host
+        await pilot.pause()
+        assert base_url.value == ""
+        base_url.value = "https://typed.example"
+        form.query_one("#exchange", Select).value = ExchangeId.BINANCE
+        await pilot.pause()
+        assert base_url.value == "https://typed.example"
+
+
 async def test_form_validates_inline_and_offers_only_what_the_exchange_has(live_app: CtsApp) -> None:
     async with live_app.run_test(size=SIZE) as pilot:
         await pilot.press("a")

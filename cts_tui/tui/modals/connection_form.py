@@ -8,6 +8,7 @@ exchange without storing anything. Secrets live only in password inputs and the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -57,11 +58,14 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
             self.view = view
             self.error = error
 
-    def __init__(self, existing: Connection | None) -> None:
+    def __init__(self, existing: Connection | None, base_urls: Mapping[ExchangeId, str] | None = None) -> None:
         super().__init__()
         self.existing = existing
+        self.base_urls = base_urls or {}
+        """Base URLs a new connection starts with per exchange (the demo's simulator)."""
         self._tried = False
         self._busy = False
+        self._prefilled = ""
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -141,7 +145,18 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         self.query_one("#testnet-row").display = exchange in HAS_TESTNET
         if exchange not in HAS_TESTNET:
             self.query_one("#is_testnet", Checkbox).value = False
+        self._prefill_base_url(exchange)
         self._api_type_changed()
+
+    def _prefill_base_url(self, exchange: ExchangeId | None) -> None:
+        """A new connection gets the exchange's default base URL, unless the user typed one."""
+        if self.existing is not None:
+            return
+        field = self.query_one("#base_url", Input)
+        if field.value not in ("", self._prefilled):
+            return
+        self._prefilled = self.base_urls.get(exchange, "") if exchange else ""
+        field.value = self._prefilled
 
     @on(Select.Changed, "#api_type")
     def _api_type_changed(self) -> None:
