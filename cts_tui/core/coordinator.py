@@ -92,6 +92,7 @@ _EXCHANGE_WIDE = frozenset(
 
 
 @functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=1024)
 def is_state_changing(method: str) -> bool:
     """Orders, cancels, withdrawals, transfers, leverage and margin changes: never retried."""
     return bool(_STATE_CHANGING.match(_CAMEL.sub("_", method).lower()))
