@@ -94,7 +94,7 @@ class DetailScreen(Screen[None]):
         with Horizontal(id="detail-facts"):
             yield Static(id="identity")
             yield Static(id="health")
-        yield Label("Latency (recent checks)", classes="section")
+        yield Label("Latency", classes="section", id="latency-label")
         yield Sparkline([], id="latency-spark")
         yield Label("Recent tests", classes="section")
         yield RichLog(id="test-log", wrap=False, markup=False, max_lines=400, auto_scroll=False)
@@ -127,7 +127,17 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-title", Label).update(title)
         self.query_one("#identity", Static).update(identity_facts(view, frame))
         self.query_one("#health", Static).update(health_facts(view, frame))
-        self.query_one(Sparkline).data = list(view.latency_history)
+        self._show_latency(view.latency_history)
+
+    def _show_latency(self, history: tuple[float, ...]) -> None:
+        """One cell per request, as in the health table: a few samples stretched over the whole
+        width would look like a long, smooth history."""
+        spark = self.query_one(Sparkline)
+        spark.data = list(history)
+        spark.styles.width = max(1, len(history))
+        label = "Latency" if not history else (
+            f"Latency, last {len(history)} requests: {min(history):,.0f}–{max(history):,.0f} ms")
+        self.query_one("#latency-label", Label).update(label)
 
     def _core_event_arrived(self, event: Event) -> None:
         if isinstance(event, TestFinished) and event.result.connection_id == self.connection_id:
