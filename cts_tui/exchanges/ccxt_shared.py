@@ -303,7 +303,6 @@ class SharedExchanges:
             {
                 "session": self._ctx.pool.session(),
                 "enableRateLimit": False,
-                "timeout": self._ctx.timeout_ms(key.exchange),
                 "options": options,
                 "enableLastHttpResponse": False,
                 "enableLastJsonResponse": False,
