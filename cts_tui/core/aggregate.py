@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Totals
-from cts_tui.core.stats import ConnectionStats
+from cts_tui.core.stats import RequestStats
 from cts_tui.models import ConnectionState, ExchangeId
 
 
@@ -45,7 +45,7 @@ def totals(views: Iterable[ConnectionView], requests_per_s: float) -> Totals:
 def exchange_view(
     exchange: ExchangeId,
     views: Iterable[ConnectionView],
-    stats: ConnectionStats,
+    stats: RequestStats,
     usage: Any,
     pool: Mapping[str, Any],
 ) -> ExchangeView:

@@ -61,13 +61,15 @@ class RollingCounts:
         self._bucket_s = window_s / self._size
         self._buckets.clear()
 
-    def record(self, ok: bool) -> None:
-        index = int(self._clock() / self._bucket_s)
-        if not self._buckets or self._buckets[-1][0] != index:
-            self._buckets.append([index, 0, 0])
-            while len(self._buckets) > self._size:
-                self._buckets.popleft()
-        self._buckets[-1][1 if ok else 2] += 1
+    def record(self, ok: bool, now: float | None = None) -> None:
+        """``now``: the clock read once by a caller recording in several windows."""
+        index = int((self._clock() if now is None else now) / self._bucket_s)
+        buckets = self._buckets
+        if not buckets or buckets[-1][0] != index:
+            buckets.append([index, 0, 0])
+            if len(buckets) > self._size:
+                buckets.popleft()
+        buckets[-1][1 if ok else 2] += 1
 
     def totals(self, span_s: float | None = None) -> tuple[int, int]:
         """(ok, failed) within the last ``span_s`` seconds (default: the whole window)."""
@@ -90,16 +92,45 @@ class RollingCounts:
         return (ok + failed) / covered
 
 
-class ConnectionStats:
-    """What the coordinator knows about one connection's recent behaviour."""
+class RequestStats:
+    """Counts, recent outcomes and latency of a stream of requests: an exchange's, and the base
+    of a connection's."""
 
-    def __init__(self, uptime_window_s: float, clock: Clock = time.monotonic) -> None:
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
         self.latency = LatencyStats()
         self.recent = RollingCounts(60.0, 60, clock)
-        self.uptime = RollingCounts(uptime_window_s, 60, clock)
         self.requests = 0
         self.successes = 0
         self.failures_by_kind: Counter[str] = Counter()
+
+    def record_success(self, latency_ms: float) -> float:
+        """Returns the clock reading it used, for a subclass recording more windows."""
+        now = self._clock()
+        self.requests += 1
+        self.successes += 1
+        self.latency.record(latency_ms)
+        self.recent.record(True, now)
+        return now
+
+    def record_failure(self, kind: ErrorKind) -> float:
+        now = self._clock()
+        self.requests += 1
+        self.failures_by_kind[kind.value] += 1
+        self.recent.record(False, now)
+        return now
+
+    @property
+    def failures(self) -> int:
+        return self.requests - self.successes
+
+
+class ConnectionStats(RequestStats):
+    """What the coordinator knows about one connection's recent behaviour."""
+
+    def __init__(self, uptime_window_s: float, clock: Clock = time.monotonic) -> None:
+        super().__init__(clock)
+        self.uptime = RollingCounts(uptime_window_s, 60, clock)
         self.consecutive_errors = 0
         self.consecutive_successes = 0
         self.in_flight = 0
@@ -107,32 +138,25 @@ class ConnectionStats:
         self.last_error: str | None = None
         self.last_error_kind: ErrorKind | None = None
 
-    def record_success(self, latency_ms: float, *, check: bool = False) -> None:
-        self.requests += 1
-        self.successes += 1
+    def record_success(self, latency_ms: float, *, check: bool = False) -> float:
+        now = super().record_success(latency_ms)
         self.consecutive_successes += 1
         self.consecutive_errors = 0
-        self.latency.record(latency_ms)
-        self.recent.record(True)
-        self.uptime.record(True)
+        self.uptime.record(True, now)
         if check:
             self.last_check = datetime.now(UTC)
+        return now
 
-    def record_failure(self, kind: ErrorKind, message: str, *, check: bool = False) -> None:
+    def record_failure(self, kind: ErrorKind, message: str = "", *, check: bool = False) -> float:
         """Count a failure; rate-limit answers are not the connection's fault, so they neither
         break a success streak's meaning for uptime nor count as downtime."""
-        self.requests += 1
-        self.failures_by_kind[kind.value] += 1
+        now = super().record_failure(kind)
         self.last_error = message
         self.last_error_kind = kind
         if kind.counts_for_breaker:
             self.consecutive_errors += 1
             self.consecutive_successes = 0
-            self.uptime.record(False)
-        self.recent.record(False)
+            self.uptime.record(False, now)
         if check:
             self.last_check = datetime.now(UTC)
-
-    @property
-    def failures(self) -> int:
-        return self.requests - self.successes
+        return now

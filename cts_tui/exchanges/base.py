@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
+from collections.abc import Awaitable
 from typing import Any
 
 from cts_tui.errors import ErrorKind, ExchangeError, scrub
@@ -82,8 +83,9 @@ class ExchangeClient(ABC):
         """What the key may do ("read", "trade", "withdraw", ...); empty when not reported."""
 
     @abstractmethod
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Run a ccxt unified method by name (what ``ExchangeManager.execute_request`` uses)."""
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        """Run a ccxt unified method by name (what ``ExchangeManager.execute_request`` uses);
+        every failure, an unsupported method included, is raised when it is awaited."""
 
     @abstractmethod
     def supports(self, method: str) -> bool: ...

@@ -54,18 +54,25 @@ class CcxtClient(ExchangeClient):
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    async def _guard(self, action: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> tuple[T, CallRecord]:
-        """``action(*args, **kwargs)`` with every library failure classified."""
+    @staticmethod
+    def _begin_call() -> CallRecord:
+        """This task's call record, cleared for a new call (see ``CallRecord``)."""
         record = CURRENT_CALL.get()
         if record is None or record.busy:
             record = CallRecord()
-            CURRENT_CALL.set(record)  # kept for this task's next call (see CallRecord)
+            CURRENT_CALL.set(record)  # kept for this task's next call
         else:
             record.clear()
         record.busy = True
+        return record
+
+    async def _guard(self, action: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """``action(*args, **kwargs)`` with every library failure classified: the rare calls (markets,
+        the status probe). ``_run`` does the same inline for every request."""
+        record = self._begin_call()
         error: ExchangeError | None = None
         try:
-            return await action(*args, **kwargs), record
+            return await action(*args, **kwargs)
         except ExchangeError:
             raise
         except Exception as exc:  # noqa: BLE001 - every library failure is classified here
@@ -98,39 +105,49 @@ class CcxtClient(ExchangeClient):
 
     async def _ccxt(self) -> Any:
         if self._instance is None:
-            shared, _ = await self._guard(self._shared.get, self._connection)
+            shared = await self._guard(self._shared.get, self._connection)
             if self._instance is None:
                 self._instance = shared.clone(self._connection)
         return self._instance
 
     async def _sync_clock(self) -> None:
-        await self._once(await self._ccxt(), "fetch_time", (), {})
-
-    async def _once(self, instance: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """One guarded call; every answer to fetch_time is also a clock sample."""
-        result, record = await self._guard(getattr(instance, method), *args, **kwargs)
-        if method == "fetch_time" and isinstance(result, (int, float)) and record.sent_at and record.received_at:
-            self._clock.observe(record.sent_at, record.received_at, result)
-        return result
+        await self._run("fetch_time")
 
     async def _run(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """A call with the clock synced first (signed calls), re-synced and sent once more after a
-        timestamp rejection, and a server error checked against the exchange's status. One
-        coroutine for all of it: this is every request's path."""
+        """One ccxt call, every failure classified; a signed call waits for the clock to be
+        synced first. Every request takes this path, so it is one coroutine with the guard
+        inline; what only failures need is in ``_recover``."""
         instance = self._instance or await self._ccxt()
-        signed = method not in PUBLIC_METHODS
+        if method not in PUBLIC_METHODS:
+            await self._clock.ensure_synced(self._sync_clock)
+        record = self._begin_call()  # after the sync, which records a call of its own
+        error: ExchangeError | None = None
         try:
-            if signed:
-                await self._clock.ensure_synced(self._sync_clock)
-            try:
-                return await self._once(instance, method, args, kwargs)
-            except ExchangeError as exc:
-                if not (signed and is_timestamp_rejection(self._connection.exchange, exc)):
-                    raise
-            await self._clock.ensure_synced(self._sync_clock, force=True)
-            return await self._once(instance, method, args, kwargs)
+            result = await getattr(instance, method)(*args, **kwargs)
         except ExchangeError as exc:
-            if exc.kind is ErrorKind.EXCHANGE_DOWN and await self._under_maintenance():
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - every library failure is classified here
+            error = self._translate(exc, record)
+        finally:
+            record.busy = False
+        if error is None:
+            if method == "fetch_time" and isinstance(result, (int, float)) and record.sent_at and record.received_at:
+                self._clock.observe(record.sent_at, record.received_at, result)
+            return result
+        return await self._recover(error, instance, method, args, kwargs)
+
+    async def _recover(
+        self, error: ExchangeError, instance: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """After a failed call: a signed call rejected for its timestamp is sent once more after a
+        forced re-sync; a server error is checked against the exchange's status."""
+        try:
+            if method in PUBLIC_METHODS or not is_timestamp_rejection(self._connection.exchange, error):
+                raise error
+            await self._clock.ensure_synced(self._sync_clock, force=True)
+            return await self._guard(getattr(instance, method), *args, **kwargs)
+        except ExchangeError as exc:
+            if exc.kind is ErrorKind.EXCHANGE_DOWN and method != "fetch_status" and await self._under_maintenance():
                 raise ExchangeError(
                     ErrorKind.MAINTENANCE, f"{self.exchange} is under maintenance (its status endpoint says so)",
                     status=exc.status, code=exc.code,
@@ -143,8 +160,7 @@ class CcxtClient(ExchangeClient):
         if not _has_of(self._ccxt_id).get("fetchStatus"):
             return False
         try:
-            instance = await self._ccxt()
-            status, _ = await self._guard(instance.fetch_status)
+            status = await self._run("fetch_status")
         except ExchangeError:
             return False
         return isinstance(status, dict) and status.get("status") == "maintenance"
@@ -177,13 +193,14 @@ class CcxtClient(ExchangeClient):
         method, parse = reader
         return parse(await self._run(method))
 
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        # Not a coroutine itself: it hands back ``_run``'s, one frame fewer on every request.
         name = snake_case(method)
         if not self.supports(name):
-            raise ExchangeError(ErrorKind.INVALID_REQUEST, f"{self.exchange} does not support {name}")
+            return _refuse(ExchangeError(ErrorKind.INVALID_REQUEST, f"{self.exchange} does not support {name}"))
         if name == "fetch_permissions":
-            return await self.fetch_permissions()
-        return await self._run(name, *args, **kwargs)
+            return self.fetch_permissions()
+        return self._run(name, *args, **kwargs)
 
     def supports(self, method: str) -> bool:
         return _supports(self._ccxt_id, snake_case(method))
@@ -195,6 +212,10 @@ class CcxtClient(ExchangeClient):
         if self._instance is not None:
             self._instance.session = None
             self._instance = None
+
+
+async def _refuse(error: ExchangeError) -> Any:
+    raise error
 
 
 # ccxt's own spelling of a few name parts (fetch_ohlcv -> fetchOHLCV).

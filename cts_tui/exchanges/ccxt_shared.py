@@ -97,6 +97,7 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
     and our transport (``ccxt_transport``), which reports each answer to the limiter and the
     call record, and is signed with the exchange's clock."""
     exchange = key.exchange
+    exchange_id = exchange.value
     ccxt_cls = ccxt_class(key.ccxt_id)
     base_sign = ccxt_cls.sign
     clock = ctx.clock(exchange)
@@ -113,14 +114,18 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         path, query = _path_and_query(url, base_path)
         endpoint = f"{method} {path}"
         report = partial(ctx.record_reply, exchange, account, endpoint)
-        async with limiter.acquire(exchange.value, endpoint, weight=request_weight(exchange.value, path, query),
-                                   account=account):
+        permit = limiter.acquire(exchange_id, endpoint, weight=request_weight(exchange_id, path, query), account=account)
+        if not permit.granted_now():
+            await permit.wait()
+        try:
             ctx.record_sent()
             result = await send(self, ctx.pool.session(), ctx.timeout_ms(exchange), (url, method, headers, body), report)
+        finally:
+            permit.release()
         if isinstance(result, str) and result:
             # ccxt hands back the raw text when a 2xx body is not JSON (HTML, truncated JSON).
             raise ExchangeError(
-                ErrorKind.BAD_RESPONSE, f"{exchange.value} answered with a body that is not JSON"
+                ErrorKind.BAD_RESPONSE, f"{exchange_id} answered with a body that is not JSON"
             )
         return result
 

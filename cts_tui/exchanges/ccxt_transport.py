@@ -77,7 +77,7 @@ async def send(
             text = await response.text(errors="replace")
             reply_headers = _reply_headers(response.headers)
             status, reason = response.status, response.reason or ""
-            report(HttpReply(status, reply_headers, text, time.time()))
+            report(HttpReply(status, response.headers, text, time.time()))
             text = instance.on_rest_response(status, reason, url, method, reply_headers, text, request_headers, body)
             parsed = instance.parse_json(text)
     except TimeoutError as exc:

@@ -14,11 +14,11 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from cts_tui.capabilities import ExchangeId
 from cts_tui.errors import ErrorKind, ExchangeError, scrub
+from cts_tui.ratelimit.feedback import header, parse_retry_after
 
 _E = ErrorKind
 _MAX_MESSAGE = 160
@@ -176,27 +176,7 @@ def _text(value: Any) -> str | None:
 
 def retry_after_s(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    value = _header(headers, "Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    if name in headers:
-        return headers[name]
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return None
+    return parse_retry_after(header(headers, "Retry-After"), time.time())
 
 
 def is_timestamp_rejection(exchange: ExchangeId, error: ExchangeError) -> bool:

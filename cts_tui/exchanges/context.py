@@ -9,7 +9,6 @@ classifies the failure, without the library having to pass it up.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -19,24 +18,6 @@ from cts_tui.exchanges.classify import HttpReply
 from cts_tui.exchanges.clock import ServerClock
 from cts_tui.exchanges.http import HttpPool
 from cts_tui.ratelimit import RateLimiter, ResponseFeedback
-
-# Response headers the limiter reads; only these are passed on.
-USAGE_HEADERS = (
-    "X-MBX-USED-WEIGHT-1M",
-    "X-MBX-ORDER-COUNT-10S",
-    "X-MBX-ORDER-COUNT-1D",
-    "X-Bapi-Limit",
-    "X-Bapi-Limit-Status",
-    "X-Bapi-Limit-Reset-Timestamp",
-    "X-RateLimit-Requests-Remain",
-    "X-RateLimit-Requests-Expire",
-    "X-RateLimit-Limit",
-    "X-RateLimit-Remaining",
-    "X-RateLimit-Reset",
-    "Retry-After",
-)
-_USAGE_LOWER = {name.lower(): name for name in USAGE_HEADERS}
-
 
 @dataclass(slots=True)
 class CallRecord:
@@ -61,10 +42,6 @@ class CallRecord:
 CURRENT_CALL: ContextVar[CallRecord | None] = ContextVar("cts_current_call", default=None)
 
 
-def usage_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {_USAGE_LOWER[k.lower()]: v for k, v in headers.items() if k.lower() in _USAGE_LOWER}
-
-
 @dataclass(slots=True)
 class HubContext:
     config: Config
@@ -81,7 +58,7 @@ class HubContext:
         return clock
 
     def timeout_ms(self, exchange: ExchangeId) -> int:
-        return self.config.limits(exchange).timeout_ms
+        return self.config.exchanges[exchange].timeout_ms
 
     def record_sent(self) -> None:
         record = CURRENT_CALL.get()
@@ -103,7 +80,7 @@ class HubContext:
                 account=account,
                 endpoint=endpoint,
                 status=reply.status,
-                headers=usage_headers(reply.headers),
+                headers=reply.headers,
                 received_at=reply.received_at,
             )
         )

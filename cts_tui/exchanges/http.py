@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import weakref
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,12 @@ from cts_tui.config import Pool
 class HostStats:
     requests: int = 0
     new_connections: int = 0
-    reused_connections: int = 0
+    failed_connections: int = 0
+
+    @property
+    def reused_connections(self) -> int:
+        """Every request that got a connection without opening one rode an open one."""
+        return self.requests - self.new_connections - self.failed_connections
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -66,29 +71,37 @@ class PoolStats:
 
 
 class _CountingConnector(aiohttp.TCPConnector):
-    """Counts, per host, every request that asks for a connection and whether the connection it
-    got had carried a request before (reused) or is new."""
+    """Counts, per host, every request that asks for a connection and every connection opened
+    (or that failed to open); the rest rode a connection already open (a request still opening
+    one, or given up while queued for one, counts there too). Counting costs no coroutine of its
+    own: ``connect`` hands back aiohttp's, and only opening a connection (rare on a warm pool)
+    passes through an override that awaits."""
 
     def __init__(self, hosts: dict[str, HostStats], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._hosts = hosts
-        self._used: weakref.WeakSet[Any] = weakref.WeakSet()
 
-    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+    def _stats(self, req: Any) -> HostStats:
         url = req.url
         host = f"{url.host}:{url.port}" if url.port else str(url.host)
         stats = self._hosts.get(host)
         if stats is None:
             stats = self._hosts[host] = HostStats()
-        stats.requests += 1
-        connection = await super().connect(req, traces, timeout)
-        protocol = connection.protocol
-        if protocol in self._used:
-            stats.reused_connections += 1
-        else:
-            self._used.add(protocol)
-            stats.new_connections += 1
-        return connection
+        return stats
+
+    def connect(self, req: Any, traces: Any, timeout: Any) -> Coroutine[Any, Any, Any]:
+        self._stats(req).requests += 1
+        return super().connect(req, traces, timeout)
+
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
+        stats = self._stats(req)
+        try:
+            protocol = await super()._create_connection(req, traces, timeout)
+        except BaseException:
+            stats.failed_connections += 1
+            raise
+        stats.new_connections += 1
+        return protocol
 
 
 class HttpPool:

@@ -98,7 +98,7 @@ class NativeClient(ExchangeClient):
                     timeout=aiohttp.ClientTimeout(total=timeout_ms / 1000),
                 ) as response:
                     text = await response.text(errors="replace")
-                    reply = HttpReply(response.status, dict(response.headers), text, time.time())
+                    reply = HttpReply(response.status, response.headers, text, time.time())
             except TimeoutError:
                 raise transport_error(self._exchange, ErrorKind.TIMEOUT, timeout_ms) from None
             except aiohttp.ClientError:

@@ -11,7 +11,11 @@ import email.utils
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 from cts_tui.ratelimit.policy import ExchangePolicy
+
+_CASE_INSENSITIVE = (CIMultiDict, CIMultiDictProxy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +45,17 @@ class Verdict:
         return not (self.throttled or self.banned)
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, whatever its case. aiohttp's headers are case-insensitive already, so
+    a miss there is final; a plain dict (tests, hand-made replies) is searched."""
     value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        for key, candidate in headers.items():
-            if key.lower() == lowered:
-                return candidate
-    return value
+    if value is not None or isinstance(headers, _CASE_INSENSITIVE):
+        return value
+    lowered = name.lower()
+    for key, candidate in headers.items():
+        if key.lower() == lowered:
+            return candidate
+    return None
 
 
 def _number(text: str | None) -> float | None:
@@ -85,7 +92,7 @@ def until_reset(value: float, received_at: float) -> float:
 
 def interpret(feedback: ResponseFeedback, policy: ExchangePolicy) -> Verdict:
     headers, at = feedback.headers, feedback.received_at
-    retry_after = parse_retry_after(_header(headers, "Retry-After"), at)
+    retry_after = parse_retry_after(header(headers, "Retry-After"), at)
     if feedback.status == 418:
         return Verdict(pause_s=retry_after, banned=True)
     throttled = feedback.status == 429
@@ -94,21 +101,21 @@ def interpret(feedback: ResponseFeedback, policy: ExchangePolicy) -> Verdict:
     used_share: float | None = None
     exchange = feedback.exchange
     if exchange == "binance":
-        weight = _number(_header(headers, "X-MBX-USED-WEIGHT-1M"))
+        weight = _number(header(headers, "X-MBX-USED-WEIGHT-1M"))
         used = int(weight) if weight is not None else None
     elif exchange == "bybit":
-        remaining = _number(_header(headers, "X-Bapi-Limit-Status"))
-        limit = _number(_header(headers, "X-Bapi-Limit"))
+        remaining = _number(header(headers, "X-Bapi-Limit-Status"))
+        limit = _number(header(headers, "X-Bapi-Limit"))
         if remaining is not None and limit:
             used_share = min(1.0, max(0.0, (limit - remaining) / limit))
-        reset = _number(_header(headers, "X-Bapi-Limit-Reset-Timestamp"))
+        reset = _number(header(headers, "X-Bapi-Limit-Reset-Timestamp"))
         if remaining is not None and remaining <= 0:
             throttled = True
             if pause_s is None and reset is not None:
                 pause_s = until_reset(reset, at)
     elif exchange == "bingx":
-        remaining = _number(_header(headers, "X-RateLimit-Requests-Remain"))
-        expire = _number(_header(headers, "X-RateLimit-Requests-Expire"))
+        remaining = _number(header(headers, "X-RateLimit-Requests-Remain"))
+        expire = _number(header(headers, "X-RateLimit-Requests-Expire"))
         if remaining is not None and remaining <= 0:
             throttled = True
             if pause_s is None and expire is not None:

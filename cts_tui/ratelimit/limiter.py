@@ -90,7 +90,12 @@ class _ExchangeState:
 
 
 class _Permit:
-    """``async with limiter.acquire(...)``: holds a concurrency slot for the request's duration."""
+    """``async with limiter.acquire(...)``: holds a concurrency slot for the request's duration.
+
+    The hot path (every HTTP request) uses the three steps without ``async with``:
+    ``granted_now() or await wait()``, then ``release()``; a permit granted at once then costs no
+    coroutine at all, which under a hundred concurrent requests is measurable.
+    """
 
     __slots__ = ("_limiter", "_state", "_plan", "_priority", "_receipt")
 
@@ -101,27 +106,43 @@ class _Permit:
         self._priority = priority
         self._receipt: object = None
 
-    async def __aenter__(self) -> _Permit:
+    def granted_now(self) -> bool:
+        """Take the permit without waiting if the in-memory backend can grant it at once."""
         limiter, state = self._limiter, self._state
         queue = state.queue
         # Try at once unless someone of this class or higher already waits: a HIGH request does
         # not queue behind LOW ones.
-        if (not queue or queue[0].priority > self._priority) and (
-            state.in_use < state.slot_caps[self._priority]
+        if (
+            limiter._local is not None
+            and not limiter._pauses
+            and (not queue or queue[0].priority > self._priority)
+            and state.in_use < state.slot_caps[self._priority]
         ):
-            local = limiter._local
-            if local is not None and not limiter._pauses:
-                receipt = local.take_now(self._plan, self._priority)[2]
-                if receipt is not None:
-                    state.in_use += 1
-                    self._receipt = receipt
-                    return self
-            else:
-                decision = await limiter._attempt(state, self._plan, self._priority)
-                if decision[1] is None:
-                    self._receipt = decision[2]
-                    return self
+            receipt = limiter._local.take_now(self._plan, self._priority)[2]
+            if receipt is not None:
+                state.in_use += 1
+                self._receipt = receipt
+                return True
+        return False
+
+    async def wait(self) -> None:
+        """Take the permit, waiting in priority order (and asking Redis, when shared)."""
+        limiter, state = self._limiter, self._state
+        queue = state.queue
+        if (not queue or queue[0].priority > self._priority) and state.in_use < state.slot_caps[self._priority]:
+            decision = await limiter._attempt(state, self._plan, self._priority)
+            if decision[1] is None:
+                self._receipt = decision[2]
+                return
         self._receipt = await limiter._wait(state, self._plan, self._priority)
+
+    def release(self) -> None:
+        self._limiter._backend.settle(self._receipt)
+        self._limiter._release(self._state)
+
+    async def __aenter__(self) -> _Permit:
+        if not self.granted_now():
+            await self.wait()
         return self
 
     async def __aexit__(
@@ -130,8 +151,7 @@ class _Permit:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._limiter._backend.settle(self._receipt)
-        self._limiter._release(self._state)
+        self.release()
 
 
 class RateLimiter:
