@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Totals
-from cts_tui.core.stats import RequestStats
+from cts_tui.core.stats import ConnectionStats, LatencyStats
 from cts_tui.models import ConnectionState, ExchangeId
 
 
@@ -45,12 +46,24 @@ def totals(views: Iterable[ConnectionView], requests_per_s: float) -> Totals:
 def exchange_view(
     exchange: ExchangeId,
     views: Iterable[ConnectionView],
-    stats: RequestStats,
+    stats: Iterable[ConnectionStats],
+    latency: LatencyStats,
     usage: Any,
     pool: Mapping[str, Any],
 ) -> ExchangeView:
+    """``stats``: the statistics of the exchange's connections, whose sums are the exchange's;
+    ``latency``: the exchange's own samples (a sum of percentiles would mean nothing)."""
     views = list(views)
-    ok, failed = stats.recent.totals()
+    requests = successes = ok = failed = 0
+    per_second = 0.0
+    failures_by_kind: Counter[str] = Counter()
+    for one in stats:
+        requests += one.requests
+        successes += one.successes
+        failures_by_kind.update(one.failures_by_kind)
+        good, bad = one.recent.totals()
+        ok, failed = ok + good, failed + bad
+        per_second += one.recent.per_second()
     return ExchangeView(
         exchange=exchange,
         connections=len(views),
@@ -58,14 +71,14 @@ def exchange_view(
         healthy=sum(1 for v in views if v.healthy),
         usage=usage,
         rate_limit_usage_pct=usage_pct(usage),
-        requests=stats.requests,
-        successes=stats.successes,
-        failures_by_kind=dict(stats.failures_by_kind),
-        success_rate=stats.recent.rate_pct(),
+        requests=requests,
+        successes=successes,
+        failures_by_kind=dict(failures_by_kind),
+        success_rate=100.0 * ok / (ok + failed) if ok + failed else None,
         recent_requests=ok + failed,
-        requests_per_s=round(stats.recent.per_second(), 1),
-        p50_ms=stats.latency.percentile(50),
-        p95_ms=stats.latency.percentile(95),
+        requests_per_s=round(per_second, 1),
+        p50_ms=latency.percentile(50),
+        p95_ms=latency.percentile(95),
         breakers_open=sum(1 for v in views if v.breaker != "closed"),
         banned=is_banned(usage),
         pool=pool,

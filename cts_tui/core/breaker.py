@@ -12,6 +12,7 @@ answers never count: they mean "slow down", which the limiter handles.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from enum import StrEnum
 
 from cts_tui.config import Health
@@ -26,13 +27,24 @@ class BreakerState(StrEnum):
 
 
 class CircuitBreaker:
-    def __init__(self, settings: Health, clock: Clock = time.monotonic) -> None:
+    """``on_change`` is called after every change of state (who routes traffic keeps its
+    choices until then)."""
+
+    def __init__(
+        self, settings: Health, clock: Clock = time.monotonic, on_change: Callable[[], None] | None = None
+    ) -> None:
         self.settings = settings
         self._clock = clock
+        self._on_change = on_change
         self.state = BreakerState.CLOSED
         self.failures = 0
         self.openings = 0
         self.open_until: float | None = None
+
+    def _set(self, state: BreakerState) -> None:
+        self.state = state
+        if self._on_change is not None:
+            self._on_change()
 
     @property
     def allows_traffic(self) -> bool:
@@ -49,9 +61,9 @@ class CircuitBreaker:
         self.failures = 0
         if self.state is BreakerState.CLOSED:
             return False
-        self.state = BreakerState.CLOSED
         self.openings = 0
         self.open_until = None
+        self._set(BreakerState.CLOSED)
         return True
 
     def record_failure(self, kind: ErrorKind, *, may_open: bool = True) -> bool:
@@ -68,13 +80,13 @@ class CircuitBreaker:
     def open(self) -> float:
         """Open (or re-open) now; returns the cooldown in seconds."""
         self.openings += 1
-        self.state = BreakerState.OPEN
         cooldown = self.cooldown_s()
         self.open_until = self._clock() + cooldown
+        self._set(BreakerState.OPEN)
         return cooldown
 
     def half_open(self) -> None:
-        self.state = BreakerState.HALF_OPEN
+        self._set(BreakerState.HALF_OPEN)
 
     def remaining_s(self) -> float:
         if self.open_until is None:

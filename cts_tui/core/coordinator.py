@@ -22,7 +22,7 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,7 @@ from cts_tui.core import aggregate, pool_view
 from cts_tui.core.alerts import AlertEngine
 from cts_tui.core.balancer import make_strategy
 from cts_tui.core.batch import BatchJob, BatchProcessor, TaskKind
-from cts_tui.core.breaker import BreakerState, CircuitBreaker, ejection_allowed
+from cts_tui.core.breaker import BreakerState, ejection_allowed
 from cts_tui.core.events import (
     AlertChanged,
     BatchFinished,
@@ -47,9 +47,10 @@ from cts_tui.core.events import (
 )
 from cts_tui.core.health import HealthScheduler
 from cts_tui.core.managed import ManagedConnection
+from cts_tui.core.routing import RouteTable
 from cts_tui.core.metrics import BREAKER_VALUES, CoordinatorMetrics
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, Totals
-from cts_tui.core.stats import RequestStats
+from cts_tui.core.stats import ConnectionStats, LatencyStats
 from cts_tui.core.streams import CoordinatorStreams, with_streams
 from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import ConfigError, CtsError, ErrorKind, ExchangeError, NotFoundError, scrub
@@ -127,14 +128,15 @@ class ConnectionCoordinator:
             hub = ExchangeHub(config, limiter)
         self.limiter = limiter
         self.hub = hub
-        self.metrics = CoordinatorMetrics()
+        self.metrics = CoordinatorMetrics(self._series)
         self.alerts = AlertEngine(config.alerts)
         self.streams = CoordinatorStreams(hub.clock_offset_ms, self._mark_dirty)
         """The live market streams (``core/streams.py``); they run while ``streams.enabled``."""
         self.metrics.registry.register(self.streams.collector)
         self._bus = EventBus()
         self._entries: dict[str, ManagedConnection] = {}
-        self._exchange_stats: dict[ExchangeId, RequestStats] = {}
+        self._exchange_latency: dict[ExchangeId, LatencyStats] = {}
+        self._routes = RouteTable(self._entries, self._supports, lambda: self._config.health.breaker_threshold)
         self._strategy = make_strategy(config.load_balancing.strategy, config.load_balancing.failover_order)
         self._health = HealthScheduler(config.health, self._scheduled_check, self._checkable_ids)
         self._batches = BatchProcessor(
@@ -225,17 +227,23 @@ class ConnectionCoordinator:
         connections = (e.connection for e in self._entries.values() if e.exchange is exchange)
         return pool_view.exchange_pool(pool_view.hosts_of(connections), per_host)
 
+    def _exchange_view(
+        self, exchange: ExchangeId, views: Iterable[ConnectionView], per_host: Mapping[str, Mapping[str, int]]
+    ) -> ExchangeView:
+        return aggregate.exchange_view(
+            exchange,
+            views,
+            (e.stats for e in self._entries.values() if e.exchange is exchange),
+            self._exchange_latency.get(exchange) or LatencyStats(),
+            self._usage(exchange),
+            self._pool_of(exchange, per_host),
+        )
+
     def _exchange_views(self, views: Sequence[ConnectionView]) -> dict[ExchangeId, ExchangeView]:
         exchanges = [ex for ex, limits in self._config.exchanges.items() if limits.enabled]
         exchanges += sorted({v.exchange for v in views} - set(exchanges))
         per_host = self.hub.pool_stats()["per_host"]
-        return {
-            ex: aggregate.exchange_view(
-                ex, (v for v in views if v.exchange == ex), self._stats_of(ex), self._usage(ex),
-                self._pool_of(ex, per_host),
-            )
-            for ex in exchanges
-        }
+        return {ex: self._exchange_view(ex, (v for v in views if v.exchange == ex), per_host) for ex in exchanges}
 
     def snapshot(self) -> Snapshot:
         """The current state, built now (a few milliseconds for a hundred connections)."""
@@ -283,9 +291,17 @@ class ConnectionCoordinator:
     # --- queries ------------------------------------------------------------------------------
 
     def _manage(self, connection: Connection) -> ManagedConnection:
-        entry = self._entries[connection.id] = ManagedConnection(connection, self._config)
-        self.metrics.watch_in_flight(connection.exchange.value, connection.id, lambda: entry.stats.in_flight)
+        latency = self._exchange_latency.get(connection.exchange)
+        if latency is None:
+            latency = self._exchange_latency[connection.exchange] = LatencyStats()
+        entry = self._entries[connection.id] = ManagedConnection(
+            connection, self._config, exchange_latency=latency, on_change=self._routes.invalidate
+        )
+        self._routes.invalidate()
         return entry
+
+    def _series(self) -> Iterator[tuple[str, str, ConnectionStats]]:
+        return ((e.exchange.value, e.id, e.stats) for e in self._entries.values())
 
     def _entry(self, connection_id: str) -> ManagedConnection:
         try:
@@ -316,8 +332,7 @@ class ConnectionCoordinator:
     def exchange_health(self, exchange: ExchangeId | str) -> ExchangeView:
         wanted = ExchangeId(exchange)
         views = self.get_connections_by_exchange(wanted)
-        pool = self._pool_of(wanted, self.hub.pool_stats()["per_host"])
-        return aggregate.exchange_view(wanted, views, self._stats_of(wanted), self._usage(wanted), pool)
+        return self._exchange_view(wanted, views, self.hub.pool_stats()["per_host"])
 
     def api_type_health(self, api_type: ApiType | str) -> Totals:
         views = self.get_connections_by_api_type(api_type)
@@ -340,6 +355,7 @@ class ConnectionCoordinator:
     def set_strategy(self, name: str) -> None:
         lb = self._config.load_balancing
         self._strategy = make_strategy(name, lb.failover_order)
+        self._routes.invalidate()
         self._mark_dirty()
 
     # --- state machine ------------------------------------------------------------------------
@@ -373,7 +389,6 @@ class ConnectionCoordinator:
             before = entry.state
             stored = await self.store.update(connection_id, patch, source=source)
             entry.connection = stored
-            entry.supported.clear()
             entry.reconfigure(self._config)
             if patch.rotates_keys or {"base_url", "api_type", "is_testnet"} & fields:
                 await self.hub.drop(connection_id)
@@ -394,6 +409,7 @@ class ConnectionCoordinator:
         async with entry.lock:
             await self.store.delete(connection_id, source=source)
             del self._entries[connection_id]
+            self._routes.invalidate()
             self._reset_breaker(entry)
             await self.hub.drop(connection_id)
             self.metrics.forget(entry.exchange.value, connection_id)
@@ -609,27 +625,24 @@ class ConnectionCoordinator:
                     await self._transition(entry, _T.PASS, "system", "health check passed")
         return True
 
-    def _stats_of(self, exchange: ExchangeId) -> RequestStats:
-        stats = self._exchange_stats.get(exchange)
-        if stats is None:
-            stats = self._exchange_stats[exchange] = RequestStats()
-        return stats
-
     def _record_success(self, entry: ManagedConnection, elapsed_s: float, *, check: bool = False) -> None:
-        ms = elapsed_s * 1000
-        entry.stats.record_success(ms, check=check)
-        self._stats_of(entry.exchange).record_success(ms)
-        self.metrics.record(entry.exchange.value, entry.id, elapsed_s, None)
-        if entry.breaker.record_success():
+        """Every request's bookkeeping: kept to what a success must do, the rest only when a
+        failure came before it."""
+        stats, breaker = entry.stats, entry.breaker
+        errors_before = stats.consecutive_errors
+        stats.record_success(elapsed_s, check=check)
+        if (breaker.failures or breaker.state is not BreakerState.CLOSED) and breaker.record_success():
             self._breaker_closed(entry)
-        self._mark_dirty()
+        if errors_before and errors_before >= self._config.health.breaker_threshold:
+            self._routes.invalidate()  # back from the end of the line
+        self._dirty.set()
 
     def _record_failure(
         self, entry: ManagedConnection, error: ExchangeError, elapsed_s: float, *, check: bool = False
     ) -> None:
-        entry.stats.record_failure(error.kind, error.message, check=check)
-        self._stats_of(entry.exchange).record_failure(error.kind)
-        self.metrics.record(entry.exchange.value, entry.id, elapsed_s, error.kind.value)
+        entry.stats.record_failure(error.kind, error.message, elapsed_s, check=check)
+        if entry.stats.consecutive_errors == self._config.health.breaker_threshold:
+            self._routes.invalidate()  # it now goes to the back of the line
         if entry.breaker.record_failure(error.kind, may_open=self._may_eject(entry)):
             self._open_breaker(entry)
         if error.kind is ErrorKind.AUTH and entry.state is _S.ACTIVE:
@@ -661,7 +674,7 @@ class ConnectionCoordinator:
         if entry.probe is not None and entry.probe is not asyncio.current_task():
             entry.probe.cancel()
         entry.probe = None
-        entry.breaker = CircuitBreaker(self._config.health)
+        entry.reset_breaker(self._config.health)
 
     async def _probe_until_closed(self, entry: ManagedConnection) -> None:
         """Wait out the cooldown, go half-open, probe; a failed probe re-opens the breaker with
@@ -691,23 +704,15 @@ class ConnectionCoordinator:
         """The connection the strategy picks for ``method`` among those that take traffic
         (``exchange_id``: an exchange name or a connection id narrows the choice). Connections
         on an error streak are used only when nothing else is left."""
-        threshold = self._config.health.breaker_threshold
-        pinned = self._entries.get(exchange_id) if exchange_id is not None else None
-        exchange = None if pinned is not None or exchange_id is None else ExchangeId(exchange_id)
-        pool = [pinned] if pinned is not None else self._entries.values()
-        candidates = [
-            e
-            for e in pool
-            if e.takes_traffic()
-            and e.id not in excluded
-            and e.exchange not in excluded_exchanges
-            and (exchange is None or e.exchange is exchange)
-            and self._supports(e, method)
-        ]
-        if not candidates:
+        preferred, everyone = self._routes.route(method, exchange_id)
+        if excluded or excluded_exchanges:
+            preferred, everyone = (
+                [e for e in group if e.id not in excluded and e.exchange not in excluded_exchanges]
+                for group in (preferred, everyone)
+            )
+        if not everyone:
             return None
-        healthy = [e for e in candidates if e.stats.consecutive_errors < threshold]
-        return self._strategy.choose(healthy or candidates)
+        return self._strategy.choose(preferred or everyone)
 
     async def execute_request(
         self,
@@ -794,6 +799,7 @@ class ConnectionCoordinator:
         self.hub.reconfigure(config)
         for entry in self._entries.values():
             entry.reconfigure(config)
+        self._routes.invalidate()
         if config.health != old.health:
             self._health.reconfigure(config.health)
         self._batches.reconfigure(config.batch)

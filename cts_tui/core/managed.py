@@ -4,22 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from cts_tui.config import Config
+from cts_tui.config import Config, Health
 from cts_tui.core.breaker import BreakerState, CircuitBreaker
 from cts_tui.core.health import health_score
 from cts_tui.core.snapshots import ConnectionView, TestSummary
-from cts_tui.core.stats import Clock, ConnectionStats
+from cts_tui.core.stats import Clock, ConnectionStats, LatencyStats
 from cts_tui.errors import mask
 from cts_tui.models import Connection, ConnectionState, ExchangeId, TestResult
 
 
 class ManagedConnection:
-    def __init__(self, connection: Connection, config: Config, clock: Clock = time.monotonic) -> None:
-        self.connection = connection
-        self.stats = ConnectionStats(config.health.uptime_window_s, clock)
-        self.breaker = CircuitBreaker(config.health, clock)
+    """``on_change`` is called whenever something that decides where requests may go changes:
+    the stored connection (its state, its settings) or the breaker's state."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        config: Config,
+        clock: Clock = time.monotonic,
+        *,
+        exchange_latency: LatencyStats | None = None,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._clock = clock
+        self._on_change = on_change
+        self._connection = connection
+        self.id: str = connection.id
+        self.exchange: ExchangeId = connection.exchange
+        """Plain attributes (not read through the model) because every request reads them."""
+        self.stats = ConnectionStats(config.health.uptime_window_s, clock, exchange_latency)
+        self.breaker = CircuitBreaker(config.health, clock, on_change)
         self.exchange_weight = config.limits(connection.exchange).weight
         self.last_test: TestSummary | None = None
         self.balance: float | None = None
@@ -28,20 +45,29 @@ class ManagedConnection:
         """Serialises tests and state transitions of this connection."""
         self.probe: asyncio.Task[None] | None = None
 
+    @property
+    def connection(self) -> Connection:
+        return self._connection
+
+    @connection.setter
+    def connection(self, connection: Connection) -> None:
+        """The stored connection after a change (its state, an edit): what it supports is asked
+        again, and whoever routes requests is told."""
+        self._connection = connection
+        self.id, self.exchange = connection.id, connection.exchange
+        self.supported.clear()
+        self._on_change()
+
+    def reset_breaker(self, settings: Health) -> None:
+        self.breaker = CircuitBreaker(settings, self._clock, self._on_change)
+        self._on_change()
+
     def reconfigure(self, config: Config) -> None:
         self.breaker.settings = config.health
         self.stats.uptime.resize(config.health.uptime_window_s)
         self.exchange_weight = config.limits(self.connection.exchange).weight
 
     # --- what the balancer reads (balancer.Candidate) ---------------------------------------
-
-    @property
-    def id(self) -> str:
-        return self.connection.id
-
-    @property
-    def exchange(self) -> ExchangeId:
-        return self.connection.exchange
 
     @property
     def effective_weight(self) -> float:

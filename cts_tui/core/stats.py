@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ EWMA_ALPHA = 0.2
 """Weight of the newest sample: about the last ten requests dominate the average."""
 LATENCY_SAMPLES = 512
 HISTORY_POINTS = 60
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+"""Upper bounds of the latency histogram (seconds) that the Prometheus exposition serves."""
 
 
 class LatencyStats:
@@ -92,45 +95,26 @@ class RollingCounts:
         return (ok + failed) / covered
 
 
-class RequestStats:
-    """Counts, recent outcomes and latency of a stream of requests: an exchange's, and the base
-    of a connection's."""
+class ConnectionStats:
+    """What the coordinator knows about one connection's recent behaviour, recorded once per
+    request in one call: the counters the screens and the Prometheus exposition read (this is
+    their only copy), and the latency also goes to the exchange's own ``LatencyStats``, whose
+    percentiles the exchange view shows."""
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, uptime_window_s: float, clock: Clock = time.monotonic, exchange_latency: LatencyStats | None = None
+    ) -> None:
         self._clock = clock
+        self._exchange_latency = exchange_latency
         self.latency = LatencyStats()
         self.recent = RollingCounts(60.0, 60, clock)
+        self.uptime = RollingCounts(uptime_window_s, 60, clock)
         self.requests = 0
         self.successes = 0
         self.failures_by_kind: Counter[str] = Counter()
-
-    def record_success(self, latency_ms: float) -> float:
-        """Returns the clock reading it used, for a subclass recording more windows."""
-        now = self._clock()
-        self.requests += 1
-        self.successes += 1
-        self.latency.record(latency_ms)
-        self.recent.record(True, now)
-        return now
-
-    def record_failure(self, kind: ErrorKind) -> float:
-        now = self._clock()
-        self.requests += 1
-        self.failures_by_kind[kind.value] += 1
-        self.recent.record(False, now)
-        return now
-
-    @property
-    def failures(self) -> int:
-        return self.requests - self.successes
-
-
-class ConnectionStats(RequestStats):
-    """What the coordinator knows about one connection's recent behaviour."""
-
-    def __init__(self, uptime_window_s: float, clock: Clock = time.monotonic) -> None:
-        super().__init__(clock)
-        self.uptime = RollingCounts(uptime_window_s, 60, clock)
+        self.latency_buckets = [0] * (len(LATENCY_BUCKETS_S) + 1)
+        """Requests per latency bucket (not cumulative); the last one is above every bound."""
+        self.latency_sum_s = 0.0
         self.consecutive_errors = 0
         self.consecutive_successes = 0
         self.in_flight = 0
@@ -138,25 +122,42 @@ class ConnectionStats(RequestStats):
         self.last_error: str | None = None
         self.last_error_kind: ErrorKind | None = None
 
-    def record_success(self, latency_ms: float, *, check: bool = False) -> float:
-        now = super().record_success(latency_ms)
+    def _count(self, latency_s: float) -> float:
+        now = self._clock()
+        self.requests += 1
+        self.latency_buckets[bisect_left(LATENCY_BUCKETS_S, latency_s)] += 1
+        self.latency_sum_s += latency_s
+        return now
+
+    def record_success(self, latency_s: float, *, check: bool = False) -> None:
+        now = self._count(latency_s)
+        self.successes += 1
         self.consecutive_successes += 1
         self.consecutive_errors = 0
+        latency_ms = latency_s * 1000
+        self.latency.record(latency_ms)
+        if self._exchange_latency is not None:
+            self._exchange_latency.record(latency_ms)
+        self.recent.record(True, now)
         self.uptime.record(True, now)
         if check:
             self.last_check = datetime.now(UTC)
-        return now
 
-    def record_failure(self, kind: ErrorKind, message: str = "", *, check: bool = False) -> float:
+    def record_failure(self, kind: ErrorKind, message: str, latency_s: float = 0.0, *, check: bool = False) -> None:
         """Count a failure; rate-limit answers are not the connection's fault, so they neither
         break a success streak's meaning for uptime nor count as downtime."""
-        now = super().record_failure(kind)
+        now = self._count(latency_s)
+        self.failures_by_kind[kind.value] += 1
         self.last_error = message
         self.last_error_kind = kind
         if kind.counts_for_breaker:
             self.consecutive_errors += 1
             self.consecutive_successes = 0
             self.uptime.record(False, now)
+        self.recent.record(False, now)
         if check:
             self.last_check = datetime.now(UTC)
-        return now
+
+    @property
+    def failures(self) -> int:
+        return self.requests - self.successes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -18,8 +18,9 @@ from cts_tui.ratelimit.policy import ExchangePolicy
 _CASE_INSENSITIVE = (CIMultiDict, CIMultiDictProxy)
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseFeedback:
+class ResponseFeedback(NamedTuple):
+    """One answer as the limiter reads it (a tuple: one is made per request)."""
+
     exchange: str
     account: str | None
     endpoint: str
@@ -29,8 +30,7 @@ class ResponseFeedback:
     """Wall-clock epoch seconds when the response arrived."""
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     pause_s: float | None = None
     """Seconds to stop sending; None with ``throttled`` means the exchange did not say."""
     throttled: bool = False
@@ -40,9 +40,8 @@ class Verdict:
     used_share: float | None = None
     """Share (0..1) of the exchange's own limit spent, when it reports remaining / limit."""
 
-    @property
-    def ok(self) -> bool:
-        return not (self.throttled or self.banned)
+
+_PLAIN = Verdict()
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -122,4 +121,6 @@ def interpret(feedback: ResponseFeedback, policy: ExchangePolicy) -> Verdict:
                 pause_s = until_reset(expire, at)
     if policy.usage_window is None:
         used = used_share = None
-    return Verdict(pause_s=pause_s, throttled=throttled, used=used, used_share=used_share)
+    if pause_s is None and not throttled and used is None and used_share is None:
+        return _PLAIN
+    return Verdict(pause_s, throttled, False, used, used_share)

@@ -436,7 +436,10 @@ class RateLimiter:
             self._pause(scope, seconds, feedback.received_at, banned=False)
         elif feedback.status < 400:
             self._backoff.succeeded(scope)
-        self._count_foreign_usage(policy, plan, verdict.used, verdict.used_share, feedback.received_at)
+        charge = plan.usage
+        if charge is not None and (verdict.used is not None or verdict.used_share is not None):
+            units = verdict.used if verdict.used is not None else math.ceil((verdict.used_share or 0.0) * charge.spec.limit)
+            self._backend.raise_usage(policy.exchange, charge, units, feedback.received_at, plan.usage_tolerance)
 
     def _pause(self, key: str, seconds: float, since: float, banned: bool) -> None:
         until = since + seconds
@@ -450,21 +453,6 @@ class RateLimiter:
         state = self._states.get(key.split("|", 1)[0])
         if state is not None:
             self._kick(state)
-
-    def _count_foreign_usage(
-        self, policy: ExchangePolicy, plan: Plan, used: int | None, share: float | None, at: float
-    ) -> None:
-        if (used is None and share is None) or policy.usage_window is None:
-            return
-        # What the exchange counts beyond ours by less than the headroom is timing (it counts
-        # arrivals, we count grants) and the headroom absorbs it; more is someone else spending.
-        headroom = 1.0 - self._config.rate_limiting.headroom
-        for charge in plan.charges:
-            if charge.spec.name != policy.usage_window:
-                continue
-            units = used if used is not None else math.ceil((share or 0.0) * charge.spec.limit)
-            tolerance = max(1.0, charge.spec.limit * headroom)
-            self._backend.raise_usage(policy.exchange, charge, units, at, tolerance)
 
     def _spawn(self, coro: object) -> None:
         try:

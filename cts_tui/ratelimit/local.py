@@ -80,22 +80,33 @@ class LocalBackend:
         return compiled
 
     def take_now(self, plan: Plan, priority: int) -> tuple[float, str | None, Receipt | None]:
-        """Charge every window of ``plan`` or none; else how long until the tightest frees up."""
+        """Charge every window of ``plan`` or none; else how long until the tightest frees up.
+        Every request takes this path: each window is asked once, and the rare refusal undoes
+        what the windows before it granted."""
         compiled = self._compiled.get(plan) or self._compile(plan)
         mono = self._clock.monotonic()
         wall = self._clock.time()
+        receipt: Receipt = []
+        for window, units, caps, aligned, key in compiled:
+            entry = window.try_take(wall if aligned else mono, units, caps[priority])
+            if entry is None:
+                for granted, _aligned, granted_entry in receipt:
+                    granted.untake(granted_entry)  # type: ignore[arg-type]
+                return self._blocked(compiled, priority, mono, wall, key)
+            receipt.append((window, aligned, entry))
+        return 0.0, None, receipt
+
+    @staticmethod
+    def _blocked(
+        compiled: _Compiled, priority: int, mono: float, wall: float, refused: str
+    ) -> tuple[float, str, None]:
         longest = 0.0
-        blocking = None
+        blocking = refused
         for window, units, caps, aligned, key in compiled:
             wait = window.wait(wall if aligned else mono, units, caps[priority])
             if wait > longest:
                 longest, blocking = wait, key
-        if blocking is not None:
-            return longest, blocking, None
-        return 0.0, None, [
-            (window, aligned, window.take(wall if aligned else mono, units))
-            for window, units, _caps, aligned, _key in compiled
-        ]
+        return longest, blocking, None
 
     async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, Receipt | None]:
         return self.take_now(plan, priority)

@@ -42,6 +42,11 @@ class Plan:
     block_keys: frozenset[str]
     """Everything that can hold this request back: a waiter behind one blocked on any of these
     must not overtake it."""
+    usage: Charge | None = None
+    """The window whose count the exchange reports in its answers (the policy's usage window)."""
+    usage_tolerance: float = 1.0
+    """How far the exchange's count may exceed ours before it means someone else spent: what
+    the headroom absorbs is timing (it counts arrivals, we count grants)."""
 
 
 def ceilings(settings: RateLimiting) -> tuple[float, float, float]:
@@ -102,4 +107,6 @@ def make_plan(
         )
     pauses = pause_keys(policy, account)
     blocks = frozenset([*(c.key for c in charges), *pauses, CONCURRENCY])
-    return Plan(policy.exchange, name, tuple(charges), pauses, blocks)
+    usage = next((c for c in charges if c.spec.name == policy.usage_window), None)
+    tolerance = max(1.0, usage.spec.limit * (1.0 - settings.headroom)) if usage is not None else 1.0
+    return Plan(policy.exchange, name, tuple(charges), pauses, blocks, usage, tolerance)

@@ -1,9 +1,9 @@
 """In-process window counters, one per window instance (exchange, key or IP, endpoint).
 
-``wait`` answers "how long until ``units`` more fit under ``cap``" without changing anything and
-``take`` records a grant, so a request charged to several windows is checked against all of them
-before any is charged. ``take`` returns a receipt that ``settle`` moves to the time the request
-was done: the exchange counts a request when it arrives, which is after the grant and before the
+``try_take`` records a grant when ``units`` more fit under ``cap`` and ``untake`` undoes it, so a
+request charged to several windows is granted by all of them or by none; ``wait`` answers "how
+long until they fit" for one that was refused. A grant's receipt is what ``settle`` moves to the
+time the request was done: the exchange counts a request when it arrives, which is after the grant and before the
 answer, so counting it until the answer never lets a burst granted early and sent late overlap
 the next window's burst at the exchange. A window that is empty admits one request whatever its cost: a request
 heavier than the whole cap could otherwise never go.
@@ -49,11 +49,28 @@ class RollingWindow:
                 break
         return latest + self.period - now
 
-    def take(self, now: float, units: int) -> list[float]:
+    def try_take(self, now: float, units: int, cap: float) -> list[float] | None:
+        """``take`` if ``wait`` would say 0, else None: the grant path in one call."""
+        log = self._log
+        edge = now - self.period
+        while log and log[0][0] <= edge:
+            self.total -= log.popleft()[1]
+        total = self.total
+        if total + units > cap and total != 0:
+            return None
         entry = [now, units]
-        self._log.append(entry)
-        self.total += units
+        log.append(entry)
+        self.total = total + units
         return entry
+
+    def untake(self, receipt: list[float]) -> None:
+        """Undo a ``try_take`` whose request another window refused (it is the newest grant)."""
+        log = self._log
+        if log and log[-1] is receipt:
+            log.pop()
+        else:
+            log.remove(receipt)
+        self.total -= int(receipt[1])
 
     def settle(self, receipt: list[float], now: float) -> None:
         """Count the grant from ``now`` on. The log may be briefly out of order after this;
@@ -66,7 +83,8 @@ class RollingWindow:
         within ``tolerance`` are timing (the exchange counts arrivals, we count grants)."""
         self._evict(now)
         if used > self.total + tolerance:
-            self.take(now, int(used - self.total))
+            self._log.append([now, used - self.total])
+            self.total = used
 
 
 class AlignedWindow:
@@ -97,10 +115,21 @@ class AlignedWindow:
             return 0.0
         return start + self.period - now
 
-    def take(self, now: float, units: int) -> tuple[float, int]:
-        start = self._roll(now)
-        self.total += units
+    def try_take(self, now: float, units: int, cap: float) -> tuple[float, int] | None:
+        """``take`` if ``wait`` would say 0, else None: the grant path in one call."""
+        start = now - now % self.period
+        if start != self._start:
+            self._start = start
+            self.total = 0
+        total = self.total
+        if total + units > cap and total != 0:
+            return None
+        self.total = total + units
         return (start, units)
+
+    def untake(self, receipt: tuple[float, int]) -> None:
+        if receipt[0] == self._start:
+            self.total -= receipt[1]
 
     def settle(self, receipt: tuple[float, int], now: float) -> None:
         """A request granted in one window and done in the next may have arrived in either:

@@ -7,6 +7,8 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cts_tui.core.metrics import CoordinatorMetrics
+from cts_tui.core.stats import ConnectionStats
+from cts_tui.errors import ErrorKind
 
 
 def _samples(metrics: CoordinatorMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -19,10 +21,12 @@ def _samples(metrics: CoordinatorMetrics) -> dict[tuple[str, tuple[tuple[str, st
 
 
 def test_requests_latency_and_failures_are_exposed_as_prometheus_counts() -> None:
-    metrics = CoordinatorMetrics()
+    stats = ConnectionStats(3600)
+    metrics = CoordinatorMetrics(lambda: [("binance", "c1", stats)])
     for latency in (0.004, 0.005, 0.2, 30.0):
-        metrics.record("binance", "c1", latency, None)
-    metrics.record("binance", "c1", 0.01, "timeout")
+        stats.record_success(latency)
+    stats.record_failure(ErrorKind.TIMEOUT, "no answer", 0.01)
+    stats.in_flight = 2
     samples = _samples(metrics)
     labels = (("connection", "c1"), ("exchange", "binance"))
     assert samples[("cts_requests_total", labels)] == 5
@@ -32,10 +36,15 @@ def test_requests_latency_and_failures_are_exposed_as_prometheus_counts() -> Non
     assert (bucket("0.005"), bucket("0.01"), bucket("0.25"), bucket("10.0"), bucket("+Inf")) == (2, 3, 4, 4, 5)
     assert samples[("cts_request_latency_seconds_count", labels)] == 5
     assert abs(samples[("cts_request_latency_seconds_sum", labels)] - 30.219) < 1e-9
+    assert samples[("cts_requests_in_flight", labels)] == 2
 
 
 def test_a_forgotten_connection_leaves_the_exposition() -> None:
-    metrics = CoordinatorMetrics()
-    metrics.record("okx", "gone", 0.1, None)
+    series = {"gone": ("okx", "gone", ConnectionStats(3600))}
+    metrics = CoordinatorMetrics(lambda: series.values())
+    series["gone"][2].record_success(0.1)
+    metrics.health.labels("okx", "gone").set(90)
+    assert [key for key in _samples(metrics) if ("connection", "gone") in key[1]]
+    del series["gone"]
     metrics.forget("okx", "gone")
     assert not [key for key in _samples(metrics) if ("connection", "gone") in key[1]]

@@ -42,7 +42,7 @@ def test_rolling_counts_forget_what_left_the_window():
 
 def test_rate_limit_answers_are_not_downtime():
     stats = ConnectionStats(3600)
-    stats.record_success(10)
+    stats.record_success(0.010)
     stats.record_failure(ErrorKind.RATE_LIMITED, "slow down")
     assert stats.consecutive_errors == 0 and stats.consecutive_successes == 1
     assert stats.uptime.rate_pct() == 100
