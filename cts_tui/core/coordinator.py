@@ -216,8 +216,14 @@ class ConnectionCoordinator:
     def _usage(self, exchange: ExchangeId) -> Any:
         return self.limiter.usage(exchange.value)
 
-    def _views(self) -> list[ConnectionView]:
-        usage_pct = {ex: aggregate.usage_pct(self._usage(ex)) for ex in {e.exchange for e in self._entries.values()}}
+    def _usages(self, exchanges: Iterable[ExchangeId]) -> dict[ExchangeId, Any]:
+        """The limiter's figures, read once per exchange for everything one snapshot shows."""
+        return {ex: self._usage(ex) for ex in exchanges}
+
+    def _views(self, usage: Mapping[ExchangeId, Any] | None = None) -> list[ConnectionView]:
+        if usage is None:
+            usage = self._usages({e.exchange for e in self._entries.values()})
+        usage_pct = {ex: aggregate.usage_pct(u) for ex, u in usage.items()}
         return [
             entry.view(self._config, usage_pct[entry.exchange], self.streams.factor(entry.exchange))
             for entry in self._entries.values()
@@ -228,28 +234,37 @@ class ConnectionCoordinator:
         return pool_view.exchange_pool(pool_view.hosts_of(connections), per_host)
 
     def _exchange_view(
-        self, exchange: ExchangeId, views: Iterable[ConnectionView], per_host: Mapping[str, Mapping[str, int]]
+        self,
+        exchange: ExchangeId,
+        views: Iterable[ConnectionView],
+        usage: Any,
+        per_host: Mapping[str, Mapping[str, int]],
     ) -> ExchangeView:
         return aggregate.exchange_view(
             exchange,
             views,
             (e.stats for e in self._entries.values() if e.exchange is exchange),
             self._exchange_latency.get(exchange) or LatencyStats(),
-            self._usage(exchange),
+            usage,
             self._pool_of(exchange, per_host),
         )
 
-    def _exchange_views(self, views: Sequence[ConnectionView]) -> dict[ExchangeId, ExchangeView]:
+    def _shown_exchanges(self) -> list[ExchangeId]:
+        """Every enabled exchange, then any other that still has connections."""
         exchanges = [ex for ex, limits in self._config.exchanges.items() if limits.enabled]
-        exchanges += sorted({v.exchange for v in views} - set(exchanges))
-        per_host = self.hub.pool_stats()["per_host"]
-        return {ex: self._exchange_view(ex, (v for v in views if v.exchange == ex), per_host) for ex in exchanges}
+        return exchanges + sorted({e.exchange for e in self._entries.values()} - set(exchanges))
 
     def snapshot(self) -> Snapshot:
         """The current state, built now (a few milliseconds for a hundred connections)."""
-        views = sorted(self._views(), key=lambda v: (v.exchange.value, v.name))
+        shown = self._shown_exchanges()
+        usage = self._usages(shown)
+        views = sorted(self._views(usage), key=lambda v: (v.exchange.value, v.name))
         streams = self.streams.views()
-        exchanges = with_streams(self._exchange_views(views), streams)
+        per_host = self.hub.pool_stats()["per_host"]
+        exchanges = with_streams(
+            {ex: self._exchange_view(ex, (v for v in views if v.exchange == ex), usage[ex], per_host) for ex in shown},
+            streams,
+        )
         rps = sum(ev.requests_per_s for ev in exchanges.values())
         return Snapshot(
             at=datetime.now(UTC),
@@ -332,7 +347,7 @@ class ConnectionCoordinator:
     def exchange_health(self, exchange: ExchangeId | str) -> ExchangeView:
         wanted = ExchangeId(exchange)
         views = self.get_connections_by_exchange(wanted)
-        return self._exchange_view(wanted, views, self.hub.pool_stats()["per_host"])
+        return self._exchange_view(wanted, views, self._usage(wanted), self.hub.pool_stats()["per_host"])
 
     def api_type_health(self, api_type: ApiType | str) -> Totals:
         views = self.get_connections_by_api_type(api_type)

@@ -196,7 +196,7 @@ class CcxtClient(ExchangeClient):
     def call(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         # Not a coroutine itself: it hands back ``_run``'s, one frame fewer on every request.
         name = snake_case(method)
-        if not self.supports(name):
+        if not _supports(self._ccxt_id, name):
             return _refuse(ExchangeError(ErrorKind.INVALID_REQUEST, f"{self.exchange} does not support {name}"))
         if name == "fetch_permissions":
             return self.fetch_permissions()

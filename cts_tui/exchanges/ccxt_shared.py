@@ -113,12 +113,11 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         self._cts_signed = False
         path, query = _path_and_query(url, base_path)
         endpoint = f"{method} {path}"
-        report = partial(ctx.record_reply, exchange, account, endpoint)
         permit = limiter.acquire(exchange_id, endpoint, weight=request_weight(exchange_id, path, query), account=account)
         if not permit.granted_now():
             await permit.wait()
         try:
-            ctx.record_sent()
+            report = partial(ctx.record_reply, exchange_id, account, endpoint, ctx.record_sent())
             result = await send(self, ctx.pool.session(), ctx.timeout_ms(exchange), (url, method, headers, body), report)
         finally:
             permit.release()

@@ -60,27 +60,22 @@ class HubContext:
     def timeout_ms(self, exchange: ExchangeId) -> int:
         return self.config.exchanges[exchange].timeout_ms
 
-    def record_sent(self) -> None:
+    @staticmethod
+    def record_sent() -> CallRecord | None:
+        """Mark the running call's record as sent now; the record goes back to ``record_reply``."""
         record = CURRENT_CALL.get()
         if record is not None:
             record.sent_at = time.time()
             record.reply = None
+        return record
 
     def record_reply(
-        self, exchange: ExchangeId, account: str | None, endpoint: str, reply: HttpReply
+        self, exchange: str, account: str | None, endpoint: str, record: CallRecord | None, reply: HttpReply
     ) -> None:
         """Keep the answer for classification and tell the limiter what it says about usage."""
-        record = CURRENT_CALL.get()
         if record is not None:
             record.reply = reply
             record.received_at = reply.received_at
         self.limiter.observe(
-            ResponseFeedback(
-                exchange=exchange.value,
-                account=account,
-                endpoint=endpoint,
-                status=reply.status,
-                headers=reply.headers,
-                received_at=reply.received_at,
-            )
+            ResponseFeedback(exchange, account, endpoint, reply.status, reply.headers, reply.received_at)
         )

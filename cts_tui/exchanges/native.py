@@ -88,6 +88,7 @@ class NativeClient(ExchangeClient):
         url = yarl.URL(f"{self._base_url}{path}" + (f"?{query}" if query else ""), encoded=True)
         timeout_ms = self._ctx.timeout_ms(self._exchange)
         async with self._ctx.limiter.acquire(self._exchange.value, f"{method} {path}", account=account):
+            record = self._ctx.record_sent()
             sent = time.time()
             try:
                 async with self._ctx.pool.session().request(
@@ -103,7 +104,7 @@ class NativeClient(ExchangeClient):
                 raise transport_error(self._exchange, ErrorKind.TIMEOUT, timeout_ms) from None
             except aiohttp.ClientError:
                 raise transport_error(self._exchange, ErrorKind.NETWORK) from None
-        self._ctx.record_reply(self._exchange, account, f"{method} {path}", reply)
+        self._ctx.record_reply(self._exchange.value, account, f"{method} {path}", record, reply)
         payload = reply.json()
         server_ms = (time_of or self._server_time)(payload)
         if server_ms is not None:

@@ -7,7 +7,7 @@ priority never has to be threaded through ccxt's call chain.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import IntEnum
@@ -24,8 +24,8 @@ class Priority(IntEnum):
 _current: ContextVar[Priority] = ContextVar("cts_request_priority", default=Priority.NORMAL)
 
 
-def current_priority() -> Priority:
-    return _current.get()
+current_priority: Callable[[], Priority] = _current.get
+"""The priority of the running context (the context variable's own getter: read per request)."""
 
 
 @contextmanager
