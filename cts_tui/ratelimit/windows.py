@@ -14,22 +14,46 @@ from __future__ import annotations
 from collections import deque
 
 
-class RollingWindow:
-    """Exact sliding window: a log of (time, units) grants younger than the period."""
+SLOTS = 1000
+"""A rolling window keeps at most about this many log entries, whatever the rate."""
 
-    __slots__ = ("period", "total", "_log")
+
+class RollingWindow:
+    """Sliding window: a log of [time, units] slots younger than the period.
+
+    Grants less than ``period / SLOTS`` apart share a slot stamped with the latest of them, so
+    a grant is never forgotten early, at most a slot's width late, and the log stays small at
+    any rate: one entry per grant meant 5,000 live entries for a 1 s window at 5,000 requests/s,
+    half a megabyte walked through the CPU cache by every request.
+    """
+
+    __slots__ = ("period", "total", "_log", "_slot_s")
 
     def __init__(self, period: float) -> None:
         self.period = period
         self.total = 0
         self._log: deque[list[float]] = deque()
-        """Grants as mutable [time, units] so that ``settle`` can move one later."""
+        """Slots as mutable [time, units] so that ``settle`` can move one later."""
+        self._slot_s = period / SLOTS
 
     def _evict(self, now: float) -> None:
         log = self._log
         edge = now - self.period
         while log and log[0][0] <= edge:
             self.total -= log.popleft()[1]
+
+    def _add(self, now: float, units: float) -> list[float]:
+        log = self._log
+        if log:
+            last = log[-1]
+            if now - last[0] < self._slot_s:
+                if now > last[0]:
+                    last[0] = now
+                last[1] += units
+                return last
+        slot = [now, units]
+        log.append(slot)
+        return slot
 
     def used(self, now: float) -> int:
         self._evict(now)
@@ -49,8 +73,8 @@ class RollingWindow:
                 break
         return latest + self.period - now
 
-    def try_take(self, now: float, units: int, cap: float) -> list[float] | None:
-        """``take`` if ``wait`` would say 0, else None: the grant path in one call."""
+    def try_take(self, now: float, units: int, cap: float) -> tuple[list[float], int] | None:
+        """Grant ``units`` if they fit under ``cap`` (``wait`` would say 0), else None."""
         log = self._log
         edge = now - self.period
         while log and log[0][0] <= edge:
@@ -58,32 +82,35 @@ class RollingWindow:
         total = self.total
         if total + units > cap and total != 0:
             return None
-        entry = [now, units]
-        log.append(entry)
         self.total = total + units
-        return entry
+        return self._add(now, units), units
 
-    def untake(self, receipt: list[float]) -> None:
-        """Undo a ``try_take`` whose request another window refused (it is the newest grant)."""
-        log = self._log
-        if log and log[-1] is receipt:
-            log.pop()
-        else:
-            log.remove(receipt)
-        self.total -= int(receipt[1])
+    def untake(self, receipt: tuple[list[float], int]) -> None:
+        """Undo a ``try_take`` whose request another window refused."""
+        slot, units = receipt
+        slot[1] -= units
+        self.total -= units
+        if slot[1] <= 0:
+            log = self._log
+            if log and log[-1] is slot:
+                log.pop()
+            else:
+                log.remove(slot)
 
-    def settle(self, receipt: list[float], now: float) -> None:
-        """Count the grant from ``now`` on. The log may be briefly out of order after this;
-        that only keeps younger grants a little longer, never forgets one early."""
-        if now > receipt[0]:
-            receipt[0] = now
+    def settle(self, receipt: tuple[list[float], int], now: float) -> None:
+        """Count the grant from ``now`` on (its slot with it). The log may be briefly out of
+        order after this; that only keeps younger grants a little longer, never forgets one
+        early."""
+        slot = receipt[0]
+        if now > slot[0]:
+            slot[0] = now
 
     def raise_to(self, now: float, used: int, tolerance: float = 0) -> None:
         """Another client spent what we did not see: count the difference as spent now. Gaps
         within ``tolerance`` are timing (the exchange counts arrivals, we count grants)."""
         self._evict(now)
         if used > self.total + tolerance:
-            self._log.append([now, used - self.total])
+            self._add(now, used - self.total)
             self.total = used
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from cts_tui.ratelimit.windows import AlignedWindow, RollingWindow, Window
+from cts_tui.ratelimit.windows import SLOTS, AlignedWindow, RollingWindow, Window
 
 
 def take(window: Window, now: float, units: int) -> object:
@@ -95,3 +95,14 @@ def test_a_refused_grant_changes_nothing_and_an_undone_one_is_forgotten() -> Non
         assert receipt is not None and window.used(0.2) == 3
         window.untake(receipt)  # type: ignore[arg-type]
         assert window.used(0.2) == 2
+
+
+def test_grants_closer_than_a_slot_share_one_and_none_is_forgotten_early() -> None:
+    window = RollingWindow(1.0)
+    for i in range(10_000):  # 10,000 grants in one second
+        take(window, i / 10_000, 1)
+    assert len(window._log) <= SLOTS + 1  # bounded whatever the rate
+    assert window.used(0.9999) == 10_000
+    # the last grant (at 0.9999) ages out exactly one period later, not a slot earlier
+    assert window.used(1.9998) > 0
+    assert window.used(2.0) == 0
