@@ -76,7 +76,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SNAPSHOT_MIN_INTERVAL_S = 0.1
-"""Snapshots are pushed at most ten times a second, however busy the traffic."""
+"""Snapshots are pushed at most ten times a second, however busy the traffic, while anyone
+subscribes; with no subscriber (a headless service: the REST API builds its own on demand) they
+serve only the alerts and the gauges, and once a second is enough."""
 SNAPSHOT_HEARTBEAT_S = 1.0
 """...and at least once a second, so rates and rate-limit gauges decay when traffic stops."""
 CONFIG_POLL_S = 1.0
@@ -143,6 +145,7 @@ class ConnectionCoordinator:
             config.batch, self._run_batch_task, self._batch_cap, self._batch_progress, self._batch_finished
         )
         self._dirty = asyncio.Event()
+        self._subscribed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._sighup_installed = False
@@ -207,7 +210,9 @@ class ConnectionCoordinator:
     # --- events and snapshots -----------------------------------------------------------------
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
-        """``callback(event)`` runs on the coordinator's loop for every event; it must not block."""
+        """``callback(event)`` runs on the coordinator's loop for every event; it must not block.
+        A first subscriber gets a snapshot at once rather than after the headless pause."""
+        self._subscribed.set()
         return self._bus.subscribe(callback)
 
     def _mark_dirty(self) -> None:
@@ -291,6 +296,10 @@ class ConnectionCoordinator:
             self._update_gauges(snapshot)
             self._bus.publish(SnapshotReady(snapshot))
             await asyncio.sleep(SNAPSHOT_MIN_INTERVAL_S)
+            if not self._bus.has_subscribers:
+                self._subscribed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._subscribed.wait(), SNAPSHOT_HEARTBEAT_S - SNAPSHOT_MIN_INTERVAL_S)
 
     def _update_gauges(self, snapshot: Snapshot) -> None:
         metrics = self.metrics

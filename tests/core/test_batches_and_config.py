@@ -107,6 +107,31 @@ async def test_snapshots_are_pushed_at_most_ten_times_a_second(coordinator, draf
     assert last.totals.requests > 0 and last.totals.connections == 8
 
 
+async def test_with_nobody_subscribed_snapshots_only_serve_alerts_once_a_second(coordinator, draft):
+    """A headless coordinator does not build ten snapshots a second for nobody; the first
+    subscriber gets one at once."""
+    await some_connections(coordinator, draft)
+    built = 0
+    build = coordinator.snapshot
+
+    def counting():
+        nonlocal built
+        built += 1
+        return build()
+
+    coordinator.snapshot = counting
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while loop.time() - started < 1.0:
+        await coordinator.execute_request("fetch_ticker", "BTC/USDT", exchange_id="binance")
+        await asyncio.sleep(0.02)
+    assert built <= 3  # about one a second (a subscriber would have had about ten)
+    arrived = asyncio.Event()
+    coordinator.subscribe(lambda event: arrived.set() if isinstance(event, SnapshotReady) else None)
+    await coordinator.execute_request("fetch_ticker", "BTC/USDT", exchange_id="binance")
+    await asyncio.wait_for(arrived.wait(), 0.5)
+
+
 async def test_prometheus_metrics(coordinator, draft):
     ids = await some_connections(coordinator, draft)
     await coordinator.execute_request("fetch_ticker", "BTC/USDT", exchange_id=ids[0])
