@@ -713,10 +713,8 @@ class ConnectionCoordinator:
     # --- requests -----------------------------------------------------------------------------
 
     def _supports(self, entry: ManagedConnection, method: str) -> bool:
-        known = entry.supported.get(method)
-        if known is None:
-            known = entry.supported[method] = self.hub.client_for(entry.connection).supports(method)
-        return known
+        # Asked only when a route is worked out; the clients cache what they answer.
+        return self.hub.client_for(entry.connection).supports(method)
 
     def choose(
         self,

@@ -40,7 +40,6 @@ class ManagedConnection:
         self.exchange_weight = config.limits(connection.exchange).weight
         self.last_test: TestSummary | None = None
         self.balance: float | None = None
-        self.supported: dict[str, bool] = {}
         self.lock = asyncio.Lock()
         """Serialises tests and state transitions of this connection."""
         self.probe: asyncio.Task[None] | None = None
@@ -51,11 +50,10 @@ class ManagedConnection:
 
     @connection.setter
     def connection(self, connection: Connection) -> None:
-        """The stored connection after a change (its state, an edit): what it supports is asked
-        again, and whoever routes requests is told."""
+        """The stored connection after a change (its state, an edit): whoever routes requests
+        is told."""
         self._connection = connection
         self.id, self.exchange = connection.id, connection.exchange
-        self.supported.clear()
         self._on_change()
 
     def reset_breaker(self, settings: Health) -> None:

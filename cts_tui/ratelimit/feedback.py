@@ -90,12 +90,12 @@ def until_reset(value: float, received_at: float) -> float:
 
 
 def interpret(feedback: ResponseFeedback, policy: ExchangePolicy) -> Verdict:
-    headers, at = feedback.headers, feedback.received_at
-    retry_after = parse_retry_after(header(headers, "Retry-After"), at)
-    if feedback.status == 418:
-        return Verdict(pause_s=retry_after, banned=True)
-    throttled = feedback.status == 429
-    pause_s = retry_after
+    """Retry-After is read only for an answer that says stop: it says nothing about a 2xx."""
+    headers, at, status = feedback.headers, feedback.received_at, feedback.status
+    if status == 418:
+        return Verdict(pause_s=parse_retry_after(header(headers, "Retry-After"), at), banned=True)
+    throttled = status == 429
+    pause_s: float | None = None
     used: int | None = None
     used_share: float | None = None
     exchange = feedback.exchange
@@ -110,17 +110,21 @@ def interpret(feedback: ResponseFeedback, policy: ExchangePolicy) -> Verdict:
         reset = _number(header(headers, "X-Bapi-Limit-Reset-Timestamp"))
         if remaining is not None and remaining <= 0:
             throttled = True
-            if pause_s is None and reset is not None:
+            if reset is not None:
                 pause_s = until_reset(reset, at)
     elif exchange == "bingx":
         remaining = _number(header(headers, "X-RateLimit-Requests-Remain"))
         expire = _number(header(headers, "X-RateLimit-Requests-Expire"))
         if remaining is not None and remaining <= 0:
             throttled = True
-            if pause_s is None and expire is not None:
+            if expire is not None:
                 pause_s = until_reset(expire, at)
+    if throttled:
+        retry_after = parse_retry_after(header(headers, "Retry-After"), at)
+        if retry_after is not None:  # the exchange's own word beats a reset stamp
+            pause_s = retry_after
     if policy.usage_window is None:
         used = used_share = None
-    if pause_s is None and not throttled and used is None and used_share is None:
+    if not throttled and used is None and used_share is None:
         return _PLAIN
     return Verdict(pause_s, throttled, False, used, used_share)
