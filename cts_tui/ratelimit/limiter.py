@@ -438,7 +438,8 @@ class RateLimiter:
             self._backoff.succeeded(scope)
         charge = plan.usage
         if charge is not None and (verdict.used is not None or verdict.used_share is not None):
-            units = verdict.used if verdict.used is not None else math.ceil((verdict.used_share or 0.0) * charge.spec.limit)
+            share = verdict.used_share or 0.0
+            units = verdict.used if verdict.used is not None else math.ceil(share * charge.spec.limit)
             self._backend.raise_usage(policy.exchange, charge, units, feedback.received_at, plan.usage_tolerance)
 
     def _pause(self, key: str, seconds: float, since: float, banned: bool) -> None:
