@@ -15,19 +15,17 @@ import asyncio
 import logging
 import types
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt_async
 
 from cts_tui.capabilities import ApiType, ExchangeId
-from cts_tui.errors import ErrorKind, ExchangeError
-from cts_tui.exchanges.ccxt_transport import send
+from cts_tui.exchanges.ccxt_transport import make_fetch
 from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.profiles import Profile, market_options, profile_for
 from cts_tui.models import Connection
-from cts_tui.ratelimit.weights import request_weight
 
 # ccxt's ids where they differ from ours.
 def ccxt_id(exchange: ExchangeId, has_passphrase: bool) -> str:
@@ -70,15 +68,6 @@ class SharedKey:
         )
 
 
-def _path_and_query(url: str, base_path: str) -> tuple[str, str]:
-    """The request's path below the connection's base URL, and its query string."""
-    parts = urlsplit(url)
-    path = parts.path
-    if base_path and path.startswith(base_path):
-        path = path[len(base_path):] or "/"
-    return path, parts.query
-
-
 def is_signed_api(api: Any) -> bool:
     """Whether ccxt signs a request to this API section: ccxt names its sections ``public`` /
     ``private`` alone or inside a path (``['spot', 'v1', 'private']``, ``fapiPrivate``)."""
@@ -93,40 +82,18 @@ def _names_private(section: str) -> bool:
 
 
 def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
-    """A subclass of the exchange's ccxt class whose every HTTP request goes through our limiter
-    and our transport (``ccxt_transport``), which reports each answer to the limiter and the
-    call record, and is signed with the exchange's clock."""
+    """A subclass of the exchange's ccxt class whose every HTTP request goes through our
+    ``fetch`` (``ccxt_transport``: limiter, pool, feedback) and is signed with the exchange's
+    clock."""
     exchange = key.exchange
-    exchange_id = exchange.value
     ccxt_cls = ccxt_class(key.ccxt_id)
     base_sign = ccxt_cls.sign
     clock = ctx.clock(exchange)
-    limiter = ctx.limiter
 
     def sign(self: Any, path: str, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
         # ccxt's fetch2 calls fetch right after sign, with no await between: fetch reads this first.
         self._cts_signed = is_signed_api(api)
         return base_sign(self, path, api, *args, **kwargs)
-
-    async def fetch(self: Any, url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
-        account = self._cts_account if self._cts_signed else None
-        self._cts_signed = False
-        path, query = _path_and_query(url, base_path)
-        endpoint = f"{method} {path}"
-        permit = limiter.acquire(exchange_id, endpoint, weight=request_weight(exchange_id, path, query), account=account)
-        if not permit.granted_now():
-            await permit.wait()
-        try:
-            report = partial(ctx.record_reply, exchange_id, account, endpoint, ctx.record_sent())
-            result = await send(self, ctx.pool.session(), ctx.timeout_ms(exchange), (url, method, headers, body), report)
-        finally:
-            permit.release()
-        if isinstance(result, str) and result:
-            # ccxt hands back the raw text when a 2xx body is not JSON (HTML, truncated JSON).
-            raise ExchangeError(
-                ErrorKind.BAD_RESPONSE, f"{exchange_id} answered with a body that is not JSON"
-            )
-        return result
 
     return type(
         f"Cts{ccxt_cls.__name__}",
@@ -137,7 +104,7 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
             "milliseconds": staticmethod(clock.now_ms),
             "seconds": staticmethod(clock.now_s),
             "sign": sign,
-            "fetch": fetch,
+            "fetch": make_fetch(ctx, exchange, base_path),
         },
     )
 
