@@ -166,8 +166,8 @@ def _report(results: dict[str, list[Round]], configs: dict[str, Config], seconds
     paired = statistics.median(
         c.rps / d.rps for c, d in zip(results["execute_request"], results["direct ccxt"], strict=True)
     )
-    print(f"execute_request / direct ccxt = {medians['execute_request'] / medians['direct ccxt']:.2f}x "
-          f"(median of rounds; paired per round {paired:.2f}x; target >= 0.9x)")
+    print(f"execute_request / direct ccxt = {medians['execute_request'] / medians['direct ccxt']:.3f}x "
+          f"(median of rounds; paired per round {paired:.3f}x; target >= 0.9x)")
 
 
 def main() -> None:
