@@ -22,7 +22,7 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,8 +47,8 @@ from cts_tui.core.events import (
 )
 from cts_tui.core.health import HealthScheduler
 from cts_tui.core.managed import ManagedConnection
-from cts_tui.core.routing import RouteTable
 from cts_tui.core.metrics import BREAKER_VALUES, CoordinatorMetrics
+from cts_tui.core.routing import RouteTable
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, Totals
 from cts_tui.core.stats import ConnectionStats, LatencyStats
 from cts_tui.core.streams import CoordinatorStreams, with_streams
