@@ -59,16 +59,22 @@ class RollingCounts:
         self._bucket_s = window_s / buckets
         self._buckets: deque[list[int]] = deque()  # [bucket index, ok, failed]
         self._size = buckets
+        self._edge = -math.inf
+        """Where the newest bucket ends: a request before it only adds to that bucket."""
 
     def resize(self, window_s: float) -> None:
         self._bucket_s = window_s / self._size
         self._buckets.clear()
+        self._edge = -math.inf
 
     def record(self, ok: bool, now: float | None = None) -> None:
         """``now``: the clock read once by a caller recording in several windows."""
-        index = int((self._clock() if now is None else now) / self._bucket_s)
+        if now is None:
+            now = self._clock()
         buckets = self._buckets
-        if not buckets or buckets[-1][0] != index:
+        if now >= self._edge:
+            index = int(now / self._bucket_s)
+            self._edge = (index + 1) * self._bucket_s
             buckets.append([index, 0, 0])
             if len(buckets) > self._size:
                 buckets.popleft()
@@ -122,15 +128,11 @@ class ConnectionStats:
         self.last_error: str | None = None
         self.last_error_kind: ErrorKind | None = None
 
-    def _count(self, latency_s: float) -> float:
+    def record_success(self, latency_s: float, *, check: bool = False) -> None:
         now = self._clock()
         self.requests += 1
         self.latency_buckets[bisect_left(LATENCY_BUCKETS_S, latency_s)] += 1
         self.latency_sum_s += latency_s
-        return now
-
-    def record_success(self, latency_s: float, *, check: bool = False) -> None:
-        now = self._count(latency_s)
         self.successes += 1
         self.consecutive_successes += 1
         self.consecutive_errors = 0
@@ -146,7 +148,10 @@ class ConnectionStats:
     def record_failure(self, kind: ErrorKind, message: str, latency_s: float = 0.0, *, check: bool = False) -> None:
         """Count a failure; rate-limit answers are not the connection's fault, so they neither
         break a success streak's meaning for uptime nor count as downtime."""
-        now = self._count(latency_s)
+        now = self._clock()
+        self.requests += 1
+        self.latency_buckets[bisect_left(LATENCY_BUCKETS_S, latency_s)] += 1
+        self.latency_sum_s += latency_s
         self.failures_by_kind[kind.value] += 1
         self.last_error = message
         self.last_error_kind = kind
