@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import Any
 
 from cts_tui.errors import ErrorKind, ExchangeError, scrub

@@ -13,8 +13,6 @@ from typing import NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from cts_tui.ratelimit.policy import ExchangePolicy
-
 _CASE_INSENSITIVE = (CIMultiDict, CIMultiDictProxy)
 
 
@@ -89,8 +87,9 @@ def until_reset(value: float, received_at: float) -> float:
     return max(0.0, value)
 
 
-def interpret(feedback: ResponseFeedback, policy: ExchangePolicy) -> Verdict:
-    """Retry-After is read only for an answer that says stop: it says nothing about a 2xx."""
+def interpret(feedback: ResponseFeedback) -> Verdict:
+    """Retry-After is read only for an answer that says stop: it says nothing about a 2xx. A
+    count is passed on whatever the policy; the plan knows whether a window takes it."""
     headers, at, status = feedback.headers, feedback.received_at, feedback.status
     if status == 418:
         return Verdict(pause_s=parse_retry_after(header(headers, "Retry-After"), at), banned=True)
@@ -123,8 +122,6 @@ def interpret(feedback: ResponseFeedback, policy: ExchangePolicy) -> Verdict:
         retry_after = parse_retry_after(header(headers, "Retry-After"), at)
         if retry_after is not None:  # the exchange's own word beats a reset stamp
             pause_s = retry_after
-    if policy.usage_window is None:
-        used = used_share = None
     if not throttled and used is None and used_share is None:
         return _PLAIN
     return Verdict(pause_s, throttled, False, used, used_share)

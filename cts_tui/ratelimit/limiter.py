@@ -423,7 +423,7 @@ class RateLimiter:
         policy = self._policies.get(feedback.exchange)
         if policy is None:
             return
-        verdict = interpret(feedback, policy)
+        verdict = interpret(feedback)
         key = (feedback.exchange, feedback.endpoint, feedback.account, None)
         plan = self._plans.get(key) or self._plan(*key)
         scope = plan.pause_keys[-1]

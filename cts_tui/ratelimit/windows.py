@@ -18,6 +18,11 @@ SLOTS = 1000
 """A rolling window keeps at most about this many log entries, whatever the rate."""
 
 
+def _fits(total: float, units: int, cap: float) -> bool:
+    """``units`` more fit under ``cap``; an empty window admits one request whatever its cost."""
+    return total + units <= cap or total == 0
+
+
 class RollingWindow:
     """Sliding window: a log of [time, units] slots younger than the period.
 
@@ -62,7 +67,7 @@ class RollingWindow:
     def wait(self, now: float, units: int, cap: float) -> float:
         self._evict(now)
         total = self.total
-        if total + units <= cap or total == 0:
+        if _fits(total, units, cap):
             return 0.0
         excess = total + units - cap
         latest = now - self.period  # settled grants may sit ahead of younger ones: take the latest
@@ -75,14 +80,10 @@ class RollingWindow:
 
     def try_take(self, now: float, units: int, cap: float) -> tuple[list[float], int] | None:
         """Grant ``units`` if they fit under ``cap`` (``wait`` would say 0), else None."""
-        log = self._log
-        edge = now - self.period
-        while log and log[0][0] <= edge:
-            self.total -= log.popleft()[1]
-        total = self.total
-        if total + units > cap and total != 0:
+        self._evict(now)
+        if not _fits(self.total, units, cap):
             return None
-        self.total = total + units
+        self.total += units
         return self._add(now, units), units
 
     def untake(self, receipt: tuple[list[float], int]) -> None:
@@ -138,20 +139,16 @@ class AlignedWindow:
 
     def wait(self, now: float, units: int, cap: float) -> float:
         start = self._roll(now)
-        if self.total + units <= cap or self.total == 0:
+        if _fits(self.total, units, cap):
             return 0.0
         return start + self.period - now
 
     def try_take(self, now: float, units: int, cap: float) -> tuple[float, int] | None:
-        """``take`` if ``wait`` would say 0, else None: the grant path in one call."""
-        start = now - now % self.period
-        if start != self._start:
-            self._start = start
-            self.total = 0
-        total = self.total
-        if total + units > cap and total != 0:
+        """Grant ``units`` if they fit under ``cap`` (``wait`` would say 0), else None."""
+        start = self._roll(now)
+        if not _fits(self.total, units, cap):
             return None
-        self.total = total + units
+        self.total += units
         return (start, units)
 
     def untake(self, receipt: tuple[float, int]) -> None:
