@@ -148,12 +148,8 @@ class LocalBackend:
         self, exchange: str, charge: Charge, used: int, observed_at: float, tolerance: float = 0
     ) -> None:
         window = self._window(exchange, charge)
-        if charge.spec.aligned:
-            now = self._clock.time()
-            period = charge.spec.period_s
-            if observed_at - observed_at % period != now - now % period:
-                return  # a count from a minute that is over says nothing about this one
-            window.raise_to(now, used, tolerance)
+        if isinstance(window, AlignedWindow):
+            window.raise_to(self._clock.time(), used, tolerance, observed_at)
         else:
             window.raise_to(self._clock.monotonic(), used, tolerance)
 

@@ -119,18 +119,24 @@ class AlignedWindow:
     """Fixed window that resets at every multiple of the period on the wall clock (Binance's
     UTC minute)."""
 
-    __slots__ = ("period", "total", "_start")
+    __slots__ = ("period", "total", "_start", "_end")
 
     def __init__(self, period: float) -> None:
         self.period = period
         self.total = 0
-        self._start = 0.0
+        self._start = self._end = 0.0
 
     def _roll(self, now: float) -> float:
+        """The start of the period ``now`` falls in. Asked several times per request: the
+        remainder of an epoch by a period (a long ``fmod``) is worked out only when the period
+        changes."""
+        if self._start <= now < self._end:
+            return self._start
         start = now - now % self.period
         if start != self._start:
             self._start = start
             self.total = 0
+        self._end = start + self.period
         return start
 
     def used(self, now: float) -> int:
@@ -161,8 +167,12 @@ class AlignedWindow:
         if self._roll(now) != receipt[0]:
             self.total += receipt[1]
 
-    def raise_to(self, now: float, used: int, tolerance: float = 0) -> None:
+    def raise_to(self, now: float, used: int, tolerance: float = 0, counted_at: float | None = None) -> None:
+        """``counted_at``: when the exchange gave its count; a count from a period that is over
+        says nothing about this one."""
         self._roll(now)
+        if counted_at is not None and not self._start <= counted_at < self._end:
+            return
         if used > self.total + tolerance:
             self.total = used
 

@@ -64,6 +64,16 @@ def test_raise_to_counts_foreign_usage_but_never_lowers_our_own() -> None:
     assert aligned.used(10.0) == 41
 
 
+def test_an_aligned_window_takes_a_count_only_from_its_own_period() -> None:
+    aligned = AlignedWindow(60.0)
+    aligned.raise_to(61.0, 40, counted_at=59.9)  # counted in the minute that is over
+    assert aligned.used(61.0) == 0
+    aligned.raise_to(61.0, 40, counted_at=60.5)
+    assert aligned.used(119.9) == 40
+    assert aligned.used(120.0) == 0  # the next minute starts empty, however often it was asked
+    assert aligned.used(60.0 * 10**7 + 1) == 0  # far ahead: worked out from the clock again
+
+
 def test_a_settled_rolling_grant_counts_until_its_request_was_done() -> None:
     window = RollingWindow(1.0)
     first = take(window, 0.0, 1)
