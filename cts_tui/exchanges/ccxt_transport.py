@@ -53,19 +53,28 @@ def _request_headers(instance: Any, headers: dict[str, str] | None) -> Any:
 
 def _reply_headers(raw: Any) -> dict[str, str]:
     """A plain dict, repeated headers joined as ccxt joins them."""
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(raw.items())
+    if len(headers) == len(raw):  # no header repeated: the usual answer, copied without a loop
+        return headers
+    headers = {}
     for name, value in raw.items():
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
 
 
-def _path_and_query(url: str, base_path: str) -> tuple[str, str]:
-    """The request's path below the connection's base URL, and its query string."""
+def _budget_terms(exchange: str, method: str, url: str, base_path: str) -> tuple[str, int | None]:
+    """What the limiter charges a request by: its endpoint (``METHOD /path`` below the
+    connection's base URL) and its weight where its parameters decide it."""
     parts = urlsplit(url)
     path = parts.path
     if base_path and path.startswith(base_path):
         path = path[len(base_path):] or "/"
-    return path, parts.query
+    return f"{method} {path}", request_weight(exchange, path, parts.query)
+
+
+_public_budget_terms = lru_cache(maxsize=4096)(_budget_terms)
+"""A public request's URL repeats (a ticker polled all day); a signed one never does (its
+timestamp and signature), so only public ones are remembered."""
 
 
 def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callable[..., Awaitable[Any]]:
@@ -77,11 +86,14 @@ def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callabl
     limiter = ctx.limiter
 
     async def fetch(self: Any, url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
-        account = self._cts_account if self._cts_signed else None
-        self._cts_signed = False
-        path, query = _path_and_query(url, base_path)
-        endpoint = f"{method} {path}"
-        permit = limiter.acquire(exchange_id, endpoint, weight=request_weight(exchange_id, path, query), account=account)
+        if self._cts_signed:
+            self._cts_signed = False
+            account = self._cts_account
+            endpoint, weight = _budget_terms(exchange_id, method, url, base_path)
+        else:
+            account = None
+            endpoint, weight = _public_budget_terms(exchange_id, method, url, base_path)
+        permit = limiter.acquire(exchange_id, endpoint, weight, account=account)
         if not permit.granted_now():
             await permit.wait()
         try:
@@ -103,7 +115,7 @@ def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callabl
                 raise ccxt.ExchangeNotAvailable(f"{self.id} {method} {url}") from exc
             except aiohttp.ClientError as exc:
                 raise ccxt.ExchangeError(f"{self.id} {method} {url}") from exc
-            ctx.record_reply(exchange_id, account, endpoint, record, HttpReply(status, raw_headers, text, time.time()))
+            ctx.record_reply(permit, record, HttpReply(status, raw_headers, text, time.time()))
         finally:
             permit.release()
         reply_headers = _reply_headers(raw_headers)

@@ -17,7 +17,7 @@ from cts_tui.config import Config
 from cts_tui.exchanges.classify import HttpReply
 from cts_tui.exchanges.clock import ServerClock
 from cts_tui.exchanges.http import HttpPool
-from cts_tui.ratelimit import RateLimiter, ResponseFeedback
+from cts_tui.ratelimit import Permit, RateLimiter
 
 @dataclass(slots=True)
 class CallRecord:
@@ -69,13 +69,11 @@ class HubContext:
             record.reply = None
         return record
 
-    def record_reply(
-        self, exchange: str, account: str | None, endpoint: str, record: CallRecord | None, reply: HttpReply
-    ) -> None:
-        """Keep the answer for classification and tell the limiter what it says about usage."""
+    @staticmethod
+    def record_reply(permit: Permit, record: CallRecord | None, reply: HttpReply) -> None:
+        """Keep the answer for classification and tell the limiter, through the request's
+        permit, what it says about the budget."""
         if record is not None:
             record.reply = reply
             record.received_at = reply.received_at
-        self.limiter.observe(
-            ResponseFeedback(exchange, account, endpoint, reply.status, reply.headers, reply.received_at)
-        )
+        permit.answered(reply.status, reply.headers, reply.received_at)

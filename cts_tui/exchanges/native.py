@@ -87,7 +87,7 @@ class NativeClient(ExchangeClient):
         ``time_of`` reads the server time from the answer (default: ``_server_time``)."""
         url = yarl.URL(f"{self._base_url}{path}" + (f"?{query}" if query else ""), encoded=True)
         timeout_ms = self._ctx.timeout_ms(self._exchange)
-        async with self._ctx.limiter.acquire(self._exchange.value, f"{method} {path}", account=account):
+        async with self._ctx.limiter.acquire(self._exchange.value, f"{method} {path}", account=account) as permit:
             record = self._ctx.record_sent()
             sent = time.time()
             try:
@@ -104,7 +104,7 @@ class NativeClient(ExchangeClient):
                 raise transport_error(self._exchange, ErrorKind.TIMEOUT, timeout_ms) from None
             except aiohttp.ClientError:
                 raise transport_error(self._exchange, ErrorKind.NETWORK) from None
-        self._ctx.record_reply(self._exchange.value, account, f"{method} {path}", record, reply)
+            self._ctx.record_reply(permit, record, reply)
         payload = reply.json()
         server_ms = (time_of or self._server_time)(payload)
         if server_ms is not None:

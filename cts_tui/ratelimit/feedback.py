@@ -1,6 +1,6 @@
 """What an exchange's response says about our budget, read from its status and headers.
 
-The clients hand every response's status and headers to ``RateLimiter.observe``; this module
+The clients hand every response's status and headers to the limiter; this module
 turns them into a ``Verdict``: pause (429, exhausted quota), ban (418), or the exchange's own count
 of what was spent, which tells us about other tools using the same key or IP.
 """
@@ -17,7 +17,8 @@ _CASE_INSENSITIVE = (CIMultiDict, CIMultiDictProxy)
 
 
 class ResponseFeedback(NamedTuple):
-    """One answer as the limiter reads it (a tuple: one is made per request)."""
+    """One answer, named by its exchange, key and endpoint, for ``RateLimiter.observe``: for
+    answers seen outside a permit (the clients report through their permits)."""
 
     exchange: str
     account: str | None
@@ -87,17 +88,16 @@ def until_reset(value: float, received_at: float) -> float:
     return max(0.0, value)
 
 
-def interpret(feedback: ResponseFeedback) -> Verdict:
-    """Retry-After is read only for an answer that says stop: it says nothing about a 2xx. A
-    count is passed on whatever the policy; the plan knows whether a window takes it."""
-    headers, at, status = feedback.headers, feedback.received_at, feedback.status
+def interpret(exchange: str, status: int, headers: Mapping[str, str], at: float) -> Verdict:
+    """What an answer received at ``at`` says. Retry-After is read only for an answer that says
+    stop: it says nothing about a 2xx. A count is passed on whatever the policy; the plan knows
+    whether a window takes it."""
     if status == 418:
         return Verdict(pause_s=parse_retry_after(header(headers, "Retry-After"), at), banned=True)
     throttled = status == 429
     pause_s: float | None = None
     used: int | None = None
     used_share: float | None = None
-    exchange = feedback.exchange
     if exchange == "binance":
         weight = _number(header(headers, "X-MBX-USED-WEIGHT-1M"))
         used = int(weight) if weight is not None else None

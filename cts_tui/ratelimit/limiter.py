@@ -3,7 +3,7 @@
 Every request passes ``acquire``: it waits, in priority order and first come first served within a
 class, until each window it is charged to has room under its priority's ceiling and a concurrency
 slot is free, then holds the slot until the request is done. Responses come back through
-``observe``: a 429 pauses the exchange (or the key), a 418 stops it until the ban ends, and usage
+the permit (``answered``) or ``observe``: a 429 pauses the exchange (or the key), a 418 stops it until the ban ends, and usage
 headers that count more than we did raise our count. The counting itself is the backend's: in
 memory, or shared through Redis with a local fallback.
 
@@ -25,6 +25,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
@@ -89,7 +90,7 @@ class _ExchangeState:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-class _Permit:
+class Permit:
     """``async with limiter.acquire(...)``: holds a concurrency slot for the request's duration.
 
     The hot path (every HTTP request) uses the three steps without ``async with``:
@@ -136,11 +137,16 @@ class _Permit:
                 return
         self._receipt = await limiter._wait(state, self._plan, self._priority)
 
+    def answered(self, status: int, headers: Mapping[str, str], received_at: float) -> None:
+        """What the answer to this permit's request says about the budget (``observe`` for a
+        holder that knows its plan: no lookup by name)."""
+        self._limiter._learn(self._plan, status, headers, received_at)
+
     def release(self) -> None:
         self._limiter._backend.settle(self._receipt)
         self._limiter._release(self._state)
 
-    async def __aenter__(self) -> _Permit:
+    async def __aenter__(self) -> Permit:
         if not self.granted_now():
             await self.wait()
         return self
@@ -242,11 +248,11 @@ class RateLimiter:
         weight: int | None = None,
         priority: Priority | None = None,
         account: str | None = None,
-    ) -> _Permit:
+    ) -> Permit:
         plan = self._plans.get((exchange, endpoint, account, weight)) or self._plan(
             exchange, endpoint, account, weight
         )
-        return _Permit(
+        return Permit(
             self, self._states[exchange], plan, current_priority() if priority is None else priority
         )
 
@@ -420,27 +426,29 @@ class RateLimiter:
 
     def observe(self, feedback: ResponseFeedback) -> None:
         """Learn from one response: pause on 429, stop on 418, count what others spent."""
-        policy = self._policies.get(feedback.exchange)
-        if policy is None:
+        if feedback.exchange not in self._policies:
             return
-        verdict = interpret(feedback)
         key = (feedback.exchange, feedback.endpoint, feedback.account, None)
         plan = self._plans.get(key) or self._plan(*key)
+        self._learn(plan, feedback.status, feedback.headers, feedback.received_at)
+
+    def _learn(self, plan: Plan, status: int, headers: Mapping[str, str], received_at: float) -> None:
+        verdict = interpret(plan.exchange, status, headers, received_at)
         scope = plan.pause_keys[-1]
         if verdict.banned:
-            key = policy.exchange  # an IP ban stops every key on that IP
+            key = plan.exchange  # an IP ban stops every key on that IP
             seconds = verdict.pause_s if verdict.pause_s is not None else self._backoff.ban_for(key)
-            self._pause(key, seconds, feedback.received_at, banned=True)
+            self._pause(key, seconds, received_at, banned=True)
         elif verdict.throttled:
             seconds = verdict.pause_s if verdict.pause_s is not None else self._backoff.pause_for(scope)
-            self._pause(scope, seconds, feedback.received_at, banned=False)
-        elif feedback.status < 400:
+            self._pause(scope, seconds, received_at, banned=False)
+        elif status < 400:
             self._backoff.succeeded(scope)
         charge = plan.usage
         if charge is not None and (verdict.used is not None or verdict.used_share is not None):
             share = verdict.used_share or 0.0
             units = verdict.used if verdict.used is not None else math.ceil(share * charge.spec.limit)
-            self._backend.raise_usage(policy.exchange, charge, units, feedback.received_at, plan.usage_tolerance)
+            self._backend.raise_usage(plan.exchange, charge, units, received_at, plan.usage_tolerance)
 
     def _pause(self, key: str, seconds: float, since: float, banned: bool) -> None:
         until = since + seconds
