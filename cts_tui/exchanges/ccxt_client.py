@@ -62,7 +62,7 @@ class CcxtClient(ExchangeClient):
             record = CallRecord()
             CURRENT_CALL.set(record)  # kept for this task's next call
         else:
-            record.clear()
+            record.reply = record.sent_at = record.received_at = None
         record.busy = True
         return record
 

@@ -92,7 +92,7 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
 
     def sign(self: Any, path: str, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
         # ccxt's fetch2 calls fetch right after sign, with no await between: fetch reads this first.
-        self._cts_signed = is_signed_api(api)
+        self._cts_signed = _names_private(api) if type(api) is str else is_signed_api(api)
         return base_sign(self, path, api, *args, **kwargs)
 
     return type(

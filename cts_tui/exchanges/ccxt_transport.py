@@ -32,12 +32,6 @@ from cts_tui.exchanges.context import HubContext
 from cts_tui.ratelimit.weights import request_weight
 
 
-@lru_cache(maxsize=64)
-def _timeout(timeout_ms: float) -> aiohttp.ClientTimeout:
-    """One bound for the whole request, shared: a per-read timeout costs a timer per chunk."""
-    return aiohttp.ClientTimeout(total=timeout_ms / 1000)
-
-
 def _request_headers(instance: Any, headers: dict[str, str] | None) -> Any:
     merged = headers if headers is not None else {}
     if instance.headers:
@@ -94,7 +88,7 @@ def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callabl
             account = None
             endpoint, weight = _public_budget_terms(exchange_id, method, url, base_path)
         permit = limiter.acquire(exchange_id, endpoint, weight, account=account)
-        if not permit.granted_now():
+        if not permit.granted:
             await permit.wait()
         try:
             record = ctx.record_sent()
@@ -105,7 +99,7 @@ def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callabl
                     yarl.URL(url, encoded=True),
                     data=body.encode() if body else None,
                     headers=request_headers,
-                    timeout=_timeout(ctx.timeout_ms(exchange)),
+                    timeout=ctx.timeouts[exchange_id],  # one bound for the whole request
                 ) as response:
                     text = await response.text(errors="replace")
                     status, reason, raw_headers = response.status, response.reason or "", response.headers

@@ -12,6 +12,8 @@ import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+import aiohttp
+
 from cts_tui.capabilities import ExchangeId
 from cts_tui.config import Config
 from cts_tui.exchanges.classify import HttpReply
@@ -35,9 +37,6 @@ class CallRecord:
     received_at: float | None = None
     busy: bool = False
 
-    def clear(self) -> None:
-        self.reply = self.sent_at = self.received_at = None
-
 
 CURRENT_CALL: ContextVar[CallRecord | None] = ContextVar("cts_current_call", default=None)
 
@@ -50,6 +49,19 @@ class HubContext:
     clocks: dict[ExchangeId, ServerClock] = field(default_factory=dict)
     shared_data: dict[tuple[object, ...], object] = field(default_factory=dict)
     """Data loaded once and shared by every client that needs it (native clients' markets)."""
+    timeouts: dict[str, aiohttp.ClientTimeout] = field(init=False)
+    """Each exchange's request timeout by its name, made once per configuration: every request
+    reads it (a lookup by ``ExchangeId`` would hash through ``Enum.__hash__``, a Python call)."""
+
+    def __post_init__(self) -> None:
+        self.reconfigure(self.config)
+
+    def reconfigure(self, config: Config) -> None:
+        self.config = config
+        self.timeouts = {
+            exchange.value: aiohttp.ClientTimeout(total=limits.timeout_ms / 1000)
+            for exchange, limits in config.exchanges.items()
+        }
 
     def clock(self, exchange: ExchangeId) -> ServerClock:
         clock = self.clocks.get(exchange)

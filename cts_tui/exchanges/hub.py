@@ -99,7 +99,7 @@ class ExchangeHub:
 
     def reconfigure(self, config: Config) -> None:
         """A reloaded config: request timeouts and the pool's limits apply to the next request."""
-        self._ctx.config = config
+        self._ctx.reconfigure(config)
         grace_s = max(limits.timeout_ms for limits in config.exchanges.values()) / 1000
         self._ctx.pool.reconfigure(pool_settings(config), grace_s)
 

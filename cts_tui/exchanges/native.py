@@ -96,7 +96,7 @@ class NativeClient(ExchangeClient):
                     url,
                     data=body.encode() if body is not None else None,
                     headers=headers,
-                    timeout=aiohttp.ClientTimeout(total=timeout_ms / 1000),
+                    timeout=self._ctx.timeouts[self._exchange.value],
                 ) as response:
                     text = await response.text(errors="replace")
                     reply = HttpReply(response.status, response.headers, text, time.time())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Mapping
+from functools import partial
 from typing import NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -92,34 +93,36 @@ def interpret(exchange: str, status: int, headers: Mapping[str, str], at: float)
     """What an answer received at ``at`` says. Retry-After is read only for an answer that says
     stop: it says nothing about a 2xx. A count is passed on whatever the policy; the plan knows
     whether a window takes it."""
+    # Every answer passes here: aiohttp's case-insensitive headers are read with their own get.
+    get = headers.get if isinstance(headers, _CASE_INSENSITIVE) else partial(header, headers)
     if status == 418:
-        return Verdict(pause_s=parse_retry_after(header(headers, "Retry-After"), at), banned=True)
+        return Verdict(pause_s=parse_retry_after(get("Retry-After"), at), banned=True)
     throttled = status == 429
     pause_s: float | None = None
     used: int | None = None
     used_share: float | None = None
     if exchange == "binance":
-        weight = _number(header(headers, "X-MBX-USED-WEIGHT-1M"))
+        weight = _number(get("X-MBX-USED-WEIGHT-1M"))
         used = int(weight) if weight is not None else None
     elif exchange == "bybit":
-        remaining = _number(header(headers, "X-Bapi-Limit-Status"))
-        limit = _number(header(headers, "X-Bapi-Limit"))
+        remaining = _number(get("X-Bapi-Limit-Status"))
+        limit = _number(get("X-Bapi-Limit"))
         if remaining is not None and limit:
             used_share = min(1.0, max(0.0, (limit - remaining) / limit))
-        reset = _number(header(headers, "X-Bapi-Limit-Reset-Timestamp"))
+        reset = _number(get("X-Bapi-Limit-Reset-Timestamp"))
         if remaining is not None and remaining <= 0:
             throttled = True
             if reset is not None:
                 pause_s = until_reset(reset, at)
     elif exchange == "bingx":
-        remaining = _number(header(headers, "X-RateLimit-Requests-Remain"))
-        expire = _number(header(headers, "X-RateLimit-Requests-Expire"))
+        remaining = _number(get("X-RateLimit-Requests-Remain"))
+        expire = _number(get("X-RateLimit-Requests-Expire"))
         if remaining is not None and remaining <= 0:
             throttled = True
             if expire is not None:
                 pause_s = until_reset(expire, at)
     if throttled:
-        retry_after = parse_retry_after(header(headers, "Retry-After"), at)
+        retry_after = parse_retry_after(get("Retry-After"), at)
         if retry_after is not None:  # the exchange's own word beats a reset stamp
             pause_s = retry_after
     if not throttled and used is None and used_share is None:

@@ -147,7 +147,7 @@ class LocalBackend:
     def raise_usage(
         self, exchange: str, charge: Charge, used: int, observed_at: float, tolerance: float = 0
     ) -> None:
-        window = self._window(exchange, charge)
+        window = self._windows.get(charge.key) or self._window(exchange, charge)
         if isinstance(window, AlignedWindow):
             window.raise_to(self._clock.time(), used, tolerance, observed_at)
         else:

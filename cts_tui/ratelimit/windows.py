@@ -80,7 +80,9 @@ class RollingWindow:
 
     def try_take(self, now: float, units: int, cap: float) -> tuple[list[float], int] | None:
         """Grant ``units`` if they fit under ``cap`` (``wait`` would say 0), else None."""
-        self._evict(now)
+        log = self._log
+        if log and log[0][0] <= now - self.period:  # most grants find nothing to forget: no call
+            self._evict(now)
         if not _fits(self.total, units, cap):
             return None
         self.total += units
@@ -127,9 +129,9 @@ class AlignedWindow:
         self._start = self._end = 0.0
 
     def _roll(self, now: float) -> float:
-        """The start of the period ``now`` falls in. Asked several times per request: the
-        remainder of an epoch by a period (a long ``fmod``) is worked out only when the period
-        changes."""
+        """The start of the period ``now`` falls in. The methods every request calls check the
+        current period themselves and call this only when it is over: the remainder of an
+        epoch by a period is a long ``fmod``, and a call costs more than the check."""
         if self._start <= now < self._end:
             return self._start
         start = now - now % self.period
@@ -151,7 +153,7 @@ class AlignedWindow:
 
     def try_take(self, now: float, units: int, cap: float) -> tuple[float, int] | None:
         """Grant ``units`` if they fit under ``cap`` (``wait`` would say 0), else None."""
-        start = self._roll(now)
+        start = self._start if self._start <= now < self._end else self._roll(now)
         if not _fits(self.total, units, cap):
             return None
         self.total += units
@@ -164,13 +166,15 @@ class AlignedWindow:
     def settle(self, receipt: tuple[float, int], now: float) -> None:
         """A request granted in one window and done in the next may have arrived in either:
         count it in both."""
-        if self._roll(now) != receipt[0]:
+        start = self._start if self._start <= now < self._end else self._roll(now)
+        if start != receipt[0]:
             self.total += receipt[1]
 
     def raise_to(self, now: float, used: int, tolerance: float = 0, counted_at: float | None = None) -> None:
         """``counted_at``: when the exchange gave its count; a count from a period that is over
         says nothing about this one."""
-        self._roll(now)
+        if not self._start <= now < self._end:
+            self._roll(now)
         if counted_at is not None and not self._start <= counted_at < self._end:
             return
         if used > self.total + tolerance:
