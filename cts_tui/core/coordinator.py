@@ -732,9 +732,10 @@ class ConnectionCoordinator:
                 [e for e in group if e.id not in excluded and e.exchange not in excluded_exchanges]
                 for group in (preferred, everyone)
             )
-        if not everyone:
-            return None
-        return self._strategy.choose(preferred or everyone)
+        group = preferred or everyone
+        if len(group) < 2:  # nothing to choose from (one key per exchange is the common setup)
+            return group[0] if group else None
+        return self._strategy.choose(group)
 
     async def execute_request(
         self,

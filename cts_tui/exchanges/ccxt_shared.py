@@ -71,14 +71,17 @@ class SharedKey:
 def is_signed_api(api: Any) -> bool:
     """Whether ccxt signs a request to this API section: ccxt names its sections ``public`` /
     ``private`` alone or inside a path (``['spot', 'v1', 'private']``, ``fapiPrivate``)."""
-    if isinstance(api, str):
-        return _names_private(api)
-    return any(map(_names_private, map(str, api)))
+    return _names_private(api) if isinstance(api, str) else _path_names_private(tuple(api))
 
 
 @lru_cache(maxsize=256)
 def _names_private(section: str) -> bool:
     return "private" in section.lower()
+
+
+@lru_cache(maxsize=256)
+def _path_names_private(sections: tuple[Any, ...]) -> bool:
+    return any(map(_names_private, map(str, sections)))
 
 
 def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
@@ -92,7 +95,8 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
 
     def sign(self: Any, path: str, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
         # ccxt's fetch2 calls fetch right after sign, with no await between: fetch reads this first.
-        self._cts_signed = _names_private(api) if type(api) is str else is_signed_api(api)
+        # (``is_signed_api``, inline: every request passes here.)
+        self._cts_signed = _names_private(api) if type(api) is str else _path_names_private(tuple(api))
         return base_sign(self, path, api, *args, **kwargs)
 
     return type(

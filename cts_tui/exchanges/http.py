@@ -23,6 +23,10 @@ import certifi
 from cts_tui.config import Pool
 
 
+HostKey = tuple[str | None, int | None]
+"""(host, port) of a request's URL."""
+
+
 @dataclass(slots=True)
 class HostStats:
     requests: int = 0
@@ -77,16 +81,16 @@ class _CountingConnector(aiohttp.TCPConnector):
     own: ``connect`` hands back aiohttp's, and only opening a connection (rare on a warm pool)
     passes through an override that awaits."""
 
-    def __init__(self, hosts: dict[str, HostStats], **kwargs: Any) -> None:
+    def __init__(self, hosts: dict[HostKey, HostStats], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._hosts = hosts
 
     def _stats(self, req: Any) -> HostStats:
         url = req.url
-        host = f"{url.host}:{url.port}" if url.port else str(url.host)
-        stats = self._hosts.get(host)
+        key = (url.host, url.port)  # named at ``stats``: no string built per request
+        stats = self._hosts.get(key)
         if stats is None:
-            stats = self._hosts[host] = HostStats()
+            stats = self._hosts[key] = HostStats()
         return stats
 
     def connect(self, req: Any, traces: Any, timeout: Any) -> Coroutine[Any, Any, Any]:
@@ -112,7 +116,8 @@ class HttpPool:
         self._config = config
         self._session: aiohttp.ClientSession | None = None
         self._ssl_context: ssl.SSLContext | None = None
-        self._hosts: dict[str, HostStats] = {}
+        self._hosts: dict[HostKey, HostStats] = {}
+        """Requests and connections per (host, port)."""
         self._closed = False
         self._retiring: set[asyncio.Task[None]] = set()
 
@@ -178,7 +183,7 @@ class HttpPool:
             requests=totals["requests"],
             new_connections=totals["new_connections"],
             reused_connections=totals["reused_connections"],
-            per_host={name: host.as_dict() for name, host in sorted(self._hosts.items())},
+            per_host={name: self._hosts[key].as_dict() for name, key in sorted(_named(self._hosts))},
         )
 
     async def close(self) -> None:
@@ -190,3 +195,8 @@ class HttpPool:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def _named(hosts: dict[HostKey, HostStats]) -> list[tuple[str, HostKey]]:
+    """Each (host, port) key with its name, ``host:port``."""
+    return [(f"{host}:{port}" if port else str(host), (host, port)) for host, port in hosts]

@@ -11,6 +11,7 @@ heavier than the whole cap could otherwise never go.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 
@@ -47,19 +48,6 @@ class RollingWindow:
         while log and log[0][0] <= edge:
             self.total -= log.popleft()[1]
 
-    def _add(self, now: float, units: float) -> list[float]:
-        log = self._log
-        if log:
-            last = log[-1]
-            if now - last[0] < self._slot_s:
-                if now > last[0]:
-                    last[0] = now
-                last[1] += units
-                return last
-        slot = [now, units]
-        log.append(slot)
-        return slot
-
     def used(self, now: float) -> int:
         self._evict(now)
         return self.total
@@ -86,7 +74,16 @@ class RollingWindow:
         if not _fits(self.total, units, cap):
             return None
         self.total += units
-        return self._add(now, units), units
+        if log:
+            last = log[-1]
+            if now - last[0] < self._slot_s:  # close enough to the last grant to share its slot
+                if now > last[0]:
+                    last[0] = now
+                last[1] += units
+                return last, units
+        slot = [now, units]
+        log.append(slot)
+        return slot, units
 
     def untake(self, receipt: tuple[list[float], int]) -> None:
         """Undo a ``try_take`` whose request another window refused."""
@@ -113,8 +110,7 @@ class RollingWindow:
         within ``tolerance`` are timing (the exchange counts arrivals, we count grants)."""
         self._evict(now)
         if used > self.total + tolerance:
-            self._add(now, used - self.total)
-            self.total = used
+            self.try_take(now, used - self.total, math.inf)
 
 
 class AlignedWindow:
