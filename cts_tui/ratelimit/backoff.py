@@ -14,13 +14,14 @@ class Backoff:
     ban_base_s: float = 120.0
     """Binance's shortest IP ban; repeated bans double, as the exchanges escalate theirs."""
     ban_cap_s: float = 3 * 24 * 3600.0
-    _strikes: dict[str, int] = field(default_factory=dict)
+    strikes: dict[str, int] = field(default_factory=dict)
+    """Pauses in a row per key, forgotten at the key's next success."""
     _bans: dict[str, int] = field(default_factory=dict)
     _rng: random.Random = field(default_factory=random.Random)
 
     def pause_for(self, key: str) -> float:
-        strikes = self._strikes.get(key, 0)
-        self._strikes[key] = strikes + 1
+        strikes = self.strikes.get(key, 0)
+        self.strikes[key] = strikes + 1
         delay = min(self.cap_s, self.base_s * 2**strikes)
         return delay * (1.0 + 0.25 * self._rng.random())
 
@@ -30,5 +31,4 @@ class Backoff:
         return min(self.ban_cap_s, self.ban_base_s * 2**bans)
 
     def succeeded(self, key: str) -> None:
-        if self._strikes:
-            self._strikes.pop(key, None)
+        self.strikes.pop(key, None)

@@ -443,7 +443,7 @@ class RateLimiter:
         elif verdict.throttled:
             seconds = verdict.pause_s if verdict.pause_s is not None else self._backoff.pause_for(scope)
             self._pause(scope, seconds, received_at, banned=False)
-        elif status < 400:
+        elif status < 400 and self._backoff.strikes:  # most answers follow no pause: no call
             self._backoff.succeeded(scope)
         charge = plan.usage
         if charge is not None and (verdict.used is not None or verdict.used_share is not None):
