@@ -7,9 +7,9 @@
 
 100 callers each, the simulator in its own process (as ``coordinator_throughput.py`` sets it up:
 Binance's weight lifted, our budgets lifted, concurrency for every caller). The process is
-CPU-bound, so CPU per request is the figure; layers alternate in short rounds so that load from
-elsewhere on the machine hits all alike, and each layer's ratio to direct ccxt is the median of
-its per-round ratios. A layer costs several times under a hundred concurrent requests what it
+CPU-bound, so CPU per request is the figure; layers alternate in short rounds, in an order that
+rotates each round, so that load from elsewhere on the machine hits all alike, and each layer's
+ratio to direct ccxt is the median of its per-round ratios. A layer costs several times under a hundred concurrent requests what it
 costs alone: measure here, not in a micro-benchmark.
 
     python benchmarks/coordinator_layers.py [--seconds 0.5] [--rounds 25]
@@ -31,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this tree, whatever is installed
 
 from cts_tui.config import Config
-from coordinator_throughput import EXCHANGE, SYMBOL, _config, _coordinator, _direct, _load
+from coordinator_throughput import EXCHANGE, SYMBOL, _config, _coordinator, _direct, _load, _rotated
 from _sim_process import simulator_process
 
 CALLERS = 100
@@ -59,9 +59,10 @@ async def run(site: dict[str, Any], seconds: float, rounds: int) -> None:
             cpu: dict[str, list[float]] = {name: [] for name in layers}
             for call in layers.values():  # warm-up
                 await _load(call, CALLERS, 0.3)
-            for _ in range(rounds):
-                for name, call in layers.items():
-                    cpu[name].append((await _load(call, CALLERS, seconds)).cpu_us_per_request)
+            names = list(layers)
+            for round_index in range(rounds):
+                for name in _rotated(names, round_index):
+                    cpu[name].append((await _load(layers[name], CALLERS, seconds)).cpu_us_per_request)
     print(f"{CALLERS} callers, {rounds} rounds of {seconds:g} s per layer, CPU of this process per request")
     base = cpu["direct ccxt"]
     for name, values in cpu.items():

@@ -2,10 +2,10 @@
 
 Every request passes ``acquire``: it waits, in priority order and first come first served within a
 class, until each window it is charged to has room under its priority's ceiling and a concurrency
-slot is free, then holds the slot until the request is done. Responses come back through
-the permit (``answered``) or ``observe``: a 429 pauses the exchange (or the key), a 418 stops it until the ban ends, and usage
-headers that count more than we did raise our count. The counting itself is the backend's: in
-memory, or shared through Redis with a local fallback.
+slot is free, then holds the slot until the request is done. Responses come back through the
+permit (``answered``) or ``observe``: a 429 pauses the exchange (or the key), a 418 stops it until
+the ban ends, and usage headers that count more than we did raise our count. The counting itself
+is the backend's: in memory, or shared through Redis with a local fallback.
 
 Waiters of one exchange share one queue and one pump task. The pump walks the queue in order and
 grants whoever fits; once a waiter is held back by some window, nobody behind it that needs the same
@@ -24,8 +24,8 @@ import itertools
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
