@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Totals
-from cts_tui.core.stats import ConnectionStats, LatencyStats
+from cts_tui.core.stats import ConnectionStats, LatencyStats, success_pct
 from cts_tui.models import ConnectionState, ExchangeId
 
 
@@ -74,7 +74,7 @@ def exchange_view(
         requests=requests,
         successes=successes,
         failures_by_kind=dict(failures_by_kind),
-        success_rate=100.0 * ok / (ok + failed) if ok + failed else None,
+        success_rate=success_pct(ok, failed),
         recent_requests=ok + failed,
         requests_per_s=round(per_second, 1),
         p50_ms=latency.percentile(50),

@@ -51,6 +51,11 @@ class LatencyStats:
         return tuple(list(self._samples)[-points:])
 
 
+def success_pct(ok: int, failed: int) -> float | None:
+    """The share of successes in percent; None when nothing was counted (not 0%: no news)."""
+    return None if ok + failed == 0 else 100.0 * ok / (ok + failed)
+
+
 class RollingCounts:
     """Successes and failures over a rolling window, in fixed time buckets (bounded memory)."""
 
@@ -92,8 +97,7 @@ class RollingCounts:
         return ok, failed
 
     def rate_pct(self) -> float | None:
-        ok, failed = self.totals()
-        return None if ok + failed == 0 else 100.0 * ok / (ok + failed)
+        return success_pct(*self.totals())
 
     def per_second(self, span_s: float = 10.0) -> float:
         ok, failed = self.totals(span_s)

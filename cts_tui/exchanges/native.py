@@ -86,7 +86,6 @@ class NativeClient(ExchangeClient):
         """One HTTP request; returns the decoded JSON or raises a classified ExchangeError.
         ``time_of`` reads the server time from the answer (default: ``_server_time``)."""
         url = yarl.URL(f"{self._base_url}{path}" + (f"?{query}" if query else ""), encoded=True)
-        timeout_ms = self._ctx.timeout_ms(self._exchange)
         async with self._ctx.limiter.acquire(self._exchange.value, f"{method} {path}", account=account) as permit:
             record = self._ctx.record_sent()
             sent = time.time()
@@ -101,7 +100,7 @@ class NativeClient(ExchangeClient):
                     text = await response.text(errors="replace")
                     reply = HttpReply(response.status, response.headers, text, time.time())
             except TimeoutError:
-                raise transport_error(self._exchange, ErrorKind.TIMEOUT, timeout_ms) from None
+                raise transport_error(self._exchange, ErrorKind.TIMEOUT, self._ctx.timeout_ms(self._exchange)) from None
             except aiohttp.ClientError:
                 raise transport_error(self._exchange, ErrorKind.NETWORK) from None
             self._ctx.record_reply(permit, record, reply)
