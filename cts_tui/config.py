@@ -106,6 +106,12 @@ class Pool(_Section):
 
 class Store(_Section):
     results_kept: int = Field(default=20, gt=0)
+    watch_interval_s: float = Field(default=0.25, gt=0, le=2)
+    """How often a process asks whether another one committed (one cheap pragma): changes made
+    elsewhere show within this plus the screen's own refresh."""
+    lease_ttl_s: float = Field(default=10, ge=1, le=300)
+    """The scheduled checks' lease lasts this long unless renewed (every third of it): when its
+    holder dies, another process takes over within this time (at once on the same host)."""
 
 
 class AlertRule(_Section):

@@ -89,7 +89,7 @@ async def run_serve(args: argparse.Namespace) -> int:
             port = config.api.port if args.port is None else args.port
             token = resolve_api_token(config, ephemeral=demo is not None)
             async with open_runtime(
-                config, inputs.db_path, master_key=inputs.master_key, config_path=inputs.config_path
+                config, inputs.db_path, master_key=inputs.master_key, config_path=inputs.config_path, kind="serve"
             ) as runtime:
                 activity = demo.activity(runtime) if demo is not None else contextlib.nullcontext()
                 async with activity:

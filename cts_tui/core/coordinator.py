@@ -45,11 +45,13 @@ from cts_tui.core.events import (
     StateChanged,
     TestFinished,
 )
+from cts_tui.core.feed import ChangeFeed, Changed
 from cts_tui.core.health import HealthScheduler
+from cts_tui.core.lease import SchedulerLease
 from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.metrics import BREAKER_VALUES, CoordinatorMetrics
 from cts_tui.core.routing import RouteTable
-from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, Totals
+from cts_tui.core.snapshots import ConnectionView, ExchangeView, SchedulerView, Snapshot, Totals
 from cts_tui.core.stats import ConnectionStats, LatencyStats
 from cts_tui.core.streams import CoordinatorStreams, with_streams
 from cts_tui.core.tasks import cancel_and_wait
@@ -67,6 +69,8 @@ from cts_tui.models import (
     next_state,
 )
 from cts_tui.ratelimit.priority import Priority, current_priority, request_priority
+from cts_tui.ratelimit.waiting import WaitTracker, tracking_waits
+from cts_tui.store.records import ChangeKind, CheckRecord, ProcessIdentity, TestClaim
 
 if TYPE_CHECKING:
     from cts_tui.exchanges.hub import ExchangeHub
@@ -82,6 +86,13 @@ serve only the alerts and the gauges, and once a second is enough."""
 SNAPSHOT_HEARTBEAT_S = 1.0
 """...and at least once a second, so rates and rate-limit gauges decay when traffic stops."""
 CONFIG_POLL_S = 1.0
+CHANGES_KEPT = 10_000
+"""The change feed keeps this many rows (over a quarter of an hour at ten changes a second); a
+process further behind reads the whole store again."""
+BATCH_PURGE_EVERY_S = 1800.0
+CLAIM_GRACE_S = 5.0
+"""A test's claim outlives its timeout by this much before another process may call it
+abandoned (its tester still has to write the outcome)."""
 
 _S, _T = ConnectionState, Transition
 _STATE_CHANGING = re.compile(
@@ -92,6 +103,8 @@ _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _EXCHANGE_WIDE = frozenset(
     {ErrorKind.NETWORK, ErrorKind.TIMEOUT, ErrorKind.EXCHANGE_DOWN, ErrorKind.MAINTENANCE, ErrorKind.RATE_LIMITED}
 )
+_CLIENT_FIELDS = ("api_key", "api_secret", "api_passphrase", "base_url", "api_type", "is_testnet")
+"""A change to any of these makes the cached exchange client wrong."""
 
 
 @functools.lru_cache(maxsize=1024)
@@ -100,11 +113,12 @@ def is_state_changing(method: str) -> bool:
     return bool(_STATE_CHANGING.match(_CAMEL.sub("_", method).lower()))
 
 
-def _error_from(exc: BaseException, timeout_s: float) -> ExchangeError:
+def _error_from(exc: BaseException, timeout_s: float, waits: WaitTracker | None = None) -> ExchangeError:
     if isinstance(exc, ExchangeError):
         return exc
     if isinstance(exc, TimeoutError):
-        return ExchangeError(ErrorKind.TIMEOUT, f"no answer within {timeout_s:g} s")
+        message = waits.explain_timeout(timeout_s) if waits is not None else f"no answer within {timeout_s:g} s"
+        return ExchangeError(ErrorKind.TIMEOUT, message)
     raise exc
 
 
@@ -115,7 +129,12 @@ class ConnectionCoordinator:
         store: ConnectionStore,
         limiter: RateLimiter | None = None,
         hub: ExchangeHub | None = None,
+        *,
+        kind: str = "library",
+        scheduled: bool = True,
     ) -> None:
+        """``kind`` names this process to the others on the store (tui, serve, library);
+        ``scheduled=False`` (a short CLI run) never takes the scheduled checks' lease."""
         self._config = config
         self.store = store
         self._owns_limiter = limiter is None
@@ -141,6 +160,15 @@ class ConnectionCoordinator:
         self._routes = RouteTable(self._entries, self._supports, lambda: self._config.health.breaker_threshold)
         self._strategy = make_strategy(config.load_balancing.strategy, config.load_balancing.failover_order)
         self._health = HealthScheduler(config.health, self._scheduled_check, self._checkable_ids)
+        self.me = ProcessIdentity.current(kind)
+        self._feed = ChangeFeed(store, self._apply_changes, lambda: self._config.store.watch_interval_s)
+        self._lease = (
+            SchedulerLease(store, self.me, lambda: self._config.store.lease_ttl_s, self._lease_changed)
+            if scheduled
+            else None
+        )
+        self._duties: asyncio.Task[None] | None = None
+        self._reloading: set[str] = set()
         self._batches = BatchProcessor(
             config.batch, self._run_batch_task, self._batch_cap, self._batch_progress, self._batch_finished
         )
@@ -156,18 +184,16 @@ class ConnectionCoordinator:
     async def start(self) -> None:
         if self._owns_limiter:
             await self.limiter.start()
+        await self._feed.start()  # before the store is read: nothing committed meanwhile is lost
         for connection in await self.store.list():
             self._manage(connection)
-        self._health.start()
+        await self._load_observations()
         self._batches.start()
         await self.streams.start(self._config.streams)
         self._loops.append(asyncio.create_task(self._push_snapshots(), name="cts-snapshots"))
-        self._loops.append(asyncio.create_task(self._purge_batches(), name="cts-batch-purge"))
         self._started = True
-        # A connection stored mid-test (the process died during it) is tested again now.
-        for entry in list(self._entries.values()):
-            if entry.state is _S.TESTING:
-                self._spawn(self.test_connection(entry.id, source="system"))
+        if self._lease is not None:
+            await self._lease.start()
         self._mark_dirty()
 
     async def close(self) -> None:
@@ -179,7 +205,10 @@ class ConnectionCoordinator:
             self._sighup_installed = False
         await cancel_and_wait(self._loops)
         self._loops.clear()
-        await self._health.close()
+        await self._feed.close()
+        await self._stop_duties()
+        if self._lease is not None:
+            await self._lease.close()
         await self._batches.close()
         await self.streams.close()
         await cancel_and_wait(self._tasks)
@@ -280,6 +309,7 @@ class ConnectionCoordinator:
             strategy=self._strategy.name,
             batch=self._batches.stats(),
             streams=streams,
+            scheduler=self.scheduler(),
         )
 
     async def _push_snapshots(self) -> None:
@@ -385,12 +415,21 @@ class ConnectionCoordinator:
     # --- state machine ------------------------------------------------------------------------
 
     async def _transition(self, entry: ManagedConnection, transition: Transition, source: Source, reason: str) -> None:
+        """Persist ``transition`` unless another process moved the connection first: then its
+        state stands (the store is the truth) and is what the views show."""
         old = entry.state
         new = next_state(old, transition)
-        stored = await self.store.set_state(entry.id, new, source=source)
+        stored = await self.store.set_state(entry.id, new, source=source, expected=old)
+        if stored.state is not new:
+            reason = f"{stored.state.value}: changed by another process"
+        self._settled(entry, stored, old, reason)
+
+    def _settled(self, entry: ManagedConnection, stored: Connection, old: ConnectionState, reason: str) -> None:
+        """The stored connection after a write of ours: kept, and told if its state moved."""
         entry.connection = stored
         self._health.wake()
-        self._bus.publish(StateChanged(entry.id, old, new, reason))
+        if stored.state is not old:
+            self._bus.publish(StateChanged(entry.id, old, stored.state, reason))
         self._mark_dirty()
 
     async def add_connection(self, draft: ConnectionDraft, source: Source) -> ConnectionView:
@@ -432,12 +471,18 @@ class ConnectionCoordinator:
         entry = self._entry(connection_id)
         async with entry.lock:
             await self.store.delete(connection_id, source=source)
-            del self._entries[connection_id]
-            self._routes.invalidate()
-            self._reset_breaker(entry)
-            await self.hub.drop(connection_id)
-            self.metrics.forget(entry.exchange.value, connection_id)
-        self._bus.publish(ConnectionsChanged(removed=(connection_id,)))
+            await self._forget(entry)
+
+    async def _forget(self, entry: ManagedConnection) -> None:
+        """A connection deleted (here or by another process): out of every table, its client
+        closed."""
+        if self._entries.pop(entry.id, None) is None:
+            return
+        self._routes.invalidate()
+        self._reset_breaker(entry)
+        await self.hub.drop(entry.id)
+        self.metrics.forget(entry.exchange.value, entry.id)
+        self._bus.publish(ConnectionsChanged(removed=(entry.id,)))
         self._health.wake()
         self._mark_dirty()
 
@@ -472,18 +517,30 @@ class ConnectionCoordinator:
 
     async def test_connection(self, connection_id: str, source: Source = "system") -> TestResult:
         """Test one connection. Active, errored (and mid-test) connections go through testing to
-        active or error; paused and disabled ones are tested without changing their state."""
+        active or error; paused and disabled ones are tested without changing their state.
+
+        No path leaves a connection in testing: a test that times out or is cancelled puts back
+        the state it came from (a new connection's first test that never finished: error) and
+        is recorded as a failed attempt, with its real duration and what it waited for. The
+        store holds a claim on the test meanwhile, so that if this process dies another one
+        can tell the test was abandoned (``_recover_tests``)."""
         entry = self._entry(connection_id)
         async with entry.lock:
-            drives = entry.state in (_S.ACTIVE, _S.ERROR, _S.TESTING)
-            if entry.state is not _S.TESTING and drives:
-                await self._transition(entry, _T.RETEST, source, "testing")
-            result = await self._run_test(entry.connection)
+            before = entry.state
+            started = time.monotonic()
+            drives = before in (_S.ACTIVE, _S.ERROR, _S.TESTING) and await self._begin_test(entry, before, source)
+            try:
+                result = await self._run_test(entry.connection)
+            except asyncio.CancelledError:
+                elapsed_ms = int((time.monotonic() - started) * 1000)
+                cancelled = TestResult(
+                    connection_id=connection_id, success=False, error=f"cancelled after {elapsed_ms / 1000:.1f} s",
+                    duration_ms=elapsed_ms,
+                )
+                await asyncio.shield(self._finish_test(entry, cancelled, before if drives else None, source))
+                raise
             if connection_id not in self._entries:  # deleted meanwhile
                 return result
-            if drives:
-                outcome = _T.PASS if result.success else _T.FAIL
-                await self._transition(entry, outcome, source, "test passed" if result.success else "test failed")
             if result.success:
                 if entry.breaker.record_success():
                     self._breaker_closed(entry)
@@ -491,27 +548,59 @@ class ConnectionCoordinator:
                 result.error_kind, may_open=self._may_eject(entry)
             ):
                 self._open_breaker(entry)
-            entry.record_test(result)
-            await self.store.record_test(result)
+            await self._finish_test(entry, result, before if drives else None, source)
         self._bus.publish(TestFinished(result))
         self._mark_dirty()
         return result
 
+    async def _begin_test(self, entry: ManagedConnection, before: ConnectionState, source: Source) -> bool:
+        """Claim the test and enter testing; False when another process moved the connection
+        since we read it (the test then runs without driving its state)."""
+        now = time.time()
+        deadline = now + self._config.batch.task_timeout_s + CLAIM_GRACE_S
+        stored = await self.store.begin_test(TestClaim(entry.id, self.me, now, deadline, before.value), source)
+        self._settled(entry, stored, before, "testing")
+        return stored.state is _S.TESTING
+
+    async def _finish_test(
+        self, entry: ManagedConnection, result: TestResult, before: ConnectionState | None, source: Source
+    ) -> None:
+        """Record the outcome and, when the test drove the state (``before`` given), settle it:
+        passed: active; failed: error; never finished (timed out, cancelled): where it was."""
+        entry.record_test(result)
+        if before is None:
+            with contextlib.suppress(NotFoundError):
+                await self.store.record_test(result)
+            return
+        unfinished = result.error_kind is ErrorKind.TIMEOUT or (not result.success and result.error_kind is None)
+        if result.success:
+            target, reason = _S.ACTIVE, "test passed"
+        elif unfinished and before is not _S.TESTING:
+            target, reason = before, f"test did not finish ({result.error}); back to {before.value}"
+        else:
+            target, reason = _S.ERROR, "test failed"
+        try:
+            stored = await self.store.finish_test(result, target, source, tester=self.me.token)
+        except NotFoundError:  # deleted meanwhile
+            return
+        self._settled(entry, stored, _S.TESTING, reason)
+
     async def _run_test(self, connection: Connection) -> TestResult:
         timeout = self._config.batch.task_timeout_s
         started = time.monotonic()
-        try:
-            async with asyncio.timeout(timeout):
-                return await self.hub.client_for(connection).test_connection()
-        except (ExchangeError, TimeoutError) as exc:
-            error = _error_from(exc, timeout)
-            return TestResult(
-                connection_id=connection.id,
-                success=False,
-                error_kind=error.kind,
-                error=error.message,
-                duration_ms=int((time.monotonic() - started) * 1000),
-            )
+        with tracking_waits() as waits:
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self.hub.client_for(connection).test_connection()
+            except (ExchangeError, TimeoutError) as exc:
+                error = _error_from(exc, timeout, waits)
+        return TestResult(
+            connection_id=connection.id,
+            success=False,
+            error_kind=error.kind,
+            error=error.message,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
 
     async def test_draft(self, draft: ConnectionDraft) -> TestResult:
         """Test credentials before saving them: nothing is stored, the client is dropped."""
@@ -572,6 +661,7 @@ class ConnectionCoordinator:
                 quote_total = balances.get("USDT")
                 if quote_total is not None:
                     entry.balance = quote_total
+                await self.store.record_balance(entry.id, balances)
                 result = TestResult(connection_id=entry.id, success=True, balances=balances, balance=quote_total)
             else:
                 permissions = await client.fetch_permissions()
@@ -591,15 +681,6 @@ class ConnectionCoordinator:
             self._bus.publish(BatchFinished(result, cancelled=job.cancelled))
             self._mark_dirty()
 
-    async def _purge_batches(self) -> None:
-        """Expired batch results go (the store also purges on open and on every save)."""
-        while True:
-            ttl = self._config.batch.result_ttl_s
-            await asyncio.sleep(min(max(ttl / 2, 1.0), 3600.0))
-            try:
-                await self.store.purge_expired()
-            except CtsError as exc:
-                log.warning("purging expired batch results failed: %s", exc.message)
 
     # --- health and the circuit breaker -------------------------------------------------------
 
@@ -635,14 +716,20 @@ class ConnectionCoordinator:
         timeout = self._config.health.timeout_s
         client = self.hub.client_for(entry.connection)
         started = time.perf_counter()
-        try:
-            with request_priority(Priority.LOW):
-                async with asyncio.timeout(timeout):
-                    await client.fetch_balance()
-        except (ExchangeError, TimeoutError) as exc:
-            self._record_failure(entry, _error_from(exc, timeout), time.perf_counter() - started, check=True)
-            return False
-        self._record_success(entry, time.perf_counter() - started, check=True)
+        with tracking_waits() as waits:
+            try:
+                with request_priority(Priority.LOW):
+                    async with asyncio.timeout(timeout):
+                        await client.fetch_balance()
+            except (ExchangeError, TimeoutError) as exc:
+                error = _error_from(exc, timeout, waits)
+                elapsed = time.perf_counter() - started
+                self._record_failure(entry, error, elapsed, check=True)
+                await self._share_check(entry, elapsed, error)
+                return False
+        elapsed = time.perf_counter() - started
+        self._record_success(entry, elapsed, check=True)
+        await self._share_check(entry, elapsed)
         if entry.state is _S.ERROR and entry.id in self._entries:
             async with entry.lock:
                 if entry.state is _S.ERROR:
@@ -709,6 +796,176 @@ class ConnectionCoordinator:
             self._mark_dirty()
             await self._check(entry)
         entry.probe = None
+
+    async def _share_check(self, entry: ManagedConnection, elapsed_s: float, error: ExchangeError | None = None) -> None:
+        """Other processes on the store show this check too (they run none while we hold the
+        lease)."""
+        record = CheckRecord(
+            entry.id, time.time(), error is None, elapsed_s * 1000,
+            error.kind if error else None, error.message if error else None, self.me.token,
+        )
+        try:
+            await self.store.record_check(record)
+        except CtsError as exc:
+            log.warning("sharing a health check failed: %s", exc.message)
+
+    # --- other processes on the store ---------------------------------------------------------
+
+    def scheduler(self) -> SchedulerView:
+        current = self._lease.current if self._lease is not None else None
+        if current is None:
+            return SchedulerView(here=False, holder=None)
+        return SchedulerView(here=self._lease is not None and self._lease.held, holder=current.describe())
+
+    def _lease_changed(self, held: bool) -> None:
+        log.info("scheduled checks %s", "run here" if held else "run elsewhere")
+        if held and self._started:
+            self._health.start()
+            self._duties = asyncio.create_task(self._run_duties(), name="cts-duties")
+        elif not held:
+            self._spawn(self._stop_duties())
+        self._mark_dirty()
+
+    async def _stop_duties(self) -> None:
+        await self._health.close()
+        if self._duties is not None:
+            await cancel_and_wait([self._duties])
+            self._duties = None
+
+    async def _run_duties(self) -> None:
+        """What the lease holder does besides the health checks: finish what dead processes
+        left (tests nobody will end), keep the change feed short, drop expired batch results."""
+        purged_at = 0.0
+        while True:
+            try:
+                await self._recover_tests()
+                await self.store.prune_changes(CHANGES_KEPT)
+                if time.monotonic() - purged_at > min(BATCH_PURGE_EVERY_S, self._config.batch.result_ttl_s / 2):
+                    await self.store.purge_expired()
+                    purged_at = time.monotonic()
+            except CtsError as exc:
+                log.warning("store upkeep failed: %s", exc.message)
+            await asyncio.sleep(self._config.store.lease_ttl_s / 3)
+
+    async def _recover_tests(self) -> None:
+        """A test whose tester died or overran every timeout puts back the state it came from,
+        recorded as an interrupted attempt; one that never had a tester (added by ``conn add``,
+        or stored mid-test by a version without claims) is tested here."""
+        now = time.time()
+        for connection, claim in await self.store.test_claims():
+            entry = self._entries.get(connection.id)
+            if entry is None or entry.lock.locked():
+                continue  # unknown yet, or being tested here right now
+            if claim is None:  # at worst tested twice, if its adder was about to test it
+                self._spawn(self.test_connection(connection.id, source="system"))
+                continue
+            if not claim.abandoned(now):
+                continue
+            previous = ConnectionState(claim.previous_state)
+            result = TestResult(
+                connection_id=connection.id,
+                success=False,
+                error=f"interrupted: {claim.tester.host} pid {claim.tester.pid} stopped before the test ended",
+                duration_ms=int((now - claim.started_at) * 1000),
+            )
+            async with entry.lock:
+                target = None if previous is _S.TESTING else previous
+                stored = await self.store.finish_test(result, target, "system", tester=claim.tester.token)
+                entry.record_test(result)
+                self._settled(entry, stored, entry.state, f"test interrupted; back to {stored.state.value}")
+            if previous is _S.TESTING:
+                self._spawn(self.test_connection(connection.id, source="system"))
+
+    async def _load_observations(self) -> None:
+        """What was last measured of each connection, by whichever process measured it."""
+        for connection_id, result in (await self.store.latest_tests()).items():
+            if (entry := self._entries.get(connection_id)) is not None:
+                entry.record_test(result)
+        for connection_id, total in (await self.store.balances()).items():
+            if (entry := self._entries.get(connection_id)) is not None and total is not None:
+                entry.balance = total
+        for check in await self.store.checks():
+            if (entry := self._entries.get(check.connection_id)) is not None:
+                self._observe_check(entry, check)
+
+    def _observe_check(self, entry: ManagedConnection, check: CheckRecord) -> None:
+        """Another process's check feeds the statistics shown, not this process's breaker
+        (which judges the traffic this process sends)."""
+        stats = entry.stats
+        if check.ok:
+            stats.record_success(check.latency_ms / 1000, check=True)
+        else:
+            kind = check.error_kind or ErrorKind.NETWORK
+            stats.record_failure(kind, check.error or kind.value, check.latency_ms / 1000, check=True)
+
+    async def _apply_changes(self, changed: Changed | None) -> None:
+        """Bring this process up to what others committed (``None``: everything)."""
+        if changed is None:
+            everything = set(ChangeKind) - {ChangeKind.REMOVED}
+            ids = {c.id for c in await self.store.list()} | self._entries.keys()
+            changed = {cid: set(everything) for cid in ids}
+        for connection_id, kinds in changed.items():
+            if kinds & {ChangeKind.CONNECTION, ChangeKind.REMOVED}:
+                await self._reload(connection_id)
+            entry = self._entries.get(connection_id)
+            if entry is None:
+                continue
+            if ChangeKind.TEST in kinds and (latest := await self.store.latest_tests(connection_id)):
+                entry.record_test(latest[connection_id])
+            if ChangeKind.BALANCE in kinds:
+                entry.balance = (await self.store.balances(connection_id)).get(connection_id, entry.balance)
+            if ChangeKind.CHECK in kinds:
+                for check in await self.store.checks(connection_id):
+                    if check.origin != self.me.token:
+                        self._observe_check(entry, check)
+        self._mark_dirty()
+
+    async def _reload(self, connection_id: str) -> None:
+        entry = self._entries.get(connection_id)
+        if entry is None:
+            try:
+                stored = await self.store.get(connection_id)
+            except NotFoundError:
+                return
+            if connection_id not in self._entries:  # not added here meanwhile
+                self._manage(stored)
+                self._bus.publish(ConnectionsChanged(added=(connection_id,)))
+                self._health.wake()
+            return
+        if entry.lock.locked():  # being changed here now: read it once that is done
+            if connection_id not in self._reloading:
+                self._reloading.add(connection_id)
+                self._spawn(self._reload_when_free(entry))
+            return
+        await self._reload_locked(entry)
+
+    async def _reload_when_free(self, entry: ManagedConnection) -> None:
+        try:
+            await self._reload_locked(entry)
+        finally:
+            self._reloading.discard(entry.id)
+
+    async def _reload_locked(self, entry: ManagedConnection) -> None:
+        """Read under the entry's lock, so that no write of ours lands between the read and
+        its use (the older row would win)."""
+        async with entry.lock:
+            if entry.id not in self._entries:
+                return
+            try:
+                stored = await self.store.get(entry.id)
+            except NotFoundError:
+                await self._forget(entry)
+                return
+            before = entry.connection
+            if stored == before:
+                return
+            if any(getattr(stored, f) != getattr(before, f) for f in _CLIENT_FIELDS):
+                await self.hub.drop(entry.id)
+            self._settled(entry, stored, before.state, "changed by another process")
+            entry.reconfigure(self._config)
+            if stored.state is _S.DISABLED:
+                self._reset_breaker(entry)
+            self._bus.publish(ConnectionsChanged(updated=(entry.id,)))
 
     # --- requests -----------------------------------------------------------------------------
 

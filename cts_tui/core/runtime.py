@@ -39,10 +39,13 @@ async def open_runtime(
     *,
     master_key: MasterKey | str | bytes | None = None,
     config_path: Path | str | None = None,
+    kind: str = "library",
+    scheduled: bool = True,
 ) -> AsyncIterator[Runtime]:
     """Open the store at ``db_path`` (None: the default location), start the limiter, the hub
     and the coordinator; with ``config_path`` the coordinator reloads that file on change and on
-    SIGHUP."""
+    SIGHUP. ``kind`` and ``scheduled`` say what this process is to the others on the store
+    (``ConnectionCoordinator``)."""
     async with contextlib.AsyncExitStack() as stack:
         store = await ConnectionStore.open(db_path, master_key, results_kept=config.store.results_kept)
         stack.push_async_callback(store.close)
@@ -51,7 +54,7 @@ async def open_runtime(
         stack.push_async_callback(limiter.close)
         hub = ExchangeHub(config, limiter)
         stack.push_async_callback(hub.close)
-        coordinator = ConnectionCoordinator(config, store, limiter, hub)
+        coordinator = ConnectionCoordinator(config, store, limiter, hub, kind=kind, scheduled=scheduled)
         await coordinator.start()
         stack.push_async_callback(coordinator.close)
         if config_path is not None:

@@ -159,6 +159,20 @@ class BatchStats:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulerView:
+    """Which process on this store runs the scheduled checks (one at a time, by lease)."""
+
+    here: bool
+    holder: str | None
+    """"tui pid 4242 on host-a"; None while nobody holds the lease (or it is not taken here)."""
+
+    def describe(self) -> str:
+        if self.here:
+            return "this process"
+        return self.holder or "nobody"
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     at: datetime
     connections: tuple[ConnectionView, ...]
@@ -170,6 +184,7 @@ class Snapshot:
     batch: BatchStats
     streams: tuple[StreamView, ...] = ()
     """The live market streams (``cts_tui.streams``), one per exchange; empty when off."""
+    scheduler: SchedulerView = SchedulerView(here=False, holder=None)
 
     def connection(self, connection_id: str) -> ConnectionView | None:
         return next((c for c in self.connections if c.id == connection_id), None)

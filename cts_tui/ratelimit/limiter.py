@@ -38,6 +38,7 @@ from cts_tui.ratelimit.plan import BAN_MARK, CONCURRENCY, Plan, concurrency_caps
 from cts_tui.ratelimit.policy import ExchangePolicy, build_policies
 from cts_tui.ratelimit.priority import Priority, current_priority
 from cts_tui.ratelimit.usage import BackendName, ExchangeUsage, WindowUsage
+from cts_tui.ratelimit.waiting import waiting_for
 
 if TYPE_CHECKING:
     from cts_tui.ratelimit.plan import Charge
@@ -347,8 +348,9 @@ class RateLimiter:
         bisect.insort(state.queue, waiter)
         self._kick(state)
         try:
-            async with asyncio.timeout(timeout):
-                return await waiter.future
+            with waiting_for(f"{plan.exchange}'s rate-limit budget"):
+                async with asyncio.timeout(timeout):
+                    return await waiter.future
         except TimeoutError:
             raise ExchangeError(
                 ErrorKind.RATE_LIMITED,

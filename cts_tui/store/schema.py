@@ -55,6 +55,71 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         "CREATE INDEX audit_log_by_connection ON audit_log (connection_id, seq)",
     ),
+    (
+        # The change feed: one row per change to a connection, its test results, its latest
+        # health check or balance, written by triggers so that no write path (of any version
+        # of any process) can forget it. Watchers read "what changed since seq N" when
+        # ``PRAGMA data_version`` says another connection committed.
+        """CREATE TABLE changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            connection_id TEXT NOT NULL,
+            kind TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER changes_on_add AFTER INSERT ON connections BEGIN
+            INSERT INTO changes (connection_id, kind) VALUES (NEW.id, 'connection'); END""",
+        """CREATE TRIGGER changes_on_edit AFTER UPDATE ON connections BEGIN
+            INSERT INTO changes (connection_id, kind) VALUES (NEW.id, 'connection'); END""",
+        """CREATE TRIGGER changes_on_remove AFTER DELETE ON connections BEGIN
+            INSERT INTO changes (connection_id, kind) VALUES (OLD.id, 'removed'); END""",
+        """CREATE TRIGGER changes_on_test AFTER INSERT ON test_results BEGIN
+            INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'test'); END""",
+        # The latest health check and balance read of each connection, whoever made them.
+        """CREATE TABLE checks (
+            connection_id TEXT PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
+            checked_at REAL NOT NULL,
+            ok INTEGER NOT NULL,
+            latency_ms REAL NOT NULL,
+            error_kind TEXT,
+            error TEXT,
+            origin TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER changes_on_check_insert AFTER INSERT ON checks BEGIN
+            INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'check'); END""",
+        """CREATE TRIGGER changes_on_check_update AFTER UPDATE ON checks BEGIN
+            INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'check'); END""",
+        """CREATE TABLE balances (
+            connection_id TEXT PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
+            read_at TEXT NOT NULL,
+            quote TEXT NOT NULL,
+            total REAL,
+            data TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER changes_on_balance_insert AFTER INSERT ON balances BEGIN
+            INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'balance'); END""",
+        """CREATE TRIGGER changes_on_balance_update AFTER UPDATE ON balances BEGIN
+            INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'balance'); END""",
+        # A test in progress: who runs it, until when it may take, and the state to go back to
+        # if it never finishes (the tester timed out, was cancelled or died).
+        """CREATE TABLE tests_running (
+            connection_id TEXT PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
+            holder TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            deadline REAL NOT NULL,
+            previous_state TEXT NOT NULL
+        )""",
+        # Duties that one process per store runs (scheduled checks, purges, recovery).
+        """CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            acquired_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,7 +25,7 @@ import aiosqlite
 from pydantic import ValidationError
 
 from cts_tui import paths
-from cts_tui.errors import CtsError, NotFoundError, StoreError, describe_validation_error, scrub
+from cts_tui.errors import CtsError, ErrorKind, NotFoundError, StoreError, describe_validation_error, scrub
 from cts_tui.models import (
     ApiType,
     BatchResult,
@@ -37,6 +37,7 @@ from cts_tui.models import (
 )
 from cts_tui.store import rows
 from cts_tui.store.database import connect, write_transaction
+from cts_tui.store.records import Change, ChangeKind, CheckRecord, Lease, ProcessIdentity, TestClaim
 from cts_tui.store.secrets import MasterKey, SecretCipher, parse_key, resolve_master_key
 
 Source = Literal["cli", "tui", "api", "system"]
@@ -313,14 +314,22 @@ class ConnectionStore:
             await self._audit(db, action, source, updated, {"fields": changed, "values": values})
         return updated
 
-    async def set_state(self, connection_id: str, state: ConnectionState, source: Source = "cli") -> Connection:
+    async def set_state(
+        self,
+        connection_id: str,
+        state: ConnectionState,
+        source: Source = "cli",
+        expected: ConnectionState | None = None,
+    ) -> Connection:
         """Record a state the caller has decided on (the coordinator applies ``next_state``).
-        ``enabled`` follows: only the disabled state is not enabled."""
+        ``enabled`` follows: only the disabled state is not enabled. With ``expected``, nothing
+        changes unless the stored state still is that (another process may have moved it since
+        the caller read it): the caller gets the stored connection back either way."""
         _check_source(source)
         state = ConnectionState(state)
         async with self._writing() as db:
             current = await self._load(db, connection_id)
-            if current.state is state:
+            if current.state is state or (expected is not None and current.state is not expected):
                 return current
             updated = current.model_copy(
                 update={"state": state, "enabled": state is not ConnectionState.DISABLED, "updated_at": self._now()}
@@ -347,25 +356,28 @@ class ConnectionStore:
 
     async def record_test(self, result: TestResult) -> None:
         """Keep the result, and only the newest ``results_kept`` per connection."""
+        async with self._lock, write_transaction(self._db) as db:
+            await self._insert_result(db, result)
+
+    async def _insert_result(self, db: aiosqlite.Connection, result: TestResult) -> None:
         clean = result.model_copy(
             update={
                 "error": scrub(result.error) if result.error else result.error,
                 "log": [scrub(line) for line in result.log],
             }
         )
-        async with self._lock, write_transaction(self._db) as db:
-            try:
-                await db.execute(
-                    "INSERT INTO test_results (connection_id, tested_at, success, data) VALUES (?, ?, ?, ?)",
-                    (clean.connection_id, clean.tested_at.isoformat(), int(clean.success), clean.model_dump_json()),
-                )
-            except sqlite3.IntegrityError:
-                raise NotFoundError(f"no connection with id {clean.connection_id}") from None
+        try:
             await db.execute(
-                "DELETE FROM test_results WHERE connection_id = ? AND seq NOT IN "
-                "(SELECT seq FROM test_results WHERE connection_id = ? ORDER BY seq DESC LIMIT ?)",
-                (clean.connection_id, clean.connection_id, self.results_kept),
+                "INSERT INTO test_results (connection_id, tested_at, success, data) VALUES (?, ?, ?, ?)",
+                (clean.connection_id, clean.tested_at.isoformat(), int(clean.success), clean.model_dump_json()),
             )
+        except sqlite3.IntegrityError:
+            raise NotFoundError(f"no connection with id {clean.connection_id}") from None
+        await db.execute(
+            "DELETE FROM test_results WHERE connection_id = ? AND seq NOT IN "
+            "(SELECT seq FROM test_results WHERE connection_id = ? ORDER BY seq DESC LIMIT ?)",
+            (clean.connection_id, clean.connection_id, self.results_kept),
+        )
 
     async def test_results(self, connection_id: str, limit: int | None = None) -> list[TestResult]:
         """Newest first."""
@@ -434,3 +446,183 @@ class ConnectionStore:
             await self._audit(db, "rotate_master_key", source, None, {"connections": len(found)})
         self._cipher, self._key_check = new_cipher, new_check
         return len(found)
+
+    # --- what other processes see: the change feed, checks, balances, tests, leases ----------
+
+    async def data_version(self) -> int:
+        """Changes whenever another connection (another process) commits: the cheap question
+        a watcher asks before it asks what changed."""
+        async with self._lock:
+            return (await (await self._db.execute("PRAGMA data_version")).fetchone())[0]
+
+    async def last_change(self) -> int:
+        found = await self._fetchall("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes")
+        return found[0]["seq"]
+
+    async def changes_since(self, seq: int, limit: int) -> list[Change]:
+        """Up to ``limit`` changes after ``seq``, oldest first. A first row beyond ``seq + 1``
+        means the feed was pruned past the caller: it must read everything again."""
+        found = await self._fetchall(
+            "SELECT seq, connection_id, kind FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        )
+        return [Change(row["seq"], row["connection_id"], ChangeKind(row["kind"])) for row in found]
+
+    async def prune_changes(self, keep: int) -> int:
+        """Keep the newest ``keep`` changes (watchers behind that read everything again)."""
+        async with self._lock, write_transaction(self._db) as db:
+            cursor = await db.execute(
+                "DELETE FROM changes WHERE seq <= (SELECT COALESCE(MAX(seq), 0) FROM changes) - ?", (keep,)
+            )
+            return cursor.rowcount
+
+    async def record_check(self, check: CheckRecord) -> None:
+        async with self._lock, write_transaction(self._db) as db:
+            await db.execute(
+                "INSERT INTO checks (connection_id, checked_at, ok, latency_ms, error_kind, error, origin) "
+                "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?) "
+                "ON CONFLICT (connection_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, "
+                "latency_ms = excluded.latency_ms, error_kind = excluded.error_kind, error = excluded.error, "
+                "origin = excluded.origin",
+                (
+                    check.connection_id, check.checked_at, int(check.ok), check.latency_ms,
+                    check.error_kind.value if check.error_kind else None,
+                    scrub(check.error) if check.error else None, check.origin, check.connection_id,
+                ),
+            )
+
+    async def checks(self, connection_id: str | None = None) -> list[CheckRecord]:
+        where, params = ("WHERE connection_id = ?", (connection_id,)) if connection_id else ("", ())
+        found = await self._fetchall(f"SELECT * FROM checks {where}", params)
+        return [
+            CheckRecord(
+                row["connection_id"], row["checked_at"], bool(row["ok"]), row["latency_ms"],
+                ErrorKind(row["error_kind"]) if row["error_kind"] else None, row["error"], row["origin"],
+            )
+            for row in found
+        ]
+
+    async def record_balance(self, connection_id: str, balances: dict[str, float], quote: str = "USDT") -> None:
+        async with self._lock, write_transaction(self._db) as db:
+            await db.execute(
+                "INSERT INTO balances (connection_id, read_at, quote, total, data) "
+                "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?) "
+                "ON CONFLICT (connection_id) DO UPDATE SET read_at = excluded.read_at, quote = excluded.quote, "
+                "total = excluded.total, data = excluded.data",
+                (
+                    connection_id, self._now().isoformat(), quote, balances.get(quote),
+                    json.dumps(balances), connection_id,
+                ),
+            )
+
+    async def balances(self, connection_id: str | None = None) -> dict[str, float | None]:
+        """Each connection's latest total in its quote currency (None: it holds none)."""
+        where, params = ("WHERE connection_id = ?", (connection_id,)) if connection_id else ("", ())
+        found = await self._fetchall(f"SELECT connection_id, total FROM balances {where}", params)
+        return {row["connection_id"]: row["total"] for row in found}
+
+    async def latest_tests(self, connection_id: str | None = None) -> dict[str, TestResult]:
+        """Each connection's newest test result."""
+        where, params = ("WHERE connection_id = ?", (connection_id,)) if connection_id else ("", ())
+        found = await self._fetchall(
+            f"SELECT data FROM test_results WHERE seq IN "
+            f"(SELECT MAX(seq) FROM test_results {where} GROUP BY connection_id)",
+            params,
+        )
+        results = (TestResult.model_validate_json(row["data"]) for row in found)
+        return {result.connection_id: result for result in results}
+
+    async def begin_test(self, claim: TestClaim, source: Source) -> Connection:
+        """Put a connection in ``testing`` and say who tests it, in one step, if it still is in
+        the claim's previous state (else it is returned as it is)."""
+        _check_source(source)
+        async with self._writing() as db:
+            current = await self._load(db, claim.connection_id)
+            if current.state is not ConnectionState(claim.previous_state):
+                return current  # another process moved it since the caller looked
+            await db.execute(
+                "INSERT OR REPLACE INTO tests_running "
+                "(connection_id, holder, host, pid, started_at, deadline, previous_state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    claim.connection_id, claim.tester.token, claim.tester.host, claim.tester.pid,
+                    claim.started_at, claim.deadline, claim.previous_state,
+                ),
+            )
+            if current.state is ConnectionState.TESTING:
+                return current
+            updated = current.model_copy(update={"state": ConnectionState.TESTING, "updated_at": self._now()})
+            await self._save(db, updated)
+            await self._audit(db, "state", source, updated, {"from": current.state.value, "to": "testing"})
+        return updated
+
+    async def finish_test(
+        self, result: TestResult, state: ConnectionState | None, source: Source, tester: str | None = None
+    ) -> Connection:
+        """Record a test's outcome, end its claim and, if the connection is still ``testing``
+        (nobody disabled or re-tested it meanwhile), move it to ``state``: all or nothing. With
+        ``tester``, only that tester's claim counts (a recovery must not end a live test)."""
+        _check_source(source)
+        async with self._writing() as db:
+            current = await self._load(db, result.connection_id)
+            if tester is not None:
+                holder = await (
+                    await db.execute("SELECT holder FROM tests_running WHERE connection_id = ?", (current.id,))
+                ).fetchone()
+                if holder is not None and holder[0] != tester:
+                    return current
+            await self._insert_result(db, result)
+            await db.execute("DELETE FROM tests_running WHERE connection_id = ?", (current.id,))
+            if state is None or current.state is not ConnectionState.TESTING or state is current.state:
+                return current
+            updated = current.model_copy(update={"state": state, "updated_at": self._now()})
+            await self._save(db, updated)
+            await self._audit(db, "state", source, updated, {"from": "testing", "to": state.value})
+        return updated
+
+    async def test_claims(self) -> list[tuple[Connection, TestClaim | None]]:
+        """Every connection in ``testing`` with its claim (None: stored mid-test by a process
+        that predates claims, or added and not yet picked up)."""
+        found = await self._fetchall(
+            f"SELECT {', '.join('c.' + col for col in rows.COLUMNS)}, t.holder, t.host, t.pid, t.started_at, "
+            "t.deadline, t.previous_state FROM connections c LEFT JOIN tests_running t ON t.connection_id = c.id "
+            "WHERE c.state = ?",
+            (ConnectionState.TESTING.value,),
+        )
+        claims: list[tuple[Connection, TestClaim | None]] = []
+        for row in found:
+            connection = rows.from_row(row, self._cipher)
+            claim = None
+            if row["holder"] is not None:
+                tester = ProcessIdentity(row["holder"], row["host"], row["pid"], "tester")
+                claim = TestClaim(
+                    connection.id, tester, row["started_at"], row["deadline"], row["previous_state"]
+                )
+            claims.append((connection, claim))
+        return claims
+
+    async def claim_lease(self, name: str, me: ProcessIdentity, ttl_s: float) -> Lease:
+        """Take or renew the lease ``name`` if it is free, ours, expired or its holder is dead;
+        returns whoever holds it now."""
+        now = self._clock()
+        async with self._lock, write_transaction(self._db) as db:
+            cursor = await db.execute("SELECT * FROM leases WHERE name = ?", (name,))
+            cursor.row_factory = sqlite3.Row
+            row = await cursor.fetchone()
+            current = _lease(row) if row is not None else None
+            if current is None or current.holder.token == me.token or current.expires_at < now or current.holder.is_dead():
+                acquired = current.acquired_at if current is not None and current.holder.token == me.token else now
+                current = Lease(name, me, acquired, now + ttl_s)
+                await db.execute(
+                    "INSERT OR REPLACE INTO leases (name, holder, host, pid, kind, acquired_at, expires_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (name, me.token, me.host, me.pid, me.kind, current.acquired_at, current.expires_at),
+                )
+        return current
+
+    async def release_lease(self, name: str, me: ProcessIdentity) -> None:
+        async with self._lock, write_transaction(self._db) as db:
+            await db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, me.token))
+
+
+def _lease(row: sqlite3.Row) -> Lease:
+    holder = ProcessIdentity(row["holder"], row["host"], row["pid"], row["kind"])
+    return Lease(row["name"], holder, row["acquired_at"], row["expires_at"])

@@ -49,13 +49,13 @@ async def _runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, dic
     """The user's store and config, or the demo's simulator world with its activity running;
     with the base URLs a new connection starts with (the demo's: its simulator's)."""
     if not args.demo:
-        async with open_runtime(config_from_args(args), db_path_from_args(args)) as runtime:
+        async with open_runtime(config_from_args(args), db_path_from_args(args), kind="tui") as runtime:
             yield runtime, {}
         return
     from cts_tui.demo import demo_environment
 
     async with demo_environment() as demo:
-        async with open_runtime(demo.config, demo.db_path, master_key=demo.master_key) as runtime:
+        async with open_runtime(demo.config, demo.db_path, master_key=demo.master_key, kind="tui") as runtime:
             async with demo.activity(runtime):
                 yield runtime, demo.base_urls()
 
