@@ -8,9 +8,16 @@ what lets a batch over several exchanges finish in about the time the slowest ex
 limit allows.
 A task whose exchange answered "rate limited" goes back in the queue (up to
 ``RATE_LIMITED_RETRIES`` times): the limiter has paused the exchange by then, so the retry waits
-its turn instead of reporting a working key as failed. Each task has a timeout; a job can be
-cancelled (queued tasks are dropped, running ones
-cancelled, both reported as failed "cancelled"); finished jobs are handed back for persistence.
+its turn instead of reporting a working key as failed. A job can be cancelled (queued tasks are
+dropped, running ones cancelled, both reported as failed "cancelled"); finished jobs are handed
+back for persistence.
+
+Each task runs with a ``WaitTracker`` in its context, which the limiter marks while the task's
+requests queue for a permit, so ``BatchJob.tasks()`` can say why each task waits: a batch slot, a
+slot of its exchange's own ``max_concurrent``, or the exchange's rate-limit budget. The batch's
+own timeout is a backstop ``TIMEOUT_GRACE_S`` past ``batch.task_timeout_s``: the runner's test
+times out at ``task_timeout_s`` itself, with a result that says what happened, and that result
+must win the race; should the backstop fire anyway, the tracker says where the time went.
 """
 
 from __future__ import annotations
@@ -21,20 +28,24 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from cts_tui.capabilities import ExchangeId
 from cts_tui.config import Batch
-from cts_tui.core.snapshots import BatchStats
+from cts_tui.core.snapshots import BatchStats, BatchTaskStatus, BatchTaskView
 from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import CtsError, ErrorKind
 from cts_tui.models import BatchResult, TestResult
+from cts_tui.ratelimit.waiting import WaitTracker, tracking_waits
 
 log = logging.getLogger(__name__)
 
 TaskKind = Literal["test", "balance", "capabilities", "health"]
 RATE_LIMITED_RETRIES = 2
+TIMEOUT_GRACE_S = 3.0
+"""How long past ``batch.task_timeout_s`` the backstop waits: room for what the runner does around
+its own timed test (the connection's lock, state changes and results written to the store)."""
 Runner = Callable[[TaskKind, str], Awaitable[TestResult]]
 
 
@@ -46,20 +57,31 @@ class _Task:
     connection_id: str
     exchange: ExchangeId
     attempts: int = 1
+    status: BatchTaskStatus = "queued"
+    queued_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None
+    finished_at: float | None = None
+    tracker: WaitTracker | None = None
+    """The current attempt's, once it runs."""
 
 
 class BatchJob:
-    """A submitted batch: watch ``done``/``total``, ``cancel()`` it, ``await result()``."""
+    """A submitted batch: watch ``done``/``total`` or each of ``tasks()``, ``cancel()`` it,
+    ``await result()``."""
 
-    def __init__(self, batch_id: str, kind: TaskKind, total: int) -> None:
+    def __init__(self, batch_id: str, kind: TaskKind, processor: BatchProcessor) -> None:
         self.batch_id = batch_id
         self.kind = kind
-        self.total = total
         self.results: dict[str, TestResult] = {}
         self.cancelled = False
         self._started = time.monotonic()
         self._future: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
-        self._cancel_hook: Callable[[BatchJob], None] | None = None
+        self._processor = processor
+        self._tasks: list[_Task] = []
+
+    @property
+    def total(self) -> int:
+        return len(self._tasks)
 
     @property
     def done(self) -> int:
@@ -70,9 +92,32 @@ class BatchJob:
         return self.done == self.total
 
     def cancel(self) -> None:
-        if not self.finished and not self.cancelled and self._cancel_hook is not None:
+        if not self.finished and not self.cancelled:
             self.cancelled = True
-            self._cancel_hook(self)
+            self._processor._cancel(self)
+
+    def tasks(self) -> list[BatchTaskView]:
+        """Every task, unfinished first (running by start, then queued in queue order), then
+        finished ones, latest first: the order in which a live view wants them. Reads memory only,
+        cheap enough for a screen to call several times a second."""
+        now = time.monotonic()
+        return [self._view(task, now) for task in sorted(self._tasks, key=_listing_order)]
+
+    def _view(self, task: _Task, now: float) -> BatchTaskView:
+        cid, exchange, started = task.connection_id, task.exchange, task.started_at
+        if task.status == "queued":
+            return BatchTaskView(cid, exchange, "queued", self._processor._why_queued(task), now - task.queued_at)
+        if task.status == "done":
+            result = self.results[cid]
+            ran_s = (task.finished_at or now) - started if started is not None else 0.0  # cancelled while queued
+            return BatchTaskView(cid, exchange, "done", result.error or "", ran_s, result=result)
+        running_s = now - (started or now)
+        tracker = task.tracker
+        waiting_for = tracker.waiting_for if tracker is not None else None
+        if tracker is None or waiting_for is None:
+            return BatchTaskView(cid, exchange, "running", "sending", running_s)
+        reason = f"waiting {_seconds(tracker.waited_s)} for {waiting_for}"
+        return BatchTaskView(cid, exchange, "running", reason, running_s, waiting=True)
 
     async def result(self) -> BatchResult:
         return await asyncio.shield(self._future)
@@ -81,6 +126,19 @@ class BatchJob:
         duration_ms = int((time.monotonic() - self._started) * 1000)
         result = BatchResult.of(dict(self.results), duration_ms)
         return result.model_copy(update={"batch_id": self.batch_id})
+
+
+def _seconds(value: float) -> str:
+    """Tenths while they matter: a wait of 0.4 s is not "0 s"."""
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
+def _listing_order(task: _Task) -> tuple[float, ...]:
+    if task.status == "running":
+        return (0, task.started_at or 0.0)
+    if task.status == "queued":
+        return (1, task.priority, task.seq)
+    return (2, -(task.finished_at or 0.0))
 
 
 def _failed(connection_id: str, kind: ErrorKind | None, message: str) -> TestResult:
@@ -95,8 +153,11 @@ class BatchProcessor:
         exchange_cap: Callable[[ExchangeId], int],
         on_progress: Callable[[BatchJob, TestResult], None],
         on_finished: Callable[[BatchJob, BatchResult], Awaitable[None]],
+        *,
+        timeout_grace_s: float = TIMEOUT_GRACE_S,
     ) -> None:
         self.settings = settings
+        self._timeout_grace_s = timeout_grace_s
         self._run = run
         self._exchange_cap = exchange_cap
         self._on_progress = on_progress
@@ -130,10 +191,9 @@ class BatchProcessor:
     ) -> BatchJob:
         """Queue one task per (connection id, exchange); duplicates run once."""
         unique = dict(targets)
-        job = BatchJob(batch_id, kind, len(unique))
-        job._cancel_hook = self._cancel
-        for connection_id, exchange in unique.items():
-            self._queue.append(_Task(priority, next(self._seq), job, connection_id, exchange))
+        job = BatchJob(batch_id, kind, self)
+        job._tasks = [_Task(priority, next(self._seq), job, cid, exchange) for cid, exchange in unique.items()]
+        self._queue.extend(job._tasks)
         if not unique:
             self._complete(job)
         self._changed.set()
@@ -159,10 +219,24 @@ class BatchProcessor:
         self._queue.remove(task)
         return task
 
+    def _why_queued(self, task: _Task) -> str:
+        """The cap that holds the task back; its exchange's first, since that one still holds
+        when a batch slot frees."""
+        cap = self._exchange_cap(task.exchange)
+        busy = len(self._running)
+        if self._running_by_exchange[task.exchange] >= cap:
+            why = f"{task.exchange.value}'s {cap} concurrent slot{'s' if cap != 1 else ''} busy"
+        elif busy >= self.settings.max_concurrent:
+            why = f"{busy} of {self.settings.max_concurrent} batch slots busy"
+        else:
+            why = "starting"
+        return f"again after a rate limit, {why}" if task.attempts > 1 else why
+
     async def _dispatch(self) -> None:
         while True:
             self._changed.clear()
             while (task := self._next_startable()) is not None:
+                task.status, task.started_at, task.tracker = "running", time.monotonic(), None
                 runner = asyncio.create_task(self._execute(task), name=f"cts-batch-{task.connection_id}")
                 self._running[runner] = task
                 self._running_by_exchange[task.exchange] += 1
@@ -173,29 +247,36 @@ class BatchProcessor:
         task = self._running.pop(runner)
         self._running_by_exchange[task.exchange] -= 1
         if runner.cancelled():
-            self._record(task.job, _failed(task.connection_id, None, "cancelled"))
+            self._record(task, _failed(task.connection_id, None, "cancelled"))
         self._changed.set()
 
     async def _execute(self, task: _Task) -> None:
-        timeout = self.settings.task_timeout_s
-        try:
-            async with asyncio.timeout(timeout):
-                result = await self._run(task.job.kind, task.connection_id)
-        except TimeoutError:
-            result = _failed(task.connection_id, ErrorKind.TIMEOUT, f"timed out after {timeout:g} s")
-        except CtsError as exc:
-            result = _failed(task.connection_id, getattr(exc, "kind", None), exc.message)
+        """Run one attempt; the tracker set here is in the context of everything the runner
+        awaits, so the limiter's marks reach it."""
+        timeout = self.settings.task_timeout_s + self._timeout_grace_s
+        with tracking_waits() as tracker:
+            task.tracker = tracker
+            try:
+                async with asyncio.timeout(timeout):
+                    result = await self._run(task.job.kind, task.connection_id)
+            except TimeoutError:
+                result = _failed(task.connection_id, ErrorKind.TIMEOUT, tracker.explain_timeout(timeout))
+            except CtsError as exc:
+                result = _failed(task.connection_id, getattr(exc, "kind", None), exc.message)
         limited = result.error_kind is ErrorKind.RATE_LIMITED
         if limited and task.attempts <= RATE_LIMITED_RETRIES and not task.job.cancelled:
             task.attempts += 1
             task.seq = next(self._seq)
+            task.status, task.queued_at = "queued", time.monotonic()
             self._queue.append(task)
             return
-        self._record(task.job, result)
+        self._record(task, result)
 
-    def _record(self, job: BatchJob, result: TestResult) -> None:
+    def _record(self, task: _Task, result: TestResult) -> None:
+        job = task.job
         if result.connection_id in job.results:
             return
+        task.status, task.finished_at = "done", time.monotonic()
         job.results[result.connection_id] = result
         if result.error == "cancelled" and job.cancelled:
             self._counts["cancelled"] += 1
@@ -223,7 +304,7 @@ class BatchProcessor:
         dropped = [t for t in self._queue if t.job is job]
         self._queue = [t for t in self._queue if t.job is not job]
         for task in dropped:
-            self._record(job, _failed(task.connection_id, None, "cancelled"))
+            self._record(task, _failed(task.connection_id, None, "cancelled"))
         for runner, task in list(self._running.items()):
             if task.job is job:
                 runner.cancel()

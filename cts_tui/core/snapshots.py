@@ -158,6 +158,29 @@ class BatchStats:
     cancelled: int
 
 
+BatchTaskStatus = Literal["queued", "running", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTaskView:
+    """One task of a batch, as a live view lists it: a batch that sits at 67% must say what the
+    rest wait for (a batch slot, the exchange's own slots, its rate-limit budget)."""
+
+    connection_id: str
+    exchange: ExchangeId
+    status: BatchTaskStatus
+    reason: str
+    """What it waits for or does, in words that complete its status: "10 of 10 batch slots
+    busy", "binance's 2 concurrent slots busy" (queued); "waiting 12 s for bingx's rate-limit
+    budget", "sending" (running); the error, or "" when it passed (done)."""
+    elapsed_s: float
+    """Queued: since it was queued; running: since it started; done: how long it ran."""
+    waiting: bool = False
+    """Running, but held in the limiter's queue for a permit right now (not the exchange's
+    slowness: the request has not gone out)."""
+    result: TestResult | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class SchedulerView:
     """Which process on this store runs the scheduled checks (one at a time, by lease)."""

@@ -32,13 +32,13 @@ class Recorder:
         return TestResult(connection_id=connection_id, success=not connection_id.startswith("bad"))
 
 
-def processor(rec: Recorder, caps: dict[ExchangeId, int], **settings) -> BatchProcessor:
+def processor(rec: Recorder, caps: dict[ExchangeId, int], *, grace_s: float = 3.0, **settings) -> BatchProcessor:
     async def finished(job, result):
         rec.finished.append(result.batch_id)
 
     return BatchProcessor(
         Batch(**settings), rec.run, lambda ex: caps[ex],
-        lambda job, result: rec.progress.append((job.done, job.total)), finished,
+        lambda job, result: rec.progress.append((job.done, job.total)), finished, timeout_grace_s=grace_s,
     )
 
 
@@ -101,15 +101,16 @@ async def test_higher_priority_tasks_start_first():
     assert rec.started == ["high1", "low1", "low2"]
 
 
-async def test_a_task_past_its_timeout_fails_as_a_timeout():
+async def test_a_task_past_its_timeout_and_grace_fails_as_a_timeout():
     rec = Recorder({"slow": 5.0})
-    proc = processor(rec, {B: 5}, task_timeout_s=0.1)
+    proc = processor(rec, {B: 5}, task_timeout_s=0.1, grace_s=0.1)
     proc.start()
     try:
         result = await proc.submit([("slow", B), ("fast", B)], "test", 2, "t").result()
     finally:
         await proc.close()
     assert result.results["slow"].error_kind == "timeout"
+    assert result.results["slow"].error == "no answer within 0.2 s"  # nothing it waited for
     assert result.results["fast"].success
 
 
