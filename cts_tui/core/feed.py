@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 
 from cts_tui.errors import CtsError
@@ -54,8 +55,8 @@ class ChangeFeed:
             await asyncio.sleep(self._interval_s())
             try:
                 await self.poll()
-            except CtsError as exc:  # a locked or vanished store: say so, keep watching
-                log.warning("reading other processes' changes failed: %s", exc.message)
+            except (CtsError, sqlite3.Error) as exc:  # a locked or vanished store: say so, keep watching
+                log.warning("reading other processes' changes failed: %s", getattr(exc, "message", exc))
 
     async def poll(self) -> None:
         version = await self._store.data_version()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 
 from cts_tui.errors import CtsError
@@ -65,8 +66,8 @@ class SchedulerLease:
         was = self.held
         try:
             self.current = await self._store.claim_lease(SCHEDULER, self.me, self._ttl_s())
-        except CtsError as exc:  # cannot tell: stop scheduling rather than risk doubling it
-            log.warning("the scheduler lease could not be renewed: %s", exc.message)
+        except (CtsError, sqlite3.Error) as exc:  # cannot tell: stop scheduling rather than risk doubling it
+            log.warning("the scheduler lease could not be renewed: %s", getattr(exc, "message", exc))
             self.current = None
         if self.held != was:
             self._on_change(self.held)

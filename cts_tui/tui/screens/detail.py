@@ -112,7 +112,7 @@ class DetailScreen(Screen[None]):
 
     def _frame_arrived(self, frame: Frame) -> None:
         view = frame.snapshot.connection(self.connection_id)
-        self.query_one(TotalsBar).show(frame.snapshot.totals, paused=self.app.paused,
+        self.query_one(TotalsBar).show(frame.snapshot, paused=self.app.paused,
                                        interval_s=self.app.refresh_interval, demo=self.app.demo)
         if view is None:
             self.query_one("#detail-title", Label).update(" This connection no longer exists (esc).")

@@ -69,7 +69,7 @@ class MainScreen(Screen[None]):
         self.query_one(pane_table[self.active_tab]).focus()
 
     def _frame_arrived(self, frame: Frame) -> None:
-        self.query_one(TotalsBar).show(frame.snapshot.totals, paused=self.app.paused,
+        self.query_one(TotalsBar).show(frame.snapshot, paused=self.app.paused,
                                        interval_s=self.app.refresh_interval, demo=self.app.demo)
         self._render_tab(frame)
 

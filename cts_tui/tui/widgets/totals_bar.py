@@ -1,15 +1,24 @@
-"""The header line: totals across every connection, and whether the screen is live."""
+"""The header line: totals across every connection, which process on the store runs the
+scheduled checks, and whether the screen is live."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
 
-from cts_tui.core.snapshots import Totals
+from cts_tui.core.snapshots import SchedulerView, Snapshot, Totals
 from cts_tui.tui import format as fmt
 
 
-def totals_text(totals: Totals, *, paused: bool, interval_s: float, demo: bool, width: int) -> Text:
+def totals_text(
+    totals: Totals,
+    *,
+    paused: bool,
+    interval_s: float,
+    demo: bool,
+    width: int,
+    scheduler: SchedulerView | None = None,
+) -> Text:
     """One line; on a narrow terminal the words shorten so the figures always fit."""
     short = width < 100
     gap = " " if short else "  "
@@ -31,6 +40,9 @@ def totals_text(totals: Totals, *, paused: bool, interval_s: float, demo: bool, 
     text.append(" ok" + gap)
     text.append(f"{totals.requests_per_s:.1f}", style="bold")
     text.append(" req/s" + gap)
+    if scheduler is not None and (scheduler.here or scheduler.holder):
+        text.append_text(_scheduler_text(scheduler, short))
+        text.append(gap)
     if paused:
         text.append(" ‖ PAUSED ", style="bold black on yellow")
     else:
@@ -38,8 +50,20 @@ def totals_text(totals: Totals, *, paused: bool, interval_s: float, demo: bool, 
     return text
 
 
+def _scheduler_text(scheduler: SchedulerView, short: bool) -> Text:
+    """Who runs the scheduled checks: here, or which other process (a second TUI on the
+    store shows results it did not fetch, and should say so)."""
+    if scheduler.here:
+        return Text("checks here" if short else "checks: this process", style="dim")
+    holder = scheduler.describe()
+    if short:  # "serve pid 4242 on host" -> "checks: serve 4242"
+        kind, _, rest = holder.partition(" pid ")
+        holder = f"{kind} {rest.split(' ')[0]}"
+    return Text(f"checks: {holder}", style="cyan")
+
+
 class TotalsBar(Static):
-    def show(self, totals: Totals, *, paused: bool, interval_s: float, demo: bool) -> None:
+    def show(self, snapshot: Snapshot, *, paused: bool, interval_s: float, demo: bool) -> None:
         # One line high by CSS: no layout pass (a reflow redraws the whole screen every second).
-        self.update(totals_text(totals, paused=paused, interval_s=interval_s, demo=demo,
-                                width=self.app.size.width), layout=False)
+        self.update(totals_text(snapshot.totals, paused=paused, interval_s=interval_s, demo=demo,
+                                width=self.app.size.width, scheduler=snapshot.scheduler), layout=False)
