@@ -72,16 +72,13 @@ class BatchJob:
     def __init__(self, batch_id: str, kind: TaskKind, processor: BatchProcessor) -> None:
         self.batch_id = batch_id
         self.kind = kind
+        self.total = 0
         self.results: dict[str, TestResult] = {}
         self.cancelled = False
         self._started = time.monotonic()
         self._future: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
         self._processor = processor
         self._tasks: list[_Task] = []
-
-    @property
-    def total(self) -> int:
-        return len(self._tasks)
 
     @property
     def done(self) -> int:
@@ -193,6 +190,7 @@ class BatchProcessor:
         unique = dict(targets)
         job = BatchJob(batch_id, kind, self)
         job._tasks = [_Task(priority, next(self._seq), job, cid, exchange) for cid, exchange in unique.items()]
+        job.total = len(job._tasks)
         self._queue.extend(job._tasks)
         if not unique:
             self._complete(job)
