@@ -126,3 +126,16 @@ async def test_one_scheduler_per_store_and_takeover(sim, tmp_path, config):
             await second.coordinator._lease.renew()  # its next renewal, without waiting a third of the ttl
             assert second.coordinator.scheduler().here
             assert second.coordinator._health._task is not None
+
+
+async def test_a_batch_task_that_times_out_leaves_the_previous_state(coordinator, sim, draft, config):
+    hung = await coordinator.add_connection(draft("bybit"), source="tui")
+    fine = await coordinator.add_connection(draft("binance"), source="tui")
+    config.batch.task_timeout_s = 0.5
+    await sim.set_fault("bybit", outage="hang")
+    result = await coordinator.start_batch([hung.id, fine.id]).result()
+    assert (result.results[hung.id].success, result.results[fine.id].success) == (False, True)
+    assert result.results[hung.id].error_kind.value == "timeout"
+    for view in (hung, fine):
+        assert coordinator.get_connection(view.id).state is S.ACTIVE
+        assert (await coordinator.store.get(view.id)).state is S.ACTIVE
