@@ -37,7 +37,7 @@ async def test_connections(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     started = time.monotonic()
-    async with open_runtime(config, db_path_from_args(args)) as runtime:
+    async with open_runtime(config, db_path_from_args(args), kind="cli", scheduled=False) as runtime:
         if args.all:
             stored = await runtime.store.list()
             chosen = [c for c in stored if c.enabled]

@@ -22,10 +22,10 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cts_tui.config import Config, load_config
 from cts_tui.core import aggregate, pool_view
@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from cts_tui.store import ConnectionStore, Source
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 SNAPSHOT_MIN_INTERVAL_S = 0.1
 """Snapshots are pushed at most ten times a second, however busy the traffic, while anyone
@@ -585,22 +586,29 @@ class ConnectionCoordinator:
             return
         self._settled(entry, stored, _S.TESTING, reason)
 
-    async def _run_test(self, connection: Connection) -> TestResult:
+    async def _bounded(self, call: Awaitable[_T]) -> _T:
+        """``call`` within the batch task timeout; running out of it raises a TIMEOUT
+        ``ExchangeError`` that says what the time went on (an exchange's budget, or nothing)."""
         timeout = self._config.batch.task_timeout_s
-        started = time.monotonic()
         with tracking_waits() as waits:
             try:
                 async with asyncio.timeout(timeout):
-                    return await self.hub.client_for(connection).test_connection()
-            except (ExchangeError, TimeoutError) as exc:
-                error = _error_from(exc, timeout, waits)
-        return TestResult(
-            connection_id=connection.id,
-            success=False,
-            error_kind=error.kind,
-            error=error.message,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
+                    return await call
+            except TimeoutError as exc:
+                raise _error_from(exc, timeout, waits) from None
+
+    async def _run_test(self, connection: Connection) -> TestResult:
+        started = time.monotonic()
+        try:
+            return await self._bounded(self.hub.client_for(connection).test_connection())
+        except ExchangeError as error:
+            return TestResult(
+                connection_id=connection.id,
+                success=False,
+                error_kind=error.kind,
+                error=error.message,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
 
     async def test_draft(self, draft: ConnectionDraft) -> TestResult:
         """Test credentials before saving them: nothing is stored, the client is dropped."""
@@ -654,21 +662,23 @@ class ConnectionCoordinator:
     async def _batch_read(self, entry: ManagedConnection, kind: TaskKind) -> TestResult:
         """Balance retrieval or permission (capability) check as a batch task."""
         started = time.monotonic()
-        client = self.hub.client_for(entry.connection)
         try:
-            if kind == "balance":
-                balances = await client.fetch_balance()
-                quote_total = balances.get("USDT")
-                if quote_total is not None:
-                    entry.balance = quote_total
-                await self.store.record_balance(entry.id, balances)
-                result = TestResult(connection_id=entry.id, success=True, balances=balances, balance=quote_total)
-            else:
-                permissions = await client.fetch_permissions()
-                result = TestResult(connection_id=entry.id, success=True, permissions=permissions)
+            result = await self._bounded(self._read(entry, kind))
         except ExchangeError as exc:
             result = TestResult(connection_id=entry.id, success=False, error_kind=exc.kind, error=exc.message)
         return result.model_copy(update={"duration_ms": int((time.monotonic() - started) * 1000)})
+
+    async def _read(self, entry: ManagedConnection, kind: TaskKind) -> TestResult:
+        client = self.hub.client_for(entry.connection)
+        if kind == "balance":
+            balances = await client.fetch_balance()
+            quote_total = balances.get("USDT")
+            if quote_total is not None:
+                entry.balance = quote_total
+            await self.store.record_balance(entry.id, balances)
+            return TestResult(connection_id=entry.id, success=True, balances=balances, balance=quote_total)
+        permissions = await client.fetch_permissions()
+        return TestResult(connection_id=entry.id, success=True, permissions=permissions)
 
     def _batch_progress(self, job: BatchJob, result: TestResult) -> None:
         self._bus.publish(BatchProgress(job.batch_id, job.done, job.total, result))

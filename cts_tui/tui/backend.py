@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from cts_tui.config import Config
 from cts_tui.core.events import Event
-from cts_tui.core.snapshots import Alert, ConnectionView, Snapshot
+from cts_tui.core.snapshots import Alert, BatchTaskView, ConnectionView, Snapshot
 from cts_tui.models import BatchResult, Connection, ConnectionDraft, ConnectionPatch, TestResult
 
 
@@ -21,6 +21,8 @@ class BatchJob(Protocol):
     total: int
 
     def cancel(self) -> None: ...
+
+    def tasks(self) -> list[BatchTaskView]: ...
 
     async def result(self) -> BatchResult: ...
 
