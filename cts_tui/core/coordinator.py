@@ -928,6 +928,10 @@ class ConnectionCoordinator:
                 for check in await self.store.checks(connection_id):
                     if check.origin != self.me.token:
                         self._observe_check(entry, check)
+        if self._lease is not None and self._lease.held and any(
+            (entry := self._entries.get(cid)) is not None and entry.state is _S.TESTING for cid in changed
+        ):  # enabled or added elsewhere by a process that will not test it (``conn enable``)
+            self._spawn(self._recover_tests())
         self._mark_dirty()
 
     async def _reload(self, connection_id: str) -> None:

@@ -54,11 +54,11 @@ def _scheduler_text(scheduler: SchedulerView, short: bool) -> Text:
     """Who runs the scheduled checks: here, or which other process (a second TUI on the
     store shows results it did not fetch, and should say so)."""
     if scheduler.here:
-        return Text("checks here" if short else "checks: this process", style="dim")
+        return Text("chk:here" if short else "checks: this process", style="dim")
     holder = scheduler.describe()
-    if short:  # "serve pid 4242 on host" -> "checks: serve 4242"
+    if short:  # "serve pid 4242 on host" -> "chk:serve/4242"
         kind, _, rest = holder.partition(" pid ")
-        holder = f"{kind} {rest.split(' ')[0]}"
+        return Text(f"chk:{kind}/{rest.split(' ')[0]}", style="cyan")
     return Text(f"checks: {holder}", style="cyan")
 
 
