@@ -598,10 +598,19 @@ class ConnectionCoordinator:
                 raise _error_from(exc, timeout, waits) from None
 
     async def _run_test(self, connection: Connection) -> TestResult:
+        """Always a result: whatever the client raises (an answer it could not make sense of
+        included) is a failed test, never an exception that would leave the state behind."""
         started = time.monotonic()
         try:
             return await self._bounded(self.hub.client_for(connection).test_connection())
-        except ExchangeError as error:
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            if isinstance(exc, ExchangeError):
+                error = exc
+            else:
+                log.warning("testing %s: unexpected %s", connection.id, scrub(repr(exc)))
+                error = ExchangeError(
+                    ErrorKind.BAD_RESPONSE, f"the exchange's answer made no sense ({type(exc).__name__})"
+                )
             return TestResult(
                 connection_id=connection.id,
                 success=False,
