@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from cts_tui import paths
-from cts_tui.cli.context import db_path_from_args, print_json
+from cts_tui.cli.context import print_json, store_location
 from cts_tui.config import load_config
 from cts_tui.store import ENV_MASTER_KEY
 
@@ -50,7 +50,7 @@ def show_paths(args: argparse.Namespace) -> int:
     key_note = f"overridden by env {ENV_MASTER_KEY}" if os.environ.get(ENV_MASTER_KEY) else None
     entries = {
         "config": (_config_path(args), None),
-        "database": (db_path_from_args(args), None),
+        "database": (store_location(args), None),
         "master_key": (key_path, key_note),
         "api_token": (paths.api_token_path(), None),
     }

@@ -205,7 +205,7 @@ def _draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
 
 async def add_connection(args: argparse.Namespace) -> int:
     draft = _draft_from_args(args)
-    async with await open_store(args) as store:
+    async with await open_store(args, use="create") as store:
         connection = await store.add(Connection.from_draft(draft), source="cli")
     due = "" if args.disabled else "; it is due for a test"
     _report(args, connection, f"added {connection.id} ({connection.name}), state {connection.state.value}{due}")

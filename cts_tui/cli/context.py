@@ -1,33 +1,56 @@
 """What the command modules share: the global options turned into a config and a store, JSON
-output, and optional extension modules."""
+output, and optional extension modules.
+
+Which commands may create a store: ``conn add``, and the app and ``serve`` on a first run at the
+default location. Any other command, or an explicit ``--db`` / ``CTS_DB`` that names no file,
+is refused before anything is touched: a mistyped path must not leave an empty store, a new key
+and new directories behind, nor look like a store with no connections.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 from cts_tui import paths
 from cts_tui.config import Config, load_config
+from cts_tui.errors import StoreError
 from cts_tui.store import ConnectionStore
+
+StoreUse = Literal["existing", "first-run", "create"]
+"""``existing``: the store must be there; ``first-run``: created only at the default location;
+``create``: created wherever it is named."""
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None))
 
 
-def db_path_from_args(args: argparse.Namespace) -> Path:
+def store_location(args: argparse.Namespace) -> Path:
+    """Where the store is, or would be: ``--db``, else ``CTS_DB``, else the user data dir."""
     return getattr(args, "db", None) or paths.default_db_path()
 
 
-async def open_store(args: argparse.Namespace) -> ConnectionStore:
+def db_path_from_args(args: argparse.Namespace, use: StoreUse = "existing") -> Path:
+    """The store's location, once it is clear that opening it may go ahead (see above)."""
+    path = store_location(args)
+    named = getattr(args, "db", None) is not None or bool(os.environ.get("CTS_DB"))
+    creates = use == "create" or (use == "first-run" and not named)
+    if not creates and not path.exists():
+        raise StoreError(f"no store at {path} (cts-tui conn add creates one)")
+    return path
+
+
+async def open_store(args: argparse.Namespace, use: StoreUse = "existing") -> ConnectionStore:
     """The store named by ``--db`` / ``CTS_DB``, keeping as many test results as the config says."""
     config = config_from_args(args)
-    return await ConnectionStore.open(db_path_from_args(args), results_kept=config.store.results_kept)
+    return await ConnectionStore.open(db_path_from_args(args, use), results_kept=config.store.results_kept)
 
 
 def print_json(data: Any) -> None:

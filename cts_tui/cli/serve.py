@@ -20,9 +20,10 @@ from cts_tui.api.app import create_app
 from cts_tui.api.server import ApiServer, is_loopback
 from cts_tui.api.state import ApiState
 from cts_tui.api.token import ApiToken, resolve_api_token
+from cts_tui.cli.context import db_path_from_args
 from cts_tui.config import Config, load_config
 from cts_tui.errors import CtsError
-from cts_tui.paths import default_config_path, default_db_path
+from cts_tui.paths import default_config_path
 from cts_tui.store.secrets import MasterKey
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ async def _inputs(args: argparse.Namespace) -> AsyncIterator[tuple[_Inputs, Demo
     else:
         config = load_config(args.config)
         path = args.config or default_config_path()
-        yield _Inputs(config, args.db or default_db_path(), None, path if path.exists() else None), None
+        db_path = db_path_from_args(args, use="first-run")
+        yield _Inputs(config, db_path, None, path if path.exists() else None), None
 
 
 def _announce(server: ApiServer, token: ApiToken, host: str, demo: bool) -> None:

@@ -23,11 +23,12 @@ EXIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    with _logging_to_file(paths.data_dir() / "cts-tui.log"):
-        return asyncio.run(_run(args))
+    return asyncio.run(_run(args))
 
 
 async def _run(args: argparse.Namespace) -> int:
+    """The store opens before the app owns the terminal, so that what it has to say (a new key
+    file to back up, why it cannot open) reaches stderr in one line and not the log file."""
     from cts_tui.tui.app import CtsApp
 
     async with _runtime(args) as (runtime, base_urls):
@@ -37,7 +38,8 @@ async def _run(args: argparse.Namespace) -> int:
         for sig in EXIT_SIGNALS:
             loop.add_signal_handler(sig, app.exit)
         try:
-            await app.run_async()
+            with _logging_to_file(paths.data_dir() / "cts-tui.log"):
+                await app.run_async()
         finally:
             for sig in EXIT_SIGNALS:
                 loop.remove_signal_handler(sig)
@@ -49,7 +51,8 @@ async def _runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, dic
     """The user's store and config, or the demo's simulator world with its activity running;
     with the base URLs a new connection starts with (the demo's: its simulator's)."""
     if not args.demo:
-        async with open_runtime(config_from_args(args), db_path_from_args(args), kind="tui") as runtime:
+        db_path = db_path_from_args(args, use="first-run")
+        async with open_runtime(config_from_args(args), db_path, kind="tui") as runtime:
             yield runtime, {}
         return
     from cts_tui.demo import demo_environment

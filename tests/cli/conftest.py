@@ -6,10 +6,13 @@ import io
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from cts_tui import paths
 from cts_tui.cli.main import main
+from cts_tui.store import ConnectionStore
 
 
 @dataclass
@@ -40,3 +43,10 @@ def api_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
+
+
+@pytest.fixture
+async def empty_store() -> Path:
+    """A store with no connections at the default location (read-only commands create none)."""
+    async with await ConnectionStore.open(paths.default_db_path()) as store:
+        return store.path

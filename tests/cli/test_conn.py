@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from cts_tui import paths
 from cts_tui.cli.context import open_store
 
 from .helpers import add, one_line_error
@@ -56,7 +57,7 @@ def test_store_location_from_env(cli, api_env, tmp_path, monkeypatch):
     assert json.loads(cli("--db", str(chosen), "conn", "list", "--json").out)[0]["name"] == "main"
 
 
-def test_empty_list_says_so_on_stderr_and_succeeds(cli):
+def test_empty_list_says_so_on_stderr_and_succeeds(cli, empty_store):
     outcome = cli("conn", "list")
     assert (outcome.code, outcome.out, outcome.err.strip()) == (0, "", "no connections")
     assert json.loads(cli("conn", "list", "--json").out) == []
@@ -76,7 +77,7 @@ def test_enable_disable_rm_by_id_and_by_name(cli, api_env):
 
 
 @pytest.mark.parametrize("action", ["rm", "enable", "disable"])
-def test_unknown_connection_is_exit_2(cli, action):
+def test_unknown_connection_is_exit_2(cli, empty_store, action):
     line = one_line_error(cli("conn", action, "ghost"))
     assert "no connection with id or name 'ghost'" in line
 
@@ -95,7 +96,7 @@ def test_unknown_connection_is_exit_2(cli, action):
 def test_bad_connection_is_exit_2_and_nothing_is_stored(cli, api_env, argv, expected):
     line = one_line_error(cli("conn", "add", "--name", "x", *argv))
     assert expected in line
-    assert json.loads(cli("conn", "list", "--json").out) == []
+    assert not paths.default_db_path().exists()
 
 
 def test_duplicate_name_is_exit_2(cli, api_env):
@@ -155,5 +156,5 @@ def test_wrong_master_key_is_exit_2(cli, api_env, monkeypatch):
 async def test_store_keeps_as_many_results_as_the_config_says(tmp_path):
     config = tmp_path / "cts.yaml"
     config.write_text("store:\n  results_kept: 7\n")
-    async with await open_store(argparse.Namespace(config=config, db=tmp_path / "x.db")) as store:
+    async with await open_store(argparse.Namespace(config=config, db=tmp_path / "x.db"), use="create") as store:
         assert store.results_kept == 7

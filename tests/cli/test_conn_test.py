@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cts_tui.store import ConnectionStore
+
 
 async def _cts(env: dict[str, str], *argv: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
@@ -68,6 +70,8 @@ async def test_a_failure_exits_one_and_names_the_kind_without_the_secret(sim, ct
 
 
 async def test_unknown_connection_is_a_one_line_error(cts_env) -> None:
+    async with await ConnectionStore.open(cts_env["CTS_DB"]):  # conn test creates no store
+        pass
     code, out, err = await _cts(cts_env, "conn", "test", "nope")
     assert code == 2
     assert err.strip().count("\n") == 0 and "nope" in err and "Traceback" not in err

@@ -60,7 +60,7 @@ def test_python_dash_m_and_config_check(tmp_path):
     ("argv", "expected"),
     [
         (["conn", "frobnicate"], "invalid choice"),
-        (["conn", "rm", "ghost"], "no connection with id or name 'ghost'"),
+        (["conn", "rm", "ghost"], "(cts-tui conn add creates one)"),  # no store yet
         (["config", "check", "/nonexistent/cts.yaml"], "config file not found"),
     ],
 )
