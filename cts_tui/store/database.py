@@ -7,17 +7,25 @@ transaction tries to turn into a write one.
 
 Nothing is written to a file before it has proved to be a sound SQLite database: a foreign or
 damaged file is reported, naming its path, and left as it was.
+
+A store this process cannot write (a read-only file, directory or mount) is opened read-only, so
+that it can still be listed. A write to it, a full disk, or a write lock another process holds
+past the busy timeout fail with one line that names the store: SQLite has rolled the transaction
+back, so nothing was changed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sqlite3
 import time
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -26,6 +34,13 @@ from cts_tui.store.schema import MIGRATIONS, Migration
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 10.0
+NEARLY_FULL_BYTES = 1 << 20
+"""Below this much free space an I/O error is taken for a full disk: SQLite reports ENOSPC while
+sizing its shared-memory file as a plain "disk I/O error"."""
+
+_PATHS: weakref.WeakKeyDictionary[aiosqlite.Connection, Path] = weakref.WeakKeyDictionary()
+"""The store file of each connection ``connect`` made, for the messages of ``write_transaction``
+(which the store's methods call with the bare connection)."""
 
 
 def _prepare_file(path: Path) -> None:
@@ -49,9 +64,84 @@ def _prepare_file(path: Path) -> None:
         raise StoreError(f"{path} is not a cts-tui store (not an SQLite database); it was left untouched")
 
 
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write the store: the file, and the directory its WAL and shared-memory
+    files go in. ``os.access`` also answers for root, which a read-only mount or an immutable
+    file stops as well."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
+def _file_failure(exc: sqlite3.Error, path: Path) -> StoreError | None:
+    """The one line for a failure of the file rather than of the statement, or None."""
+    primary = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if primary == sqlite3.SQLITE_READONLY:
+        return StoreError(f"store {path} is read-only (no write access to it or its directory); nothing was changed")
+    if primary == sqlite3.SQLITE_FULL or (primary == sqlite3.SQLITE_IOERR and _nearly_full(path)):
+        return StoreError(f"the disk holding store {path} is full; nothing was changed")
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return StoreError(
+            f"store {path} is locked by another process (waited {BUSY_TIMEOUT_S:g} s); nothing was changed"
+        )
+    return None
+
+
+def _uri(path: Path, query: str) -> str:
+    return f"file:{quote(str(path.absolute()))}?{query}"
+
+
+async def _open(path: Path, read_only: bool) -> aiosqlite.Connection:
+    """Read-only, SQLite needs the store's -wal and -shm files to exist or to be creatable, which
+    a directory it cannot write forbids: then the file alone is the whole store, unless a WAL
+    with changes not yet in it was left behind, and it is read as immutable."""
+    if not read_only:
+        return await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    db = await aiosqlite.connect(_uri(path, "mode=ro"), uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        await db.execute("SELECT count(*) FROM sqlite_master")
+        return db
+    except sqlite3.OperationalError as exc:
+        await db.close()
+        if (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF != sqlite3.SQLITE_CANTOPEN:
+            raise
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"store {path} is read-only and {wal} holds changes that only a writable open can apply"
+        )
+    return await aiosqlite.connect(
+        _uri(path, "mode=ro&immutable=1"), uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None
+    )
+
+
+async def is_read_only(db: aiosqlite.Connection) -> bool:
+    """Whether ``connect`` opened the store read-only (its writes are refused by SQLite)."""
+    return (await db.execute_fetchall("PRAGMA query_only"))[0][0] == 1
+
+
+@asynccontextmanager
+async def peeking(path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """A connection to read an existing store without opening it as a store: no checks, no
+    migration, nothing written (read-write when allowed, so that SQLite tidies its side files
+    away on close)."""
+    db = await _open(path, read_only=not _writable(path))
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
 async def _check_integrity(db: aiosqlite.Connection, path: Path) -> None:
     try:
         rows = await db.execute_fetchall("PRAGMA quick_check")
+    except sqlite3.OperationalError:  # the file cannot be read (locked, disk): not damage
+        raise
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"store {path} is damaged ({exc}); it was left untouched") from None
     problems = [
@@ -77,14 +167,22 @@ def _check_version(version: int, known: int, path: Path) -> None:
 
 @asynccontextmanager
 async def write_transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
-    await db.execute("BEGIN IMMEDIATE")
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error; a read-only store, a full
+    disk or a lock held past the busy timeout become a ``StoreError`` naming the store."""
     try:
-        yield db
-    except BaseException:
-        await db.rollback()
-        raise
-    await db.commit()
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+    except sqlite3.OperationalError as exc:
+        path = _PATHS.get(db)
+        failure = _file_failure(exc, path) if path is not None else None
+        if failure is None:
+            raise
+        raise failure from None
 
 
 async def migrate(db: aiosqlite.Connection, path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> int:
@@ -117,23 +215,43 @@ async def _use_wal(db: aiosqlite.Connection) -> None:
         await asyncio.sleep(0.01)
 
 
+def _open_failure(exc: sqlite3.Error, path: Path) -> StoreError:
+    return _file_failure(exc, path) or StoreError(f"cannot open store {path} ({exc})")
+
+
 async def connect(path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> aiosqlite.Connection:
-    """An open, checked, migrated connection in autocommit mode (transactions are explicit)."""
+    """An open, checked, migrated connection in autocommit mode (transactions are explicit). A
+    store this process cannot write is opened read-only (``is_read_only``), which needs its schema
+    to be current already."""
     _prepare_file(path)
-    db = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    read_only = not _writable(path)
+    try:
+        db = await _open(path, read_only)
+    except sqlite3.Error as exc:
+        raise _open_failure(exc, path) from None
+    _PATHS[db] = path
     try:
         await _check_integrity(db, path)
-        _check_version((await db.execute_fetchall("PRAGMA user_version"))[0][0], len(migrations), path)
+        version = (await db.execute_fetchall("PRAGMA user_version"))[0][0]
+        _check_version(version, len(migrations), path)
         await db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        await _use_wal(db)
-        # FULL: a committed key rotation must survive a power cut, or the key file and the rows
-        # could disagree.
-        await db.execute("PRAGMA synchronous = FULL")
+        if read_only:
+            if version < len(migrations):
+                raise StoreError(
+                    f"store {path} is read-only and needs upgrading (schema version {version} to "
+                    f"{len(migrations)}); open it once with write access"
+                )
+            await db.execute("PRAGMA query_only = ON")
+        else:
+            await _use_wal(db)
+            # FULL: a committed key rotation must survive a power cut, or the key file and the
+            # rows could disagree.
+            await db.execute("PRAGMA synchronous = FULL")
+            await migrate(db, path, migrations)
         await db.execute("PRAGMA foreign_keys = ON")
-        await migrate(db, path, migrations)
     except sqlite3.Error as exc:
         await db.close()
-        raise StoreError(f"cannot open store {path} ({exc})") from None
+        raise _open_failure(exc, path) from None
     except BaseException:
         await db.close()
         raise

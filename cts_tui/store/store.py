@@ -36,7 +36,7 @@ from cts_tui.models import (
     TestResult,
 )
 from cts_tui.store import rows
-from cts_tui.store.database import connect, write_transaction
+from cts_tui.store.database import connect, is_read_only, write_transaction
 from cts_tui.store.records import Change, ChangeKind, CheckRecord, Lease, ProcessIdentity, TestClaim
 from cts_tui.store.secrets import MasterKey, SecretCipher, parse_key, resolve_master_key
 
@@ -112,7 +112,8 @@ class ConnectionStore:
     ) -> ConnectionStore:
         """Open (creating if new) the store at ``path`` (default: the user data dir / ``CTS_DB``).
         Fails with a ``StoreError`` naming the path, before writing anything, when the file is
-        not a sound SQLite store or the master key does not open it."""
+        not a sound SQLite store or the master key does not open it. A store this process cannot
+        write opens read-only: it can be read, and a write fails with one line saying so."""
         store_path = Path(path).expanduser() if path is not None else paths.default_db_path()
         explicit = master_key if isinstance(master_key, MasterKey) or master_key is None else parse_key(
             master_key, "the given master key"
@@ -122,10 +123,14 @@ class ConnectionStore:
             key_check = await cls._read_key_check(db)
             master = resolve_master_key(key_check, store_path, explicit=explicit, key_path=key_path)
             cipher = master.cipher()
-            if key_check is None:
+            writable = not await is_read_only(db)
+            if key_check is None and writable:
                 key_check = await cls._claim_key_check(db, cipher, store_path)
+            elif key_check is None:  # read-only, never bound: no secrets, and no write gets through
+                key_check = cipher.key_check()
             store = cls(db, store_path, cipher, key_check, results_kept, clock)
-            await store.purge_expired()
+            if writable:
+                await store.purge_expired()
         except BaseException:
             await db.close()
             raise
