@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
@@ -42,3 +45,30 @@ def create_private_file(path: Path, content: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
+
+
+@contextmanager
+def staged_private_file(path: Path, content: bytes) -> Iterator[Path]:
+    """A private file beside ``path`` holding ``content``, on disk (synced) before the caller
+    links or renames it into place, so that no reader and no crash ever sees half of it. Whatever
+    the caller did not move is removed afterwards."""
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+    create_private_file(staging, content)
+    try:
+        fd = os.open(staging, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        yield staging
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def sync_directory(directory: Path) -> None:
+    """Make a rename or link in ``directory`` survive a power cut, not only a crash."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,18 +1,24 @@
 """The master key and the Fernet encryption of connection secrets at rest.
 
 The key comes from env ``CTS_MASTER_KEY``, else from a key file (mode 0600) created on first use.
-A store remembers which key it was written under through a *key check*: a Fernet token of a fixed
-text, kept in the database. Opening with another key fails at once with a clear message, before
-anything is written, instead of failing later on the first row.
+A store is bound to its key: it keeps a *key check* (a Fernet token of a fixed text, which only
+that key decrypts) and the key's id (a fingerprint that gives nothing of the key away). Opening
+with another key fails at once, before anything is written, with both ids in the message,
+instead of failing later on the first row.
+
+Beside the key file live the pending key of a rotation in progress (``<key file>.new``) and the
+key a rotation replaced (``<key file>.previous``), kept until ``keys confirm``: a rotation that
+went wrong in a way no check here saw can still be undone by hand.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -22,17 +28,54 @@ from cts_tui.errors import StoreError
 
 ENV_MASTER_KEY = "CTS_MASTER_KEY"
 _KEY_CHECK_TEXT = b"cts-tui master key check v1"
+_KEY_ID_PREFIX = b"cts-tui master key id v1\x00"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class MasterKey:
-    """A Fernet key and where it came from (said in every error about it; the key never is)."""
+    """A Fernet key, where it came from (said in every error about it; the key never is) and the
+    key file it was read from, if any (the stores it opens are remembered beside that file)."""
 
     key: bytes
     source: str
+    path: Path | None = None
+
+    @property
+    def id(self) -> str:
+        """Tells keys apart in messages; a hash of the key, so it gives nothing of the key away."""
+        return hashlib.sha256(_KEY_ID_PREFIX + self.key).hexdigest()[:12]
 
     def cipher(self) -> SecretCipher:
         return SecretCipher(self)
+
+
+@dataclass(frozen=True)
+class KeyBinding:
+    """What a store records of the key that opens it. ``key_id`` is None in a store bound before
+    ids were kept, until an open that may write adds it."""
+
+    check: str
+    key_id: str | None
+
+    def opened_by(self, key: MasterKey) -> bool:
+        return key.cipher().matches(self.check)
+
+    def describe(self) -> str:
+        return f"key {self.key_id}" if self.key_id else "another key"
+
+
+def _opens(binding: KeyBinding | None, key: MasterKey) -> bool:
+    """A store with no binding yet has no secrets, so any key opens it (and gets bound)."""
+    return binding is None or binding.opened_by(key)
+
+
+def key_mismatch(key: MasterKey, binding: KeyBinding, store_path: Path, hint: str = "") -> StoreError:
+    return StoreError(
+        f"the master key from {key.source} (key {key.id}) does not open store {store_path}, "
+        f"which is bound to {binding.describe()}{hint}"
+    )
 
 
 def pending_key_path(key_path: Path) -> Path:
@@ -40,7 +83,12 @@ def pending_key_path(key_path: Path) -> Path:
     return key_path.with_name(key_path.name + ".new")
 
 
-def parse_key(raw: bytes | str, source: str) -> MasterKey:
+def previous_key_path(key_path: Path) -> Path:
+    """Where ``keys rotate`` keeps the key it replaced, until ``keys confirm``."""
+    return key_path.with_name(key_path.name + ".previous")
+
+
+def parse_key(raw: bytes | str, source: str, path: Path | None = None) -> MasterKey:
     """Validate a Fernet key (32 url-safe base64-encoded bytes)."""
     key = (raw.encode() if isinstance(raw, str) else raw).strip()
     try:
@@ -50,12 +98,12 @@ def parse_key(raw: bytes | str, source: str) -> MasterKey:
             f"{source} is not a valid master key (expected 32 url-safe base64-encoded bytes, "
             "as `cts-tui keys rotate` writes)"
         ) from None
-    return MasterKey(key, source)
+    return MasterKey(key, source, path)
 
 
 def read_key_file(path: Path) -> MasterKey:
     try:
-        return parse_key(path.read_bytes(), f"key file {path}")
+        return parse_key(path.read_bytes(), f"key file {path}", path)
     except OSError as exc:
         raise StoreError(f"cannot read key file {path} ({exc.strerror or exc.__class__.__name__})") from None
 
@@ -66,24 +114,50 @@ class KeyFileExists(StoreError):
 
 def write_key_file(path: Path, key: MasterKey) -> None:
     """A new key file, mode 0600 from creation, complete and on disk before it appears under its
-    name (a process starting beside this one never reads half a key); never replaces a file."""
-    staging = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
-    paths.create_private_file(staging, key.key + b"\n")
-    try:
-        fd = os.open(staging, os.O_RDONLY)
+    name (a process starting beside this one never reads half a key), and its name on disk too
+    before anything is encrypted under it; never replaces a file."""
+    with paths.staged_private_file(path, key.key + b"\n") as staging:
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.link(staging, path)
-    except FileExistsError:
-        raise KeyFileExists(f"key file {path} already exists; it was left as it is") from None
-    finally:
-        staging.unlink(missing_ok=True)
+            os.link(staging, path)
+        except FileExistsError:
+            raise KeyFileExists(f"key file {path} already exists; it was left as it is") from None
+    paths.sync_directory(path.parent)
 
 
 def generate_key(source: str) -> MasterKey:
     return MasterKey(Fernet.generate_key(), source)
+
+
+@dataclass(frozen=True)
+class PreviousKey:
+    """The key a rotation replaced, and the stores the rotation applied to."""
+
+    key: MasterKey
+    stores: tuple[Path, ...]
+
+
+def keep_previous_key(key_path: Path, key: MasterKey, stores: Iterable[Path]) -> None:
+    """Write the backup of ``key`` (replacing a stale one), on disk before the caller goes on."""
+    target = previous_key_path(key_path)
+    content = json.dumps({"key": key.key.decode(), "stores": [str(s) for s in stores]}, indent=2)
+    with paths.staged_private_file(target, content.encode() + b"\n") as staging:
+        os.replace(staging, target)
+    paths.sync_directory(target.parent)
+
+
+def read_previous_key(key_path: Path) -> PreviousKey | None:
+    target = previous_key_path(key_path)
+    try:
+        data = json.loads(target.read_bytes())
+        key = parse_key(data["key"], f"previous key file {target}")
+        stores = tuple(Path(store) for store in data["stores"])
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read {target} ({exc.strerror or exc.__class__.__name__})") from None
+    except (ValueError, KeyError, TypeError):
+        raise StoreError(f"{target} is not a previous-key file cts-tui wrote; it was left as it is") from None
+    return PreviousKey(key, stores)
 
 
 def key_from_env() -> MasterKey | None:
@@ -127,62 +201,86 @@ class SecretCipher:
         return data
 
 
-def _file_opens(path: Path, opens: Callable[[MasterKey], bool]) -> bool:
+def _file_opens(path: Path, binding: KeyBinding | None) -> bool:
     """Whether a key file exists, is readable and opens the store (a probe, so never raises)."""
     try:
-        return path.exists() and opens(read_key_file(path))
+        return path.exists() and _opens(binding, read_key_file(path))
     except StoreError:
         return False
 
 
+def _previous_key_opens(key_path: Path, binding: KeyBinding) -> bool:
+    try:
+        previous = read_previous_key(key_path)
+    except StoreError:
+        return False
+    return previous is not None and binding.opened_by(previous.key)
+
+
+def key_file_key(binding: KeyBinding | None, key_path: Path) -> MasterKey | None:
+    """The key file's key if it opens the store; else the pending key of a rotation interrupted
+    after its commit, which then takes the key file's place (finishing that rotation); else None,
+    leaving the files as they are."""
+    if key_path.exists():
+        stored = read_key_file(key_path)
+        if _opens(binding, stored):
+            return stored
+    if _file_opens(pending_key_path(key_path), binding):
+        os.replace(pending_key_path(key_path), key_path)
+        paths.sync_directory(key_path.parent)
+        return read_key_file(key_path)
+    return None
+
+
 def resolve_master_key(
-    key_check: str | None,
+    binding: KeyBinding | None,
     store_path: Path,
     *,
     explicit: MasterKey | None = None,
     key_path: Path | None = None,
 ) -> MasterKey:
-    """The master key that opens the store whose key check is ``key_check`` (None: a store with
-    no secrets yet). Order: ``explicit``, env ``CTS_MASTER_KEY``, the key file. A key file is
-    created only for a store that has no key check, so an existing store is never re-keyed by
-    accident. A rotation interrupted after its commit is finished here: the pending key file that
-    opens the store takes the place of the old one."""
+    """The master key that opens the store bound by ``binding`` (None: a store with no secrets
+    yet). Order: ``explicit``, env ``CTS_MASTER_KEY``, the key file. A key file is created only for
+    a store that has no binding, so an existing store is never re-keyed by accident; its creation
+    is announced (on stderr from the command line) because losing it loses every stored key."""
     key_path = key_path or paths.master_key_path()
-    pending = pending_key_path(key_path)
-
-    def opens(key: MasterKey) -> bool:
-        return key_check is None or key.cipher().matches(key_check)
 
     chosen = explicit or key_from_env()
     if chosen is not None:
-        if opens(chosen):
+        if _opens(binding, chosen):
             return chosen
+        assert binding is not None
         hint = ""
-        for candidate in (key_path, pending):
-            if _file_opens(candidate, opens):
+        for candidate in (key_path, pending_key_path(key_path)):
+            if _file_opens(candidate, binding):
                 hint = f"; the key in {candidate} does (unset {ENV_MASTER_KEY} or set it to that key)"
                 break
-        raise StoreError(f"the master key from {chosen.source} does not open store {store_path}{hint}")
+        raise key_mismatch(chosen, binding, store_path, hint)
 
-    if key_path.exists():
-        stored = read_key_file(key_path)
-        if opens(stored):
-            return stored
-        if _file_opens(pending, opens):
-            os.replace(pending, key_path)
+    found = key_file_key(binding, key_path)
+    if found is not None:
+        return found
+    if binding is None:
+        created = replace(generate_key(f"key file {key_path}"), path=key_path)
+        try:
+            write_key_file(key_path, created)
+        except KeyFileExists:  # another process starting on this fresh store made it first
             return read_key_file(key_path)
-        raise StoreError(f"the master key in key file {key_path} does not open store {store_path}")
-    if _file_opens(pending, opens):
-        os.replace(pending, key_path)
-        return read_key_file(key_path)
-    if key_check is not None:
-        raise StoreError(
-            f"store {store_path} is encrypted but no master key was found: set {ENV_MASTER_KEY} "
-            f"or restore key file {key_path}"
+        log.warning(
+            "created master key file %s; back it up: without it the API keys in the store cannot "
+            "be decrypted",
+            key_path,
         )
-    created = generate_key(f"key file {key_path}")
-    try:
-        write_key_file(key_path, created)
-    except KeyFileExists:  # another process starting on this fresh store made it first
-        return read_key_file(key_path)
-    return created
+        return created
+    if key_path.exists():
+        hint = ""
+        if _previous_key_opens(key_path, binding):
+            hint = (
+                f"; the previous key, which `keys rotate` kept in {previous_key_path(key_path)}, "
+                f"opens it (set {ENV_MASTER_KEY} to the key in that file)"
+            )
+        raise key_mismatch(read_key_file(key_path), binding, store_path, hint)
+    raise StoreError(
+        f"store {store_path} is encrypted but no master key was found: set {ENV_MASTER_KEY} "
+        f"or restore key file {key_path}"
+    )

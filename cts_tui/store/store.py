@@ -36,15 +36,16 @@ from cts_tui.models import (
     TestResult,
 )
 from cts_tui.store import rows
+from cts_tui.store.binding import bind, read_binding, rebind
 from cts_tui.store.database import connect, is_read_only, write_transaction
 from cts_tui.store.records import Change, ChangeKind, CheckRecord, Lease, ProcessIdentity, TestClaim
-from cts_tui.store.secrets import MasterKey, SecretCipher, parse_key, resolve_master_key
+from cts_tui.store.registry import remember_store
+from cts_tui.store.secrets import MasterKey, SecretCipher, key_mismatch, parse_key, resolve_master_key
 
 Source = Literal["cli", "tui", "api", "system"]
 """Who made a change: a user through one of the front ends, or the coordinator itself
 (tests, health checks and key failures it acts on)."""
 SOURCES: tuple[str, ...] = get_args(Source)
-_KEY_CHECK = "key_check"
 
 
 @dataclass(frozen=True)
@@ -113,20 +114,23 @@ class ConnectionStore:
         """Open (creating if new) the store at ``path`` (default: the user data dir / ``CTS_DB``).
         Fails with a ``StoreError`` naming the path, before writing anything, when the file is
         not a sound SQLite store or the master key does not open it. A store this process cannot
-        write opens read-only: it can be read, and a write fails with one line saying so."""
+        write opens read-only: it can be read, and a write fails with one line saying so. The
+        key file that opened it notes it (see store/registry.py)."""
         store_path = Path(path).expanduser() if path is not None else paths.default_db_path()
         explicit = master_key if isinstance(master_key, MasterKey) or master_key is None else parse_key(
             master_key, "the given master key"
         )
         db = await connect(store_path)
         try:
-            key_check = await cls._read_key_check(db)
-            master = resolve_master_key(key_check, store_path, explicit=explicit, key_path=key_path)
+            binding = await read_binding(db)
+            master = resolve_master_key(binding, store_path, explicit=explicit, key_path=key_path)
             cipher = master.cipher()
             writable = not await is_read_only(db)
-            if key_check is None and writable:
+            if writable and (binding is None or binding.key_id is None):
                 key_check = await cls._claim_key_check(db, cipher, store_path)
-            elif key_check is None:  # read-only, never bound: no secrets, and no write gets through
+            elif binding is not None:
+                key_check = binding.check
+            else:  # read-only, never bound: no secrets, and no write gets through
                 key_check = cipher.key_check()
             store = cls(db, store_path, cipher, key_check, results_kept, clock)
             if writable:
@@ -134,25 +138,24 @@ class ConnectionStore:
         except BaseException:
             await db.close()
             raise
+        if master.path is not None:
+            remember_store(master.path, store_path)
         return store
 
     @staticmethod
     async def _read_key_check(db: aiosqlite.Connection) -> str | None:
-        row = await (await db.execute("SELECT value FROM meta WHERE key = ?", (_KEY_CHECK,))).fetchone()
-        return row[0] if row else None
+        binding = await read_binding(db)
+        return binding.check if binding is not None else None
 
-    @classmethod
-    async def _claim_key_check(cls, db: aiosqlite.Connection, cipher: SecretCipher, path: Path) -> str:
-        """Bind a new store to this key; if another process bound it first, that key must match."""
+    @staticmethod
+    async def _claim_key_check(db: aiosqlite.Connection, cipher: SecretCipher, path: Path) -> str:
+        """Bind a new store to this key, or give a store bound before key ids were kept its id; if
+        another process bound it first, that key must match."""
         async with write_transaction(db):
-            await db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_KEY_CHECK, cipher.key_check())
-            )
-            key_check = await cls._read_key_check(db)
-        assert key_check is not None
-        if not cipher.matches(key_check):
-            raise StoreError(f"the master key from {cipher.master.source} does not open store {path}")
-        return key_check
+            binding = await bind(db, cipher)
+        if not binding.opened_by(cipher.master):
+            raise key_mismatch(cipher.master, binding, path)
+        return binding.check
 
     async def close(self) -> None:
         await self._db.close()
@@ -440,14 +443,13 @@ class ConnectionStore:
         Afterwards this object uses the new key."""
         _check_source(source)
         new_cipher = new_key.cipher()
-        new_check = new_cipher.key_check()
         async with self._writing() as db:
             cursor = await db.execute("SELECT id, secrets FROM connections")
             found = await cursor.fetchall()
             for connection_id, token in found:
                 sealed = new_cipher.seal(connection_id, self._cipher.open(connection_id, token))
                 await db.execute("UPDATE connections SET secrets = ? WHERE id = ?", (sealed, connection_id))
-            await db.execute("UPDATE meta SET value = ? WHERE key = ?", (new_check, _KEY_CHECK))
+            new_check = await rebind(db, new_cipher)
             await self._audit(db, "rotate_master_key", source, None, {"connections": len(found)})
         self._cipher, self._key_check = new_cipher, new_check
         return len(found)

@@ -9,6 +9,7 @@ import textwrap
 
 from cts_tui.models import ConnectionPatch, ConnectionState, TestResult
 from cts_tui.store import ConnectionStore
+from cts_tui.store.registry import registry_path
 
 WRITER = textwrap.dedent(
     """
@@ -97,4 +98,5 @@ async def test_processes_starting_together_on_a_fresh_store_all_open_it_under_on
         assert [child.returncode for child in children] == [0] * 4, errors
         async with await ConnectionStore.open(db) as store:  # the one key file opens it
             assert store.key_source == f"key file {key_path}"
-    assert sorted(p.name for p in key_path.parent.iterdir()) == [key_path.name]  # no staging left
+    # no staging file left: only the key and the list of stores it opens
+    assert sorted(p.name for p in key_path.parent.iterdir()) == [key_path.name, registry_path(key_path).name]

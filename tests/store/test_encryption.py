@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 from cts_tui.errors import StoreError
 from cts_tui.models import ConnectionPatch
 from cts_tui.store import ENV_MASTER_KEY, ConnectionStore, secrets
+from cts_tui.store.binding import peek_binding
 
 from .helpers import PASSPHRASE, SECRET, SECRET_KEY, raw_bytes
 
@@ -50,12 +51,19 @@ async def test_wrong_master_key_is_a_clear_error_and_nothing_changes(db_path, ke
     async with await ConnectionStore.open(db_path) as store:
         await store.add(make_connection())
     before = fingerprint(db_path, key_path)
-    monkeypatch.setenv(ENV_MASTER_KEY, Fernet.generate_key().decode())
+    wrong = Fernet.generate_key()
+    monkeypatch.setenv(ENV_MASTER_KEY, wrong.decode())
 
     with pytest.raises(StoreError) as caught:
         await ConnectionStore.open(db_path)
     message = str(caught.value)
-    assert f"env {ENV_MASTER_KEY} does not open store {db_path}" in message
+    bound = secrets.read_key_file(key_path).id
+    wrong_id = secrets.parse_key(wrong, "test").id
+    # both keys named by id, so that the user can tell which key is which
+    assert (
+        f"env {ENV_MASTER_KEY} (key {wrong_id}) does not open store {db_path}, which is bound to key {bound}"
+        in message
+    )
     assert f"the key in {key_path} does" in message  # the way out
     assert "\n" not in message
     assert fingerprint(db_path, key_path) == before
@@ -64,10 +72,15 @@ async def test_wrong_master_key_is_a_clear_error_and_nothing_changes(db_path, ke
 async def test_changed_key_file_is_a_clear_error_and_nothing_changes(db_path, key_path, make_connection):
     async with await ConnectionStore.open(db_path) as store:
         await store.add(make_connection())
+    bound = secrets.read_key_file(key_path).id
     key_path.write_bytes(Fernet.generate_key())
     before = fingerprint(db_path, key_path)
-    with pytest.raises(StoreError, match=f"key file {key_path} does not open store {db_path}"):
+    with pytest.raises(StoreError) as caught:
         await ConnectionStore.open(db_path)
+    other = secrets.read_key_file(key_path).id
+    assert f"key file {key_path} (key {other}) does not open store {db_path}, which is bound to key {bound}" in str(
+        caught.value
+    )
     assert fingerprint(db_path, key_path) == before
 
 
@@ -126,7 +139,11 @@ async def test_wrong_env_key_is_reported_even_beside_a_malformed_key_file(db_pat
         await store.add(make_connection())
     key_path.write_text("garbage\n")
     monkeypatch.setenv(ENV_MASTER_KEY, Fernet.generate_key().decode())
-    with pytest.raises(StoreError, match=f"^the master key from env {ENV_MASTER_KEY} does not open store {db_path}$"):
+    with pytest.raises(
+        StoreError,
+        match=rf"^the master key from env {ENV_MASTER_KEY} \(key \w{{12}}\) does not open store {db_path}, "
+        r"which is bound to key \w{12}$",
+    ):
         await ConnectionStore.open(db_path)
 
 
@@ -147,3 +164,15 @@ async def test_key_file_made_by_another_process_meanwhile_is_used_not_overwritte
     assert key_path.read_bytes() == theirs + b"\n"
     async with await ConnectionStore.open(db_path, master_key=theirs):
         pass
+
+
+async def test_a_store_bound_before_key_ids_gets_its_id_at_the_next_open(db_path, key_path, make_connection):
+    async with await ConnectionStore.open(db_path) as store:
+        await store.add(make_connection())
+    with closing(sqlite3.connect(db_path)) as plain:
+        plain.execute("DELETE FROM meta WHERE key = 'key_id'")
+        plain.commit()
+    assert (await peek_binding(db_path)).key_id is None
+    async with await ConnectionStore.open(db_path):
+        pass
+    assert (await peek_binding(db_path)).key_id == secrets.read_key_file(key_path).id

@@ -3,9 +3,11 @@ store that opens (old key before the commit, new key after it)."""
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,9 @@ from cryptography.fernet import Fernet
 
 from cts_tui.errors import StoreError
 from cts_tui.store import ENV_MASTER_KEY, ConnectionStore
-from cts_tui.store.rotation import rotate_master_key
-from cts_tui.store.secrets import pending_key_path
+from cts_tui.store.binding import peek_binding
+from cts_tui.store.rotation import confirm_rotation, rotate_master_key
+from cts_tui.store.secrets import pending_key_path, previous_key_path, read_key_file, read_previous_key
 
 from .helpers import SECRET, raw_bytes
 
@@ -93,11 +96,18 @@ async def test_crash_after_commit_is_finished_by_the_next_open(db_path, key_path
     code = crash_during_rotation(
         db_path,
         """
-        os.replace = lambda *args: os._exit(18)  # committed, key file not yet swapped
+        real_replace = os.replace
+        def replace(source, target):
+            if str(source).endswith(".new"):
+                os._exit(18)  # committed, key file not yet swapped
+            real_replace(source, target)
+        os.replace = replace
         """,
     )
     assert code == 18
     assert key_path.read_bytes() == old_key and pending_key_path(key_path).exists()
+    previous = read_previous_key(key_path)
+    assert previous is not None and previous.key.key == old_key.strip() and previous.stores == (db_path,)
     assert sorted(await read_all(db_path), key=lambda c: c.id) == sorted(added, key=lambda c: c.id)
     assert key_path.read_bytes() != old_key
     assert not pending_key_path(key_path).exists()
@@ -108,6 +118,7 @@ async def test_rotation_with_env_key_writes_a_new_key_file_and_says_so(db_path, 
     added = await fill(db_path, make_connection, count=2)
     rotation = await rotate_master_key(db_path)
     assert rotation.new_key_path == key_path and rotation.key_from_env
+    assert rotation.previous_key_path is None and not previous_key_path(key_path).exists()  # the user holds it
     assert f"set {ENV_MASTER_KEY}" in rotation.describe()
     with pytest.raises(StoreError, match=f"the key in {key_path} does"):
         await ConnectionStore.open(db_path)
@@ -137,3 +148,60 @@ async def test_a_store_opened_before_a_rotation_refuses_to_write_under_the_old_k
         with pytest.raises(StoreError, match=f"cannot decrypt the keys of connection {added.id}"):
             await stale.get(added.id)
     assert await read_all(db_path) == [added]
+
+
+ROTATE_WHEN_TOLD = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from cts_tui.store.rotation import rotate_master_key
+    print("imported", flush=True)
+    asyncio.run(rotate_master_key(Path(sys.argv[1])))
+    print("rotated", flush=True)
+    """
+)
+
+
+def rotate_and_kill(db_path: Path, after_s: float | None) -> float:
+    """A real rotation in a child process, SIGKILLed ``after_s`` after its imports (None: left
+    to finish). Returns how long the rotation took, when it was left to finish."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", ROTATE_WHEN_TOLD, str(db_path)], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    assert child.stdout is not None and child.stdout.readline() == b"imported\n"
+    started = time.monotonic()
+    if after_s is None:
+        assert child.stdout.readline() == b"rotated\n"
+    else:
+        time.sleep(after_s)
+        child.kill()
+    took = time.monotonic() - started
+    child.wait(timeout=30)
+    child.stdout.close()
+    return took
+
+
+async def test_rotation_killed_at_random_points_never_loses_a_key(db_path, key_path, make_connection):
+    added = sorted(await fill(db_path, make_connection, count=20), key=lambda c: c.id)
+    pick = random.Random(14)
+    span = rotate_and_kill(db_path, None)  # how long a whole rotation takes here
+    await confirm_rotation()
+    kills = [0.0] + [pick.uniform(0, span * 1.1) for _ in range(13)] + [None]
+    moved = 0
+    for after_s in kills:
+        before = read_key_file(key_path)
+        rotate_and_kill(db_path, after_s)
+
+        binding = await peek_binding(db_path)
+        assert binding is not None
+        if not binding.opened_by(before):  # it committed: the new key is there, and so is the old
+            new_key = pending_key_path(key_path) if pending_key_path(key_path).exists() else key_path
+            assert binding.opened_by(read_key_file(new_key))
+            previous = read_previous_key(key_path)
+            assert previous is not None and previous.key.key == before.key and previous.stores == (db_path,)
+        assert sorted(await read_all(db_path), key=lambda c: c.id) == added  # every secret decrypts
+        if not binding.opened_by(before):
+            moved += 1
+            confirmed = await confirm_rotation()
+            assert confirmed is not None and confirmed.completed and not previous_key_path(key_path).exists()
+    assert moved >= 1  # the last one was left to finish
