@@ -257,16 +257,27 @@ def defaults_dict() -> dict[str, Any]:
 
 
 def parse_config_text(text: str, source: str = "<config>") -> Config:
-    """Parse YAML text into a Config, or raise ConfigError with one line naming what is wrong."""
+    """Parse YAML text into a Config, or raise ConfigError with one line naming what is wrong.
+    An empty document is refused (a file emptied by mistake must not silently mean "defaults"),
+    and so are oversized ones and aliases that expand past ``MAX_CONFIG_VALUES``."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{source}: larger than {MAX_CONFIG_BYTES:,} bytes; not a config file")
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+    except _TooLarge as exc:
+        raise ConfigError(f"{source}: refused: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: refused: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise ConfigError(f"{source}:{where}: {problem}") from None
     if raw is None:
-        raw = {}
+        raise ConfigError(
+            f"{source}: the file is empty (no settings); write the settings you change, "
+            "or remove the file to run on the defaults"
+        )
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of sections")
     try:
@@ -290,7 +301,82 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
             raise ConfigError(f"{target}: config file not found")
         return Config()
     try:
-        text = target.read_text(encoding="utf-8")
+        with target.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)  # never more, whatever the file's size
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{target}: larger than {MAX_CONFIG_BYTES:,} bytes; not a config file")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{target}: cannot read config ({exc.__class__.__name__})") from None
     return parse_config_text(text, str(target))
+MAX_CONFIG_BYTES = 1_000_000
+"""A config file is a few kilobytes; past this it is refused before it is parsed."""
+MAX_CONFIG_VALUES = 100_000
+"""Values a config may hold once its aliases are expanded ("billion laughs" is refused)."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a document whose aliases expand past MAX_CONFIG_VALUES
+    values (or refer to themselves) before anything walks the expanded tree."""
+
+    def compose_document(self) -> yaml.Node | None:  # type: ignore[override]
+        node = super().compose_document()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Counts the values of ``root`` with every alias expanded, each shared node once per use
+    (memoised, so counting costs the document's size, not its expansion's)."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            size = 1 + sum(sizes[id(child)] for child in children)
+            if size > MAX_CONFIG_VALUES:
+                raise _TooLarge(f"its aliases expand to more than {MAX_CONFIG_VALUES:,} values")
+            sizes[key] = size
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise _TooLarge("an alias refers to itself")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def changed_settings(old: Config, new: Config) -> list[str]:
+    """The dotted names of the settings that differ (``api.token``, ``exchanges.bybit.per_second``),
+    never their values: what a reload logs."""
+    names: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b), key=str):
+                walk(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))
+        elif a != b:
+            names.append(path)
+
+    walk(old.model_dump(mode="json"), new.model_dump(mode="json"), "")
+    return names
+
+

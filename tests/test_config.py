@@ -113,8 +113,49 @@ def test_top_level_must_be_a_mapping():
         parse_config_text("- a\n- b\n", "list.yaml")
 
 
-def test_empty_file_means_defaults():
-    assert parse_config_text("", "empty.yaml") == Config()
+@pytest.mark.parametrize("text", ["", "\n", "# only a comment\n", "---\n"])
+def test_an_empty_file_is_refused_not_taken_as_the_defaults(text):
+    with pytest.raises(ConfigError, match=r"^empty\.yaml: the file is empty"):
+        parse_config_text(text, "empty.yaml")
+    assert parse_config_text("{}\n", "braces.yaml") == Config()  # "nothing changed", said explicitly
+
+
+BILLION_LAUGHS = "".join(
+    f"{name}: &{name} [{','.join([prev] * 9)}]\n"
+    for name, prev in zip("abcdefghi", ['"lol"', "*a", "*b", "*c", "*d", "*e", "*f", "*g", "*h"], strict=True)
+)
+
+
+def test_nested_aliases_are_refused_at_once_with_one_line(tmp_path):
+    path = tmp_path / "laughs.yaml"
+    path.write_text(BILLION_LAUGHS)
+    assert len(BILLION_LAUGHS) < 400
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: refused") and "aliases expand" in message and "\n" not in message
+
+
+def test_a_self_referring_alias_and_deep_nesting_are_refused():
+    with pytest.raises(ConfigError, match="refers to itself"):
+        parse_config_text("a: &a [*a]\n", "self.yaml")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        parse_config_text("a: " + "[" * 5000 + "]" * 5000 + "\n", "deep.yaml")
+
+
+def test_a_few_aliases_still_work():
+    text = "exchanges:\n  bybit: &limits {per_second: 5, per_minute: 100, max_concurrent: 2}\n  okx: *limits\n"
+    config = parse_config_text(text, "anchors.yaml")
+    assert config.exchanges[ExchangeId.OKX].per_second == config.exchanges[ExchangeId.BYBIT].per_second == 5
+
+
+def test_an_oversized_file_is_refused_before_it_is_parsed(tmp_path):
+    from cts_tui.config import MAX_CONFIG_BYTES
+
+    path = tmp_path / "huge.yaml"
+    path.write_text("# padding\n" * (MAX_CONFIG_BYTES // 10 + 1))
+    with pytest.raises(ConfigError, match="larger than"):
+        load_config(path)
 
 
 def test_interpolation_from_environment(monkeypatch):
@@ -160,3 +201,12 @@ def test_unreadable_bytes_are_a_config_error(tmp_path):
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ConfigError, match=str(path)):
         load_config(path)
+
+
+def test_changed_settings_are_named_never_valued():
+    from cts_tui.config import changed_settings
+
+    old = parse_config_text("api:\n  token: old-token-0123456789\n")
+    new = parse_config_text("api:\n  token: new-token-0123456789\nexchanges:\n  bybit: {per_second: 3}\n")
+    assert changed_settings(old, new) == ["api.token", "exchanges.bybit.per_second"]
+    assert changed_settings(new, new) == []

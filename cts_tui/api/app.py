@@ -93,6 +93,7 @@ def create_app(state: ApiState) -> web.Application:
         client_max_size=state.runtime.config.api.max_body_bytes,
     )
     app[API_STATE] = state
+    state.follow_token()
     app.on_response_prepare.append(_harden_headers)
     app[OPENAPI] = build_openapi(ENDPOINTS)
     for endpoint in ENDPOINTS:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cts_tui.config import Config, load_config
+from cts_tui.config import Config, changed_settings, load_config
 from cts_tui.core import aggregate, pool_view
 from cts_tui.core.alerts import AlertEngine
 from cts_tui.core.balancer import make_strategy
@@ -696,6 +696,8 @@ class ConnectionCoordinator:
     async def _batch_finished(self, job: BatchJob, result: BatchResult) -> None:
         try:
             await self.store.save_batch(result, self._config.batch.result_ttl_s)
+        except CtsError as exc:  # a read-only or full store: the caller still gets its result
+            log.warning("batch %s not kept: %s", result.batch_id, exc.message)
         finally:
             self._bus.publish(BatchFinished(result, cancelled=job.cancelled))
             self._mark_dirty()
@@ -1111,6 +1113,9 @@ class ConnectionCoordinator:
         lb_old, lb_new = old.load_balancing, config.load_balancing
         if (lb_new.strategy, lb_new.failover_order) != (lb_old.strategy, lb_old.failover_order):
             self._strategy = make_strategy(lb_new.strategy, lb_new.failover_order)
+        changed = changed_settings(old, config)
+        shown = ", ".join(changed[:20]) + (f" and {len(changed) - 20} more" if len(changed) > 20 else "")
+        log.warning("configuration reloaded (%s): %s", source, f"changed {shown}" if changed else "nothing changed")
         self._bus.publish(ConfigReloaded(source))
         self._mark_dirty()
         return config

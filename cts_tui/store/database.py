@@ -17,6 +17,7 @@ back, so nothing was changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -170,12 +171,16 @@ async def write_transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite
     """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error; a read-only store, a full
     disk or a lock held past the busy timeout become a ``StoreError`` naming the store."""
     try:
-        await db.execute("BEGIN IMMEDIATE")
         try:
+            await db.execute("BEGIN IMMEDIATE")
             yield db
             await db.commit()
         except BaseException:
-            await db.rollback()
+            # Shielded, and also when BEGIN itself was interrupted: a task cancelled while
+            # its BEGIN runs in aiosqlite's thread would otherwise leave the connection inside
+            # a transaction that every later write trips over.
+            with contextlib.suppress(sqlite3.Error):
+                await asyncio.shield(db.rollback())
             raise
     except sqlite3.OperationalError as exc:
         path = _PATHS.get(db)
