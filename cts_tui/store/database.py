@@ -202,7 +202,32 @@ async def migrate(db: aiosqlite.Connection, path: Path, migrations: Sequence[Mig
                 await db.execute(statement)
         if version != len(migrations):
             await db.execute(f"PRAGMA user_version = {len(migrations)}")
+        if (await (await db.execute("PRAGMA application_id")).fetchone())[0] != APPLICATION_ID:
+            await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     return len(migrations)
+
+
+APPLICATION_ID = 0x43545354
+"""``PRAGMA application_id`` of every cts-tui store ("CTST"): what makes a file ours."""
+_OUR_TABLES = frozenset({"meta", "connections", "test_results", "batch_results", "audit_log"})
+
+
+async def _check_ownership(db: aiosqlite.Connection, path: Path) -> None:
+    """Refuse, before anything is written (the WAL switch included), a database that is neither
+    new nor ours: another application's file named by a mistyped ``--db`` stays as it was. A
+    store made before stores carried the application id is recognised by its tables."""
+    application_id = (await db.execute_fetchall("PRAGMA application_id"))[0][0]
+    if application_id == APPLICATION_ID:
+        return
+    tables = {
+        row[0]
+        for row in await db.execute_fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    if application_id == 0 and (not tables or _OUR_TABLES <= tables):
+        return
+    raise StoreError(f"{path} is not a cts-tui store (it belongs to another application); it was left untouched")
 
 
 async def _use_wal(db: aiosqlite.Connection) -> None:
@@ -237,6 +262,7 @@ async def connect(path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> a
     _PATHS[db] = path
     try:
         await _check_integrity(db, path)
+        await _check_ownership(db, path)
         version = (await db.execute_fetchall("PRAGMA user_version"))[0][0]
         _check_version(version, len(migrations), path)
         await db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
