@@ -28,7 +28,7 @@ from cts_tui.models import (
     check_combination,
     validate_base_url,
 )
-from cts_tui.store import ConnectionStore
+from cts_tui.store import ConnectionStore, UnreadableConnection
 
 CONN_EXTENSIONS = ("conn_test",)
 
@@ -130,9 +130,10 @@ def _row(connection: Connection) -> list[str]:
     ]
 
 
-def _print_table(connections: list[Connection]) -> None:
+def _print_table(connections: list[Connection], unreadable: list[UnreadableConnection]) -> None:
     header = ["ID", "NAME", "EXCHANGE", "API TYPE", "STATE", "API KEY"]
-    table = [header, *(_row(c) for c in connections)]
+    table = [header, *(_row(c) for c in connections), *([u.id, u.name, u.exchange, "-", "unreadable", "-"]
+                                                        for u in unreadable)]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
@@ -153,12 +154,16 @@ async def list_connections(args: argparse.Namespace) -> int:
         connections = await store.list(
             exchange=args.exchange, api_type=args.api_type, enabled=args.enabled, active=args.active
         )
+        unreadable = [u for u in await store.unreadable() if args.exchange in (None, u.exchange)]
     if args.json:
-        print_json([c.public_dict() for c in connections])
-    elif connections:
-        _print_table(connections)
+        print_json([c.public_dict() for c in [*connections, *unreadable]])
+    elif connections or unreadable:
+        _print_table(connections, unreadable)
     else:
         print("no connections", file=sys.stderr)
+    if unreadable:
+        print(f"{len(unreadable)} connection(s) unreadable (their keys do not decrypt): "
+              "cts-tui conn rm ID removes one", file=sys.stderr)
     return 0
 
 
@@ -214,7 +219,7 @@ async def add_connection(args: argparse.Namespace) -> int:
 
 async def remove_connection(args: argparse.Namespace) -> int:
     async with await open_store(args) as store:
-        connection = await store.delete((await resolve(store, args.ref)).id, source="cli")
+        connection = await store.delete(await store.find_id(args.ref), source="cli")
     _report(args, connection, f"removed {connection.id} ({connection.name})")
     return 0
 

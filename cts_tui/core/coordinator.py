@@ -55,7 +55,7 @@ from cts_tui.core.snapshots import ConnectionView, ExchangeView, SchedulerView, 
 from cts_tui.core.stats import ConnectionStats, LatencyStats
 from cts_tui.core.streams import CoordinatorStreams, with_streams
 from cts_tui.core.tasks import cancel_and_wait
-from cts_tui.errors import ConfigError, CtsError, ErrorKind, ExchangeError, NotFoundError, scrub
+from cts_tui.errors import ConfigError, CtsError, ErrorKind, ExchangeError, NotFoundError, StoreError, scrub
 from cts_tui.models import (
     ApiType,
     BatchResult,
@@ -952,6 +952,9 @@ class ConnectionCoordinator:
                 stored = await self.store.get(connection_id)
             except NotFoundError:
                 return
+            except StoreError as exc:  # its keys do not decrypt: listed as unreadable, not used
+                log.warning("connection %s left out: %s", connection_id, exc.message)
+                return
             if connection_id not in self._entries:  # not added here meanwhile
                 self._manage(stored)
                 self._bus.publish(ConnectionsChanged(added=(connection_id,)))
@@ -979,6 +982,10 @@ class ConnectionCoordinator:
             try:
                 stored = await self.store.get(entry.id)
             except NotFoundError:
+                await self._forget(entry)
+                return
+            except StoreError as exc:
+                log.warning("connection %s left out: %s", entry.id, exc.message)
                 await self._forget(entry)
                 return
             before = entry.connection

@@ -61,6 +61,22 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class UnreadableConnection:
+    """A stored connection whose keys cannot be decrypted (a damaged row, or one sealed under
+    another key): listed so that it can be seen and removed, never used. The rest of the store
+    works around it."""
+
+    id: str
+    name: str
+    exchange: str
+    reason: str
+
+    def public_dict(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "exchange": self.exchange, "state": "unreadable",
+                "error": self.reason}
+
+
 def _check_source(source: str) -> None:
     if source not in SOURCES:
         raise CtsError(f"unknown change source {source!r} (one of {', '.join(SOURCES)})")
@@ -201,7 +217,7 @@ class ConnectionStore:
         db: aiosqlite.Connection,
         action: str,
         source: str,
-        connection: Connection | None,
+        connection: Connection | UnreadableConnection | None,
         details: dict[str, Any] | None = None,
     ) -> None:
         await db.execute(
@@ -218,6 +234,9 @@ class ConnectionStore:
         )
 
     async def _load(self, db: aiosqlite.Connection, connection_id: str) -> Connection:
+        return rows.from_row(await self._raw(db, connection_id), self._cipher)
+
+    async def _raw(self, db: aiosqlite.Connection, connection_id: str) -> sqlite3.Row:
         cursor = await db.execute(
             f"SELECT {', '.join(rows.COLUMNS)} FROM connections WHERE id = ?", (connection_id,)
         )
@@ -225,7 +244,13 @@ class ConnectionStore:
         row = await cursor.fetchone()
         if row is None:
             raise NotFoundError(f"no connection with id {connection_id}")
-        return rows.from_row(row, self._cipher)
+        return row
+
+    def _decode(self, row: sqlite3.Row) -> Connection | UnreadableConnection:
+        try:
+            return rows.from_row(row, self._cipher)
+        except StoreError as exc:
+            return UnreadableConnection(row["id"], row["name"], row["exchange"], exc.message)
 
     async def _save(self, db: aiosqlite.Connection, connection: Connection) -> None:
         assignments = ", ".join(f"{column} = ?" for column in rows.COLUMNS[1:])
@@ -297,7 +322,23 @@ class ConnectionStore:
         found = await self._fetchall(
             f"SELECT {', '.join(rows.COLUMNS)} FROM connections{where} ORDER BY name", tuple(params)
         )
-        return [rows.from_row(row, self._cipher) for row in found]
+        decoded = (self._decode(row) for row in found)
+        return [c for c in decoded if isinstance(c, Connection)]  # the others: ``unreadable()``
+
+    async def unreadable(self) -> list[UnreadableConnection]:
+        """The stored connections ``list`` leaves out because their keys cannot be decrypted."""
+        found = await self._fetchall(f"SELECT {', '.join(rows.COLUMNS)} FROM connections ORDER BY name")
+        decoded = (self._decode(row) for row in found)
+        return [c for c in decoded if isinstance(c, UnreadableConnection)]
+
+    async def find_id(self, ref: str) -> str:
+        """The id of the connection with id or name ``ref``, without decrypting anything (an
+        unreadable connection can still be named to remove it)."""
+        found = await self._fetchall("SELECT id FROM connections WHERE id = ? OR name = ? ORDER BY id = ? DESC",
+                                     (ref, ref, ref))
+        if not found:
+            raise NotFoundError(f"no connection with id or name {ref!r}")
+        return found[0]["id"]
 
     async def update(self, connection_id: str, patch: ConnectionPatch, source: Source = "cli") -> Connection:
         _check_source(source)
@@ -352,10 +393,11 @@ class ConnectionStore:
             await self._audit(db, action, source, updated, {"from": current.state.value, "to": state.value})
         return updated
 
-    async def delete(self, connection_id: str, source: Source = "cli") -> Connection:
+    async def delete(self, connection_id: str, source: Source = "cli") -> Connection | UnreadableConnection:
+        """Remove a connection, unreadable ones included (that is how a damaged row goes)."""
         _check_source(source)
         async with self._writing() as db:
-            current = await self._load(db, connection_id)
+            current = self._decode(await self._raw(db, connection_id))
             await db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
             await self._audit(db, "delete", source, current)
         return current
