@@ -289,6 +289,7 @@ async def dashboard(call: Call) -> dict[str, Any]:
         "system": system_status(snapshot, rate_limiting=runtime.limiter is not None),
         "totals": totals_json(snapshot),
         "strategy": snapshot.strategy,
+        "scheduler": to_jsonable(snapshot.scheduler),
         "exchanges": exchanges_status(snapshot),
         "connections": [connection_brief(c) for c in snapshot.connections],
         "alerts": to_jsonable(snapshot.alerts),

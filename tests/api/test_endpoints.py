@@ -217,6 +217,8 @@ async def test_performance_pool_and_dashboard(world: World) -> None:
     status, board = await world.call("GET", "/api/v1/exchanges/dashboard")
     assert status == 200
     assert {"system", "totals", "exchanges", "connections", "alerts", "recent_alerts", "strategy"} <= set(board)
+    assert board["scheduler"] == {"here": True, "holder": board["scheduler"]["holder"]}
+    assert board["scheduler"]["holder"].startswith("serve pid ") or board["scheduler"]["holder"].startswith("library pid ")
     assert len(board["connections"]) == 5
 
 
