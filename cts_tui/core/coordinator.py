@@ -314,6 +314,7 @@ class ConnectionCoordinator:
         )
 
     async def _push_snapshots(self) -> None:
+        gauges_due = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._dirty.wait(), SNAPSHOT_HEARTBEAT_S)
@@ -324,7 +325,9 @@ class ConnectionCoordinator:
                 self._bus.publish(AlertChanged(alert))
             if changes:
                 snapshot = self.snapshot()
-            self._update_gauges(snapshot)
+            if time.monotonic() >= gauges_due:  # scraped every few seconds: once a second will do
+                self._update_gauges(snapshot)
+                gauges_due = time.monotonic() + SNAPSHOT_HEARTBEAT_S
             self._bus.publish(SnapshotReady(snapshot))
             await asyncio.sleep(SNAPSHOT_MIN_INTERVAL_S)
             if not self._bus.has_subscribers:
