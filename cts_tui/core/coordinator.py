@@ -921,6 +921,7 @@ class ConnectionCoordinator:
         else:
             kind = check.error_kind or ErrorKind.NETWORK
             stats.record_failure(kind, check.error or kind.value, check.latency_ms / 1000, check=True)
+        self._routes.invalidate()  # an error streak moves a connection to the back of the line
 
     async def _apply_changes(self, changed: Changed | None) -> None:
         """Bring this process up to what others committed (``None``: everything)."""
