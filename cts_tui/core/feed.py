@@ -66,7 +66,7 @@ class ChangeFeed:
         changes = await self._store.changes_since(self._seen, READ_LIMIT)
         if not changes:
             return
-        pruned_past_us = changes[0].seq > self._seen + 1 and self._seen > 0
+        pruned_past_us = changes[0].seq > self._seen + 1  # sequence numbers have no other gaps
         self._seen = changes[-1].seq
         if pruned_past_us or len(changes) == READ_LIMIT:
             await self._apply(None)

@@ -139,3 +139,14 @@ async def test_a_batch_task_that_times_out_leaves_the_previous_state(coordinator
     for view in (hung, fine):
         assert coordinator.get_connection(view.id).state is S.ACTIVE
         assert (await coordinator.store.get(view.id)).state is S.ACTIVE
+
+
+async def test_a_watcher_the_feed_was_pruned_past_reads_everything_again(coordinator, other, draft):
+    coordinator._feed._task.cancel()  # polled by hand below, after the pruning
+    first = await other.add(Connection.from_draft(draft("binance")).model_copy(update={"enabled": False}))
+    second = await other.add(Connection.from_draft(draft("htx")).model_copy(update={"enabled": False}))
+    await other.update(first.id, ConnectionPatch(name="renamed"))
+    assert await other.prune_changes(keep=1) == 2  # only the rename is left: the adds are gone
+    await coordinator._feed.poll()
+    names = {v.id: v.name for v in coordinator.get_all_connections()}
+    assert names == {first.id: "renamed", second.id: second.name}
