@@ -6,6 +6,7 @@ its own ``data_version``); the tests that need a real second process are in test
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -84,8 +85,6 @@ async def test_a_timeout_spent_waiting_for_budget_says_so(coordinator, draft, co
 
 
 async def test_a_cancelled_test_puts_back_the_state(coordinator, sim, draft, config):
-    import asyncio
-
     view = await coordinator.add_connection(draft("bybit"), source="tui")
     await sim.set_fault("bybit", outage="hang")
     task = asyncio.create_task(coordinator.test_connection(view.id, source="tui"))
@@ -104,14 +103,20 @@ async def test_a_test_whose_tester_died_is_recovered(coordinator, other, draft):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     tester = ProcessIdentity("gone", ProcessIdentity.current("x").host, int(dead.stdout), "cli")
     now = time.time()
-    await other.begin_test(TestClaim(view.id, tester, now, now + 3600, "active"), "cli")
-    await eventually(lambda: coordinator.get_connection(view.id).state is S.TESTING, 2)
+    assert (await other.begin_test(TestClaim(view.id, tester, now, now + 3600, "active"), "cli")).state is S.TESTING
 
-    await coordinator._recover_tests()  # what the lease holder's upkeep runs every few seconds
+    # The lease holder recovers it as soon as the feed shows it (and in its upkeep every few
+    # seconds): back to active, the interrupted attempt on record.
+    async def recovered() -> bool:
+        return (await other.get(view.id)).state is S.ACTIVE
 
-    assert (await other.get(view.id)).state is S.ACTIVE
+    deadline = time.monotonic() + 2
+    while not await recovered():
+        assert time.monotonic() < deadline, "not recovered in time"
+        await asyncio.sleep(0.05)
     latest = (await other.test_results(view.id))[0]
     assert latest.error.startswith("interrupted:") and f"pid {tester.pid}" in latest.error
+    assert await other.test_claims() == []
     await eventually(lambda: coordinator.get_connection(view.id).state is S.ACTIVE, 2)
 
 
