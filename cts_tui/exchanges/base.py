@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cts_tui.errors import ErrorKind, ExchangeError, scrub
+from cts_tui.exchanges.shapes import SHAPE_ERRORS, bad_shape, server_time
 from cts_tui.models import Connection, TestResult
 
 # Methods that need no credentials: everything else is signed and waits for a synced clock.
@@ -113,9 +114,11 @@ class ExchangeClient(ABC):
         result: dict[str, Any] = {}
         try:
             markets = await self.load_markets()
+            if not isinstance(markets, dict) or not markets:
+                raise bad_shape(self.exchange, "no markets")
             log.add(f"Markets loaded: {len(markets)}")
             step = "server time"
-            server_ms = await self.fetch_time()
+            server_ms = server_time(self.exchange, await self.fetch_time())
             skew = server_ms - int(time.time() * 1000)
             log.add(f"Server time {_iso(server_ms)} (local clock off by {skew:+d} ms)")
             step = "balance"
@@ -126,7 +129,10 @@ class ExchangeClient(ABC):
             step = "permissions"
             permissions = await self._permissions_for_test(log)
             result["permissions"] = permissions
-        except ExchangeError as exc:
+        except (ExchangeError, *SHAPE_ERRORS) as failure:
+            exc = failure if isinstance(failure, ExchangeError) else bad_shape(
+                self.exchange, f"data of an unexpected shape ({type(failure).__name__})"
+            )
             duration = _elapsed_ms(started)
             log.add(f"Failed at {step}: {exc} [{exc.kind.value}]")
             return TestResult(

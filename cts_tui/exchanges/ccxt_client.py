@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from cts_tui.errors import ErrorKind, ExchangeError, scrub
+from cts_tui.exchanges import shapes
 from cts_tui.exchanges.base import INTERFACE_METHODS, PUBLIC_METHODS, ExchangeClient
 from cts_tui.exchanges.classify import (
     classify_reply,
@@ -31,6 +32,9 @@ _CAMEL_RE = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _URL_RE = re.compile(r"\S+://\S+")
 # Library failures that come from the network, never from a parsed answer.
 _TRANSPORT_KINDS = (ErrorKind.NETWORK, ErrorKind.TIMEOUT)
+# ccxt's generic classes, raised when a successful answer lacks what it parses (its specific
+# ones, OrderNotFound or InsufficientFunds, keep their kind).
+_SHAPE_COMPLAINTS = frozenset({"ExchangeError", "OperationFailed", "BadResponse", "NullResponse", "BaseError"})
 
 
 @lru_cache(maxsize=1024)
@@ -96,6 +100,14 @@ class CcxtClient(ExchangeClient):
             error = classify_reply(exchange, record.reply, library_kind=kind)
             if error is not None:
                 return error
+            if type(exc).__name__ in _SHAPE_COMPLAINTS:
+                # A successful answer that ccxt could not use ("okx {}", "parseMarket() missing
+                # id", "returned an empty response"): the exchange's answer is at fault.
+                return ExchangeError(
+                    ErrorKind.BAD_RESPONSE,
+                    f"{exchange.value} answered with data of an unexpected shape (HTTP {record.reply.status})",
+                    status=record.reply.status,
+                )
         if kind in _TRANSPORT_KINDS:
             return transport_error(exchange, kind, self._ctx.timeout_ms(exchange))
         # A local refusal (unknown symbol, unsupported call): its text holds no request data,
@@ -172,26 +184,26 @@ class CcxtClient(ExchangeClient):
         return instance.markets
 
     async def fetch_time(self) -> int:
-        server_ms = await self._run("fetch_time")
-        return int(server_ms)
+        return shapes.server_time(self.exchange, await self._run("fetch_time"))
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
-        ticker = await self._run("fetch_ticker", symbol)
-        return {key: ticker.get(key) for key in ("symbol", "last", "bid", "ask", "timestamp")}
+        return shapes.ticker(self.exchange, await self._run("fetch_ticker", symbol), symbol)
 
     async def fetch_balance(self) -> dict[str, float]:
         raw = await self._run("fetch_balance", dict(self._profile.balance_params))
-        totals = raw.get("total") or {}
-        if not isinstance(totals, dict):
-            raise ExchangeError(ErrorKind.BAD_RESPONSE, f"{self.exchange} balance has an unexpected shape")
-        return {asset: float(total) for asset, total in totals.items() if total}
+        if not isinstance(raw, dict):
+            raise shapes.bad_shape(self.exchange, "a balance of an unexpected shape")
+        return shapes.balances(self.exchange, raw.get("total") or {})
 
     async def fetch_permissions(self) -> list[str]:
         reader = _PERMISSION_READERS.get(self._ccxt_id)
         if reader is None:
             return []
         method, parse = reader
-        return parse(await self._run(method))
+        raw = await self._run(method)
+        if not isinstance(raw, dict):
+            raise shapes.bad_shape(self.exchange, "permissions of an unexpected shape")
+        return parse(raw)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         # Not a coroutine itself: it hands back ``_run``'s, one frame fewer on every request.
@@ -216,6 +228,10 @@ class CcxtClient(ExchangeClient):
 
 async def _refuse(error: ExchangeError) -> Any:
     raise error
+
+
+for _name in INTERFACE_METHODS:  # answers of a wrong shape surface as bad_response
+    setattr(CcxtClient, _name, shapes.shape_checked(getattr(CcxtClient, _name), lambda client: client.exchange))
 
 
 # ccxt's own spelling of a few name parts (fetch_ohlcv -> fetchOHLCV).

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import ccxt.async_support as ccxt_async
 
 from cts_tui.capabilities import ApiType, ExchangeId
+from cts_tui.exchanges import shapes
 from cts_tui.exchanges.ccxt_transport import make_fetch
 from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.profiles import Profile, market_options, profile_for
@@ -161,7 +162,12 @@ class MarketStore:
         async with self._locks.setdefault(market_key, asyncio.Lock()):
             state = self._loaded.get(market_key)
             if state is None:
-                instance.set_markets(await _fetch_markets(instance, key.exchange, kind))
+                fetched = await _fetch_markets(instance, key.exchange, kind)
+                if not isinstance(fetched, list) or not any(
+                    isinstance(m, dict) and isinstance(m.get("symbol"), str) for m in fetched
+                ):
+                    raise shapes.bad_shape(key.exchange.value, "no usable list of markets")
+                instance.set_markets([m for m in fetched if isinstance(m, dict) and isinstance(m.get("symbol"), str)])
                 state = self._loaded[market_key] = {name: getattr(instance, name) for name in _MARKET_ATTRS}
         return state
 

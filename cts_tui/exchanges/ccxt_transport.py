@@ -27,7 +27,7 @@ import yarl
 
 from cts_tui.capabilities import ExchangeId
 from cts_tui.errors import ErrorKind, ExchangeError
-from cts_tui.exchanges.classify import HttpReply
+from cts_tui.exchanges.classify import HttpReply, body_timeout, is_html
 from cts_tui.exchanges.context import HubContext
 from cts_tui.ratelimit.weights import request_weight
 
@@ -101,7 +101,10 @@ def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callabl
                     headers=request_headers,
                     timeout=ctx.timeouts[exchange_id],  # one bound for the whole request
                 ) as response:
-                    text = await response.text(errors="replace")
+                    try:
+                        text = await response.text(errors="replace")
+                    except TimeoutError:  # the headers came, the body never ended
+                        raise body_timeout(exchange, ctx.timeout_ms(exchange)) from None
                     status, reason, raw_headers = response.status, response.reason or "", response.headers
             except TimeoutError as exc:
                 raise ccxt.RequestTimeout(f"{self.id} {method} {url}") from exc
@@ -112,6 +115,8 @@ def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callabl
             ctx.record_reply(permit, record, HttpReply(status, raw_headers, text, time.time()))
         finally:
             permit.release()
+        if 200 <= status < 300 and is_html(raw_headers):
+            raise ExchangeError(ErrorKind.BAD_RESPONSE, f"{exchange_id} answered with a web page (Content-Type text/html), not JSON")
         reply_headers = _reply_headers(raw_headers)
         text = self.on_rest_response(status, reason, url, method, reply_headers, text, request_headers, body)
         parsed = self.parse_json(text)

@@ -188,10 +188,16 @@ def classify_reply(exchange: ExchangeId, reply: HttpReply, *, library_kind: Erro
     payload = reply.json()
     code, exchange_message = error_fields(exchange, payload)
     status = reply.status
+    if 200 <= status < 300 and is_html(reply.headers):
+        # JSON APIs never answer a success as a web page: a proxy or a captive portal did.
+        return _error(exchange, _E.BAD_RESPONSE, "answered with a web page (Content-Type text/html), not JSON", reply, None, None)
     if 200 <= status < 300 and code is None:
         if payload is None and not _is_json_text(reply.text):
             return _error(exchange, _E.BAD_RESPONSE, "answered with a body that is not JSON", reply, None, None)
         return None
+    if 200 <= status < 300 and not (_plausible_code(exchange, code) and _code_typed(exchange, payload)):
+        # A success status with something in the error code's place that no exchange sends.
+        return _error(exchange, _E.BAD_RESPONSE, "answered with an error code of an unexpected shape", reply, None, None)
     kind = _kind_of(exchange, status, code, reply, payload, exchange_message, library_kind)
     error = _error(exchange, kind, _SUMMARY[kind], reply, code, exchange_message)
     if kind is _E.RATE_LIMITED:
@@ -238,6 +244,40 @@ def _kind_of(
     if library_kind is not None:
         return library_kind
     return _E.INVALID_REQUEST
+
+
+_NUMERIC_CODES = frozenset({ExchangeId.BINANCE, ExchangeId.BYBIT, ExchangeId.OKX, ExchangeId.BINGX, ExchangeId.ORANGEX})
+_NUMERIC_CODE_RE = re.compile(r"-?\d{1,9}")
+_WORD_CODE_RE = re.compile(r"[A-Za-z][\w:. -]{0,80}")
+
+
+# The JSON type of each exchange's code field, as the exchange sends it.
+_CODE_TYPES: dict[ExchangeId, tuple[str, type]] = {
+    ExchangeId.BINANCE: ("code", int), ExchangeId.BYBIT: ("retCode", int), ExchangeId.OKX: ("code", str),
+    ExchangeId.BINGX: ("code", int), ExchangeId.HTX: ("err-code", str),
+}
+
+
+def _code_typed(exchange: ExchangeId, payload: Any) -> bool:
+    field_type = _CODE_TYPES.get(exchange)
+    if field_type is None or not isinstance(payload, dict) or payload.get(field_type[0]) is None:
+        return True
+    value = payload[field_type[0]]
+    return isinstance(value, field_type[1]) and not isinstance(value, bool)
+
+
+def _plausible_code(exchange: ExchangeId, code: str | None) -> bool:
+    """An error code of the form the exchange uses (numbers of at most 9 digits where codes are
+    numbers, a short word elsewhere)."""
+    if code is None:
+        return True
+    pattern = _NUMERIC_CODE_RE if exchange in _NUMERIC_CODES else _WORD_CODE_RE
+    return pattern.fullmatch(code) is not None
+
+
+def is_html(headers: Mapping[str, str]) -> bool:
+    kind = header(headers, "Content-Type")
+    return kind is not None and kind.lower().lstrip().startswith("text/html")
 
 
 def _is_json_text(text: str) -> bool:
@@ -308,3 +348,9 @@ def transport_error(exchange: ExchangeId, kind: ErrorKind, timeout_ms: int | Non
     if kind is _E.TIMEOUT and timeout_ms is not None:
         return ExchangeError(kind, f"{exchange.value} did not answer within {timeout_ms} ms")
     return ExchangeError(kind, f"{exchange.value} {_SUMMARY[kind]} (no HTTP answer)")
+
+
+def body_timeout(exchange: ExchangeId, timeout_ms: int) -> ExchangeError:
+    """An answer whose headers came but whose body did not end within the request's deadline
+    (a trickled or endless body): the exchange answered, unusably."""
+    return ExchangeError(_E.BAD_RESPONSE, f"{exchange.value} answered, but its body did not end within {timeout_ms} ms")

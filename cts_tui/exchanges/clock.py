@@ -16,6 +16,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from cts_tui.exchanges.shapes import MAX_TIME_MS
+
 SAMPLES_KEPT = 5
 
 
@@ -45,7 +47,10 @@ class ServerClock:
 
     def observe(self, sent_s: float, received_s: float, server_ms: float) -> None:
         """Add one sample: ``server_ms`` was read by the server between ``sent_s`` and
-        ``received_s`` (local epoch seconds), so it corresponds to their midpoint."""
+        ``received_s`` (local epoch seconds), so it corresponds to their midpoint. A time no
+        working exchange sends (not a number, negative, after 2200) is no sample."""
+        if not isinstance(server_ms, (int, float)) or not 0 <= server_ms <= MAX_TIME_MS:
+            return
         midpoint_ms = (sent_s + received_s) * 500.0
         self._offsets.append(float(server_ms) - midpoint_ms)
         self._offset_ms = statistics.median(self._offsets)

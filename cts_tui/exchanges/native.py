@@ -21,15 +21,22 @@ from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.exchanges.base import INTERFACE_METHODS, ExchangeClient
 from cts_tui.exchanges.ccxt_client import snake_case
-from cts_tui.exchanges.classify import HttpReply, classify_reply, is_timestamp_rejection, transport_error
+from cts_tui.exchanges.classify import (
+    HttpReply,
+    body_timeout,
+    classify_reply,
+    is_timestamp_rejection,
+    transport_error,
+)
 from cts_tui.exchanges.context import HubContext
+from cts_tui.exchanges.shapes import SHAPE_ERRORS
 from cts_tui.models import Connection
 
 
 FRESH_SAMPLE_S = 5.0
 
 
-_SHAPE_ERRORS = (TypeError, KeyError, ValueError, AttributeError, IndexError)
+_SHAPE_ERRORS = SHAPE_ERRORS
 
 
 def _shape_checked(method: Callable[..., Awaitable[Any]], exchange_name: str) -> Callable[..., Awaitable[Any]]:
@@ -97,7 +104,10 @@ class NativeClient(ExchangeClient):
                     headers=headers,
                     timeout=self._ctx.timeouts[self._exchange.value],
                 ) as response:
-                    text = await response.text(errors="replace")
+                    try:
+                        text = await response.text(errors="replace")
+                    except TimeoutError:  # the headers came, the body never ended
+                        raise body_timeout(self._exchange, self._ctx.timeout_ms(self._exchange)) from None
                     reply = HttpReply(response.status, response.headers, text, time.time())
             except TimeoutError:
                 raise transport_error(self._exchange, ErrorKind.TIMEOUT, self._ctx.timeout_ms(self._exchange)) from None

@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cts_tui.errors import ErrorKind, ExchangeError, register_secret
+from cts_tui.exchanges import shapes
 from cts_tui.exchanges.native import NativeClient
 
 ROOT = "/api/v1"
 AUTH_FAILURE = "10000"
 REFRESH_MARGIN_S = 60.0
+MAX_TOKEN_LIFETIME_S = 86_400.0
 _ids = itertools.count(1)
 
 
@@ -137,7 +139,8 @@ class OrangeXClient(NativeClient):
         register_secret(access)
         if isinstance(refresh, str):
             register_secret(refresh)
-        lifetime = float(result.get("expires_in") or 0) or REFRESH_MARGIN_S
+        # Bounded: an absurd lifetime (1e308 s) must not keep a token for ever.
+        lifetime = min(max(float(result.get("expires_in") or 0), 0.0), MAX_TOKEN_LIFETIME_S) or REFRESH_MARGIN_S
         self.grant_used = grant
         self._permissions = _permissions(str(result.get("scope") or ""))
         return Token(access, refresh if isinstance(refresh, str) else None, time.monotonic() + lifetime, lifetime)
@@ -175,17 +178,15 @@ class OrangeXClient(NativeClient):
 
     async def _fetch_server_time(self) -> int:
         result = await self._rpc("/public/get_time", time_of=_result_time)
-        if not isinstance(result, (int, float)):
-            raise ExchangeError(ErrorKind.BAD_RESPONSE, "orangex time is not a number")
-        return int(result)
+        return shapes.server_time("orangex", result)
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
         base_quote = symbol.split(":")[0].replace("/", "-")
         row = await self._rpc("/public/ticker", {"instrument_name": f"{base_quote}-{self._kind}"})
         if not isinstance(row, dict):
             raise ExchangeError(ErrorKind.BAD_RESPONSE, "orangex ticker is not an object")
-        return {"symbol": symbol, "last": _number(row.get("last_price")), "bid": _number(row.get("best_bid_price")),
-                "ask": _number(row.get("best_ask_price")), "timestamp": _number(row.get("timestamp"))}
+        return shapes.ticker("orangex", {"last": row.get("last_price"), "bid": row.get("best_bid_price"),
+                                         "ask": row.get("best_ask_price"), "timestamp": row.get("timestamp")}, symbol)
 
     async def fetch_balance(self) -> dict[str, float]:
         result = await self._private("/private/get_assets_info", {"asset_type": [self._kind]})
@@ -193,14 +194,14 @@ class OrangeXClient(NativeClient):
         if not isinstance(section, dict):
             raise ExchangeError(ErrorKind.BAD_RESPONSE, "orangex assets answer lacks the account")
         if self._kind == "PERPETUAL":
-            total = _number(section.get("total_margin_balance") or section.get("wallet_balance")) or 0.0
-            return {str(section.get("currency", "USDT")): total} if total else {}
-        totals: dict[str, float] = {}
+            total = section.get("total_margin_balance") or section.get("wallet_balance") or 0.0
+            return shapes.balances("orangex", {section.get("currency", "USDT"): total})
+        totals: dict[str, Any] = {}
         for row in section.get("details") or []:
-            total = _number(row.get("total")) or 0.0
-            if total:
-                totals[str(row.get("coin_type"))] = total
-        return totals
+            if not isinstance(row, dict):
+                raise shapes.bad_shape("orangex", "a balance of an unexpected shape")
+            totals[row.get("coin_type")] = row.get("total") or 0.0
+        return shapes.balances("orangex", totals)
 
     async def fetch_permissions(self) -> list[str]:
         """OrangeX states a token's scope ("account:read_write trade:read wallet:read") at auth."""
@@ -222,9 +223,3 @@ def _permissions(scope: str) -> list[str]:
     }
     return [name for name, allowed in flags.items() if allowed]
 
-
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.exchanges import shapes
 from cts_tui.exchanges.native import NativeClient
 
 
@@ -88,7 +89,7 @@ class PionexClient(NativeClient):
         server_ms = self._server_time(payload)
         if server_ms is None:
             raise ExchangeError(ErrorKind.BAD_RESPONSE, "pionex answer carries no timestamp")
-        return int(server_ms)
+        return shapes.server_time("pionex", server_ms)
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
         payload = await self._send("GET", f"{self._root}/market/tickers",
@@ -97,24 +98,20 @@ class PionexClient(NativeClient):
         if not rows:
             raise ExchangeError(ErrorKind.INVALID_REQUEST, f"pionex has no market {symbol}")
         row = rows[0]
-        return {"symbol": symbol, "last": _number(row.get("close")), "bid": None, "ask": None,
-                "timestamp": row.get("time")}
+        return shapes.ticker("pionex", {"last": row.get("close"), "timestamp": row.get("time")}, symbol)
 
     async def fetch_balance(self) -> dict[str, float]:
         payload = await self._get_signed(f"{self._root}/account/balances")
         totals: dict[str, float] = {}
         for row in self._data(payload, "balances"):
-            total = (_number(row.get("free")) or 0.0) + (_number(row.get("frozen")) or 0.0)
-            if total:
-                totals[str(row.get("coin"))] = total
-        return totals
+            if not isinstance(row, dict) or not isinstance(row.get("coin"), str):
+                raise shapes.bad_shape("pionex", "a balance of an unexpected shape")
+            coin = row["coin"]
+            free = shapes.number("pionex", f"{coin} balance", row.get("free")) or 0.0
+            frozen = shapes.number("pionex", f"{coin} balance", row.get("frozen")) or 0.0
+            totals[coin] = free + frozen
+        return shapes.balances("pionex", totals)
 
     async def fetch_permissions(self) -> list[str]:
         return []  # Pionex has no endpoint that describes a key
 
-
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None

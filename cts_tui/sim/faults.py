@@ -1,11 +1,15 @@
 """Fault injection on the request path, in the order a real failure would show itself:
 the connection (outage), the wait (latency), then the answer (maintenance, 429 storm, 5xx),
-and last the body (an HTML error page with status 200, or JSON cut short)."""
+and last the body (an HTML error page with status 200, JSON cut short, or a successful answer
+rewritten by ``mutate``: what an exchange's broken deployment or a middlebox could send)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import re
+from typing import Any
 
 from cts_tui.sim.exchange import Reply, SimExchange, SimRequest
 from cts_tui.sim.scenario import FaultSpec
@@ -50,3 +54,76 @@ def after(faults: FaultSpec, reply: Reply) -> Reply:
 def _tag(reply: Reply, outcome: str) -> Reply:
     reply.outcome = outcome
     return reply
+
+
+TRICKLE_EVERY_S = 0.05
+_NUMERIC = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
+
+def mutate(faults: FaultSpec, reply: Reply, rng: random.Random) -> Reply:
+    """A 2xx answer rewritten as ``faults.mutate`` says ("trickle" is the server's to send)."""
+    kind = faults.mutate
+    outcome = f"fault:mutate:{kind}"
+    if kind == "content_type":
+        return Reply(reply.status, reply.body, reply.headers, "text/html", outcome)
+    if kind == "empty":
+        return Reply(reply.status, b"{}", reply.headers, reply.content_type, outcome)
+    try:
+        data = json.loads(reply.body)
+    except ValueError:
+        return reply
+    rewrite = {"nulls": _nulls, "drop": _drop, "types": _types, "huge": _huge}.get(kind or "")
+    if rewrite is None:
+        return reply
+    body = json.dumps(rewrite(data, rng, 0), separators=(",", ":")).encode()
+    return Reply(reply.status, body, reply.headers, reply.content_type, outcome)
+
+
+def _nulls(node: Any, rng: random.Random, depth: int) -> Any:
+    if isinstance(node, dict):
+        return {k: _nulls(v, rng, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_nulls(v, rng, depth + 1) for v in node]
+    return None
+
+
+def _drop(node: Any, rng: random.Random, depth: int) -> Any:
+    if isinstance(node, dict):
+        return {k: _drop(v, rng, depth + 1) for k, v in node.items() if rng.random() < 0.5}
+    if isinstance(node, list):
+        return [_drop(v, rng, depth + 1) for v in node if rng.random() < 0.7]
+    return node
+
+
+def _types(node: Any, rng: random.Random, depth: int) -> Any:
+    if isinstance(node, dict):
+        if depth and rng.random() < 0.2:
+            return list(node.values())
+        return {k: _types(v, rng, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        if depth and rng.random() < 0.2:
+            return "not-a-list"
+        return [_types(v, rng, depth + 1) for v in node]
+    if isinstance(node, bool):
+        return "maybe"
+    if isinstance(node, (int, float)):
+        return "not-a-number"
+    if isinstance(node, str):
+        return rng.choice([{"unexpected": []}, 12345, True])
+    return []
+
+
+def _huge(node: Any, rng: random.Random, depth: int) -> Any:
+    if isinstance(node, dict):
+        return {k: _huge(v, rng, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_huge(v, rng, depth + 1) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return rng.choice([10**30, -(10**30)])
+    if isinstance(node, float):
+        return rng.choice([1e308, -1e308])
+    if isinstance(node, str) and _NUMERIC.match(node):
+        return rng.choice(["9" * 400, "-1e999", "1e999"])
+    return node

@@ -49,13 +49,25 @@ class FaultSpec(_Strict):
     maintenance: bool = False  # every request answered with the exchange's maintenance error
     malformed: Literal["html", "truncated"] | None = None  # HTML page with 200, or cut JSON
     clock_skew_ms: int = 0  # the server clock runs ahead (+) or behind (-) by this much
+    # Successful (2xx) JSON answers rewritten: "empty" ({}), "nulls" (every value null), "drop"
+    # (fields dropped at random), "types" (values of the wrong type), "huge" (absurd numbers),
+    # "content_type" (the body unchanged, sent as text/html), "trickle" (a byte every 50 ms, a
+    # body that never ends). Only below the paths in mutate_endpoints when it is not empty.
+    mutate: Literal["empty", "nulls", "drop", "types", "huge", "content_type", "trickle"] | None = None
+    mutate_endpoints: list[str] = Field(default_factory=list)  # path prefixes below the base URL
 
     @property
     def active(self) -> bool:
         """True when any fault other than clock skew needs the request path to look."""
         return bool(
             self.latency_ms or self.jitter_ms or self.error_rate or self.outage
-            or self.rate_limit_storm or self.maintenance or self.malformed
+            or self.rate_limit_storm or self.maintenance or self.malformed or self.mutate
+        )
+
+    def mutates(self, path: str) -> bool:
+        """True when an answer to ``path`` (below the base URL) is to be rewritten."""
+        return self.mutate is not None and (
+            not self.mutate_endpoints or any(path.startswith(prefix) for prefix in self.mutate_endpoints)
         )
 
 

@@ -204,7 +204,7 @@ class Simulator:
         old = runtime.faults
         runtime.faults = faults
         runtime.exchange.ctx.clock.skew_ms = faults.clock_skew_ms
-        if old.outage == "hang" and faults.outage != "hang":
+        if (old.outage == "hang" and faults.outage != "hang") or (old.mutate == "trickle" and faults.mutate != "trickle"):
             runtime.release.set()
             runtime.release = asyncio.Event()
         if faults.outage == "refused" and runtime.listener is not None:
@@ -243,9 +243,35 @@ class Simulator:
             reply = await handler(sim_request) if handler else exchange.fault_reply("not_found", sim_request)
             if faults.malformed:
                 reply = fault_path.after(faults, reply)
+            if 200 <= reply.status < 300 and faults.mutates(sim_request.path):
+                if faults.mutate == "trickle":
+                    self._record(exchange.exchange_id, sim_request, reply.status, "fault:mutate:trickle")
+                    return await self._trickle(request, reply, runtime.release)
+                reply = fault_path.mutate(faults, reply, runtime.rng)
         self._record(exchange.exchange_id, sim_request, reply.status, reply.outcome)
         return web.Response(body=reply.body, status=reply.status, headers=reply.headers,
                             content_type=reply.content_type)
+
+    @staticmethod
+    async def _trickle(request: web.Request, reply: Reply, release: asyncio.Event) -> web.StreamResponse:
+        """The answer's status and headers at once, then its body a byte at a time, then
+        whitespace (still valid JSON so far) for ever: until the client gives up, the fault is
+        cleared or the simulator closes."""
+        response = web.StreamResponse(status=reply.status, headers=reply.headers)
+        response.content_type = reply.content_type
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        body = reply.body
+        sent = 0
+        try:
+            while not release.is_set():
+                chunk = body[sent:sent + 1] if sent < len(body) else b" "
+                sent += 1
+                await response.write(chunk)
+                await asyncio.sleep(fault_path.TRICKLE_EVERY_S)
+        except (ConnectionError, RuntimeError):
+            pass  # the client went away: what it wanted
+        return response
 
     def _record(self, exchange_id: str, request: SimRequest, status: int, outcome: str) -> None:
         account = request.account

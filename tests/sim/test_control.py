@@ -52,3 +52,22 @@ async def test_bad_control_input_is_a_one_line_400(simulator: Simulator) -> None
         async with http.get(control + "/journal", params={"since_mono": "soon"}) as response:
             assert response.status == 400
     assert simulator.faults("binance").latency_ms == 0
+
+
+async def test_a_response_mutation_is_set_over_the_control_api_per_endpoint(simulator: Simulator) -> None:
+    control = simulator.control_url
+    base = simulator.base_url("binance")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(control + "/faults/binance", json={"mutate": "nulls", "mutate_endpoints": ["/api/v3/time"]}) as response:
+            assert (await response.json())["mutate"] == "nulls"
+        async with http.get(base + "/api/v3/time") as response:
+            assert await response.json() == {"serverTime": None}
+        async with http.get(base + "/api/v3/ticker/price", params={"symbol": "BTCUSDT"}) as response:
+            assert (await response.json())["price"] is not None  # another endpoint: untouched
+        async with http.post(control + "/faults/binance", json={"mutate": "content_type", "mutate_endpoints": []}) as response:
+            assert response.status == 200
+        async with http.get(base + "/api/v3/time") as response:
+            assert response.content_type == "text/html" and "serverTime" in await response.text()
+        async with http.post(control + "/faults/binance", json={"mutate": "sideways"}) as response:
+            assert response.status == 400
+    assert [e.outcome for e in simulator.journal.entries("binance")][-1] == "fault:mutate:content_type"
