@@ -23,6 +23,7 @@ from cts_tui.errors import (
     NotFoundError,
     describe_validation_error,
 )
+from cts_tui.exchanges.hosts import KeysMustFollow
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ def _status_of(exc: CtsError) -> int:
         return 409
     if isinstance(exc, ExchangeError):
         return 502
+    if isinstance(exc, KeysMustFollow):
+        return 422
     return 400
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cts_tui.config import Config, changed_settings, load_config
 from cts_tui.core import aggregate, pool_view
+from cts_tui.exchanges.hosts import check_keys_follow
 from cts_tui.core.alerts import AlertEngine
 from cts_tui.core.balancer import make_strategy
 from cts_tui.core.batch import BatchJob, BatchProcessor, TaskKind
@@ -475,6 +476,7 @@ class ConnectionCoordinator:
         entry = self._entry(connection_id)
         async with entry.lock:
             await self.store.delete(connection_id, source=source)
+            check_keys_follow(entry.connection, patch)  # another host: the secrets come again
             await self._forget(entry)
 
     async def _forget(self, entry: ManagedConnection) -> None:

@@ -1,0 +1,36 @@
+"""Keys go only where they were meant to go: a PATCH that moves a connection to another host
+without its secrets is refused with the reason, and nothing is saved or sent there."""
+
+from __future__ import annotations
+
+from .world import World
+
+
+async def test_a_new_host_without_the_secrets_is_refused_and_nothing_changes(world: World) -> None:
+    sim = world.demo.simulator
+    conn_id = world.ids["binance-spot"]
+    before = world.runtime.coordinator.connection_model(conn_id)
+    elsewhere = sim.base_url("okx")  # another port: another host as far as keys go
+    sent_before = len(sim.journal.entries("okx"))
+    status, body = await world.call("PATCH", f"/api/settings/connections/{conn_id}", body={"base_url": elsewhere})
+    assert status == 422 and body["success"] is False
+    assert "base_url" in body["error"] and "api_key, api_secret again" in body["error"]
+    after = world.runtime.coordinator.connection_model(conn_id)
+    assert after.base_url == before.base_url
+    assert len(sim.journal.entries("okx")) == sent_before  # no key went there
+
+
+async def test_the_same_host_or_the_secrets_again_are_accepted(world: World) -> None:
+    sim = world.demo.simulator
+    conn_id = world.ids["binance-spot"]
+    current = world.runtime.coordinator.connection_model(conn_id)
+    status, _ = await world.call("PATCH", f"/api/settings/connections/{conn_id}", body={"base_url": current.base_url + "/"})
+    assert status == 200
+    account = sim.account("binance")
+    status, body = await world.call(
+        "PATCH", f"/api/settings/connections/{conn_id}",
+        body={"base_url": sim.base_url("binance").replace("127.0.0.1", "localhost"),
+              "api_key": account.api_key, "api_secret": account.secret},
+    )
+    assert status == 200, body
+    assert world.runtime.coordinator.connection_model(conn_id).base_url.startswith("http://localhost:")
