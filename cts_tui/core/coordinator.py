@@ -454,6 +454,7 @@ class ConnectionCoordinator:
         entry = self._entry(connection_id)
         fields = patch.model_fields_set
         async with entry.lock:
+            check_keys_follow(entry.connection, patch)  # another host: the secrets come again
             before = entry.state
             stored = await self.store.update(connection_id, patch, source=source)
             entry.connection = stored
@@ -476,7 +477,6 @@ class ConnectionCoordinator:
         entry = self._entry(connection_id)
         async with entry.lock:
             await self.store.delete(connection_id, source=source)
-            check_keys_follow(entry.connection, patch)  # another host: the secrets come again
             await self._forget(entry)
 
     async def _forget(self, entry: ManagedConnection) -> None:
