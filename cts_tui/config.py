@@ -92,6 +92,61 @@ class LoadBalancing(_Section):
     retry_backoff_ms: int = Field(default=50, ge=0)
 
 
+class RouteSettings(_Section):
+    """How requests avoid a sick or saturated exchange (``core/suspicion.py``,
+    ``core/hedging.py``). ``routing`` holds the defaults; ``routing.exchanges.<id>`` overrides
+    any of them for one exchange."""
+
+    budget_aware: bool = True
+    """A read that may go to several connections goes to one that can send now rather than
+    wait in another's rate-limit queue."""
+    suspect: bool = True
+    """Take a connection out of rotation when its requests stop being answered."""
+    suspect_factor: float = Field(default=4.0, gt=1)
+    """Unanswered for longer than this many times the exchange's recent p99 latency..."""
+    suspect_floor_ms: float = Field(default=250, gt=0)
+    """...and never less than this..."""
+    suspect_min_requests: int = Field(default=2, ge=1)
+    """...with at least this many requests that old and none answered meanwhile."""
+    hedge: bool = True
+    """A read still unanswered after the hedge delay is sent on another connection too."""
+    hedge_percentile: float = Field(default=95, gt=50, lt=100)
+    """The hedge delay is this percentile of the exchange's recent latency..."""
+    hedge_min_ms: float = Field(default=100, gt=0)
+    hedge_max_ms: float = Field(default=1000, gt=0)
+    """...within these bounds."""
+    hedge_max_share: float = Field(default=0.05, ge=0, le=1)
+    """Hedges sent over the last minute stay under this share of the requests."""
+
+
+class ExchangeRouting(_Section):
+    """One exchange's overrides of ``routing`` (unset: the default)."""
+
+    budget_aware: bool | None = None
+    suspect: bool | None = None
+    suspect_factor: float | None = Field(default=None, gt=1)
+    suspect_floor_ms: float | None = Field(default=None, gt=0)
+    suspect_min_requests: int | None = Field(default=None, ge=1)
+    hedge: bool | None = None
+    hedge_percentile: float | None = Field(default=None, gt=50, lt=100)
+    hedge_min_ms: float | None = Field(default=None, gt=0)
+    hedge_max_ms: float | None = Field(default=None, gt=0)
+    hedge_max_share: float | None = Field(default=None, ge=0, le=1)
+
+
+class Routing(RouteSettings):
+    watch_interval_ms: float = Field(default=100, ge=10, le=1000)
+    """How often requests in flight are looked at (no work per request)."""
+    exchanges: dict[ExchangeId, ExchangeRouting] = Field(default_factory=dict)
+
+    def for_exchange(self, exchange: ExchangeId | str) -> RouteSettings:
+        base = {name: getattr(self, name) for name in RouteSettings.model_fields}
+        override = self.exchanges.get(ExchangeId(exchange))
+        if override is not None:
+            base.update(override.model_dump(exclude_none=True))
+        return RouteSettings(**base)
+
+
 class Batch(_Section):
     max_concurrent: int = Field(default=10, gt=0)
     max_per_request: int = Field(default=50, gt=0)
@@ -199,6 +254,7 @@ class Config(_Section):
     rate_limiting: RateLimiting = Field(default_factory=RateLimiting)
     health: Health = Field(default_factory=Health)
     load_balancing: LoadBalancing = Field(default_factory=LoadBalancing)
+    routing: Routing = Field(default_factory=Routing)
     batch: Batch = Field(default_factory=Batch)
     pool: Pool = Field(default_factory=Pool)
     store: Store = Field(default_factory=Store)

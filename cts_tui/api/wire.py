@@ -85,6 +85,11 @@ def connection_health(view: ConnectionView) -> dict[str, Any]:
         "rateLimitUsage": _round(view.rate_limit_usage_pct),
         "breaker": view.breaker,
         "breakerUntil": view.breaker_until.isoformat() if view.breaker_until else None,
+        "breakerReason": view.breaker_reason,
+        "suspect": view.suspect,
+        "suspectCount": view.suspects,
+        "hedgesSent": view.hedges_sent,
+        "hedgesWon": view.hedges_won,
         "lastError": view.last_error,
     }
 

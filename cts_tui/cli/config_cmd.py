@@ -40,8 +40,12 @@ def check_config(args: argparse.Namespace) -> int:
     if not explicit and not target.exists():
         print(f"{target}: no such file; the defaults apply")
         return 0
-    load_config(target)
+    config = load_config(target)
     print(f"{target}: ok")
+    from cts_tui.core.documented import beyond_documented
+
+    for note in beyond_documented(config):
+        print(f"{target}: warning: {note}")
     return 0
 
 

@@ -47,7 +47,9 @@ from cts_tui.core.events import (
     TestFinished,
 )
 from cts_tui.core.feed import ChangeFeed, Changed
+from cts_tui.core.documented import beyond_documented
 from cts_tui.core.health import HealthScheduler
+from cts_tui.core.hedging import HedgeBudget, Outcome, Rescued, Won, delay_s
 from cts_tui.core.lease import SchedulerLease
 from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.metrics import BREAKER_VALUES, CoordinatorMetrics
@@ -55,6 +57,19 @@ from cts_tui.core.routing import RouteTable
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, SchedulerView, Snapshot, Totals
 from cts_tui.core.stats import ConnectionStats, LatencyStats
 from cts_tui.core.streams import CoordinatorStreams, with_streams
+from cts_tui.core.suspicion import (
+    ARGS,
+    KWARGS,
+    METHOD,
+    NOT_ANSWERING,
+    PRIORITY,
+    STARTED,
+    TARGET,
+    Call,
+    is_suspect,
+    threshold_s,
+    unanswered,
+)
 from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import ConfigError, CtsError, ErrorKind, ExchangeError, NotFoundError, StoreError, scrub
 from cts_tui.models import (
@@ -69,6 +84,7 @@ from cts_tui.models import (
     Transition,
     next_state,
 )
+from cts_tui.ratelimit.limiter import PLAN_SINK
 from cts_tui.ratelimit.priority import Priority, current_priority, request_priority
 from cts_tui.ratelimit.waiting import WaitTracker, tracking_waits
 from cts_tui.store.records import ChangeKind, CheckRecord, ProcessIdentity, TestClaim
@@ -180,6 +196,12 @@ class ConnectionCoordinator:
         self._loops: list[asyncio.Task[None]] = []
         self._sighup_installed = False
         self._started = False
+        self._rescues: dict[asyncio.Task[Any], Won | Rescued] = {}
+        """Callers the watchdog cancelled, and why (a hedge's answer, or "not answering")."""
+        self._hedges: dict[asyncio.Task[Any], asyncio.Task[Any]] = {}
+        """Caller -> its hedge in flight."""
+        self._hedge_budget = HedgeBudget()
+        self._last_tick: float | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -193,6 +215,8 @@ class ConnectionCoordinator:
         self._batches.start()
         await self.streams.start(self._config.streams)
         self._loops.append(asyncio.create_task(self._push_snapshots(), name="cts-snapshots"))
+        self._loops.append(asyncio.create_task(self._watch(), name="cts-watchdog"))
+        self._warn_beyond_documented(self._config)
         self._started = True
         if self._lease is not None:
             await self._lease.start()
@@ -796,9 +820,13 @@ class ConnectionCoordinator:
         ejected = sum(1 for e in peers if e.breaker.state != BreakerState.CLOSED)
         return ejection_allowed(ejected, len(peers), self._config.health.max_ejected_share)
 
-    def _open_breaker(self, entry: ManagedConnection) -> None:
+    def _open_breaker(self, entry: ManagedConnection, reason: str | None = None) -> None:
+        kind = entry.stats.last_error_kind
+        entry.breaker_reason = reason or (kind.value if kind is not None else None)
         cooldown = entry.breaker.open()
-        log.warning("breaker of %s (%s) open for %.1f s", entry.id, entry.exchange.value, cooldown)
+        log.warning(
+            "breaker of %s (%s) open for %.1f s (%s)", entry.id, entry.exchange.value, cooldown, entry.breaker_reason
+        )
         if entry.probe is None or entry.probe.done():
             entry.probe = self._spawn(self._probe_until_closed(entry))
         self._mark_dirty()
@@ -1017,10 +1045,14 @@ class ConnectionCoordinator:
         exchange_id: str | None = None,
         excluded: frozenset[str] | set[str] = frozenset(),
         excluded_exchanges: frozenset[ExchangeId] | set[ExchangeId] = frozenset(),
+        priority: int = Priority.NORMAL,
     ) -> ManagedConnection | None:
         """The connection the strategy picks for ``method`` among those that take traffic
         (``exchange_id``: an exchange name or a connection id narrows the choice). Connections
-        on an error streak are used only when nothing else is left."""
+        on an error streak are used only when nothing else is left. Budget-aware (per exchange,
+        ``routing.budget_aware``): when the strategy's pick would wait for its rate-limit budget,
+        the strategy picks again among those that can send now; when none can, the one whose
+        budget frees first."""
         preferred, everyone = self._routes.route(method, exchange_id)
         if excluded or excluded_exchanges:
             preferred, everyone = (
@@ -1030,7 +1062,35 @@ class ConnectionCoordinator:
         group = preferred or everyone
         if len(group) < 2:  # nothing to choose from (one key per exchange is the common setup)
             return group[0] if group else None
-        return self._strategy.choose(group)
+        chosen = self._strategy.choose(group)
+        plan = chosen.plans.get(method)
+        if plan is None or not chosen.budget_aware:
+            return chosen
+        wait = self.limiter.free_in(plan, priority)
+        if not wait:
+            return chosen
+        return self._choose_ready(method, group, chosen, wait, priority)
+
+    def _choose_ready(
+        self, method: str, group: list[ManagedConnection], chosen: ManagedConnection, wait: float, priority: int
+    ) -> ManagedConnection:
+        """``chosen`` would wait ``wait`` s: the strategy's choice among those that would not,
+        else whoever frees first."""
+        free_in = self.limiter.free_in
+        ready: list[ManagedConnection] = []
+        best, best_wait = chosen, wait
+        for entry in group:
+            if entry is chosen:
+                continue
+            plan = entry.plans.get(method)
+            entry_wait = free_in(plan, priority) if plan is not None else 0.0
+            if not entry_wait:
+                ready.append(entry)
+            elif entry_wait < best_wait:
+                best, best_wait = entry, entry_wait
+        if not ready:
+            return best
+        return ready[0] if len(ready) == 1 else self._strategy.choose(ready)
 
     async def execute_request(
         self,
@@ -1054,16 +1114,28 @@ class ConnectionCoordinator:
         excluded: frozenset[str] = frozenset()  # sets are made only when a retry needs them
         excluded_exchanges: frozenset[ExchangeId] = frozenset()
         last_error: ExchangeError | None = None
+        # A read is registered in its connection's ``calls`` (the watchdog's registry: suspicion
+        # and hedging, ``core/suspicion.py``); a state-changing call never is, so it is never
+        # hedged, rescued or retried.
+        task = asyncio.current_task() if attempts > 1 else None
+        rescues = self._rescues
         # One coroutine from here to the client's: every request takes this path, and under a
         # hundred concurrent requests each coroutine level costs a few microseconds.
         for attempt in range(attempts):
-            entry = self.choose(method, exchange_id, excluded, excluded_exchanges)
+            entry = self.choose(method, exchange_id, excluded, excluded_exchanges, priority)
             if entry is None:
                 break
             client = self.hub.client_for(entry.connection)
             stats = entry.stats
             stats.in_flight += 1
+            sink = None
+            if method not in entry.plans:  # learn what this method is charged to, once
+                sink = []
+                learning = PLAN_SINK.set(sink)
             started = time.perf_counter()
+            if task is not None:
+                entry.calls[task] = (started, method, args, kwargs, exchange_id, priority)
+            rescued = None
             try:
                 if priority == current_priority():  # the usual case: no context to set and reset
                     result = await client.call(method, *args, **kwargs)
@@ -1072,20 +1144,38 @@ class ConnectionCoordinator:
                         result = await client.call(method, *args, **kwargs)
             except ExchangeError as exc:
                 last_error = exc
+            except asyncio.CancelledError:
+                # The watchdog's doing (a hedge answered first, or the connection is suspect),
+                # unless someone else cancelled too.
+                rescued = rescues.pop(task, None) if task is not None else None
+                if rescued is None or task.uncancel() > 0:  # type: ignore[union-attr]
+                    raise
+                if type(rescued) is Won:
+                    return rescued.result
+                last_error = ExchangeError(ErrorKind.TIMEOUT, f"{entry.exchange.value}: {rescued.reason}")
             else:
                 last_error = None
             finally:
                 stats.in_flight -= 1
+                if task is not None:
+                    del entry.calls[task]
+                    if self._hedges:
+                        self._end_hedge(task)
+                if sink is not None:
+                    PLAN_SINK.reset(learning)
+                    if sink:
+                        entry.plans[method] = sink[-1]
             if last_error is None:
                 self._record_success(entry, time.perf_counter() - started)
                 return result
-            self._record_failure(entry, last_error, time.perf_counter() - started)
+            if rescued is None:
+                self._record_failure(entry, last_error, time.perf_counter() - started)
             if attempts == 1 or not last_error.kind.retryable:
                 raise last_error
             excluded |= {entry.id}
             if exchange_id is None and last_error.kind in _EXCHANGE_WIDE:
                 excluded_exchanges |= {entry.exchange}
-            if attempt + 1 < attempts and lb.retry_backoff_ms:
+            if attempt + 1 < attempts and lb.retry_backoff_ms and rescued is None:
                 await asyncio.sleep(lb.retry_backoff_ms * 2**attempt / 1000)
         if last_error is not None:
             raise last_error
@@ -1104,6 +1194,169 @@ class ConnectionCoordinator:
 
     def release(self, entry: ManagedConnection) -> None:
         entry.stats.in_flight -= 1
+
+    # --- the watchdog: suspicion and hedged reads (core/suspicion.py, core/hedging.py) ---------
+
+    async def _watch(self) -> None:
+        """Every ``routing.watch_interval_ms``: nothing per request, one pass over the reads in
+        flight."""
+        while True:
+            await asyncio.sleep(self._config.routing.watch_interval_ms / 1000)
+            try:
+                self._watch_tick(time.perf_counter())
+            except Exception:  # a bug here must not stop the watching
+                log.exception("watchdog tick failed")
+
+    def _watch_tick(self, now: float) -> None:
+        routing = self._config.routing
+        last, self._last_tick = self._last_tick, now
+        # A loop that could not run the watchdog on time could not read answers either: that
+        # quiet time is ours, not the exchange's.
+        lagged = last is not None and now - last - routing.watch_interval_ms / 1000 > routing.suspect_floor_ms / 2000
+        thresholds: dict[ExchangeId, float] = {}
+        suspects: list[ManagedConnection] = []
+        for entry in list(self._entries.values()):
+            calls, watch = entry.calls, entry.watch
+            busy = bool(calls or watch.abandoned) and not lagged
+            quiet = watch.observe(entry.stats.requests, busy, now)
+            if not busy or not entry.breaker.allows_traffic:
+                continue
+            settings = entry.routing
+            if settings.suspect and entry.stats.successes:  # one that never answered has no "usual"
+                threshold = thresholds.get(entry.exchange)
+                if threshold is None:
+                    latency = self._exchange_latency.get(entry.exchange)
+                    p99 = latency.percentile(99) if latency is not None else None
+                    threshold = threshold_s(p99, settings.suspect_factor, settings.suspect_floor_ms)
+                    thresholds[entry.exchange] = threshold
+                old = unanswered((call[STARTED] for call in calls.values()), now, threshold)
+                old += unanswered(watch.abandoned, now, threshold)
+                if is_suspect(quiet, old, threshold, settings.suspect_min_requests) and not self._budget_held(entry):
+                    suspects.append(entry)
+                    continue
+            if calls and settings.hedge and settings.hedge_max_share > 0:
+                self._hedge_old_reads(entry, now)
+        for entry in suspects:
+            self._suspect(entry, now, suspects)
+
+    def _budget_held(self, entry: ManagedConnection) -> bool:
+        """Its oldest read may be waiting for the rate-limit budget, not for the exchange."""
+        call = next(iter(entry.calls.values()), None)
+        if call is None:
+            return False
+        plan = entry.plans.get(call[METHOD])
+        return plan is not None and self.limiter.budget_wait(plan, call[PRIORITY]) > 0
+
+    def _suspect(self, entry: ManagedConnection, now: float, batch: list[ManagedConnection]) -> None:
+        """Out of rotation at once, breaker open ("not answering"), its reads go elsewhere. All
+        of an exchange's connections may go when all of them stopped answering; otherwise the
+        share ``health.max_ejected_share`` holds."""
+        if not entry.breaker.allows_traffic:
+            return
+        peers = [e for e in self._entries.values() if e.exchange is entry.exchange and e.state is _S.ACTIVE]
+        whole_exchange = all(e in batch or not e.breaker.allows_traffic for e in peers)
+        if not whole_exchange and not self._may_eject(entry):
+            return
+        starts = [call[STARTED] for call in entry.calls.values()] + entry.watch.abandoned
+        message = f"{NOT_ANSWERING}: {len(starts)} requests unanswered, the oldest for {now - min(starts):.2f} s"
+        entry.watch.abandoned.clear()
+        log.warning("%s (%s) %s", entry.id, entry.exchange.value, message)
+        entry.watch.suspects += 1
+        entry.stats.last_error = message
+        self.metrics.suspects.labels(entry.exchange.value, entry.id).inc()
+        self._open_breaker(entry, NOT_ANSWERING)
+        rescue = Rescued(NOT_ANSWERING)
+        for task in list(entry.calls):
+            if task not in self._rescues:
+                self._rescues[task] = rescue
+                task.cancel()
+
+    def _recent_requests(self, exchange: ExchangeId) -> int:
+        total = 0
+        for entry in self._entries.values():
+            if entry.exchange is exchange:
+                ok, failed = entry.stats.recent.totals()
+                total += ok + failed
+        return total
+
+    def _hedge_old_reads(self, entry: ManagedConnection, now: float) -> None:
+        settings = entry.routing
+        latency = self._exchange_latency.get(entry.exchange)
+        percentile = latency.percentile(settings.hedge_percentile) if latency is not None else None
+        delay = delay_s(percentile, settings.hedge_min_ms, settings.hedge_max_ms)
+        exchange = entry.exchange.value
+        requests: int | None = None
+        for task, call in list(entry.calls.items()):  # oldest first
+            if now - call[STARTED] < delay:
+                break
+            if task in self._hedges or task in self._rescues or task.done():
+                continue
+            method, target, priority = call[METHOD], call[TARGET], call[PRIORITY]
+            if target is not None and target in self._entries:
+                continue  # pinned to this very connection: nowhere else to send it
+            if requests is None:
+                requests = self._recent_requests(entry.exchange)
+            if not self._hedge_budget.allows(exchange, now, requests, settings.hedge_max_share):
+                break
+            alt = None
+            if target is None:  # anywhere: another exchange first
+                alt = self.choose(method, None, {entry.id}, {entry.exchange}, priority)
+            if alt is None:
+                alt = self.choose(method, target, {entry.id}, frozenset(), priority)
+            if alt is None:
+                break
+            plan = alt.plans.get(method)
+            if plan is not None and self.limiter.free_in(plan, priority):
+                continue  # a hedge never waits for budget
+            self._hedge_budget.spend(exchange, now)
+            entry.watch.hedges_sent += 1
+            self._hedges[task] = self._spawn(self._hedge(task, entry, alt, call))
+
+    async def _hedge(
+        self, original: asyncio.Task[Any], entry: ManagedConnection, alt: ManagedConnection, call: Call
+    ) -> None:
+        """Send ``call`` on ``alt``; the first answer wins (the loser is cancelled)."""
+        client = self.hub.client_for(alt.connection)
+        stats = alt.stats
+        stats.in_flight += 1
+        started = time.perf_counter()
+        counter = self.metrics.hedges
+        try:
+            with request_priority(call[PRIORITY]):
+                result = await client.call(call[METHOD], *call[ARGS], **call[KWARGS])
+        except ExchangeError as exc:
+            self._record_failure(alt, exc, time.perf_counter() - started)
+            counter.labels(entry.exchange.value, Outcome.FAILED.value).inc()
+            return
+        except asyncio.CancelledError:
+            counter.labels(entry.exchange.value, Outcome.LOST.value).inc()
+            raise
+        finally:
+            stats.in_flight -= 1
+            if self._hedges.get(original) is asyncio.current_task():
+                del self._hedges[original]
+        self._record_success(alt, time.perf_counter() - started)
+        if original in entry.calls and type(self._rescues.get(original)) is not Won:
+            cancel = original not in self._rescues  # a suspect's rescue already cancelled it
+            self._rescues[original] = Won(result)
+            if cancel:
+                original.cancel()
+                entry.watch.abandoned.append(call[STARTED])
+            entry.watch.hedges_won += 1
+            counter.labels(entry.exchange.value, Outcome.WON.value).inc()
+        else:
+            counter.labels(entry.exchange.value, Outcome.LOST.value).inc()
+
+    @staticmethod
+    def _warn_beyond_documented(config: Config) -> None:
+        for note in beyond_documented(config):
+            log.warning("%s", note)
+
+    def _end_hedge(self, task: asyncio.Task[Any]) -> None:
+        """The original answered (or failed) first: its hedge is cancelled."""
+        hedge = self._hedges.pop(task, None)
+        if hedge is not None:
+            hedge.cancel()
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -1129,6 +1382,7 @@ class ConnectionCoordinator:
         changed = changed_settings(old, config)
         shown = ", ".join(changed[:20]) + (f" and {len(changed) - 20} more" if len(changed) > 20 else "")
         log.warning("configuration reloaded (%s): %s", source, f"changed {shown}" if changed else "nothing changed")
+        self._warn_beyond_documented(config)
         self._bus.publish(ConfigReloaded(source))
         self._mark_dirty()
         return config

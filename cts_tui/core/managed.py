@@ -6,14 +6,19 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from cts_tui.config import Config, Health
 from cts_tui.core.breaker import BreakerState, CircuitBreaker
 from cts_tui.core.health import health_score
 from cts_tui.core.snapshots import ConnectionView, TestSummary
 from cts_tui.core.stats import Clock, ConnectionStats, LatencyStats
+from cts_tui.core.suspicion import NOT_ANSWERING, Call, WatchState
 from cts_tui.errors import mask
 from cts_tui.models import Connection, ConnectionState, ExchangeId, TestResult
+
+if TYPE_CHECKING:
+    from cts_tui.ratelimit.plan import Plan
 
 
 class ManagedConnection:
@@ -38,11 +43,22 @@ class ManagedConnection:
         self.stats = ConnectionStats(config.health.uptime_window_s, clock, exchange_latency)
         self.breaker = CircuitBreaker(config.health, clock, on_change)
         self.exchange_weight = config.limits(connection.exchange).weight
+        self.routing = config.routing.for_exchange(connection.exchange)
+        self.budget_aware = self.routing.budget_aware
         self.last_test: TestSummary | None = None
         self.balance: float | None = None
         self.lock = asyncio.Lock()
         """Serialises tests and state transitions of this connection."""
         self.probe: asyncio.Task[None] | None = None
+        self.calls: dict[asyncio.Task[Any], Call] = {}
+        """Reads in flight through ``execute_request``: the caller's task -> its call. The
+        watchdog (``core/suspicion.py``) reads it every tick; a request does two dict writes."""
+        self.plans: dict[str, Plan] = {}
+        """What a method's request on this connection is charged to (learned on its first call):
+        budget-aware routing asks the limiter whether it could be sent now."""
+        self.watch = WatchState()
+        self.breaker_reason: str | None = None
+        """Why the breaker is open ("not answering", or the last failure's kind)."""
 
     @property
     def connection(self) -> Connection:
@@ -61,9 +77,12 @@ class ManagedConnection:
         self._on_change()
 
     def reconfigure(self, config: Config) -> None:
+        self.plans.clear()  # the limiter made new plans
         self.breaker.settings = config.health
         self.stats.uptime.resize(config.health.uptime_window_s)
         self.exchange_weight = config.limits(self.connection.exchange).weight
+        self.routing = config.routing.for_exchange(self.connection.exchange)
+        self.budget_aware = self.routing.budget_aware
 
     # --- what the balancer reads (balancer.Candidate) ---------------------------------------
 
@@ -148,4 +167,13 @@ class ManagedConnection:
             weight=conn.weight,
             tags=tuple(conn.tags),
             api_key_masked=mask(conn.api_key.get_secret_value()),
+            breaker_reason=self.breaker_reason if self.breaker.state is not BreakerState.CLOSED else None,
+            suspect=self.suspect,
+            suspects=self.watch.suspects,
+            hedges_sent=self.watch.hedges_sent,
+            hedges_won=self.watch.hedges_won,
         )
+
+    @property
+    def suspect(self) -> bool:
+        return self.breaker.state is not BreakerState.CLOSED and self.breaker_reason == NOT_ANSWERING

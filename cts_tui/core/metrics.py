@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from cts_tui.core.stats import LATENCY_BUCKETS_S, ConnectionStats
@@ -73,10 +73,19 @@ class CoordinatorMetrics:
         self.connections = Gauge(
             "cts_connections", "Connections by exchange and state", ("exchange", "state"), registry=self.registry
         )
+        self.suspects = Counter(
+            "cts_suspect", "Connections taken out of rotation because their requests went unanswered",
+            labels, registry=self.registry,
+        )
+        self.hedges = Counter(
+            "cts_hedged_requests",
+            "Hedged reads by outcome: won (the hedge answered first), lost (the original did), failed",
+            ("exchange", "outcome"), registry=self.registry,
+        )
 
     def forget(self, exchange: str, connection_id: str) -> None:
         """A deleted connection's gauges leave the exposition (its counters left with it)."""
-        for metric in (self.breaker, self.health):
+        for metric in (self.breaker, self.health, self.suspects):
             try:
                 metric.remove(exchange, connection_id)
             except KeyError:

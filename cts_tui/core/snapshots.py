@@ -88,6 +88,15 @@ class ConnectionView:
     weight: int
     tags: tuple[str, ...]
     api_key_masked: str
+    breaker_reason: str | None = None
+    """Why the breaker is open: "not answering" (suspicion) or the failures' error kind."""
+    suspect: bool = False
+    """Out of rotation because its requests went unanswered (until the probe brings it back)."""
+    suspects: int = 0
+    hedges_sent: int = 0
+    """Reads of this connection also sent elsewhere because they were slow..."""
+    hedges_won: int = 0
+    """...and how many of those the other connection answered first."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -48,6 +49,12 @@ log = logging.getLogger(__name__)
 
 _IDLE_POLL_S = 1.0
 """Longest a pump sleeps without news; releases and arrivals wake it sooner."""
+PLAN_SINK: ContextVar[list[Plan] | None] = ContextVar("cts_plan_sink", default=None)
+"""While set (by whoever wants to learn what a call is charged to: the coordinator, once per
+connection and method), every ``acquire`` in that context appends its plan to the list."""
+SLOT_WAIT_S = 0.001
+"""What ``free_in`` answers for a request held back by something with no known end (a
+concurrency slot, waiters ahead): not now, but soon."""
 
 
 class Backend(Protocol):
@@ -254,6 +261,9 @@ class RateLimiter:
         plan = self._plans.get((exchange, endpoint, account, weight)) or self._plan(
             exchange, endpoint, account, weight
         )
+        sink = PLAN_SINK.get()
+        if sink is not None:
+            sink.append(plan)
         return Permit(
             self, self._states[exchange], plan, current_priority() if priority is None else priority
         )
@@ -275,6 +285,47 @@ class RateLimiter:
         if self._paused_for(plan, time.time()) is not None:
             return 0
         return await self._backend.remaining(plan, current_priority())
+
+    def plan_for(
+        self, exchange: str, endpoint: str, account: str | None = None, weight: int | None = None
+    ) -> Plan:
+        """The plan a request of these parameters is charged to (what ``free_in`` asks about)."""
+        return self._plans.get((exchange, endpoint, account, weight)) or self._plan(exchange, endpoint, account, weight)
+
+    def free_in(self, plan: Plan, priority: int = Priority.NORMAL) -> float:
+        """Read-only: 0.0 when a request of ``plan`` made now would be granted at once (no
+        waiter of its class or higher ahead of it, a concurrency slot free, every window with
+        room, no pause); else about how many seconds until it would be (a missing slot frees
+        when a request ends: counted as ``SLOT_WAIT_S``). Charges nothing; with a shared
+        backend only the pauses and slots are known here, so budgets count as free."""
+        state = self._states.get(plan.exchange)
+        if state is None:
+            return 0.0
+        wait = 0.0
+        if self._pauses:
+            paused = self._paused_for(plan, time.time())
+            if paused is not None:
+                wait = paused[0]
+        if state.in_use >= state.slot_caps[priority]:
+            wait = max(wait, SLOT_WAIT_S)
+        if self._local is not None:
+            wait = max(wait, self._local.wait_now(plan, priority))
+        queue = state.queue
+        if queue and queue[0].priority <= priority:
+            wait = max(wait, SLOT_WAIT_S)  # behind someone already waiting
+        return wait
+
+    def budget_wait(self, plan: Plan, priority: int = Priority.NORMAL) -> float:
+        """Read-only: seconds until ``plan``'s budget (its windows and pauses, not the
+        concurrency slots) has room; 0.0 when it has now."""
+        wait = 0.0
+        if self._pauses:
+            paused = self._paused_for(plan, time.time())
+            if paused is not None:
+                wait = paused[0]
+        if self._local is not None:
+            wait = max(wait, self._local.wait_now(plan, priority))
+        return wait
 
     def _paused_for(self, plan: Plan, now: float) -> tuple[float, str] | None:
         for key in plan.pause_keys:

@@ -108,6 +108,21 @@ class LocalBackend:
                 longest, blocking = wait, key
         return longest, blocking, None
 
+    def wait_now(self, plan: Plan, priority: int) -> float:
+        """Seconds until ``take_now`` would grant ``plan`` (0.0: now); charges nothing."""
+        compiled = self._compiled.get(plan) or self._compile(plan)
+        mono = wall = 0.0
+        longest = 0.0
+        for window, units, caps, aligned, _key in compiled:
+            if aligned:
+                now = wall or (wall := self._clock.time())
+            else:
+                now = mono or (mono := self._clock.monotonic())
+            wait = window.wait(now, units, caps[priority])
+            if wait > longest:
+                longest = wait
+        return longest
+
     async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, Receipt | None]:
         return self.take_now(plan, priority)
 

@@ -49,6 +49,8 @@ def identity_facts(view: ConnectionView, frame: Frame) -> Table:
 
 def health_facts(view: ConnectionView, frame: Frame) -> Table:
     breaker = Text(view.breaker.replace("_", "-"), style=fmt.BREAKER_STYLE.get(view.breaker, ""))
+    if view.breaker_reason and view.breaker != "closed":
+        breaker.append(f": {view.breaker_reason}")
     if left := fmt.countdown(view.breaker_until, frame.now):
         breaker.append(f" (retry in {left})")
     usage = fmt.gauge(view.rate_limit_usage_pct, 100, 10)
@@ -62,6 +64,8 @@ def health_facts(view: ConnectionView, frame: Frame) -> Table:
         ("breaker", breaker),
         ("rate limit", usage),
         ("in flight", str(view.in_flight)),
+        ("hedged", f"{view.hedges_sent} sent, {view.hedges_won} won"),
+        ("suspect", f"{'now, ' if view.suspect else ''}{view.suspects} times" if view.suspects else "never"),
         ("last check", fmt.age(view.last_check, frame.now)),
         *stream_facts(frame.snapshot.stream(view.exchange)),
     ])

@@ -1,4 +1,5 @@
-"""Health (screen 3): per connection its state, score, latency percentiles, success, breaker."""
+"""Health (screen 3): per connection its state, score, latency percentiles, success, breaker (or
+"suspect" when unanswered requests opened it), hedged reads sent/won."""
 
 from __future__ import annotations
 
@@ -12,21 +13,29 @@ from cts_tui.tui import format as fmt
 from cts_tui.tui.widgets.connections_table import STATE_ORDER
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, any_width, plain
 
-SPARK_POINTS = 12
+SPARK_POINTS = 8
+"""Recent latencies in the row's sparkline (the detail view shows more)."""
 
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value)
 
 
-def _breaker_value(view: ConnectionView, now: datetime) -> tuple[str, str]:
-    return (view.breaker, fmt.countdown(view.breaker_until, now) if view.breaker == "open" else "")
+def _breaker_value(view: ConnectionView, now: datetime) -> tuple[str, str, bool]:
+    return (view.breaker, fmt.countdown(view.breaker_until, now) if view.breaker == "open" else "", view.suspect)
 
 
-def _breaker_cell(value: tuple[str, str], _width: int) -> Text:
-    state, left = value
-    label = state.replace("_", "-") + (f" {left}" if left else "")
+def _breaker_cell(value: tuple[str, str, bool], _width: int) -> Text:
+    """A breaker that suspicion opened (requests unanswered) says "suspect"."""
+    state, left, suspect = value
+    label = ("suspect" if suspect else state.replace("_", "-")) + (f" {left}" if left else "")
     return Text(label, style=fmt.BREAKER_STYLE.get(state, ""))
+
+
+def _hedges_cell(value: tuple[int, int], _width: int) -> Text:
+    """Reads hedged elsewhere / won by the hedge (column "Hedge": sent/won)."""
+    sent, won = value
+    return Text(f"{sent}/{won}", style="yellow") if sent else Text("–", style="dim")
 
 
 def _errors_cell(count: int, _width: int) -> Text:
@@ -57,6 +66,8 @@ COLUMNS: tuple[Column[ConnectionView], ...] = (
     Column("errors", "Err", 3, 3, lambda v, _: v.consecutive_errors, _errors_cell,
            sort=lambda v: v.consecutive_errors, align="right"),
     Column("breaker", "Breaker", 10, 9, _breaker_value, _breaker_cell, sort=lambda v: v.breaker),
+    Column("hedges", "Hedge", 5, None, lambda v, _: (v.hedges_sent, v.hedges_won), _hedges_cell,
+           sort=lambda v: v.hedges_sent, align="right"),
     Column("latency", "Latency", SPARK_POINTS, None, _spark_value,
            lambda values, width: fmt.sparkline(values, width)),
 )
