@@ -171,7 +171,9 @@ class Store(_Section):
 
 class AlertRule(_Section):
     name: str
-    metric: Literal["success_rate", "p95_latency_ms", "breaker_open", "rate_limit_usage", "banned", "stream_stalled"]
+    metric: Literal[
+        "success_rate", "p95_latency_ms", "breaker_open", "rate_limit_usage", "banned", "stream_stalled", "suspect"
+    ]
     above: float | None = None
     below: float | None = None
     exchange: ExchangeId | None = None
@@ -181,7 +183,7 @@ class AlertRule(_Section):
 
     @model_validator(mode="after")
     def _one_threshold(self) -> AlertRule:
-        if self.metric in ("breaker_open", "banned", "stream_stalled"):
+        if self.metric in ("breaker_open", "banned", "stream_stalled", "suspect"):
             return self
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of above / below")
@@ -196,6 +198,7 @@ def _default_alert_rules() -> list[AlertRule]:
         AlertRule(name="near rate limit", metric="rate_limit_usage", above=85, for_s=10),
         AlertRule(name="banned", metric="banned"),
         AlertRule(name="stream stalled", metric="stream_stalled"),
+        AlertRule(name="not answering", metric="suspect"),
     ]
 
 

@@ -46,6 +46,11 @@ def _observations(rule: AlertRule, snapshot: Snapshot) -> Iterator[tuple[str, fl
             if rule.exchange is None or conn.exchange == rule.exchange:
                 yield f"{conn.exchange.value}/{conn.id}", conn.breaker != "closed"
         return
+    if rule.metric == "suspect":  # out of rotation: its requests went unanswered
+        for conn in snapshot.connections:
+            if rule.exchange is None or conn.exchange == rule.exchange:
+                yield f"{conn.exchange.value}/{conn.id}", conn.suspect
+        return
     if rule.metric == "stream_stalled":
         yield from stalled_observations(snapshot.streams, rule.exchange)
         return

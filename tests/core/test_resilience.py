@@ -227,3 +227,14 @@ def test_settings_beyond_what_the_exchange_documents_are_named():
     config.limits("bybit").per_second = 5  # below: fine
     (note,) = beyond_documented(config)
     assert note.startswith("exchanges.binance.per_minute is 5,000, above the 1,200") and "5,000 is in force" in note
+
+
+async def test_a_suspect_connection_raises_the_not_answering_alert(coordinator, sim, other_sim):
+    _healthy, hung = await two_binance(coordinator, sim, other_sim)
+    coordinator.set_strategy("round_robin")
+    await callers(coordinator, 4, 3, exchange_id="binance")
+    await other_sim.set_fault("binance", outage="hang")
+    await callers(coordinator, 8, 4, exchange_id="binance")
+    await eventually(lambda: any(a.rule == "not answering" for a in coordinator.alerts.firing()), 3)
+    (alert,) = [a for a in coordinator.alerts.firing() if a.rule == "not answering"]
+    assert alert.subject == f"binance/{hung}"
