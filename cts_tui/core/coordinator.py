@@ -44,6 +44,7 @@ from cts_tui.core.events import (
     EventBus,
     SnapshotReady,
     StateChanged,
+    StoreProblem,
     TestFinished,
 )
 from cts_tui.core.feed import ChangeFeed, Changed
@@ -187,6 +188,7 @@ class ConnectionCoordinator:
         )
         self._duties: asyncio.Task[None] | None = None
         self._reloading: set[str] = set()
+        self._told_rekeyed = False
         self._batches = BatchProcessor(
             config.batch, self._run_batch_task, self._batch_cap, self._batch_progress, self._batch_finished
         )
@@ -986,8 +988,8 @@ class ConnectionCoordinator:
                 stored = await self.store.get(connection_id)
             except NotFoundError:
                 return
-            except StoreError as exc:  # its keys do not decrypt: listed as unreadable, not used
-                log.warning("connection %s left out: %s", connection_id, exc.message)
+            except StoreError as exc:
+                await self._undecryptable(None, connection_id, exc)
                 return
             if connection_id not in self._entries:  # not added here meanwhile
                 self._manage(stored)
@@ -1000,6 +1002,21 @@ class ConnectionCoordinator:
                 self._spawn(self._reload_when_free(entry))
             return
         await self._reload_locked(entry)
+
+    async def _undecryptable(self, entry: ManagedConnection | None, connection_id: str, exc: StoreError) -> None:
+        """A row whose keys do not decrypt here. One damaged row is left out (``conn list``
+        shows it as unreadable). When another process rotated the master key, every row reads
+        so: the connections stay as they were and the user is told, once, to restart."""
+        if await self.store.rekeyed_elsewhere():
+            if not self._told_rekeyed:
+                self._told_rekeyed = True
+                message = f"the master key of store {self.store.path} was rotated by another process; restart to use it"
+                log.warning("%s", message)
+                self._bus.publish(StoreProblem(message))
+            return
+        log.warning("connection %s left out: %s", connection_id, exc.message)
+        if entry is not None:
+            await self._forget(entry)
 
     async def _reload_when_free(self, entry: ManagedConnection) -> None:
         try:
@@ -1019,8 +1036,7 @@ class ConnectionCoordinator:
                 await self._forget(entry)
                 return
             except StoreError as exc:
-                log.warning("connection %s left out: %s", entry.id, exc.message)
-                await self._forget(entry)
+                await self._undecryptable(entry, entry.id, exc)
                 return
             before = entry.connection
             if stored == before:

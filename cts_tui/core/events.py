@@ -72,6 +72,14 @@ class SnapshotReady(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class StoreProblem(Event):
+    """Something about the store this process cannot fix alone (another process rotated its
+    master key): said once, in words the user acts on."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ConfigReloaded(Event):
     """A new configuration is in force (``error`` set: a new file was refused, the old stays)."""
 

@@ -200,6 +200,12 @@ class ConnectionStore:
             cursor.row_factory = sqlite3.Row
             return list(await cursor.fetchall())
 
+    async def rekeyed_elsewhere(self) -> bool:
+        """Whether another process rotated the master key since this one opened the store (its
+        rows no longer decrypt here; writes are refused until a restart)."""
+        async with self._lock:
+            return await self._read_key_check(self._db) != self._key_check
+
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction, refused if another process has re-keyed the store since we opened

@@ -26,7 +26,7 @@ from textual.signal import Signal
 from textual.timer import Timer
 
 from cts_tui.config import Config
-from cts_tui.core.events import ConnectionsChanged, Event, SnapshotReady, StateChanged
+from cts_tui.core.events import ConnectionsChanged, Event, SnapshotReady, StateChanged, StoreProblem
 from cts_tui.core.snapshots import Snapshot
 from cts_tui.errors import CtsError
 from cts_tui.models import ExchangeId
@@ -141,6 +141,8 @@ class CtsApp(App[None]):
     def on_core_event(self, message: CoreEvent) -> None:
         if isinstance(message.event, ConnectionsChanged | StateChanged):
             self._refresh_soon()
+        elif isinstance(message.event, StoreProblem):
+            self.notify(message.event.message, title="Store", severity="error", timeout=30)
         self.core_events.publish(message.event)
 
     # --- results of background work -------------------------------------------------------------

@@ -155,3 +155,17 @@ async def test_a_watcher_the_feed_was_pruned_past_reads_everything_again(coordin
     await coordinator._feed.poll()
     names = {v.id: v.name for v in coordinator.get_all_connections()}
     assert names == {first.id: "renamed", second.id: second.name}
+
+
+async def test_a_key_rotated_by_another_process_keeps_the_connections_and_says_restart(coordinator, other, draft,
+                                                                                    events):
+    from cts_tui.core.events import StoreProblem
+    from cts_tui.store.secrets import generate_key
+
+    views = [await coordinator.add_connection(draft(ex), source="tui") for ex in ("binance", "htx")]
+    await other.rekey(generate_key("test"))
+    await eventually(lambda: events.of(StoreProblem), 2)
+    await asyncio.sleep(0.6)  # more polls: still one message, and nothing left out
+    [problem] = events.of(StoreProblem)
+    assert "rotated by another process; restart" in problem.message
+    assert {v.id for v in coordinator.get_all_connections()} == {v.id for v in views}
