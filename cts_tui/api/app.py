@@ -8,6 +8,7 @@ so no stack trace or secret ever reaches a client.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from aiohttp import web
 from pydantic import ValidationError
@@ -62,17 +63,30 @@ async def error_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     limit = request.app[API_STATE].coordinator.config.api.max_body_bytes
+    for name, value in request.headers.items():
+        if not value.isascii() and not _decodes(value):
+            return _error(400, f"{_printable(name)}: not a valid header value (bytes that are not UTF-8)")
     if request.content_length is not None and request.content_length > limit:
         return _error(413, f"request body larger than {limit} bytes")
+    if request.method == "OPTIONS":
+        allowed = allowed_methods(request.path)
+        if not allowed:
+            return _error(404, "Not Found")
+        return web.Response(status=204, headers={"Allow": ", ".join(allowed)})
     try:
         return await handler(request)
     except ApiError as exc:
-        return _error(exc.status, exc.message, exc.headers)
+        response = _error(exc.status, exc.message, exc.headers)
+        if exc.status == 408:
+            response.force_close()  # the rest of that body is not waited for
+        return response
     except web.HTTPRequestEntityTooLarge:
         return _error(413, f"request body larger than {limit} bytes")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        if exc.status == 405:  # only the methods this path really serves, not the union of lookalikes
+            return _error(405, exc.reason, {"Allow": ", ".join(allowed_methods(request.path))})
         return _error(exc.status, exc.reason, {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
     except ValidationError as exc:  # a patch that makes a stored connection invalid
         return _error(422, describe_validation_error(exc, "body"))
@@ -81,6 +95,40 @@ async def error_middleware(
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error(500, "internal error")
+
+
+def _decodes(value: str) -> bool:
+    """aiohttp keeps undecodable header bytes as surrogates; those are no header value."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    return name.encode("ascii", "replace").decode() if not _decodes(name) else name
+
+
+_PATTERNS = [
+    (re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{\w+\})", e.path))),
+     e.path.count("{"), e.method)
+    for e in ENDPOINTS
+]
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods served at ``path``: those of the endpoints it matches with the fewest
+    parameters (``/connections/batch-test`` is that endpoint, not ``/connections/{id}``), HEAD
+    where GET is, and OPTIONS."""
+    matches = [(params, method) for pattern, params, method in _PATTERNS if pattern.fullmatch(path)]
+    if not matches:
+        return []
+    fewest = min(params for params, _ in matches)
+    methods = sorted({method for params, method in matches if params == fewest})
+    if "GET" in methods:
+        methods.append("HEAD")
+    return [*methods, "OPTIONS"]
 
 
 async def _harden_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -100,5 +148,8 @@ def create_app(state: ApiState) -> web.Application:
     app.on_response_prepare.append(_harden_headers)
     app[OPENAPI] = build_openapi(ENDPOINTS)
     for endpoint in ENDPOINTS:
-        app.router.add_route(endpoint.method, endpoint.path, make_handler(endpoint), name=endpoint.handler.__name__)
+        handler = make_handler(endpoint)
+        app.router.add_route(endpoint.method, endpoint.path, handler, name=endpoint.handler.__name__)
+        if endpoint.method == "GET":  # HEAD where GET is served (aiohttp sends no body)
+            app.router.add_route("HEAD", endpoint.path, handler)
     return app

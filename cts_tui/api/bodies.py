@@ -6,12 +6,12 @@ are refused so that a typo is a 4xx naming it, never silently ignored.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from cts_tui.capabilities import ApiType, ExchangeId
-from cts_tui.models import ConnectionDraft, ConnectionPatch
+from cts_tui.models import ConnectionDraft, ConnectionPatch, Name, Tag
 
 StrategyName = Literal[
     "round_robin", "weighted_round_robin", "least_latency", "least_connections", "failover"
@@ -65,5 +65,43 @@ class StreamFilter(_Strict):
 
 # Bodies that are the data model's own input types: their rules (capabilities, passphrase
 # policy, loopback-only plain http) live there once.
-CreateConnectionBody = ConnectionDraft
-UpdateConnectionBody = ConnectionPatch
+_NO_SPACE: dict[str, object] = {"minLength": 1, "pattern": r"^\S+$"}
+"""What the secrets' validators enforce (non-empty, no whitespace), said in the schema."""
+
+
+def _secret_rules(schema: dict[str, Any]) -> None:
+    for name in ("api_key", "api_secret", "api_passphrase"):
+        prop = schema.get("properties", {}).get(name, {})
+        for branch in prop.get("anyOf", [prop]):
+            if branch.get("type") == "string":
+                branch.update(_NO_SPACE)
+
+
+class CreateConnectionBody(ConnectionDraft):
+    """``POST``: the data model's own input type; the schema states its rules on secrets."""
+
+    model_config = ConfigDict(json_schema_extra=_secret_rules)
+
+
+class UpdateConnectionBody(ConnectionPatch):
+    """``PATCH``: a field left out keeps its value; explicit ``null`` only where "none" is a value
+    (base_url: the exchange's own host, passphrase, margin type, position mode). Elsewhere null,
+    and blank secrets, are 422 here, as the schema published from this model says."""
+
+    name: Name = None  # type: ignore[assignment]
+    api_type: ApiType = None  # type: ignore[assignment]
+    model_config = ConfigDict(json_schema_extra=_secret_rules)
+
+    api_key: SecretStr = None  # type: ignore[assignment]
+    api_secret: SecretStr = None  # type: ignore[assignment]
+    is_testnet: bool = None  # type: ignore[assignment]
+    enabled: bool = None  # type: ignore[assignment]
+    weight: int = Field(default=None, ge=0, le=10_000)  # type: ignore[assignment]
+    tags: list[Tag] = None  # type: ignore[assignment]
+
+    @field_validator("api_key", "api_secret", "api_passphrase")
+    @classmethod
+    def _no_whitespace(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (not value.get_secret_value() or any(c.isspace() for c in value.get_secret_value())):
+            raise ValueError("must be non-empty and contain no whitespace")
+        return value

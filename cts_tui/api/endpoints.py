@@ -8,6 +8,7 @@ cannot drift from what the server does.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from cts_tui.api.server import READ_TIMEOUT, READ_TIMEOUT_S
 from cts_tui.api.state import API_STATE, ApiState
 from cts_tui.errors import describe_validation_error
 
@@ -91,6 +93,8 @@ class Routes:
 
 def check_bearer(request: web.Request, token: str) -> None:
     header = request.headers.get("Authorization", "")
+    if not header.isascii():
+        raise ApiError(400, "Authorization: not a valid header value (non-ASCII bytes)")
     scheme, _, given = header.partition(" ")
     challenge = {"WWW-Authenticate": 'Bearer realm="cts-tui"'}
     if scheme.lower() != "bearer" or not given.strip():
@@ -115,17 +119,41 @@ def _parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
     return _validate(model, data, 400, "query")
 
 
+MAX_JSON_DEPTH = 32
+"""Nesting a body may have: ours are two levels deep; 5,000 is an attack, answered 400."""
+
+
 async def _parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    raw = await request.read()  # bounded by the application's client_max_size (413 beyond)
+    deadline = request.app.get(READ_TIMEOUT, READ_TIMEOUT_S)
+    try:
+        async with asyncio.timeout(deadline):
+            raw = await request.read()  # bounded by the application's client_max_size (413 beyond)
+    except TimeoutError:
+        raise ApiError(408, f"body: not received within {deadline:g} s") from None
     if not raw.strip():
         raise ApiError(400, "body: a JSON object is required")
     try:
         data = json.loads(raw)
+    except RecursionError:
+        raise ApiError(400, f"body: JSON nested more than {MAX_JSON_DEPTH} levels deep") from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "body: not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "body: a JSON object is required")
+    if _too_deep(data):
+        raise ApiError(400, f"body: JSON nested more than {MAX_JSON_DEPTH} levels deep")
     return _validate(model, data, 422, "body")
+
+
+def _too_deep(data: object) -> bool:
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def json_response(data: object, status: int = 200) -> web.Response:

@@ -243,4 +243,4 @@ async def test_openapi_describes_every_route_the_server_has(world: World) -> Non
     assert described == routed and len(routed) == 23
     guarded = spec["paths"]["/api/settings/connections"]["post"]
     assert guarded["security"] == [{"bearerAuth": []}]
-    assert guarded["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ConnectionDraft")
+    assert guarded["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/CreateConnectionBody")

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -35,11 +36,12 @@ class Served:
 
 
 @asynccontextmanager
-async def serving(*args: str, env: dict[str, str] | None = None) -> AsyncIterator[Served]:
+async def serving(*args: str, env: dict[str, str] | None = None, preexec_fn: Any = None) -> AsyncIterator[Served]:
     """Start ``cts-tui serve --port 0 ...`` and wait for its ready line."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "cts_tui", *args, "serve", "--port", "0",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
+        preexec_fn=preexec_fn,
     )
     assert process.stdout is not None and process.stderr is not None
     errors = bytearray()
