@@ -4,9 +4,16 @@ every call answers promptly, never 500, and no connection is left "testing"."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import aiohttp
 import pytest
+from cryptography.fernet import Fernet
 
+from cts_tui.sim import Simulator
+
+from .test_serve import TOKEN as SERVE_TOKEN
+from .test_serve import seeded_store, serving
 from .world import World
 
 PROMPT_S = 15.0  # a hang is what this catches; each request times out in far less
@@ -45,3 +52,33 @@ async def test_tests_batches_and_edits_answer_without_500_and_leave_nothing_test
     assert "testing" not in states.values(), states
     results = [coordinator.snapshot().connection(ids[name]).last_test for name in ("binance-spot", "htx-spot", "okx-spot")]
     assert all(r is not None and r.error_kind == "bad_response" for r in results), results
+
+
+async def test_a_real_serve_facing_an_exchange_that_answers_200_empty(sim: Simulator, tmp_path: Path) -> None:
+    """The issue's repro through ``cts-tui serve``: the test, the batch, the exchange test and a
+    PATCH of base_url all answer promptly without 500, and nothing stays "testing"."""
+    key = Fernet.generate_key().decode()
+    db = tmp_path / "serve.db"
+    await seeded_store(sim, db, key)
+    await sim.set_fault("binance", mutate="empty")
+    env = {"CTS_MASTER_KEY": key, "CTS_API_TOKEN": SERVE_TOKEN}
+    async with serving("--db", str(db), env=env) as served:
+        headers = {"Authorization": f"Bearer {SERVE_TOKEN}"}
+        async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=PROMPT_S)) as http:
+            async def call(method: str, path: str, body: object = None) -> tuple[int, object]:
+                async with http.request(method, served.url + path, json=body) as response:
+                    return response.status, await response.json()
+
+            _, listed = await call("GET", "/api/settings/connections")
+            conn = listed["connections"][0]
+            status, body = await call("POST", f"/api/settings/connections/{conn['id']}/test")
+            assert status == 200 and body["success"] is False
+            status, body = await call("POST", "/api/settings/connections/batch-test", {"connectionIds": [conn["id"]]})
+            assert status == 200 and body["failed"] == 1
+            status, _ = await call("GET", "/api/v1/exchanges/test-connection/binance")
+            assert status < 500
+            status, body = await call("PATCH", f"/api/settings/connections/{conn['id']}", {"base_url": conn["base_url"] + "/"})
+            assert status == 200, body
+            _, listed = await call("GET", "/api/settings/connections")
+            assert listed["connections"][0]["state"] != "testing"
+        assert b"Traceback" not in served.errors
