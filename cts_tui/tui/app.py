@@ -36,6 +36,9 @@ from cts_tui.tui.messages import CoreEvent, Frame, OperationDone, TestCompleted
 
 MIN_INTERVAL_S = 0.25
 MAX_INTERVAL_S = 60.0
+INTERVAL_STEPS = (MIN_INTERVAL_S, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, MAX_INTERVAL_S)
+"""What + and - step through: round figures whatever the configured start (halving and doubling
+from the 60 s ceiling gave "live 0.46875s")."""
 EARLY_REFRESH_S = 0.1
 """How soon a state change is shown: changes inside this window are drawn together."""
 
@@ -182,10 +185,10 @@ class CtsApp(App[None]):
         self.paused = not self.paused
 
     def action_faster(self) -> None:
-        self.refresh_interval = max(MIN_INTERVAL_S, self.refresh_interval / 2)
+        self.refresh_interval = max((s for s in INTERVAL_STEPS if s < self.refresh_interval), default=MIN_INTERVAL_S)
 
     def action_slower(self) -> None:
-        self.refresh_interval = min(MAX_INTERVAL_S, self.refresh_interval * 2)
+        self.refresh_interval = min((s for s in INTERVAL_STEPS if s > self.refresh_interval), default=MAX_INTERVAL_S)
 
     def watch_refresh_interval(self) -> None:
         """Re-arm the clock so a shorter interval takes effect now, not after the old one."""

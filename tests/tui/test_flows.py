@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.command import CommandPalette
-from textual.widgets import Checkbox, Input, Select, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from cts_tui.core.runtime import Runtime
 from cts_tui.models import ApiType, ConnectionDraft, ConnectionState, ExchangeId
@@ -296,11 +296,31 @@ async def test_pause_freezes_the_screen_until_resumed(live_app: CtsApp, runtime:
 
 async def test_refresh_interval_keys(live_app: CtsApp) -> None:
     async with live_app.run_test(size=SIZE) as pilot:
-        start = live_app.refresh_interval
+        assert live_app.refresh_interval == 1.0
         await pilot.press("minus")
-        assert live_app.refresh_interval == start * 2
+        assert live_app.refresh_interval == 2.0
         await pilot.press("plus", "plus")
-        assert live_app.refresh_interval == start / 2
+        assert live_app.refresh_interval == 0.5
+        await pilot.press(*["minus"] * 9)  # past the ceiling and back: round figures only
+        assert live_app.refresh_interval == 60.0
+        await pilot.press(*["plus"] * 3)
+        assert live_app.refresh_interval == 5.0
+
+
+async def test_dialog_hints_and_help_scrolling(live_app: CtsApp, runtime: Runtime, draft) -> None:
+    await runtime.coordinator.add_connection(draft("binance", enabled=False), "cli")
+    async with live_app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "1 connection " in str(live_app.screen.query_one("#connections-status").render()) + " "
+        await pilot.press("x")
+        labels = [str(button.label) for button in live_app.screen.query(Button)]
+        assert any("[y]" in label for label in labels) and any("[n]" in label for label in labels)
+        await pilot.press("n", "question_mark")
+        scroller = live_app.screen.query_one("#help")
+        await pilot.press("j", "j", "j")
+        assert scroller.scroll_y > 0
+        await pilot.press("k", "k", "k")
+        assert scroller.scroll_y == 0
 
 
 async def test_tabs_detail_help_and_back(live_app: CtsApp, runtime: Runtime, draft) -> None:

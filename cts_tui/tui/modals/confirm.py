@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -24,8 +25,9 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="dialog", id="confirm"):
             yield Static(self.question, id="question")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self.confirm} [y]", variant="error", id="yes")
-                yield Button("Cancel [n]", id="no")
+                # Content, not a str: a str label is markup, and "[y]" would vanish as a tag.
+                yield Button(Content(f"{self.confirm} [y]"), variant="error", id="yes")
+                yield Button(Content("Cancel [n]"), id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

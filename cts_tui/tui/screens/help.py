@@ -30,9 +30,17 @@ def help_table() -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("j", "scroll('down')", "Down", show=False),
+        Binding("k", "scroll('up')", "Up", show=False),
+    ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help"):
             yield Static(Text("Keys", style="bold"), id="help-title")
             yield Static(help_table())
+
+    def action_scroll(self, direction: str) -> None:
+        scroller = self.query_one("#help", VerticalScroll)
+        (scroller.scroll_down if direction == "down" else scroller.scroll_up)()

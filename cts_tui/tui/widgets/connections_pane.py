@@ -63,7 +63,10 @@ class ConnectionsPane(Vertical):
 
     def _status_line(self, total: int) -> str:
         table = self.query_one(ConnectionsTable)
-        parts = [f"{len(self._shown)} of {total} shown" if self.criteria.active else f"{total} connections"]
+        parts = [
+            f"{len(self._shown)} of {total} shown" if self.criteria.active
+            else f"{total} connection{'' if total == 1 else 's'}"
+        ]
         if self.marked:
             parts.append(f"{len(self.marked)} marked")
         if table.sort_column:
