@@ -12,10 +12,11 @@ Each run: 1.5 s of load, then Binance starts to hang (accepts, never answers) or
 connections, and the load goes on for 3 s. Measured: the time from the fault to Binance being out
 of rotation (a watcher polling ``exchange_health`` every 2 ms), the share of reads that succeeded,
 and p50/p99 of the reads started during the fault. A third kind of run slows Binance to three
-times its latency (30 ms -> 90 ms on every exchange's base of 30 ms) without hanging: it must
-not be suspected, and hedges must stay under the 5% cap.
+times its latency (50 ms -> 150 ms on every exchange's base of 50 ms, above the 100 ms least hedge
+delay, so its slow reads are hedged) without hanging: it must not be suspected, and hedges must
+stay under the 5% cap.
 
-    python benchmarks/routing_resilience.py [--callers 40] [--strategies round_robin,...]
+    python benchmarks/routing_resilience.py [--callers 40] [--strategies round_robin,...] [--kinds hang,refused,slow]
 
 The simulator runs in its own process.
 """
@@ -44,7 +45,7 @@ from _sim_process import clear_faults, set_fault, simulator_process
 EXCHANGES = ("binance", "bybit", "okx")
 VICTIM = "binance"
 BEFORE_S, AFTER_S = 1.5, 3.0
-BASE_LATENCY_MS, SLOW_LATENCY_MS = 30, 90
+BASE_LATENCY_MS, SLOW_LATENCY_MS = 50, 150
 
 
 def _scenario() -> dict:
@@ -155,13 +156,13 @@ def _cell(result: dict, kind: str) -> str:
             f"p50 {result['p50']:5.0f}  p99 {result['p99']:5.0f}  max {result['max']:5.0f} ms  hedges {result['hedges']}/{result['won']}")
 
 
-async def run(sim: dict, callers: int, strategies: list[str]) -> None:
+async def run(sim: dict, callers: int, strategies: list[str], kinds: list[str]) -> None:
     print(f"{callers} callers, {', '.join(EXCHANGES)}; {VICTIM} faulted after {BEFORE_S:g} s, {AFTER_S:g} s more; "
           "shipped defaults (request timeout 10 s, suspicion floor 250 ms, hedge cap 5%)")
     print("  'out': fault -> out of rotation (target <= 1000 ms); ok: reads that succeeded (target >= 99.9%);"
           " p50/p99/max of reads started during the fault (target p99 <= 1500 ms); hedges sent/won")
-    for kind in ("hang", "refused", "slow"):
-        title = {"hang": "hangs", "refused": "refuses connections", "slow": "slows to 3x (30 -> 90 ms), still answering"}
+    for kind in kinds:
+        title = {"hang": "hangs", "refused": "refuses connections", "slow": f"slows to 3x ({BASE_LATENCY_MS} -> {SLOW_LATENCY_MS} ms), still answering"}
         print(f"\n{VICTIM} {title[kind]}:")
         for strategy in strategies:
             cells = []
@@ -178,9 +179,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--callers", type=int, default=40)
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
+    parser.add_argument("--kinds", default="hang,refused,slow")
     args = parser.parse_args()
     with simulator_process(_scenario()) as sim:
-        asyncio.run(run(sim, args.callers, args.strategies.split(",")))
+        asyncio.run(run(sim, args.callers, args.strategies.split(","), args.kinds.split(",")))
 
 
 if __name__ == "__main__":

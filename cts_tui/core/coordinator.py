@@ -203,6 +203,8 @@ class ConnectionCoordinator:
         self._hedges: dict[asyncio.Task[Any], asyncio.Task[Any]] = {}
         """Caller -> its hedge in flight."""
         self._hedge_budget = HedgeBudget()
+        self._hedge_timers: dict[asyncio.Task[Any], asyncio.TimerHandle] = {}
+        """Reads that reach their hedge delay before the next tick: hedged on time."""
         self._last_tick: float | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -232,6 +234,9 @@ class ConnectionCoordinator:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             self._sighup_installed = False
         await cancel_and_wait(self._loops)
+        for timer in self._hedge_timers.values():
+            timer.cancel()
+        self._hedge_timers.clear()
         self._loops.clear()
         await self._feed.close()
         await self._stop_duties()
@@ -1296,37 +1301,55 @@ class ConnectionCoordinator:
         return total
 
     def _hedge_old_reads(self, entry: ManagedConnection, now: float) -> None:
+        """Hedge the reads older than the hedge delay; a read that will reach it before the
+        next tick gets a timer for that moment (only those: no work per request)."""
         settings = entry.routing
         latency = self._exchange_latency.get(entry.exchange)
         percentile = latency.percentile(settings.hedge_percentile) if latency is not None else None
         delay = delay_s(percentile, settings.hedge_min_ms, settings.hedge_max_ms)
-        exchange = entry.exchange.value
-        requests: int | None = None
+        horizon = self._config.routing.watch_interval_ms / 1000
         for task, call in list(entry.calls.items()):  # oldest first
-            if now - call[STARTED] < delay:
+            due = call[STARTED] + delay - now
+            if due > horizon:
                 break
-            if task in self._hedges or task in self._rescues or task.done():
+            if task in self._hedges or task in self._rescues or task in self._hedge_timers or task.done():
                 continue
-            method, target, priority = call[METHOD], call[TARGET], call[PRIORITY]
-            if target is not None and target in self._entries:
-                continue  # pinned to this very connection: nowhere else to send it
-            if requests is None:
-                requests = self._recent_requests(entry.exchange)
-            if not self._hedge_budget.allows(exchange, now, requests, settings.hedge_max_share):
+            if due > 0:
+                self._hedge_timers[task] = asyncio.get_running_loop().call_later(due, self._hedge_due, entry, task, call)
+            elif not self._try_hedge(entry, task, call, now):
                 break
-            alt = None
-            if target is None:  # anywhere: another exchange first
-                alt = self.choose(method, None, {entry.id}, {entry.exchange}, priority)
-            if alt is None:
-                alt = self.choose(method, target, {entry.id}, frozenset(), priority)
-            if alt is None:
-                break
-            plan = alt.plans.get(method)
-            if plan is not None and self.limiter.free_in(plan, priority):
-                continue  # a hedge never waits for budget
-            self._hedge_budget.spend(exchange, now)
-            entry.watch.hedges_sent += 1
-            self._hedges[task] = self._spawn(self._hedge(task, entry, alt, call))
+
+    def _hedge_due(self, entry: ManagedConnection, task: asyncio.Task[Any], call: Call) -> None:
+        self._hedge_timers.pop(task, None)
+        if entry.calls.get(task) is not call or not self._started or task in self._hedges or task in self._rescues:
+            return
+        if entry.breaker.allows_traffic and entry.routing.hedge:
+            self._try_hedge(entry, task, call, time.perf_counter())
+
+    def _try_hedge(self, entry: ManagedConnection, task: asyncio.Task[Any], call: Call, now: float) -> bool:
+        """Send ``call`` on another connection that can send it now, if the cap allows; False
+        when no later read of this connection can be hedged either (cap reached, nowhere to go)."""
+        method, target, priority = call[METHOD], call[TARGET], call[PRIORITY]
+        if target is not None and target in self._entries:
+            return True  # pinned to this very connection: nowhere else to send it
+        exchange = entry.exchange.value
+        requests = self._recent_requests(entry.exchange)
+        if not self._hedge_budget.allows(exchange, now, requests, entry.routing.hedge_max_share):
+            return False
+        alt = None
+        if target is None:  # anywhere: another exchange first
+            alt = self.choose(method, None, {entry.id}, {entry.exchange}, priority)
+        if alt is None:
+            alt = self.choose(method, target, {entry.id}, frozenset(), priority)
+        if alt is None:
+            return False
+        plan = alt.plans.get(method)
+        if plan is not None and self.limiter.free_in(plan, priority):
+            return True  # a hedge never waits for budget
+        self._hedge_budget.spend(exchange, now)
+        entry.watch.hedges_sent += 1
+        self._hedges[task] = self._spawn(self._hedge(task, entry, alt, call))
+        return True
 
     async def _hedge(
         self, original: asyncio.Task[Any], entry: ManagedConnection, alt: ManagedConnection, call: Call

@@ -238,3 +238,23 @@ async def test_a_suspect_connection_raises_the_not_answering_alert(coordinator, 
     await eventually(lambda: any(a.rule == "not answering" for a in coordinator.alerts.firing()), 3)
     (alert,) = [a for a in coordinator.alerts.firing() if a.rule == "not answering"]
     assert alert.subject == f"binance/{hung}"
+
+
+async def test_failover_keeps_its_order_among_those_that_can_send_now(coordinator, draft, config):
+    config.load_balancing.failover_order = ["okx", "binance", "htx"]
+    await coordinator.reload_config(config)
+    ids = {ex: (await coordinator.add_connection(draft(ex), "cli")).id for ex in ("okx", "binance", "htx")}
+    coordinator.set_strategy("failover")
+    waited: list[str | None] = []
+
+    async def one() -> None:
+        for _ in range(8):
+            with tracking_waits() as waits:
+                await coordinator.execute_request("fetch_ticker", "BTC/USDT")
+            waited.append(waits.waited_for)
+
+    await asyncio.gather(*(one() for _ in range(5)))  # 40 reads; OKX (first) can take 16 per 2 s
+
+    served = {ex: coordinator.get_connection(cid).requests for ex, cid in ids.items()}
+    assert waited == [None] * 40
+    assert 0 < served["okx"] <= 17 and served["binance"] == 40 - served["okx"] and served["htx"] == 0
