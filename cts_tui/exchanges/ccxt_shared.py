@@ -24,6 +24,7 @@ import ccxt.async_support as ccxt_async
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.exchanges import shapes
 from cts_tui.exchanges.ccxt_transport import make_fetch
+from cts_tui.exchanges.clock import increasing_ms
 from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.profiles import Profile, market_options, profile_for
 from cts_tui.models import Connection
@@ -45,6 +46,10 @@ def ccxt_class(name: str) -> type:
 _SILENT = logging.getLogger("cts_tui.exchanges.ccxt_silenced")
 _SILENT.disabled = True
 _SILENT.propagate = False
+
+OWN_CLOCK_NONCE = frozenset({ExchangeId.KRAKEN})
+"""Exchanges whose signed calls carry a nonce that must grow per key: taken from our own clock
+(``clock.increasing_ms``), not from the exchange's, which can move back."""
 
 # Market state that set_markets builds; shared by reference between instances.
 _MARKET_ATTRS = (
@@ -100,18 +105,17 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
         self._cts_signed = _names_private(api) if type(api) is str else _path_names_private(tuple(api))
         return base_sign(self, path, api, *args, **kwargs)
 
-    return type(
-        f"Cts{ccxt_cls.__name__}",
-        (ccxt_cls,),
-        {
-            "_cts_account": None,
-            "_cts_signed": False,
-            "milliseconds": staticmethod(clock.now_ms),
-            "seconds": staticmethod(clock.now_s),
-            "sign": sign,
-            "fetch": make_fetch(ctx, exchange, base_path),
-        },
-    )
+    overrides: dict[str, Any] = {
+        "_cts_account": None,
+        "_cts_signed": False,
+        "milliseconds": staticmethod(clock.now_ms),
+        "seconds": staticmethod(clock.now_s),
+        "sign": sign,
+        "fetch": make_fetch(ctx, exchange, base_path),
+    }
+    if exchange in OWN_CLOCK_NONCE:
+        overrides["nonce"] = staticmethod(increasing_ms())
+    return type(f"Cts{ccxt_cls.__name__}", (ccxt_cls,), overrides)
 
 
 def _rewrite(node: Any, base_url: str) -> Any:

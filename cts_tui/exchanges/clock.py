@@ -21,6 +21,20 @@ from cts_tui.exchanges.shapes import MAX_TIME_MS
 SAMPLES_KEPT = 5
 
 
+def increasing_ms() -> Callable[[], int]:
+    """A nonce source: epoch milliseconds by our own clock, never the same or smaller twice.
+    Kraken wants each key's nonce to grow; one that followed the exchange's clock would fall when
+    that clock moves back, and every signed call after it would be refused until ours caught up."""
+    last = 0
+
+    def nonce() -> int:
+        nonlocal last
+        last = max(last + 1, time.time_ns() // 1_000_000)
+        return last
+
+    return nonce
+
+
 class ServerClock:
     """The offset of one exchange's clock from ours, shared by every connection to it."""
 

@@ -138,3 +138,17 @@ async def test_binance_429_then_418_ban_carries_retry_after_and_until(
     await other_limiter.close()
     assert banned and banned[0].status == 418
     assert banned[0].banned_until is not None and banned[0].banned_until > time.time()
+
+
+async def test_kraken_signs_on_after_its_clock_moves_back(sim: Simulator, hub: ExchangeHub) -> None:
+    """Signed while Kraken's clock ran a minute ahead; then the clock moves back, we re-sync, and
+    a new client for the same key signs (an edited connection, a second connection on the key).
+    A nonce that followed the exchange's clock would now fall below the key's last one, and every
+    signed call would be refused ("EAPI:Invalid nonce") for that minute."""
+    need(sim, ExchangeId.KRAKEN)
+    await sim.set_fault("kraken", clock_skew_ms=60_000)
+    assert (await hub.client_for(_connection(sim, ExchangeId.KRAKEN)).test_connection()).success
+    await sim.set_fault("kraken", clock_skew_ms=0)
+    hub._ctx.clocks[ExchangeId.KRAKEN].forget()  # the next signed call re-syncs first
+    assert await hub.client_for(_connection(sim, ExchangeId.KRAKEN)).fetch_balance()
+    assert abs(hub.clock_offset_ms(ExchangeId.KRAKEN) or 0) < 2_000
