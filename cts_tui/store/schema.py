@@ -83,9 +83,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             error TEXT,
             origin TEXT NOT NULL
         )""",
-        """CREATE TRIGGER changes_on_check_insert AFTER INSERT ON checks BEGIN
-            INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'check'); END""",
-        """CREATE TRIGGER changes_on_check_update AFTER UPDATE ON checks BEGIN
+        # Written with INSERT OR REPLACE: one trigger sees every new check.
+        """CREATE TRIGGER changes_on_check AFTER INSERT ON checks BEGIN
             INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'check'); END""",
         """CREATE TABLE balances (
             connection_id TEXT PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
@@ -94,9 +93,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             total REAL,
             data TEXT NOT NULL
         )""",
-        """CREATE TRIGGER changes_on_balance_insert AFTER INSERT ON balances BEGIN
-            INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'balance'); END""",
-        """CREATE TRIGGER changes_on_balance_update AFTER UPDATE ON balances BEGIN
+        """CREATE TRIGGER changes_on_balance AFTER INSERT ON balances BEGIN
             INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'balance'); END""",
         # A test in progress: who runs it, until when it may take, and the state to go back to
         # if it never finishes (the tester timed out, was cancelled or died).

@@ -533,11 +533,8 @@ class ConnectionStore:
     async def record_check(self, check: CheckRecord) -> None:
         async with self._lock, write_transaction(self._db) as db:
             await db.execute(
-                "INSERT INTO checks (connection_id, checked_at, ok, latency_ms, error_kind, error, origin) "
-                "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?) "
-                "ON CONFLICT (connection_id) DO UPDATE SET checked_at = excluded.checked_at, ok = excluded.ok, "
-                "latency_ms = excluded.latency_ms, error_kind = excluded.error_kind, error = excluded.error, "
-                "origin = excluded.origin",
+                "INSERT OR REPLACE INTO checks (connection_id, checked_at, ok, latency_ms, error_kind, error, origin) "
+                "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?)",
                 (
                     check.connection_id, check.checked_at, int(check.ok), check.latency_ms,
                     check.error_kind.value if check.error_kind else None,
@@ -559,10 +556,8 @@ class ConnectionStore:
     async def record_balance(self, connection_id: str, balances: dict[str, float], quote: str = "USDT") -> None:
         async with self._lock, write_transaction(self._db) as db:
             await db.execute(
-                "INSERT INTO balances (connection_id, read_at, quote, total, data) "
-                "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?) "
-                "ON CONFLICT (connection_id) DO UPDATE SET read_at = excluded.read_at, quote = excluded.quote, "
-                "total = excluded.total, data = excluded.data",
+                "INSERT OR REPLACE INTO balances (connection_id, read_at, quote, total, data) "
+                "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?)",
                 (
                     connection_id, self._now().isoformat(), quote, balances.get(quote),
                     json.dumps(balances), connection_id,
