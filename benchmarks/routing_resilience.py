@@ -11,7 +11,8 @@ saturated exchange the reads must route around without waiting).
 Each run: 1.5 s of load, then Binance starts to hang (accepts, never answers) or to refuse
 connections, and the load goes on for 3 s. Measured: the time from the fault to Binance being out
 of rotation (a watcher polling ``exchange_health`` every 2 ms), the share of reads that succeeded,
-and p50/p99 of the reads started during the fault. A third kind of run slows Binance to three
+and p50/p99/max of the reads that ended after the fault began (those in flight when it
+struck included). A third kind of run slows Binance to three
 times its latency (50 ms -> 150 ms on every exchange's base of 50 ms, above the 100 ms least hedge
 delay, so its slow reads are hedged) without hanging: it must not be suspected, and hedges must
 stay under the 5% cap.
@@ -19,6 +20,12 @@ stay under the 5% cap.
     python benchmarks/routing_resilience.py [--callers 40] [--strategies round_robin,...] [--kinds hang,refused,slow]
 
 The simulator runs in its own process.
+
+Measured here (2 cores, loopback, 2026-12-05), over all five strategies: a hang out of rotation
+in 322-425 ms, a refusal in 23-32 ms; 100.000% of 24,601-30,938 reads per run succeeded; p99
+7-20 ms, the slowest read 107-165 ms with hedging and 324-351 ms without (the reads in flight
+when Binance hung waited for the suspicion); slowed 3x: never suspect, hedges 0.5-3.1% of the
+requests (cap 5%), p99 152-163 ms. Without suspicion the same hang took 10.4 s to notice.
 """
 
 from __future__ import annotations
@@ -92,8 +99,9 @@ async def _load(coordinator: ConnectionCoordinator, sim: dict, callers: int, fau
             except Exception as exc:  # counted: the figure is how many failed
                 failed += 1
                 errors[str(exc)[:80]] = errors.get(str(exc)[:80], 0) + 1
-            if "fault" in marks and started >= marks["fault"]:
-                during.append((time.perf_counter() - started) * 1000)
+            ended = time.perf_counter()
+            if "fault" in marks and ended >= marks["fault"]:  # it lived through the fault, or part of it
+                during.append((ended - started) * 1000)
 
     async def watcher() -> None:
         while "fault" not in marks or coordinator.exchange_health(VICTIM).healthy:
@@ -103,6 +111,8 @@ async def _load(coordinator: ConnectionCoordinator, sim: dict, callers: int, fau
     tasks = [asyncio.create_task(reader()) for _ in range(callers)]
     watch = asyncio.create_task(watcher())
     await asyncio.sleep(BEFORE_S)
+    victim = coordinator.exchange_health(VICTIM)
+    sent_before = victim.requests
     marks["fault"] = time.perf_counter()
     await set_fault(sim, VICTIM, **fault)
     await asyncio.sleep(AFTER_S)
@@ -113,6 +123,7 @@ async def _load(coordinator: ConnectionCoordinator, sim: dict, callers: int, fau
     return {
         "reads": ok + failed, "failed": failed, "errors": errors,
         "detected_ms": (marks["detected"] - marks["fault"]) * 1000 if "detected" in marks else None,
+        "victim_used": coordinator.exchange_health(VICTIM).requests > sent_before,
         "p50": _p(during, 50), "p99": _p(during, 99), "max": max(during, default=float("nan")),
         "hedges": sum(v.hedges_sent for v in views), "won": sum(v.hedges_won for v in views),
         "suspects": sum(v.suspects for v in views), "requests": sum(v.requests for v in views),
@@ -152,6 +163,8 @@ def _cell(result: dict, kind: str) -> str:
         return (f"suspect {result['suspects']}  hedges {result['hedges']:>3} ({share:4.2f}% of {result['requests']}, "
                 f"won {result['won']})  ok {rate:7.3f}%  p99 {result['p99']:6.0f} ms")
     detected = f"{result['detected_ms']:5.0f} ms" if result["detected_ms"] is not None else "  never"
+    if result["detected_ms"] is None and not result["victim_used"]:
+        detected = "(no reads went to it)"
     return (f"out {detected}  ok {rate:7.3f}% ({result['failed']}/{result['reads']})  "
             f"p50 {result['p50']:5.0f}  p99 {result['p99']:5.0f}  max {result['max']:5.0f} ms  hedges {result['hedges']}/{result['won']}")
 
@@ -160,7 +173,7 @@ async def run(sim: dict, callers: int, strategies: list[str], kinds: list[str]) 
     print(f"{callers} callers, {', '.join(EXCHANGES)}; {VICTIM} faulted after {BEFORE_S:g} s, {AFTER_S:g} s more; "
           "shipped defaults (request timeout 10 s, suspicion floor 250 ms, hedge cap 5%)")
     print("  'out': fault -> out of rotation (target <= 1000 ms); ok: reads that succeeded (target >= 99.9%);"
-          " p50/p99/max of reads started during the fault (target p99 <= 1500 ms); hedges sent/won")
+          " p50/p99/max of reads that ended after the fault began (target p99 <= 1500 ms); hedges sent/won")
     for kind in kinds:
         title = {"hang": "hangs", "refused": "refuses connections", "slow": f"slows to 3x ({BASE_LATENCY_MS} -> {SLOW_LATENCY_MS} ms), still answering"}
         print(f"\n{VICTIM} {title[kind]}:")
