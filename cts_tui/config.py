@@ -315,59 +315,6 @@ def defaults_dict() -> dict[str, Any]:
     return Config().model_dump(mode="json")
 
 
-def parse_config_text(text: str, source: str = "<config>") -> Config:
-    """Parse YAML text into a Config, or raise ConfigError with one line naming what is wrong.
-    An empty document is refused (a file emptied by mistake must not silently mean "defaults"),
-    and so are oversized ones and aliases that expand past ``MAX_CONFIG_VALUES``."""
-    if len(text) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{source}: larger than {MAX_CONFIG_BYTES:,} bytes; not a config file")
-    try:
-        raw = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
-    except _TooLarge as exc:
-        raise ConfigError(f"{source}: refused: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{source}: refused: nested too deeply") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ConfigError(f"{source}:{where}: {problem}") from None
-    if raw is None:
-        raise ConfigError(
-            f"{source}: the file is empty (no settings); write the settings you change, "
-            "or remove the file to run on the defaults"
-        )
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping of sections")
-    try:
-        raw = _interpolate_tree(raw, "")
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-    try:
-        return Config.model_validate(_merge(defaults_dict(), raw))
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {describe_validation_error(exc)}") from None
-
-
-def load_config(path: Path | None = None, *, required: bool = False) -> Config:
-    """Load the user's config (or ``path``); a missing default file means the defaults."""
-    explicit = path is not None or bool(os.environ.get("CTS_CONFIG"))
-    from cts_tui.paths import default_config_path
-
-    target = Path(path) if path is not None else default_config_path()
-    if not target.exists():
-        if explicit or required:
-            raise ConfigError(f"{target}: config file not found")
-        return Config()
-    try:
-        with target.open("rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)  # never more, whatever the file's size
-        if len(data) > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{target}: larger than {MAX_CONFIG_BYTES:,} bytes; not a config file")
-        text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{target}: cannot read config ({exc.__class__.__name__})") from None
-    return parse_config_text(text, str(target))
 MAX_CONFIG_BYTES = 1_000_000
 """A config file is a few kilobytes; past this it is refused before it is parsed."""
 MAX_CONFIG_VALUES = 100_000
@@ -423,6 +370,40 @@ class _TooLarge(Exception):
     pass
 
 
+def parse_config_text(text: str, source: str = "<config>") -> Config:
+    """Parse YAML text into a Config, or raise ConfigError with one line naming what is wrong.
+    An empty document is refused (a file emptied by mistake must not silently mean "defaults"),
+    and so are oversized ones and aliases that expand past ``MAX_CONFIG_VALUES``."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{source}: larger than {MAX_CONFIG_BYTES:,} bytes; not a config file")
+    try:
+        raw = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+    except _TooLarge as exc:
+        raise ConfigError(f"{source}: refused: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: refused: nested too deeply") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{source}:{where}: {problem}") from None
+    if raw is None:
+        raise ConfigError(
+            f"{source}: the file is empty (no settings); write the settings you change, "
+            "or remove the file to run on the defaults"
+        )
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of sections")
+    try:
+        raw = _interpolate_tree(raw, "")
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    try:
+        return Config.model_validate(_merge(defaults_dict(), raw))
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {describe_validation_error(exc)}") from None
+
+
 def changed_settings(old: Config, new: Config) -> list[str]:
     """The dotted names of the settings that differ (``api.token``, ``exchanges.bybit.per_second``),
     never their values: what a reload logs."""
@@ -439,3 +420,22 @@ def changed_settings(old: Config, new: Config) -> list[str]:
     return names
 
 
+def load_config(path: Path | None = None, *, required: bool = False) -> Config:
+    """Load the user's config (or ``path``); a missing default file means the defaults."""
+    explicit = path is not None or bool(os.environ.get("CTS_CONFIG"))
+    from cts_tui.paths import default_config_path
+
+    target = Path(path) if path is not None else default_config_path()
+    if not target.exists():
+        if explicit or required:
+            raise ConfigError(f"{target}: config file not found")
+        return Config()
+    try:
+        with target.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)  # never more, whatever the file's size
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{target}: larger than {MAX_CONFIG_BYTES:,} bytes; not a config file")
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{target}: cannot read config ({exc.__class__.__name__})") from None
+    return parse_config_text(text, str(target))
