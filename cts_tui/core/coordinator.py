@@ -876,7 +876,7 @@ class ConnectionCoordinator:
         current = self._lease.current if self._lease is not None else None
         if current is None:
             return SchedulerView(here=False, holder=None)
-        return SchedulerView(here=self._lease is not None and self._lease.held, holder=current.describe())
+        return SchedulerView(here=current.holder.token == self.me.token, holder=current.describe())
 
     def _lease_changed(self, held: bool) -> None:
         log.info("scheduled checks %s", "run here" if held else "run elsewhere")
@@ -989,14 +989,8 @@ class ConnectionCoordinator:
     async def _reload(self, connection_id: str) -> None:
         entry = self._entries.get(connection_id)
         if entry is None:
-            try:
-                stored = await self.store.get(connection_id)
-            except NotFoundError:
-                return
-            except StoreError as exc:
-                await self._undecryptable(None, connection_id, exc)
-                return
-            if connection_id not in self._entries:  # not added here meanwhile
+            stored = await self._stored(connection_id, None)
+            if stored is not None and connection_id not in self._entries:  # not added here meanwhile
                 self._manage(stored)
                 self._bus.publish(ConnectionsChanged(added=(connection_id,)))
                 self._health.wake()
@@ -1007,6 +1001,18 @@ class ConnectionCoordinator:
                 self._spawn(self._reload_when_free(entry))
             return
         await self._reload_locked(entry)
+
+    async def _stored(self, connection_id: str, entry: ManagedConnection | None) -> Connection | None:
+        """The stored row of a connection another process changed; None when it is gone (then
+        forgotten here) or does not decrypt (``_undecryptable``)."""
+        try:
+            return await self.store.get(connection_id)
+        except NotFoundError:
+            if entry is not None:
+                await self._forget(entry)
+        except StoreError as exc:
+            await self._undecryptable(entry, connection_id, exc)
+        return None
 
     async def _undecryptable(self, entry: ManagedConnection | None, connection_id: str, exc: StoreError) -> None:
         """A row whose keys do not decrypt here. One damaged row is left out (``conn list``
@@ -1033,15 +1039,7 @@ class ConnectionCoordinator:
         """Read under the entry's lock, so that no write of ours lands between the read and
         its use (the older row would win)."""
         async with entry.lock:
-            if entry.id not in self._entries:
-                return
-            try:
-                stored = await self.store.get(entry.id)
-            except NotFoundError:
-                await self._forget(entry)
-                return
-            except StoreError as exc:
-                await self._undecryptable(entry, entry.id, exc)
+            if entry.id not in self._entries or (stored := await self._stored(entry.id, entry)) is None:
                 return
             before = entry.connection
             if stored == before:

@@ -77,6 +77,11 @@ class UnreadableConnection:
                 "error": self.reason}
 
 
+def _of_connection(connection_id: str | None) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause and parameters of a query about one connection, or about all."""
+    return ("WHERE connection_id = ?", (connection_id,)) if connection_id else ("", ())
+
+
 def _check_source(source: str) -> None:
     if source not in SOURCES:
         raise CtsError(f"unknown change source {source!r} (one of {', '.join(SOURCES)})")
@@ -468,9 +473,9 @@ class ConnectionStore:
 
     async def audit_log(self, limit: int = 100, connection_id: str | None = None) -> list[AuditEntry]:
         """Newest first."""
-        where, params = ("WHERE connection_id = ? ", (connection_id,)) if connection_id else ("", ())
+        where, params = _of_connection(connection_id)
         found = await self._fetchall(
-            f"SELECT * FROM audit_log {where}ORDER BY seq DESC LIMIT ?", (*params, limit)
+            f"SELECT * FROM audit_log {where} ORDER BY seq DESC LIMIT ?", (*params, limit)
         )
         return [
             AuditEntry(
@@ -543,7 +548,7 @@ class ConnectionStore:
             )
 
     async def checks(self, connection_id: str | None = None) -> list[CheckRecord]:
-        where, params = ("WHERE connection_id = ?", (connection_id,)) if connection_id else ("", ())
+        where, params = _of_connection(connection_id)
         found = await self._fetchall(f"SELECT * FROM checks {where}", params)
         return [
             CheckRecord(
@@ -566,13 +571,13 @@ class ConnectionStore:
 
     async def balances(self, connection_id: str | None = None) -> dict[str, float | None]:
         """Each connection's latest total in its quote currency (None: it holds none)."""
-        where, params = ("WHERE connection_id = ?", (connection_id,)) if connection_id else ("", ())
+        where, params = _of_connection(connection_id)
         found = await self._fetchall(f"SELECT connection_id, total FROM balances {where}", params)
         return {row["connection_id"]: row["total"] for row in found}
 
     async def latest_tests(self, connection_id: str | None = None) -> dict[str, TestResult]:
         """Each connection's newest test result."""
-        where, params = ("WHERE connection_id = ?", (connection_id,)) if connection_id else ("", ())
+        where, params = _of_connection(connection_id)
         found = await self._fetchall(
             f"SELECT data FROM test_results WHERE seq IN "
             f"(SELECT MAX(seq) FROM test_results {where} GROUP BY connection_id)",
