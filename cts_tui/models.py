@@ -26,6 +26,7 @@ from cts_tui.capabilities import (
     supports,
 )
 from cts_tui.errors import ErrorKind, InvalidTransition, mask, register_secret
+from cts_tui.key_facts import IntendedUse, KeyFacts
 
 __all__ = [
     "ApiType",
@@ -35,6 +36,7 @@ __all__ = [
     "ConnectionState",
     "ErrorKind",
     "ExchangeId",
+    "IntendedUse",
     "MarginType",
     "PositionMode",
     "TestResult",
@@ -156,6 +158,7 @@ class _ConnectionFields(BaseModel):
     base_url: str | None = None
     weight: int = Field(default=100, ge=0, le=10_000)
     tags: list[Tag] = Field(default_factory=list, max_length=16)
+    intended_use: IntendedUse = IntendedUse.TRADE
 
     @field_validator("base_url")
     @classmethod
@@ -277,6 +280,7 @@ class ConnectionPatch(BaseModel):
     base_url: str | None = None
     weight: int | None = Field(default=None, ge=0, le=10_000)
     tags: list[Tag] | None = None
+    intended_use: IntendedUse | None = None
 
     @property
     def rotates_keys(self) -> bool:
@@ -295,6 +299,9 @@ class TestResult(BaseModel):
     balances: dict[str, float] = Field(default_factory=dict)
     capabilities: list[str] = Field(default_factory=list)
     permissions: list[str] = Field(default_factory=list)
+    key: KeyFacts | None = None
+    """What the exchange said about the key (permissions, IP whitelist, expiry); None when the
+    test failed before asking."""
     log: list[str] = Field(default_factory=list)
     duration_ms: int = 0
     error_kind: ErrorKind | None = None

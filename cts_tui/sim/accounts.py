@@ -7,7 +7,9 @@ same keys (handy for a demo database that outlives one simulator process).
 from __future__ import annotations
 
 import hashlib
+import math
 import random
+import time
 from dataclasses import dataclass, field
 
 from cts_tui.sim.scenario import AccountSpec
@@ -32,6 +34,8 @@ class SimAccount:
     uid: int
     balances: dict[str, dict[str, float]] = field(default_factory=dict)
     options: dict[str, str | int | float | bool] = field(default_factory=dict)
+    ip_whitelist: tuple[str, ...] = ()
+    expires_at_ms: int | None = None
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
@@ -39,6 +43,12 @@ class SimAccount:
     def balance(self, api_type: str) -> dict[str, float]:
         """Asset -> total for one API type ("spot", "perpetual_futures", ...)."""
         return self.balances.get(api_type) or DEFAULT_BALANCES.get(api_type, {})
+
+    def days_left(self) -> int | None:
+        """Whole days until the key expires (rounded up, as the exchanges count), None: never."""
+        if self.expires_at_ms is None:
+            return None
+        return max(0, math.ceil((self.expires_at_ms / 1000 - time.time()) / 86_400))
 
     def public(self) -> dict:
         """The account as `cts-tui sim` prints it: demo credentials are meant to be handed out."""
@@ -69,9 +79,10 @@ def build_accounts(
         secret = spec.secret or _hex(rng, 48)
         passphrase = spec.passphrase or ("Pp" + _hex(rng, 10) if needs_passphrase else None)
         uid = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 900_000_000 + 100_000_000
+        expires = None if spec.expires_in_days is None else int((time.time() + spec.expires_in_days * 86_400) * 1000)
         accounts.append(
             SimAccount(spec.name, key, secret, passphrase, spec.permissions, spec.testnet, uid,
-                       dict(spec.balances), dict(spec.options))
+                       dict(spec.balances), dict(spec.options), tuple(spec.ip_whitelist), expires)
         )
     return accounts
 

@@ -31,6 +31,7 @@ COLUMNS = (
     "weight",
     "tags",
     "state",
+    "intended_use",
     "created_at",
     "updated_at",
 )

@@ -324,7 +324,8 @@ class BinanceSim(SimExchange):
     def _api_restrictions(self, req: SimRequest) -> Reply:
         account = _authed(req)
         trade = account.can("trade")
-        return json_reply({"ipRestrict": False, "createTime": 1_700_000_000_000,
+        expiry = {} if account.expires_at_ms is None else {"tradingAuthorityExpirationTime": account.expires_at_ms}
+        return json_reply({"ipRestrict": bool(account.ip_whitelist), "createTime": 1_700_000_000_000, **expiry,
                            "enableReading": account.can("read"), "enableSpotAndMarginTrading": trade,
                            "enableFutures": trade, "enableMargin": trade, "enableVanillaOptions": False,
                            "enablePortfolioMarginTrading": False, "enableFixApiTrade": False,

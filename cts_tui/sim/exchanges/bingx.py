@@ -208,7 +208,7 @@ class BingxSim(SimExchange):
     def _permissions(self, req: SimRequest) -> Reply:
         account = _authed(req)
         ids = sorted(i for perm, numbers in PERMISSION_IDS.items() if account.can(perm) for i in numbers)
-        return self._ok({"ipAddresses": [], "permissions": ids, "note": account.name})
+        return self._ok({"ipAddresses": list(account.ip_whitelist), "permissions": ids, "note": account.name})
 
     # -- faults in BingX's words -----------------------------------------------------------
 

@@ -253,8 +253,9 @@ class BybitSim(SimExchange):
             permissions["Wallet"].append("Withdraw")
         return self._ok({
             "id": str(account.uid % 100_000_000), "note": account.name, "apiKey": account.api_key,
-            "readOnly": 0 if trade else 1, "secret": "", "permissions": permissions, "ips": ["*"], "type": 1,
-            "deadlineDay": 90, "expiredAt": "", "createdAt": "2024-01-01T00:00:00Z",
+            "readOnly": 0 if trade else 1, "secret": "", "permissions": permissions,
+            "ips": list(account.ip_whitelist) or ["*"], "type": 1, **_expiry(account),
+            "createdAt": "2024-01-01T00:00:00Z",
             "unified": 0, "uta": 1 if _unified(account) else 0, "userID": account.uid, "inviterID": 0,
             "vipLevel": "No VIP", "mktMakerLevel": "0", "affiliateID": 0, "rsaPublicKey": "", "isMaster": True,
         })
@@ -328,3 +329,12 @@ def _linear_instrument(symbol: str, m: MarketSpec) -> dict:
 
 
 SIM_EXCHANGE = BybitSim
+
+
+def _expiry(account: SimAccount) -> dict[str, int | str]:
+    """Bybit states an expiry only for a key that has one (no IP bound): days left and the day."""
+    days = account.days_left()
+    if days is None or account.expires_at_ms is None:
+        return {"deadlineDay": 0, "expiredAt": ""}
+    when = dt.datetime.fromtimestamp(account.expires_at_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"deadlineDay": days, "expiredAt": when}

@@ -246,7 +246,8 @@ class Htx(SimExchange):
         permission = ",".join(PERMISSION_NAMES[p] for p in ("read", "trade", "withdraw") if account.can(p))
         return json_reply({"code": 200, "message": "success", "data": [{
             "accessKey": account.api_key, "status": "normal", "note": account.name, "permission": permission,
-            "ipAddresses": "", "validDays": -1, "createTime": 1_700_000_000_000,
+            "ipAddresses": ",".join(account.ip_whitelist),
+            "validDays": -1 if (days := account.days_left()) is None else days, "createTime": 1_700_000_000_000,
             "updateTime": 1_700_000_000_000}]})
 
     async def _swap_balance(self, request: SimRequest) -> Reply:

@@ -192,7 +192,7 @@ class OkxSim(SimExchange):
                           "level": "Lv1", "levelTmp": "", "mgnIsoMode": "automatic", "posMode": "net_mode",
                           "spotOffsetType": "", "uid": str(account.uid), "mainUid": str(account.uid),
                           "label": account.name, "roleType": "0", "traderInsts": [], "spotRoleType": "0",
-                          "spotTraderInsts": [], "opAuth": "0", "kycLv": "2", "ip": "", "perm": ",".join(perms),
+                          "spotTraderInsts": [], "opAuth": "0", "kycLv": "2", "ip": ",".join(account.ip_whitelist), "perm": ",".join(perms),
                           "liquidationGear": "-1", "enableSpotBorrow": False, "spotBorrowAutoRepay": False}])
 
     # -- faults in OKX's words -------------------------------------------------------------
