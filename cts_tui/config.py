@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cts_tui.capabilities import ExchangeId
 from cts_tui.errors import ConfigError, describe_validation_error
+from cts_tui.key_facts import Severity
 
 
 class _Section(BaseModel):
@@ -169,10 +170,15 @@ class Store(_Section):
     holder dies, another process takes over within this time (at once on the same host)."""
 
 
+FLAG_METRICS = ("breaker_open", "banned", "stream_stalled", "suspect", "key_expiring", "key_permission_added")
+"""Alert metrics that are true or false (no threshold)."""
+
+
 class AlertRule(_Section):
     name: str
     metric: Literal[
-        "success_rate", "p95_latency_ms", "breaker_open", "rate_limit_usage", "banned", "stream_stalled", "suspect"
+        "success_rate", "p95_latency_ms", "breaker_open", "rate_limit_usage", "banned", "stream_stalled", "suspect",
+        "key_expiring", "key_permission_added",
     ]
     above: float | None = None
     below: float | None = None
@@ -183,7 +189,7 @@ class AlertRule(_Section):
 
     @model_validator(mode="after")
     def _one_threshold(self) -> AlertRule:
-        if self.metric in ("breaker_open", "banned", "stream_stalled", "suspect"):
+        if self.metric in FLAG_METRICS:
             return self
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of above / below")
@@ -199,6 +205,8 @@ def _default_alert_rules() -> list[AlertRule]:
         AlertRule(name="banned", metric="banned"),
         AlertRule(name="stream stalled", metric="stream_stalled"),
         AlertRule(name="not answering", metric="suspect"),
+        AlertRule(name="key expiring", metric="key_expiring"),
+        AlertRule(name="key permission added", metric="key_permission_added"),
     ]
 
 
@@ -206,6 +214,26 @@ class Alerts(_Section):
     rules: list[AlertRule] = Field(default_factory=_default_alert_rules)
     webhook_url: str | None = None
     log_size: int = Field(default=200, gt=0)
+
+
+class KeyRiskSeverities(_Section):
+    """The severity of each key risk; the field names are the risks' names everywhere
+    (``keys audit``, REST, the ``risk`` label of ``cts_key_risk``)."""
+
+    withdrawals: Severity = Severity.HIGH
+    transfers: Severity = Severity.MEDIUM
+    no_ip_whitelist: Severity = Severity.MEDIUM
+    expiring: Severity = Severity.HIGH
+    expired: Severity = Severity.CRITICAL
+    excess_permissions: Severity = Severity.MEDIUM
+    unused: Severity = Severity.LOW
+    duplicate: Severity = Severity.LOW
+
+
+class Keys(_Section):
+    expiry_warning_days: float = Field(default=14, gt=0)
+    unused_days: float = Field(default=30, gt=0)
+    severities: KeyRiskSeverities = Field(default_factory=KeyRiskSeverities)
 
 
 class Api(_Section):
@@ -262,6 +290,7 @@ class Config(_Section):
     pool: Pool = Field(default_factory=Pool)
     store: Store = Field(default_factory=Store)
     alerts: Alerts = Field(default_factory=Alerts)
+    keys: Keys = Field(default_factory=Keys)
     api: Api = Field(default_factory=Api)
     ui: Ui = Field(default_factory=Ui)
     streams: Streams = Field(default_factory=Streams)

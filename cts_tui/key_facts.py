@@ -15,6 +15,21 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class Severity(StrEnum):
+    """How much a key risk matters, lowest first (``rank`` orders them)."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """1 (info) to 5 (critical): the value of the ``cts_key_risk`` gauge."""
+        return list(Severity).index(self) + 1
+
+
 class IntendedUse(StrEnum):
     """What a connection's key is for: the policy flags permissions beyond it."""
 
@@ -57,6 +72,9 @@ class KeyProfile(KeyFacts):
     connection_id: str
     exchange: str
     read_at: datetime
+    permissions_added: list[str] = Field(default_factory=list)
+    """Permissions this read found that the read before did not (an alert, until a read finds
+    nothing new)."""
 
     def unreported_note(self) -> str | None:
         """"expiry not reported by Kraken", or None when everything was reported."""

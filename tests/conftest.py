@@ -52,3 +52,23 @@ async def sim():
 
     async with Simulator() as simulator:
         yield simulator
+
+
+@pytest.fixture
+def sim_key(sim):
+    """``sim_key(exchange, account="main", **fields)`` changes a simulated key's permissions,
+    ``ip_whitelist`` or ``expires_at_ms`` for one test; everything is put back afterwards, so a
+    simulator shared between tests keeps its scenario's keys."""
+    changed = []
+
+    def set_key(exchange: str, account: str = "main", **fields):
+        acct = sim.account(exchange, account)
+        changed.append((acct, {name: getattr(acct, name) for name in fields}))
+        for name, value in fields.items():
+            setattr(acct, name, value)
+        return acct
+
+    yield set_key
+    for acct, before in reversed(changed):
+        for name, value in before.items():
+            setattr(acct, name, value)

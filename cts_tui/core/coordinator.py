@@ -50,6 +50,8 @@ from cts_tui.core.events import (
 from cts_tui.core.feed import ChangeFeed, Changed
 from cts_tui.core.documented import beyond_documented
 from cts_tui.core.health import HealthScheduler
+from cts_tui.core.key_hygiene import KeyHygiene
+from cts_tui.core.key_policy import KeyAssessment
 from cts_tui.core.hedging import HedgeBudget, Outcome, Rescued, Won, delay_s
 from cts_tui.core.lease import SchedulerLease
 from cts_tui.core.managed import ManagedConnection
@@ -173,6 +175,9 @@ class ConnectionCoordinator:
         self.streams = CoordinatorStreams(hub.clock_offset_ms, self._mark_dirty)
         """The live market streams (``core/streams.py``); they run while ``streams.enabled``."""
         self.metrics.registry.register(self.streams.collector)
+        self.keys = KeyHygiene(store, lambda: self._config.keys, self._entries.values)
+        """Each key's facts and risks (``core/key_hygiene.py``, ``core/key_policy.py``)."""
+        self.metrics.registry.register(self.keys)  # type: ignore[arg-type]
         self._bus = EventBus()
         self._entries: dict[str, ManagedConnection] = {}
         self._exchange_latency: dict[ExchangeId, LatencyStats] = {}
@@ -216,6 +221,7 @@ class ConnectionCoordinator:
         for connection in await self.store.list():
             self._manage(connection)
         await self._load_observations()
+        await self.keys.load()
         self._batches.start()
         await self.streams.start(self._config.streams)
         self._loops.append(asyncio.create_task(self._push_snapshots(), name="cts-snapshots"))
@@ -291,8 +297,9 @@ class ConnectionCoordinator:
         if usage is None:
             usage = self._usages({e.exchange for e in self._entries.values()})
         usage_pct = {ex: aggregate.usage_pct(u) for ex, u in usage.items()}
+        keys = self.keys.assessments()
         return [
-            entry.view(self._config, usage_pct[entry.exchange], self.streams.factor(entry.exchange))
+            entry.view(self._config, usage_pct[entry.exchange], self.streams.factor(entry.exchange), keys.get(entry.id))
             for entry in self._entries.values()
         ]
 
@@ -401,7 +408,8 @@ class ConnectionCoordinator:
 
     def _view(self, entry: ManagedConnection) -> ConnectionView:
         usage_pct = aggregate.usage_pct(self._usage(entry.exchange))
-        return entry.view(self._config, usage_pct, self.streams.factor(entry.exchange))
+        key = self.keys.assessments().get(entry.id)
+        return entry.view(self._config, usage_pct, self.streams.factor(entry.exchange), key)
 
     def get_all_connections(self) -> list[ConnectionView]:
         return sorted(self._views(), key=lambda v: (v.exchange.value, v.name))
@@ -429,6 +437,29 @@ class ConnectionCoordinator:
         ids = {v.id for v in views}
         rps = sum(self._entries[i].stats.recent.per_second() for i in ids)
         return aggregate.totals(views, rps)
+
+    def key_audit(self) -> list[KeyAssessment]:
+        """Every connection's key risks, judged now (by name)."""
+        self.keys.changed()
+        return sorted(self.keys.assessments().values(), key=lambda a: (a.name, a.connection_id))
+
+    async def read_keys(self, ids: Iterable[str] | None = None) -> dict[str, str | None]:
+        """Ask the exchanges about the keys now (at most ``health.concurrency`` at once), each
+        read stored: id -> None when read, else why not."""
+        targets = [self._entry(cid) for cid in ids] if ids is not None else list(self._entries.values())
+        semaphore = self._health.semaphore
+
+        async def one(entry: ManagedConnection) -> tuple[str, str | None]:
+            connection = entry.connection
+            async with semaphore:
+                try:
+                    facts = await self._bounded(self.hub.client_for(connection).fetch_key_facts())
+                except ExchangeError as exc:
+                    return entry.id, f"{exc.message} [{exc.kind.value}]"
+            await self.keys.record(connection, facts)
+            return entry.id, None
+
+        return dict(await asyncio.gather(*(one(e) for e in targets)))
 
     def connection_model(self, connection_id: str) -> Connection:
         """The stored model (secrets inside ``SecretStr``): for the clients and the edit form."""
@@ -605,6 +636,8 @@ class ConnectionCoordinator:
         """Record the outcome and, when the test drove the state (``before`` given), settle it:
         passed: active; failed: error; never finished (timed out, cancelled): where it was."""
         entry.record_test(result)
+        if result.key is not None:
+            await self.keys.record(entry.connection, result.key, result.tested_at)
         if before is None:
             with contextlib.suppress(NotFoundError):
                 await self.store.record_test(result)
@@ -971,7 +1004,10 @@ class ConnectionCoordinator:
                 await self._reload(connection_id)
             entry = self._entries.get(connection_id)
             if entry is None:
+                self.keys.forget(connection_id)
                 continue
+            if ChangeKind.KEY in kinds:
+                await self.keys.reload(connection_id)
             if ChangeKind.TEST in kinds and (latest := await self.store.latest_tests(connection_id)):
                 entry.record_test(latest[connection_id])
             if ChangeKind.BALANCE in kinds:

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
+from cts_tui.core.key_policy import KeyAssessment
 from cts_tui.errors import ErrorKind
 from cts_tui.models import ApiType, ConnectionState, ExchangeId, TestResult
 
@@ -97,6 +98,8 @@ class ConnectionView:
     """Reads of this connection also sent elsewhere because they were slow..."""
     hedges_won: int = 0
     """...and how many of those the other connection answered first."""
+    key: KeyAssessment | None = None
+    """The key's facts as last read and the policy's risks (``core/key_policy.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
