@@ -175,11 +175,11 @@ class ConnectionCoordinator:
         self.streams = CoordinatorStreams(hub.clock_offset_ms, self._mark_dirty)
         """The live market streams (``core/streams.py``); they run while ``streams.enabled``."""
         self.metrics.registry.register(self.streams.collector)
-        self.keys = KeyHygiene(store, lambda: self._config.keys, self._entries.values)
-        """Each key's facts and risks (``core/key_hygiene.py``, ``core/key_policy.py``)."""
-        self.metrics.registry.register(self.keys)  # type: ignore[arg-type]
         self._bus = EventBus()
         self._entries: dict[str, ManagedConnection] = {}
+        self.keys = KeyHygiene(store, lambda: self._config.keys, self._entries.values, self._mark_dirty)
+        """Each key's facts and risks (``core/key_hygiene.py``, ``core/key_policy.py``)."""
+        self.metrics.registry.register(self.keys)  # type: ignore[arg-type]
         self._exchange_latency: dict[ExchangeId, LatencyStats] = {}
         self._routes = RouteTable(self._entries, self._supports, lambda: self._config.health.breaker_threshold)
         self._strategy = make_strategy(config.load_balancing.strategy, config.load_balancing.failover_order)

@@ -44,8 +44,12 @@ def profile_of(connection: Connection, facts: KeyFacts, read_at: datetime, previ
 
 
 class KeyHygiene:
-    def __init__(self, store: ConnectionStore, settings: Callable[[], Keys], subjects: Subjects) -> None:
+    def __init__(
+        self, store: ConnectionStore, settings: Callable[[], Keys], subjects: Subjects, on_change: Callable[[], None]
+    ) -> None:
+        """``on_change`` is called whenever the verdict may have changed (a new snapshot is due)."""
         self._store = store
+        self._on_change = on_change
         self._settings = settings
         self._subjects = subjects
         self._profiles: dict[str, KeyProfile] = {}
@@ -59,6 +63,7 @@ class KeyHygiene:
     def changed(self) -> None:
         """Facts, connections or settings changed: the next look works the verdict out again."""
         self._due = 0.0
+        self._on_change()
 
     def profile(self, connection_id: str) -> KeyProfile | None:
         return self._profiles.get(connection_id)
