@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from cts_tui.capabilities import ApiType, ExchangeId, PassphrasePolicy, passphrase_policy
 from cts_tui.cli.context import open_store, optional_module, print_json
 from cts_tui.errors import CtsError, NotFoundError, describe_validation_error
+from cts_tui.key_facts import IntendedUse
 from cts_tui.models import (
     Connection,
     ConnectionDraft,
@@ -68,6 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--position-mode", choices=[p.value for p in PositionMode])
     add.add_argument("--weight", type=int, default=100, help="share in weighted load balancing")
     add.add_argument("--tag", action="append", default=[], dest="tags")
+    add.add_argument("--use", choices=[u.value for u in IntendedUse], default=IntendedUse.TRADE.value,
+                     help="what the key is meant for: monitor keys that may trade are flagged (default trade)")
     add.add_argument("--disabled", action="store_true", help="store it disabled (no test is due)")
     add.add_argument("--json", action="store_true")
     add.set_defaults(func=add_connection)
@@ -202,6 +205,7 @@ def _draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
             base_url=args.base_url,
             weight=args.weight,
             tags=args.tags,
+            intended_use=IntendedUse(args.use),
             **fields,
         )
     except ValidationError as exc:

@@ -150,6 +150,35 @@ def _risks(subject: KeySubject, settings: Keys, now: datetime, others: list[str]
         )
 
 
+def audit_wire(audit: Iterable[KeyAssessment]) -> dict[str, object]:
+    """The audit as JSON (``keys audit --json``, ``GET /api/v1/keys/audit``): each connection's
+    key facts as last read, its risks worst first, and what its exchange does not report."""
+    connections = []
+    for assessed in audit:
+        profile = assessed.profile
+        connections.append({
+            "id": assessed.connection_id,
+            "name": assessed.name,
+            "exchange": assessed.exchange,
+            "intended_use": assessed.intended_use.value,
+            "worst": assessed.worst.value if assessed.worst else None,
+            "risks": [
+                {"risk": r.risk, "severity": r.severity.value, "message": r.message, "fix": r.fix}
+                for r in assessed.risks
+            ],
+            "read_at": profile.read_at.isoformat() if profile else None,
+            "permissions": profile.permissions if profile else None,
+            "ip_restricted": profile.ip_restricted if profile else None,
+            "ips": profile.ips if profile else [],
+            "expires_at": profile.expires_at.isoformat() if profile and profile.expires_at else None,
+            "expires_in_s": assessed.expires_in_s,
+            "not_reported": profile.not_reported() if profile else ["permissions", "IP whitelist", "expiry"],
+            "unknown": assessed.unknown,
+        })
+    counts = Counter(risk["severity"] for entry in connections for risk in entry["risks"])
+    return {"connections": connections, "risks": {s.value: counts.get(s.value, 0) for s in Severity}}
+
+
 def _span(delta: timedelta) -> str:
     if delta >= timedelta(days=1):
         return f"{delta.days} days" if delta.days > 1 else "1 day"
