@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from pydantic import ValidationError
 
-from cts_tui.api import routes_exchanges, routes_service, routes_settings
+from cts_tui.api import routes_exchanges, routes_keys, routes_service, routes_settings
 from cts_tui.api.endpoints import ApiError, Endpoint, json_response, make_handler
 from cts_tui.api.openapi import build_openapi
 from cts_tui.api.state import API_STATE, OPENAPI, ApiState
@@ -33,6 +33,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *routes_exchanges.routes.endpoints,
     *routes_settings.routes.endpoints,
     *routes_settings.system_routes.endpoints,
+    *routes_keys.routes.endpoints,
 )
 
 

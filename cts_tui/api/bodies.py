@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from cts_tui.capabilities import ApiType, ExchangeId
+from cts_tui.key_facts import IntendedUse
 from cts_tui.models import ConnectionDraft, ConnectionPatch, Name, Tag
 
 StrategyName = Literal[
@@ -98,6 +99,7 @@ class UpdateConnectionBody(ConnectionPatch):
     enabled: bool = None  # type: ignore[assignment]
     weight: int = Field(default=None, ge=0, le=10_000)  # type: ignore[assignment]
     tags: list[Tag] = None  # type: ignore[assignment]
+    intended_use: IntendedUse = None  # type: ignore[assignment]
 
     @field_validator("api_key", "api_secret", "api_passphrase")
     @classmethod

@@ -179,3 +179,36 @@ class PoolAnswer(_Shape):
     pool: dict[str, Any]
     hosts: dict[str, dict[str, Any]]
     shared: dict[str, Any]
+
+
+class KeyRiskJson(_Shape):
+    risk: str
+    severity: Literal["info", "low", "medium", "high", "critical"]
+    message: str
+    fix: str
+
+
+class KeyAuditEntry(_Shape):
+    id: str
+    name: str
+    exchange: str
+    intended_use: Literal["monitor", "trade"]
+    worst: Literal["info", "low", "medium", "high", "critical"] | None
+    risks: list[KeyRiskJson]
+    read_at: str | None
+    permissions: list[str] | None
+    ip_restricted: bool | None
+    ips: list[str]
+    expires_at: str | None
+    expires_in_s: float | None
+    not_reported: list[str]
+    unknown: str | None
+
+
+class KeyAudit(_Shape):
+    success: Literal[True]
+    connections: list[KeyAuditEntry]
+    risks: dict[str, int]
+    """Risks found per severity."""
+    errors: dict[str, str] = {}
+    """Keys a read on demand could not read: id -> why (``POST /api/v1/keys/read`` only)."""
