@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.config import Config, parse_config_text
 from cts_tui.errors import ConfigError, CtsError, describe_validation_error
+from cts_tui.key_facts import IntendedUse
 from cts_tui.models import Connection
 from cts_tui.sim import Scenario, Simulator
 from cts_tui.store.secrets import MasterKey, generate_key
@@ -54,6 +55,7 @@ class DemoConnection(_Strict):
     name: str | None = None
     is_testnet: bool = False
     wrong_secret: bool = False
+    intended_use: IntendedUse = IntendedUse.TRADE
 
     def display_name(self) -> str:
         return self.name or f"{self.exchange.value.capitalize()} {self.api_type.value} ({self.account})"
@@ -143,6 +145,7 @@ def _connection(spec: DemoConnection, sim: Simulator) -> Connection:
         is_testnet=spec.is_testnet,
         base_url=sim.base_url(spec.exchange.value),
         tags=["demo", spec.account] + (["wrong-key"] if spec.wrong_secret else []),
+        intended_use=spec.intended_use,
     )
 
 

@@ -54,6 +54,22 @@ class KeyFacts(BaseModel):
     expiry_reported: bool = False
     created_at: datetime | None = None
 
+    def describe(self) -> str:
+        """IP whitelist and expiry in one line ("no IP whitelist; expires 2026-06-01 12:00 UTC")."""
+        if self.ip_restricted is None:
+            ips = "IP whitelist not reported"
+        elif self.ip_restricted:
+            ips = f"IP whitelist {', '.join(self.ips)}" if self.ips else "IP whitelist set"
+        else:
+            ips = "no IP whitelist"
+        if not self.expiry_reported:
+            expiry = "expiry not reported"
+        elif self.expires_at is None:
+            expiry = "never expires"
+        else:
+            expiry = f"expires {self.expires_at:%Y-%m-%d %H:%M} UTC"
+        return f"{ips}; {expiry}"
+
     def not_reported(self) -> list[str]:
         """The properties the exchange does not tell, in the words the screens use."""
         missing = []

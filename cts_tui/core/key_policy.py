@@ -66,7 +66,7 @@ class KeyAssessment:
     def unknown(self) -> str | None:
         """"never read" or "expiry not reported by Kraken"; None when everything is known."""
         if self.profile is None:
-            return "never read (test the connection)"
+            return "not read yet (a passing test reads it)"
         return self.profile.unreported_note()
 
 

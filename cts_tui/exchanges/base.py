@@ -174,25 +174,8 @@ class ExchangeClient(ABC):
             log.add(f"Permissions not available: {exc}")
             return None
         log.add(f"Permissions: {', '.join(key.permissions)}" if key.permissions else "Permissions: not reported by the exchange")
-        log.add(f"Key: {describe_key(key)}")
+        log.add(f"Key: {key.describe()}")
         return key
-
-
-def describe_key(key: KeyFacts) -> str:
-    """One line for a test log: IP whitelist and expiry, and what the exchange does not say."""
-    if key.ip_restricted is None:
-        ips = "IP whitelist not reported"
-    elif key.ip_restricted:
-        ips = f"IP whitelist {', '.join(key.ips)}" if key.ips else "IP whitelist set"
-    else:
-        ips = "no IP whitelist"
-    if not key.expiry_reported:
-        expiry = "expiry not reported"
-    elif key.expires_at is None:
-        expiry = "never expires"
-    else:
-        expiry = f"expires {key.expires_at.isoformat(timespec='seconds')}"
-    return f"{ips}; {expiry}"
 
 
 def _elapsed_ms(started: float) -> int:

@@ -138,3 +138,24 @@ def gauge(used: float, limit: float, width: int) -> Text:
     text.append("░" * (width - filled), style="dim")
     text.append(f" {used:>4.0f}/{limit:<4.0f}")
     return text
+
+
+# Key risk severities on screen: a symbol that reads without colour, and a short word.
+RISK_MARKS = {
+    "critical": ("‼", "crit", "bold red"),
+    "high": ("⚠", "high", "red"),
+    "medium": ("⚠", "med", "yellow"),
+    "low": ("!", "low", "dim yellow"),
+    "info": ("i", "info", "dim"),
+}
+
+
+def risk_text(worst: str | None, read: bool, width: int = 6) -> Text:
+    """A key's worst risk: "⚠ high"; "✔" when its exchange reported nothing risky, "?" before
+    its first read. Below 4 cells, the symbol alone."""
+    if not read:
+        return Text("?", style="dim")
+    if worst is None:
+        return Text("✔", style="green")
+    symbol, word, style = RISK_MARKS[worst]
+    return Text(symbol if width < 4 else f"{symbol} {word}", style=style)

@@ -79,4 +79,4 @@ def test_expiry_seconds_and_what_is_unknown():
     assert found.expires_in_s == 7200
     assert found.unknown == "permissions not reported by Binance"
     never = KeySubject("n", "n", "kraken", "spot", IntendedUse.TRADE, "n", NOW, None)
-    assert assess([never], Keys(), NOW)["n"].unknown.startswith("never read")
+    assert assess([never], Keys(), NOW)["n"].unknown.startswith("not read yet")

@@ -23,7 +23,9 @@ from cts_tui.core.snapshots import (
     TestSummary,
     Totals,
 )
+from cts_tui.core.key_policy import KeyAssessment, KeySubject, assess
 from cts_tui.errors import ErrorKind
+from cts_tui.key_facts import IntendedUse, KeyProfile
 from cts_tui.models import ConnectionState, TestResult
 from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
 from cts_tui.streams import StreamState, StreamView
@@ -32,6 +34,30 @@ FIXED_NOW = datetime(2026, 1, 27, 12, 0, 0, tzinfo=UTC)
 EXCHANGES = list(ExchangeId)
 STATES = [ConnectionState.ACTIVE] * 6 + [ConnectionState.ERROR, ConnectionState.PAUSED,
                                          ConnectionState.DISABLED, ConnectionState.TESTING]
+
+
+# Key facts by index: risky (may withdraw, no whitelist), clean, expiring soon, not read yet, and
+# a monitor key that may trade.
+KEY_KINDS = (
+    dict(permissions=["read", "trade", "withdraw"], ip_restricted=False),
+    dict(permissions=["read", "trade"], ip_restricted=True, ips=["10.0.0.7"]),
+    dict(permissions=["read", "trade"], ip_restricted=False, expires_in=timedelta(days=5)),
+    None,
+    dict(permissions=["read", "trade"], ip_restricted=True, ips=["10.0.0.7"], use=IntendedUse.MONITOR),
+)
+
+
+def make_key(index: int, exchange: ExchangeId, name: str, now: datetime) -> KeyAssessment:
+    kind = dict(KEY_KINDS[index % len(KEY_KINDS)] or {})
+    use = kind.pop("use", IntendedUse.TRADE)
+    expires_in = kind.pop("expires_in", None)
+    cid = f"c{index:05d}"
+    profile = None if not kind else KeyProfile(
+        **kind, expires_at=now + expires_in if expires_in else None, expiry_reported=True,
+        connection_id=cid, exchange=exchange.value, read_at=now - timedelta(minutes=index % 50),
+    )
+    subject = KeySubject(cid, name, exchange.value, "spot", use, cid, now, profile)
+    return assess([subject], Config().keys, now)[cid]
 
 
 def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
@@ -49,9 +75,10 @@ def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
         error_kind=ErrorKind.AUTH if failing else None,
         error="invalid API key" if failing else None,
     )
+    name = f"{exchange.value}-{api_type.value.split('_')[0]}-{index}"
     return ConnectionView(
         id=f"c{index:05d}",
-        name=f"{exchange.value}-{api_type.value.split('_')[0]}-{index}",
+        name=name,
         exchange=exchange,
         api_type=api_type,
         is_testnet=exchange in HAS_TESTNET and index % 4 == 1,
@@ -81,6 +108,7 @@ def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
         weight=100,
         tags=("demo",),
         api_key_masked="AbCd…wXyZ",
+        key=make_key(index, exchange, name, now),
     )
 
 

@@ -71,6 +71,28 @@ def health_facts(view: ConnectionView, frame: Frame) -> Table:
     ])
 
 
+def key_text(view: ConnectionView, frame: Frame) -> Text:
+    """What the exchange said about the key, then each risk with how to fix it at the exchange."""
+    key = view.key
+    text = Text()
+    if key is None or key.profile is None:
+        text.append("not read yet: a passing test reads the key's permissions, IP whitelist and expiry", style="dim")
+        return text
+    profile = key.profile
+    permissions = ", ".join(profile.permissions) if profile.permissions is not None else "not reported"
+    text.append(f"meant to {key.intended_use.value} · may {permissions} · {profile.describe()} · "
+                f"read {fmt.age(profile.read_at, frame.now)}", style="dim")
+    if key.unknown:
+        text.append(f"\n{key.unknown}", style="dim")
+    if not key.risks:
+        text.append("\n✔ no risk found", style="green")
+    for risk in key.risks:
+        symbol, _, style = fmt.RISK_MARKS[risk.severity.value]
+        text.append(f"\n{symbol} {risk.severity.value}: {risk.message}", style=style)
+        text.append(f"\n  fix: {risk.fix}")
+    return text
+
+
 def test_lines(result: TestResult) -> list[Text]:
     head = Text()
     head.append(result.tested_at.strftime("%Y-%m-%d %H:%M:%S "), style="dim")
@@ -98,6 +120,8 @@ class DetailScreen(Screen[None]):
         with Horizontal(id="detail-facts"):
             yield Static(id="identity")
             yield Static(id="health")
+        yield Label("Key", classes="section")
+        yield Static(id="key-facts")
         yield Label("Latency", classes="section", id="latency-label")
         yield Sparkline([], id="latency-spark")
         yield Label("Recent tests", classes="section")
@@ -131,6 +155,7 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-title", Label).update(title)
         self.query_one("#identity", Static).update(identity_facts(view, frame))
         self.query_one("#health", Static).update(health_facts(view, frame))
+        self.query_one("#key-facts", Static).update(key_text(view, frame))
         self._show_latency(view.latency_history)
 
     def _show_latency(self, history: tuple[float, ...]) -> None:

@@ -50,6 +50,17 @@ def _last_test_sort(row: ConnectionRow) -> datetime | None:
     return test.at if test else None
 
 
+def _risk_value(row: ConnectionRow, _now: datetime) -> tuple[str | None, bool]:
+    key = row.view.key
+    read = key is not None and key.profile is not None
+    return (key.worst.value if key is not None and key.worst else None, read)
+
+
+def _risk_sort(row: ConnectionRow) -> int:
+    key = row.view.key
+    return -(key.worst.rank if key is not None and key.worst else 0)
+
+
 def _name_cell(value: tuple[str, bool], _width: int) -> Text:
     name, enabled = value
     return Text(name, style="" if enabled else "dim", overflow="ellipsis", no_wrap=True)
@@ -57,7 +68,7 @@ def _name_cell(value: tuple[str, bool], _width: int) -> Text:
 
 COLUMNS: tuple[Column[ConnectionRow], ...] = (
     Column("mark", " ", 1, 1, lambda r, _: r.marked, lambda m, _: Text("✓" if m else " ", style="bold cyan")),
-    Column("name", "Name", 22, 14, lambda r, _: (r.view.name, r.view.enabled), _name_cell,
+    Column("name", "Name", 22, 11, lambda r, _: (r.view.name, r.view.enabled), _name_cell,
            sort=lambda r: r.view.name.lower()),
     Column("exchange", "Exchange", 8, 8, lambda r, _: r.view.exchange.value, plain,
            sort=lambda r: r.view.exchange.value),
@@ -68,6 +79,8 @@ COLUMNS: tuple[Column[ConnectionRow], ...] = (
            sort=lambda r: r.view.is_testnet),
     Column("state", "State", 10, 10, lambda r, _: r.view.state, any_width(fmt.state_text),
            sort=lambda r: STATE_ORDER[r.view.state]),
+    Column("risk", "Risk", 6, 1, _risk_value, lambda v, width: fmt.risk_text(*v, width=width), sort=_risk_sort,
+           short="!"),
     Column("score", "Score", 5, 5, lambda r, _: round(r.view.health_score), any_width(fmt.score_text),
            sort=lambda r: r.view.health_score, align="right"),
     Column("latency", "Latency", 8, 6, lambda r, _: _rounded(r.view.latency_ms), any_width(fmt.ms_text),
