@@ -145,7 +145,7 @@ def _risks(subject: KeySubject, settings: Keys, now: datetime, others: list[str]
     if subject.intended_use is IntendedUse.MONITOR and (beyond := permissions - MONITOR_PERMISSIONS):
         yield KeyRisk(
             "excess_permissions", severity.excess_permissions,
-            f"a monitor key that may also {', '.join(sorted(beyond))}",
+            f"a monitor key with permissions beyond reading: {', '.join(sorted(beyond))}",
             f"make a read-only key in {where} for this connection, or set its intended use to trade",
         )
 

@@ -32,6 +32,7 @@ from cts_tui.capabilities import (
 )
 from cts_tui.core.snapshots import ConnectionView
 from cts_tui.errors import CtsError, describe_validation_error
+from cts_tui.key_facts import IntendedUse
 from cts_tui.models import Connection, ConnectionDraft, ConnectionPatch, MarginType, PositionMode, TestResult
 from cts_tui.tui.messages import OperationDone
 from cts_tui.tui.screens.detail import test_lines
@@ -103,6 +104,11 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
                                                       placeholder="https://… (default: the exchange's)", compact=True))
                     yield from _row("Tags", Input(", ".join(existing.tags) if existing else "", id="tags",
                                                   placeholder="comma separated", compact=True))
+                    yield from _row("Key use", Select(
+                        [("monitor (read only)", IntendedUse.MONITOR), ("trade", IntendedUse.TRADE)],
+                        id="intended_use", value=existing.intended_use if existing else IntendedUse.TRADE,
+                        allow_blank=False, compact=True,
+                    ))
                 yield RichLog(id="test-output", wrap=True, markup=False, max_lines=200, auto_scroll=False)
             yield Static(id="form-error")
             with Horizontal(classes="buttons"):
@@ -221,6 +227,7 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
             "position_mode": choice("position_mode"),
             "base_url": text("base_url") or None,
             "tags": [tag.strip() for tag in text("tags").split(",") if tag.strip()],
+            "intended_use": choice("intended_use"),
         }
 
     def _candidate(self) -> ConnectionDraft | tuple[ConnectionPatch, Connection]:
