@@ -180,6 +180,8 @@ def audit_wire(audit: Iterable[KeyAssessment]) -> dict[str, object]:
 
 
 def _span(delta: timedelta) -> str:
-    if delta >= timedelta(days=1):
-        return f"{delta.days} days" if delta.days > 1 else "1 day"
+    """Days to the nearest, as an exchange's "expires in 6 days" counts them; hours below a day."""
+    days = round(delta.total_seconds() / 86_400)
+    if days >= 1:
+        return f"{days} days" if days > 1 else "1 day"
     return f"{max(1, int(delta.total_seconds() // 3600))} h"

@@ -150,12 +150,15 @@ RISK_MARKS = {
 }
 
 
-def risk_text(worst: str | None, read: bool, width: int = 6) -> Text:
-    """A key's worst risk: "⚠ high"; "✔" when its exchange reported nothing risky, "?" before
-    its first read. Below 4 cells, the symbol alone."""
+def risk_text(worst: str | None, read: bool, complete: bool, width: int = 6) -> Text:
+    """A key's worst risk: "⚠ high"; "✔" when its exchange reported everything and nothing is
+    risky, a dim "✔?" when it does not report everything, "?" before its first read. Below 4
+    cells, the symbol alone."""
+    if worst is not None:
+        symbol, word, style = RISK_MARKS[worst]
+        return Text(symbol if width < 4 else f"{symbol} {word}", style=style)
     if not read:
         return Text("?", style="dim")
-    if worst is None:
-        return Text("✔", style="green")
-    symbol, word, style = RISK_MARKS[worst]
-    return Text(symbol if width < 4 else f"{symbol} {word}", style=style)
+    if not complete:
+        return Text("✔" if width < 2 else "✔?", style="dim green")
+    return Text("✔", style="green")

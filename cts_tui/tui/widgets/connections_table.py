@@ -50,10 +50,13 @@ def _last_test_sort(row: ConnectionRow) -> datetime | None:
     return test.at if test else None
 
 
-def _risk_value(row: ConnectionRow, _now: datetime) -> tuple[str | None, bool]:
+def _risk_value(row: ConnectionRow, _now: datetime) -> tuple[str | None, bool, bool]:
+    """(worst severity, read yet, everything reported)."""
     key = row.view.key
-    read = key is not None and key.profile is not None
-    return (key.worst.value if key is not None and key.worst else None, read)
+    if key is None:
+        return (None, False, False)
+    read = key.profile is not None
+    return (key.worst.value if key.worst else None, read, read and key.unknown is None)
 
 
 def _risk_sort(row: ConnectionRow) -> int:
