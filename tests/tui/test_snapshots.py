@@ -30,6 +30,7 @@ async def _choose_okx_perpetual(pilot: Pilot) -> None:
         pytest.param(["2"], id="rate-limits"),
         pytest.param(["3"], id="health"),
         pytest.param(["j", "j", "enter"], id="detail"),
+        pytest.param(["j", "j", "j", "enter"], id="detail-expiring-key"),
         pytest.param(["question_mark"], id="help"),
         pytest.param(["m", "m", "b"], id="batch"),
         pytest.param(["x"], id="confirm-delete"),
