@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from cts_tui.capabilities import SUPPORTED_API_TYPES, ExchangeId, HAS_TESTNET
-from cts_tui.config import Config
+from cts_tui.config import Config, Keys
 from cts_tui.core.events import Event, SnapshotReady
 from cts_tui.core.snapshots import (
     Alert,
@@ -47,6 +47,9 @@ KEY_KINDS = (
 )
 
 
+KEY_SETTINGS = Keys()
+
+
 def make_key(index: int, exchange: ExchangeId, name: str, now: datetime) -> KeyAssessment:
     kind = dict(KEY_KINDS[index % len(KEY_KINDS)] or {})
     use = kind.pop("use", IntendedUse.TRADE)
@@ -57,7 +60,7 @@ def make_key(index: int, exchange: ExchangeId, name: str, now: datetime) -> KeyA
         connection_id=cid, exchange=exchange.value, read_at=now - timedelta(minutes=index % 50),
     )
     subject = KeySubject(cid, name, exchange.value, "spot", use, cid, now, profile)
-    return assess([subject], Config().keys, now)[cid]
+    return assess([subject], KEY_SETTINGS, now)[cid]
 
 
 def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
