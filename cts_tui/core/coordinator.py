@@ -529,7 +529,7 @@ class ConnectionCoordinator:
                 self._reset_breaker(entry)
         self._bus.publish(ConnectionsChanged(updated=(connection_id,)))
         self._health.wake()
-        self._mark_dirty()
+        self.keys.changed()  # its use, name or key: its risks and the "stored twice" of others
         retest = patch.rotates_keys or {"base_url", "api_type", "is_testnet"} & fields
         if stored.state is _S.TESTING or (retest and stored.state in (_S.ACTIVE, _S.ERROR)):
             await self.test_connection(connection_id, source=source)

@@ -10,7 +10,7 @@ reported is judged: a property it does not report is said to be unknown, never f
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,16 +70,20 @@ class KeyAssessment:
         return self.profile.unreported_note()
 
 
-def assess(subjects: Iterable[KeySubject], settings: Keys, now: datetime) -> dict[str, KeyAssessment]:
-    """Every subject's risks, worst first."""
+def assess(
+    subjects: Iterable[KeySubject], settings: Keys, now: datetime, only: Collection[str] | None = None
+) -> dict[str, KeyAssessment]:
+    """Each subject's risks, worst first; with ``only``, just those connections' (the others
+    still count for "stored twice")."""
     subjects = list(subjects)
-    copies = Counter(s.fingerprint for s in subjects)
     names: dict[str, list[str]] = {}
     for subject in subjects:
         names.setdefault(subject.fingerprint, []).append(subject.name)
     assessed = {}
     for subject in subjects:
-        others = [n for n in names[subject.fingerprint] if n != subject.name] if copies[subject.fingerprint] > 1 else []
+        if only is not None and subject.connection_id not in only:
+            continue
+        others = [n for n in names[subject.fingerprint] if n != subject.name]
         risks = sorted(_risks(subject, settings, now, others), key=lambda r: -r.severity.rank)
         expires = subject.profile.expires_at if subject.profile is not None else None
         assessed[subject.connection_id] = KeyAssessment(

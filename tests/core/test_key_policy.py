@@ -72,6 +72,8 @@ def test_the_same_key_stored_twice_is_flagged_on_both_and_names_the_other():
     assert [r.risk for r in found["a"].risks] == ["duplicate"] and "b" in found["a"].risks[0].message
     assert [r.risk for r in found["b"].risks] == ["duplicate"]
     assert found["c"].risks == ()
+    alone = assess([subject("a", fingerprint="k"), subject("b", fingerprint="k")], Keys(), NOW, only={"a"})
+    assert list(alone) == ["a"] and [r.risk for r in alone["a"].risks] == ["duplicate"]
 
 
 def test_expiry_seconds_and_what_is_unknown():
