@@ -231,6 +231,8 @@ class KeyRiskSeverities(_Section):
 
 
 class Keys(_Section):
+    """Key hygiene: when a key's expiry or disuse is flagged, and how bad each risk is."""
+
     expiry_warning_days: float = Field(default=14, gt=0)
     unused_days: float = Field(default=30, gt=0)
     severities: KeyRiskSeverities = Field(default_factory=KeyRiskSeverities)

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cts_tui.cli.conn import resolve
 from cts_tui.cli.context import config_from_args, db_path_from_args, open_store, print_json
 from cts_tui.key_facts import IntendedUse, Severity
 from cts_tui.models import ConnectionPatch
+
+if TYPE_CHECKING:
+    from cts_tui.core.key_policy import KeyAssessment
 
 
 def register(keys_actions: argparse._SubParsersAction) -> None:
@@ -59,7 +64,7 @@ async def audit_keys(args: argparse.Namespace) -> int:
     return 1 if any(r.severity.rank >= bar for a in audit for r in a.risks) else 0
 
 
-def _print_table(audit) -> None:
+def _print_table(audit: Sequence[KeyAssessment]) -> None:
     now = datetime.now(UTC)
     for assessed in audit:
         read = assessed.profile.read_at if assessed.profile is not None else None
@@ -74,7 +79,7 @@ def _print_table(audit) -> None:
             print(f"  {'':8} {assessed.unknown}")
 
 
-def _age(delta) -> str:
+def _age(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
         if seconds >= size:

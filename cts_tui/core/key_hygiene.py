@@ -3,7 +3,7 @@
 Facts arrive from a connection test (every test asks the exchange), from a read on demand, and
 from other processes through the store's change feed; each is stored with when it was read.
 The verdict depends on the clock too (an expiry comes closer, a key goes unused), so all of it is
-worked out again once a second (11 ms for 1,000 keys); a key read meanwhile is judged again at
+worked out again once a second; a key read meanwhile is judged again at
 once, alone, so that a batch test of many keys does not judge every key at every result.
 """
 
