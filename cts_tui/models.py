@@ -10,7 +10,7 @@ import ipaddress
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -230,6 +230,9 @@ class Connection(_ConnectionFields):
     state: ConnectionState = ConnectionState.DISABLED
     created_at: datetime = Field(default_factory=_utcnow)
     updated_at: datetime = Field(default_factory=_utcnow)
+    origin: Literal["store", "env"] = "store"
+    """"env": given by the config or the environment, held in memory only and read-only
+    (``store/env_connections.py``); never a column of the store."""
 
     @classmethod
     def from_draft(cls, draft: ConnectionDraft) -> Connection:

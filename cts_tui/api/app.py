@@ -22,6 +22,7 @@ from cts_tui.errors import (
     ExchangeError,
     InvalidTransition,
     NotFoundError,
+    ReadOnlyError,
     describe_validation_error,
 )
 from cts_tui.exchanges.hosts import KeysMustFollow
@@ -49,7 +50,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 def _status_of(exc: CtsError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
-    if isinstance(exc, InvalidTransition):
+    if isinstance(exc, (InvalidTransition, ReadOnlyError)):
         return 409
     if isinstance(exc, ExchangeError):
         return 502
