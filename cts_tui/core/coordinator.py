@@ -1201,6 +1201,14 @@ class ConnectionCoordinator:
         where = f" on {exchange_id}" if exchange_id else ""
         raise ExchangeError(ErrorKind.EXCHANGE_DOWN, f"no healthy connection{where} can {method}")
 
+    def record_outcome(self, entry: ManagedConnection, elapsed_s: float, error: ExchangeError | None = None) -> None:
+        """A request sent outside ``execute_request`` (a lent ccxt exchange): the same
+        statistics and breaker as any other."""
+        if error is None:
+            self._record_success(entry, elapsed_s)
+        else:
+            self._record_failure(entry, error, elapsed_s)
+
     def lease(self, exchange_id: str | None = None, method: str = "fetch_ticker") -> ManagedConnection:
         """A connection for direct use (``ExchangeManager.get_connection``), counted in flight
         until ``release``."""

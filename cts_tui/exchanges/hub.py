@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import aiohttp
+
 from cts_tui.capabilities import CCXT_EXCHANGES, HAS_TESTNET, ExchangeId
 from cts_tui.config import Config, Pool
 from cts_tui.errors import ErrorKind, ExchangeError
@@ -102,6 +104,10 @@ class ExchangeHub:
         self._ctx.reconfigure(config)
         grace_s = max(limits.timeout_ms for limits in config.exchanges.values()) / 1000
         self._ctx.pool.reconfigure(pool_settings(config), grace_s)
+
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session every client of this hub sends through (its current one)."""
+        return self._ctx.pool.session()
 
     def pool_stats(self) -> dict[str, Any]:
         stats = self._ctx.pool.stats().as_dict()
