@@ -34,6 +34,16 @@ class ExchangeLimits(_Section):
     ip_limit: int | None = Field(default=None, gt=0)
     """Every request from this host together, whatever its key, in the exchange's IP-wide
     window: Bybit requests per 5 s, Pionex weight per second, elsewhere requests per second."""
+    base_url: str | None = None
+    """The host every connection of this exchange that names none talks to (a proxy on the
+    box, the simulator); null: the exchange's own."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        from cts_tui.models import validate_base_url
+
+        return validate_base_url(value)
 
 
 # Defaults: the specification's figures for its six exchanges; HTX, Coinbase and Kraken from
@@ -263,8 +273,6 @@ class Credentials(_Section):
     api_passphrase: SecretStr | None = None
     api_type: ApiType = ApiType.SPOT
     testnet: bool = False
-    base_url: str | None = None
-    """The exchange's host replaced (a proxy on the box, the simulator); null: its own."""
 
     @field_validator("api_key", "api_secret", "api_passphrase", mode="before")
     @classmethod
@@ -410,15 +418,18 @@ class _TooLarge(Exception):
     pass
 
 
-def parse_config_text(text: str, source: str = "<config>") -> Config:
+def parse_config_text(text: str, source: str = "<config>", *, environment: bool = True) -> Config:
     """Parse YAML text into a Config, or raise ConfigError with one line naming what is wrong.
     An empty document is refused (a file emptied by mistake must not silently mean "defaults"),
     and so are oversized ones and aliases that expand past ``MAX_CONFIG_VALUES``. The
-    specification's keys and variables are mapped onto the native settings (``spec_config``)."""
-    return explain_config_text(text, source)[0]
+    specification's keys and variables are mapped onto the native settings (``spec_config``);
+    ``environment=False`` leaves the variables out (the demo's own config)."""
+    return explain_config_text(text, source, environment=environment)[0]
 
 
-def explain_config_text(text: str, source: str = "<config>") -> tuple[Config, list[Mapped]]:
+def explain_config_text(
+    text: str, source: str = "<config>", *, environment: bool = True
+) -> tuple[Config, list[Mapped]]:
     """``parse_config_text``, with where each setting of the file and the environment went."""
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{source}: larger than {MAX_CONFIG_BYTES:,} bytes; not a config file")
@@ -444,11 +455,14 @@ def explain_config_text(text: str, source: str = "<config>") -> tuple[Config, li
         native, mapped = translate(_interpolate_tree(raw, ""))
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
-    return _validated(native, mapped, source)
+    return _validated(native, mapped, source, environment)
 
 
-def _validated(native: dict[str, Any], mapped: list[Mapped], source: str) -> tuple[Config, list[Mapped]]:
-    mapped = mapped + apply_environment(native)
+def _validated(
+    native: dict[str, Any], mapped: list[Mapped], source: str, environment: bool = True
+) -> tuple[Config, list[Mapped]]:
+    if environment:
+        mapped = mapped + apply_environment(native)
     try:
         return Config.model_validate(_merge(defaults_dict(), native)), mapped
     except ValidationError as exc:

@@ -36,8 +36,7 @@ from cts_tui.capabilities import EXCHANGE_ALIASES, ExchangeId
 from cts_tui.errors import ConfigError, mask
 
 CREDENTIAL_KEYS = {"api_key": "api_key", "api_secret": "api_secret", "passphrase": "api_passphrase",
-                   "api_passphrase": "api_passphrase", "api_type": "api_type", "testnet": "testnet",
-                   "base_url": "base_url"}
+                   "api_passphrase": "api_passphrase", "api_type": "api_type", "testnet": "testnet"}
 """Keys of ``exchanges.<id>`` that describe a connection, not a budget: their native home is
 ``credentials.<id>``."""
 SECRET_KEYS = frozenset({"api_key", "api_secret", "api_passphrase"})

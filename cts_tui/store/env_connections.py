@@ -52,7 +52,6 @@ def env_connections(config: Config) -> list[Connection]:
                     api_secret=credentials.api_secret,
                     api_passphrase=passphrase,
                     is_testnet=credentials.testnet,
-                    base_url=credentials.base_url,
                     weight=config.exchanges[exchange].weight,
                     state=ConnectionState.TESTING,
                     origin="env",
