@@ -73,7 +73,8 @@ async def list_connections(call: Call) -> dict[str, Any]:
 
 @routes.post(
     "/api/settings/connections",
-    "Create a connection (tested at once unless enabled is false)",
+    "Create a connection (tested at once unless enabled is false); a field the exchange has no use "
+    "for (a passphrase for Bybit) is ignored and named in warnings",
     auth=True,
     response=ConnectionAnswer,
     body=CreateConnectionBody,
@@ -81,8 +82,9 @@ async def list_connections(call: Call) -> dict[str, Any]:
     errors=(400, 401, 413, 422),
 )
 async def create_connection(call: Call) -> dict[str, Any]:
-    view = await call.state.coordinator.add_connection(call.body, "api")
-    return {"success": True, "connection": _connection_json(call, view)}
+    body: CreateConnectionBody = call.body
+    view = await call.state.coordinator.add_connection(body, "api")
+    return {"success": True, "connection": _connection_json(call, view), "warnings": body.warnings}
 
 
 @routes.patch(
@@ -126,7 +128,8 @@ async def test_connection(call: Call) -> dict[str, Any]:
 
 @routes.post(
     "/api/settings/connections/batch-test",
-    "Test several connections in parallel (at most batch.max_per_request ids)",
+    "Test several connections in parallel (at most batch.max_per_request ids); success: the batch ran "
+    "(each connection's outcome is in results, counted by successful and failed)",
     auth=True,
     response=BatchAnswer,
     body=BatchTestBody,
@@ -143,7 +146,7 @@ async def batch_test(call: Call) -> dict[str, Any]:
     missing = [i for i in ids if i not in known]
     if missing:
         raise ApiError(404, f"unknown connection ids: {', '.join(missing[:10])}")
-    return batch_json(await coordinator.test_connections(ids))
+    return batch_json(await coordinator.start_batch(ids, body.kind).result(), body.kind)
 
 
 @routes.get(
