@@ -71,7 +71,7 @@ class ConnectionAnswer(_Shape):
     success: Literal[True]
     connection: dict[str, Any]
     warnings: list[str] = []
-    """Fields of the request the exchange has no use for, ignored (creation only)."""
+    """Fields of the request the exchange has no use for, ignored."""
 
 
 class Deleted(_Shape):

@@ -31,7 +31,7 @@ from cts_tui.api.wire import (
     test_json,
 )
 from cts_tui.core.snapshots import ConnectionView
-from cts_tui.models import ConnectionState
+from cts_tui.models import ConnectionState, inapplicable_fields
 
 routes = Routes("connections")
 ID = {"id": "connection id"}
@@ -89,7 +89,8 @@ async def create_connection(call: Call) -> dict[str, Any]:
 
 @routes.patch(
     "/api/settings/connections/{id}",
-    "Update a connection's settings or rotate its keys (a rotation retests it)",
+    "Update a connection's settings or rotate its keys (a rotation retests it); a field the exchange has "
+    "no use for is ignored and named in warnings",
     auth=True,
     response=ConnectionAnswer,
     body=UpdateConnectionBody,
@@ -97,8 +98,17 @@ async def create_connection(call: Call) -> dict[str, Any]:
     errors=(400, 401, 404, 409, 413, 422),
 )
 async def update_connection(call: Call) -> dict[str, Any]:
-    view = await call.state.coordinator.update_connection(call.params["id"], call.body, "api")
-    return {"success": True, "connection": _connection_json(call, view)}
+    body: UpdateConnectionBody = call.body
+    coordinator = call.state.coordinator
+    current = coordinator.connection_model(call.params["id"])
+    given = {name: getattr(body, name) for name in body.model_fields_set}
+    dropped = inapplicable_fields(current.exchange, body.api_type or current.api_type, given)
+    if dropped:  # as at creation: what the exchange has no use for is ignored, and said
+        kept = {name: value for name, value in given.items() if name not in dropped}
+        body = UpdateConnectionBody.model_construct(_fields_set=set(kept), **kept)
+    view = await coordinator.update_connection(call.params["id"], body, "api")
+    warnings = [f"{name} ignored: {why}" for name, why in dropped.items()]
+    return {"success": True, "connection": _connection_json(call, view), "warnings": warnings}
 
 
 @routes.delete(

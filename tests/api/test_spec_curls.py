@@ -67,7 +67,11 @@ async def test_the_connection_system_examples_answer(world: World) -> None:
     assert new["state"] == "error"  # tested at once: "xxxx" is no key the simulator knows
 
     status, patched = await world.call("PATCH", f"/api/settings/connections/{new['id']}", body=PATCH_BODY)
-    assert status == 200 and patched["connection"]["name"] == "Updated Name"
+    assert status == 200 and patched["connection"]["name"] == "Updated Name" and patched["warnings"] == []
+    status, patched = await world.call(
+        "PATCH", f"/api/settings/connections/{new['id']}", body={**PATCH_BODY, "api_passphrase": "zzzz"}
+    )
+    assert status == 200 and patched["warnings"] == ["api_passphrase ignored: bybit keys have no passphrase"]
 
     good = world.ids["binance-spot"]
     status, tested = await world.call("POST", f"/api/settings/connections/{good}/test")
