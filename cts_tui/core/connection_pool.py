@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -23,13 +24,19 @@ import ccxt
 from cts_tui.core.breaker import BreakerState
 from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.snapshots import ConnectionView
-from cts_tui.errors import CtsError
+from cts_tui.errors import CtsError, ErrorKind, ExchangeError
+from cts_tui.exchanges.base import INTERFACE_METHODS, ExchangeClient
+from cts_tui.exchanges.ccxt_client import CcxtClient
 from cts_tui.exchanges.context import CallRecord
 from cts_tui.models import Connection, ConnectionState
 
 if TYPE_CHECKING:
     from cts_tui.core.coordinator import ConnectionCoordinator
     from cts_tui.core.manager import ExchangeManager
+
+
+def _refused(message: str) -> ExchangeError:
+    return ExchangeError(ErrorKind.EXCHANGE_DOWN, message)
 
 
 class ExchangeStatus(StrEnum):
@@ -52,23 +59,63 @@ class ExchangeStatus(StrEnum):
 
 
 class _LentRequests:
-    """Sees every request of a lent ccxt instance: refused while the breaker is open, and
-    counted in the connection's statistics and breaker like any other."""
+    """Sees every request of a lent exchange: refused while the breaker is open (``refusal``:
+    ccxt's exception for a ccxt instance, ours for a native client), and counted in the
+    connection's statistics and breaker like any other."""
 
-    def __init__(self, coordinator: ConnectionCoordinator, entry: ManagedConnection, client: Any) -> None:
+    def __init__(
+        self, coordinator: ConnectionCoordinator, entry: ManagedConnection, client: Any,
+        refusal: Callable[[str], Exception],
+    ) -> None:
         self._coordinator = coordinator
         self._entry = entry
         self._client = client
+        self._refusal = refusal
 
     def before(self) -> None:
         if self._entry.breaker.state is BreakerState.OPEN:
-            raise ccxt.ExchangeNotAvailable(
+            raise self._refusal(
                 f"{self._entry.exchange.value}: connection {self._entry.id} is out of rotation (circuit breaker open)"
             )
 
-    def after(self, elapsed_s: float, failure: BaseException | None, record: CallRecord) -> None:
-        error = None if failure is None else self._client.classify(failure, record)
-        self._coordinator.record_outcome(self._entry, elapsed_s, error)
+    def after(self, elapsed_s: float, failure: BaseException | None, record: CallRecord | None) -> None:
+        if failure is None:
+            self._coordinator.record_outcome(self._entry, elapsed_s)
+        elif isinstance(failure, ExchangeError):
+            self._coordinator.record_outcome(self._entry, elapsed_s, failure)
+        elif record is not None:
+            self._coordinator.record_outcome(self._entry, elapsed_s, self._client.classify(failure, record))
+
+
+class _LentNativeClient:
+    """A native client lent (Pionex and OrangeX have no ccxt class), its calls observed as a
+    lent ccxt instance's requests are; everything else is the client's."""
+
+    def __init__(self, client: ExchangeClient, observer: _LentRequests) -> None:
+        self._client = client
+        self._observer = observer
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._client, name)
+        if not callable(found) or name not in _NATIVE_CALLS:
+            return found
+
+        async def observed(*args: Any, **kwargs: Any) -> Any:
+            self._observer.before()
+            started = time.perf_counter()
+            try:
+                result = await found(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - observed, then raised as it is
+                self._observer.after(time.perf_counter() - started, exc, None)
+                raise
+            self._observer.after(time.perf_counter() - started, None, None)
+            return result
+
+        return observed
+
+
+_NATIVE_CALLS = INTERFACE_METHODS | {"call"}
+"""The client's methods that send requests (``exchanges/base.py``)."""
 
 
 @dataclass(eq=False)
@@ -151,8 +198,10 @@ class ConnectionPool:
 
     async def _create(self, coordinator: ConnectionCoordinator, entry: ManagedConnection) -> ExchangeConnection:
         client = coordinator.hub.client_for(entry.connection)
-        lend = getattr(client, "lend", None)
-        exchange = await lend(_LentRequests(coordinator, entry, client)) if lend is not None else client
+        if isinstance(client, CcxtClient):
+            exchange = await client.lend(_LentRequests(coordinator, entry, client, ccxt.ExchangeNotAvailable))
+        else:
+            exchange = _LentNativeClient(client, _LentRequests(coordinator, entry, client, _refused))
         self._created += 1
         model = entry.connection
         view = coordinator.get_connection(entry.id)

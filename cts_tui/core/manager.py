@@ -19,8 +19,7 @@ are tested before ``initialize()`` returns, so the first request finds them read
 ``get_connection`` lends a real ccxt exchange (``exchanges/lending.py``): any ccxt method works on
 it, and each of its requests still passes the limiter, the HTTP pool, the connection's
 statistics and its circuit breaker. Pionex and OrangeX have no ccxt class: theirs is the native
-client (``fetch_ticker``, ``fetch_balance``, ``call(method, ...)``), whose requests pass the
-limiter and the pool.
+client (``fetch_ticker``, ``fetch_balance``, ``call(method, ...)``), observed the same way.
 """
 
 from __future__ import annotations

@@ -124,6 +124,11 @@ async def test_a_lent_exchange_goes_through_statistics_and_breaker(deployment, s
             with pytest.raises(ccxt.ExchangeNotAvailable, match="circuit breaker open"):
                 await connection.exchange.fetch_tickers(["BTC/USDT"])
             assert coordinator.get_connection("env-binance").requests == view.requests  # it never left
+        async with manager.get_connection("pionex") as native:  # no ccxt class: the native client, observed
+            before = coordinator.get_connection("env-pionex").requests
+            assert (await native.exchange.fetch_ticker("BTC/USDT"))["symbol"] == "BTC/USDT"
+            assert (await native.exchange.call("fetch_time")) > 0
+            assert coordinator.get_connection("env-pionex").requests == before + 2
 
 
 async def test_execute_request_takes_any_ccxt_method_where_it_is_supported(deployment, sim):
