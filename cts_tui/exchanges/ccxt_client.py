@@ -23,7 +23,7 @@ from cts_tui.exchanges.classify import (
     transport_error,
 )
 from cts_tui.exchanges.ccxt_shared import ccxt_class, ccxt_id
-from cts_tui.exchanges.context import CURRENT_CALL, CallRecord, HubContext
+from cts_tui.exchanges.context import CallRecord, HubContext, begin_call
 from cts_tui.exchanges.lending import LendingObserver, lend
 from cts_tui.exchanges.profiles import profile_for
 from cts_tui.models import Connection
@@ -59,17 +59,7 @@ class CcxtClient(ExchangeClient):
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _begin_call() -> CallRecord:
-        """This task's call record, cleared for a new call (see ``CallRecord``)."""
-        record = CURRENT_CALL.get()
-        if record is None or record.busy:
-            record = CallRecord()
-            CURRENT_CALL.set(record)  # kept for this task's next call
-        else:
-            record.reply = record.sent_at = record.received_at = None
-        record.busy = True
-        return record
+    _begin_call = staticmethod(begin_call)
 
     async def _guard(self, action: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """``action(*args, **kwargs)`` with every library failure classified: the rare calls (markets,

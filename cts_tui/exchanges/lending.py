@@ -17,7 +17,7 @@ import weakref
 from typing import Any, Protocol
 
 from cts_tui.exchanges.ccxt_shared import SharedExchange
-from cts_tui.exchanges.context import CURRENT_CALL, CallRecord
+from cts_tui.exchanges.context import CallRecord, begin_call
 from cts_tui.models import Connection
 
 
@@ -41,8 +41,7 @@ def _lent_class(clone_class: type) -> type:
     async def fetch(self: Any, url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
         observer: LendingObserver = self._cts_observer
         observer.before()
-        record = CallRecord(busy=True)
-        token = CURRENT_CALL.set(record)
+        record = begin_call()
         started = time.perf_counter()
         try:
             result = await base_fetch(self, url, method, headers, body)
@@ -50,7 +49,7 @@ def _lent_class(clone_class: type) -> type:
             observer.after(time.perf_counter() - started, exc, record)
             raise
         finally:
-            CURRENT_CALL.reset(token)
+            record.busy = False
         observer.after(time.perf_counter() - started, None, record)
         return result
 
