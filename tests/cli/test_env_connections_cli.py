@@ -32,3 +32,13 @@ def test_the_cli_lists_them_as_env_and_refuses_to_change_them(cli, monkeypatch, 
         refused = cli("--db", str(db), "conn", *argv)
         assert refused.code == 2 and "env-binance comes from the config or the environment" in refused.err
     assert KEY.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
+
+
+def test_huobi_names_htx_on_the_command_line(cli, api_env, tmp_path):
+    db = tmp_path / "store.db"
+    added = cli("--db", str(db), "conn", "add", "--name", "h", "--exchange", "huobi", "--api-type", "spot",
+                "--disabled", "--json")
+    assert added.code == 0, added.err
+    assert json.loads(added.out)["exchange"] == "htx"
+    listed = cli("--db", str(db), "conn", "list", "--exchange", "Huobi", "--json")
+    assert [row["name"] for row in json.loads(listed.out)] == ["h"]
