@@ -217,14 +217,14 @@ def apply_environment(tree: dict[str, Any], env: Mapping[str, str] | None = None
     """Fill from the specification's variables what the file leaves unset (in place)."""
     env = os.environ if env is None else env
     mapped: list[Mapped] = []
-    limiting = tree.setdefault("rate_limiting", {})
+    limiting = tree.get("rate_limiting", {})
     if isinstance(limiting, dict) and "redis_url" not in limiting and (env.get("REDIS_HOST") or env.get("REDIS_PORT")):
         host, port = env.get("REDIS_HOST") or "127.0.0.1", env.get("REDIS_PORT") or "6379"
-        limiting["redis_url"] = f"redis://{host}:{port}/0"
-        mapped.append(Mapped("env REDIS_HOST/REDIS_PORT", "rate_limiting.redis_url", limiting["redis_url"]))
-    credentials = tree.setdefault("credentials", {})
+        tree["rate_limiting"] = {**limiting, "redis_url": f"redis://{host}:{port}/0"}
+        mapped.append(Mapped("env REDIS_HOST/REDIS_PORT", "rate_limiting.redis_url", tree["rate_limiting"]["redis_url"]))
+    credentials = tree.get("credentials", {})
     if not isinstance(credentials, dict):
-        return mapped
+        return mapped  # the native validation names it
     names = [(member.value.upper(), member) for member in ExchangeId]
     names += [(alias.upper(), member) for alias, member in EXCHANGE_ALIASES.items()]
     for prefix, member in names:
@@ -232,12 +232,8 @@ def apply_environment(tree: dict[str, Any], env: Mapping[str, str] | None = None
             variable = prefix + suffix
             value = env.get(variable)
             current = credentials.get(member.value)
-            if not value or (isinstance(current, dict) and current.get(field)):
-                continue
-            credentials.setdefault(member.value, {})[field] = value
+            if not value or not isinstance(current, dict | None) or (current or {}).get(field):
+                continue  # unset, given by the file, or not a mapping (the native validation names it)
+            credentials = tree["credentials"] = {**credentials, member.value: {**(current or {}), field: value}}
             mapped.append(Mapped(f"env {variable}", f"credentials.{member.value}.{field}", value))
-    if not credentials:
-        del tree["credentials"]
-    if not limiting:
-        del tree["rate_limiting"]
     return mapped
