@@ -117,3 +117,15 @@ def test_config_check_names_a_key_that_maps_nowhere(cli, tmp_path):
 
 def test_no_credentials_by_default():
     assert Config().credentials == {} and load_config().credentials == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("credentials: {binance: 5}\n", "credentials.binance"), ("rate_limiting: null\n", "rate_limiting")],
+)
+def test_the_environment_never_hides_what_the_file_got_wrong(monkeypatch, text, named):
+    for name, value in {"BINANCE_API_KEY": "k0123456789", "BINANCE_API_SECRET": "s0123456789",
+                        "REDIS_HOST": "redis-service"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"x.yaml: {named}: Input should be a valid dictionary"):
+        parse_config_text(text, "x.yaml")
