@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -193,6 +194,20 @@ class _ConnectionFields(BaseModel):
         return self
 
 
+def inapplicable_fields(exchange: ExchangeId, api_type: ApiType, given: Mapping[str, object]) -> dict[str, str]:
+    """Fields of ``given`` that ``exchange`` or ``api_type`` has no use for, each with why: the
+    specification's example body carries a passphrase for Bybit, which a lenient reader
+    ignores (and says so) rather than refusing the whole body."""
+    found: dict[str, str] = {}
+    if given.get("api_passphrase") not in (None, "") and passphrase_policy(exchange) is PassphrasePolicy.NONE:
+        found["api_passphrase"] = f"{exchange.value} keys have no passphrase"
+    if api_type not in DERIVATIVE_API_TYPES:
+        for name in ("margin_type", "position_mode"):
+            if given.get(name) is not None:
+                found[name] = f"it applies to derivatives only, and {api_type.value} is not one"
+    return found
+
+
 def check_combination(
     exchange: ExchangeId,
     api_type: ApiType,
@@ -230,6 +245,9 @@ class Connection(_ConnectionFields):
     state: ConnectionState = ConnectionState.DISABLED
     created_at: datetime = Field(default_factory=_utcnow)
     updated_at: datetime = Field(default_factory=_utcnow)
+    origin: Literal["store", "env"] = "store"
+    """"env": given by the config or the environment, held in memory only and read-only
+    (``store/env_connections.py``); never a column of the store."""
 
     @classmethod
     def from_draft(cls, draft: ConnectionDraft) -> Connection:
@@ -333,8 +351,10 @@ class BatchResult(BaseModel):
         )
 
     def wire(self) -> dict[str, object]:
+        """``success`` as the specification's example has it: the batch ran (its example says
+        true with one connection failed); each connection's outcome is in ``results``."""
         return {
-            "success": self.success,
+            "success": True,
             "totalConnections": self.total_connections,
             "successful": self.successful,
             "failed": self.failed,

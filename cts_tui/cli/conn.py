@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cts_tui.capabilities import ApiType, ExchangeId, PassphrasePolicy, passphrase_policy
+from cts_tui.capabilities import ApiType, ExchangeId, PassphrasePolicy, exchange_names, passphrase_policy
 from cts_tui.cli.context import open_store, optional_module, print_json
 from cts_tui.errors import CtsError, NotFoundError, describe_validation_error
 from cts_tui.models import (
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = conn.add_subparsers(dest="conn_action", required=True, metavar="ACTION")
 
     listing = actions.add_parser("list", help="list connections (keys masked)")
-    listing.add_argument("--exchange", choices=[e.value for e in ExchangeId])
+    listing.add_argument("--exchange", type=exchange, choices=[e.value for e in ExchangeId], metavar=EXCHANGE_METAVAR)
     listing.add_argument("--api-type", choices=[t.value for t in ApiType])
     enabled = listing.add_mutually_exclusive_group()
     enabled.add_argument("--enabled", dest="enabled", action="store_true", default=None)
@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "or a hidden prompt, never from the command line.",
     )
     add.add_argument("--name", required=True)
-    add.add_argument("--exchange", required=True, choices=[e.value for e in ExchangeId])
+    add.add_argument("--exchange", required=True, type=exchange, choices=[e.value for e in ExchangeId], metavar=EXCHANGE_METAVAR)
     add.add_argument("--api-type", required=True, choices=[t.value for t in ApiType])
     add.add_argument("--testnet", action="store_true")
     add.add_argument("--base-url", help="https URL (plain http only to a loopback address)")
@@ -89,6 +89,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def exchange(text: str) -> str:
+    """An exchange named on the command line by any of its names (``huobi`` is htx), as ours;
+    an unknown name is left for argparse's choices to refuse."""
+    try:
+        return ExchangeId(text).value
+    except ValueError:
+        return text
+
+
+EXCHANGE_METAVAR = "{" + ",".join(exchange_names()) + "}"
 
 
 def read_secret(env: str, label: str, *, required: bool) -> str | None:

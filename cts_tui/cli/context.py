@@ -22,6 +22,7 @@ from cts_tui import paths
 from cts_tui.config import Config, load_config
 from cts_tui.errors import StoreError
 from cts_tui.store import ConnectionStore
+from cts_tui.store.env_connections import with_env_connections
 
 StoreUse = Literal["existing", "first-run", "create"]
 """``existing``: the store must be there; ``first-run``: created only at the default location;
@@ -50,7 +51,8 @@ def db_path_from_args(args: argparse.Namespace, use: StoreUse = "existing") -> P
 async def open_store(args: argparse.Namespace, use: StoreUse = "existing") -> ConnectionStore:
     """The store named by ``--db`` / ``CTS_DB``, keeping as many test results as the config says."""
     config = config_from_args(args)
-    return await ConnectionStore.open(db_path_from_args(args, use), results_kept=config.store.results_kept)
+    store = await ConnectionStore.open(db_path_from_args(args, use), results_kept=config.store.results_kept)
+    return with_env_connections(store, config)
 
 
 def print_json(data: Any) -> None:

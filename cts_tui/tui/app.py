@@ -228,6 +228,12 @@ class CtsApp(App[None]):
         except CtsError as exc:
             self.notify(str(exc), title="Could not open the connection", severity="error")
             return
+        if connection.origin == "env":
+            self.notify(
+                f"{connection.name} comes from the config or the environment ({connection.exchange.value.upper()}"
+                "_API_KEY...): change it there, then restart", title="Read-only connection", severity="warning",
+            )
+            return
         self.push_screen(ConnectionForm(connection))
 
     @work(group="operations")

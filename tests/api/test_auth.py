@@ -12,6 +12,7 @@ PUBLIC = {
     ("GET", "/health"),
     ("GET", "/metrics"),
     ("GET", "/openapi.json"),
+    ("GET", "/docs"),  # the same reference as openapi.json, readable
     ("GET", "/api/system/status"),
     ("GET", "/api/v1/exchanges/status"),
     ("GET", "/api/v1/exchanges/load-balance"),
