@@ -377,6 +377,7 @@ class _BoundedLoader(yaml.SafeLoader):
         node = super().compose_document()
         if node is not None:
             _check_expansion(node)
+            _check_unique_keys(node)
         return node
 
 
@@ -404,6 +405,28 @@ def _check_expansion(root: yaml.Node) -> None:
         on_path.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _check_unique_keys(root: yaml.Node) -> None:
+    """A key written twice in one mapping is refused: PyYAML would keep the last silently, so a
+    setting changed near the top of a section could be undone by a forgotten line below it."""
+    seen_nodes: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    if key_node.value in keys:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"{key_node.value!r} is given twice in one section", key_node.start_mark
+                        )
+                    keys.add(key_node.value)
+        stack.extend(_children(node))
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
