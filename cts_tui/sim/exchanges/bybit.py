@@ -23,7 +23,9 @@ import time
 from collections.abc import Callable, Mapping
 from functools import partial
 
+from cts_tui.sim import candles, depth, tape
 from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.assets import assets_for
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
 from cts_tui.sim.limits import BanList, RollingWindow
 from cts_tui.sim.markets import MarketSpec
@@ -66,12 +68,18 @@ class BybitSim(SimExchange):
             "/v5/market/time": self._time,
             "/v5/market/instruments-info": self._instruments_info,
             "/v5/market/tickers": self._tickers,
+            "/v5/market/orderbook": self._orderbook,
+            "/v5/market/recent-trade": self._recent_trades,
+            "/v5/market/kline": self._kline,
         }
         private = {
             "/v5/account/wallet-balance": self._wallet_balance,
             "/v5/account/info": self._account_info,
             "/v5/user/query-api": self._query_api,
             "/v5/spot-cross-margin-trade/account": self._margin_account,
+            "/v5/asset/coin/query-info": self._coin_info,
+            "/v5/order/realtime": self._empty_page,
+            "/v5/position/list": self._empty_page,
         }
         routes: dict[tuple[str, str], Handler] = {("GET", p): partial(self._public, f) for p, f in public.items()}
         routes |= {("GET", p): partial(self._private, f) for p, f in private.items()}
@@ -176,6 +184,52 @@ class BybitSim(SimExchange):
         cursor = str(start + limit) if start + limit < len(rows) else ""
         return self._ok({"category": category, "list": page, "nextPageCursor": cursor})
 
+    def _market(self, req: SimRequest) -> MarketSpec | Reply:
+        markets = {"spot": self.spot, "linear": self.linear}.get(req.query.get("category", ""))
+        if markets is None:
+            return self._envelope(10001, "params error: category", {}, outcome="bad_request")
+        market = markets.get(req.query.get("symbol", ""))
+        return market or self._envelope(10001, "Not supported symbols", {}, outcome="bad_request")
+
+    def _orderbook(self, req: SimRequest) -> Reply:
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        spot = req.query["category"] == "spot"
+        book = depth.order_book(self.ctx.prices, market, _limit(req, 1 if spot else 25, 200 if spot else 500))
+        d, q, now = market.price_decimals, market.qty_decimals, self.ctx.clock.now_ms()
+        return self._ok({"s": req.query["symbol"], "b": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.bids],
+                         "a": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.asks], "ts": now, "u": book.step + 1,
+                         "seq": book.step + 7_000_000_000, "cts": now - 2})
+
+    def _recent_trades(self, req: SimRequest) -> Reply:
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        category = req.query["category"]
+        limit = _limit(req, 60 if category == "spot" else 500, 60 if category == "spot" else 1000)
+        d, q = market.price_decimals, market.qty_decimals
+        rows = [{"execId": f"{t.id:x}-{market.base}", "symbol": req.query["symbol"], "price": f"{t.price:.{d}f}",
+                 "size": f"{t.amount:.{q}f}", "side": "Buy" if t.buy else "Sell", "time": str(t.timestamp_ms),
+                 "isBlockTrade": False, "isRPITrade": False}
+                for t in tape.recent_trades(self.ctx.prices, market, limit, self.ctx.clock.now_ms())]
+        return self._ok({"category": category, "list": rows})
+
+    def _kline(self, req: SimRequest) -> Reply:
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        interval = candles.interval_seconds(req.query.get("interval", ""))
+        if interval is None:
+            return self._envelope(10001, "Invalid period!", {}, outcome="bad_request")
+        start, end = req.query.get("start"), req.query.get("end")
+        rows = candles.candles(self.ctx.prices, market, interval, _limit(req, 200, 1000), self.ctx.clock.now_ms(),
+                               int(start) if start else None, int(end) if end else None)
+        d = market.price_decimals
+        return self._ok({"category": req.query["category"], "symbol": req.query["symbol"], "list": [
+            [str(c.open_ms), f"{c.open:.{d}f}", f"{c.high:.{d}f}", f"{c.low:.{d}f}", f"{c.close:.{d}f}",
+             f"{c.volume:.4f}", f"{c.volume * c.close:.4f}"] for c in reversed(rows)]})
+
     def _tickers(self, req: SimRequest) -> Reply:
         category, early = self._category(req)
         if early is not None:
@@ -227,6 +281,21 @@ class BybitSim(SimExchange):
             "totalMaintenanceMargin": "0", "coin": coins,
         }]})
 
+    def _coin_info(self, req: SimRequest) -> Reply:
+        """The wallet's coins and their chains: ccxt reads them before the markets."""
+        balance = _authed(req).balance("unified" if _unified(_authed(req)) else "spot")
+        rows = [{"name": a.code, "coin": a.code, "remainAmount": f"{balance.get(a.code, 0.0):g}", "chains": [
+            {"chainType": c.name, "confirmation": str(c.confirmations), "withdrawFee": f"{c.withdraw_fee:g}",
+             "depositMin": "0", "withdrawMin": f"{c.withdraw_min:g}", "chain": c.network, "chainDeposit": "1",
+             "chainWithdraw": "1", "minAccuracy": str(a.decimals), "withdrawPercentageFee": "0",
+             "contractAddress": "", "safeConfirmNumber": str(c.confirmations)} for c in a.chains]}
+            for a in assets_for(self.ctx.markets)]
+        return self._ok({"rows": rows})
+
+    def _empty_page(self, req: SimRequest) -> Reply:
+        """Open orders and positions: the simulator holds none (orders are only ever tested)."""
+        return self._ok({"list": [], "nextPageCursor": "", "category": req.query.get("category", "")})
+
     def _margin_account(self, req: SimRequest) -> Reply:
         account = _authed(req)
         loans = [{"tokenId": a, "total": f"{v:.8f}", "free": f"{v:.8f}", "locked": "0", "loan": "0",
@@ -274,6 +343,11 @@ class BybitSim(SimExchange):
 
 def _access_too_frequent() -> Reply:
     return Reply(403, b"access too frequent", None, "text/plain", "rate_limited")
+
+
+def _limit(req: SimRequest, default: int, most: int) -> int:
+    text = req.query.get("limit", "")
+    return max(1, min(int(text), most)) if text.isdigit() else default
 
 
 def _authed(req: SimRequest) -> SimAccount:
