@@ -64,6 +64,12 @@ class SimRequest:
         self.weight = 1
         self.endpoint = path
 
+    def int_param(self, name: str, default: int, most: int) -> int:
+        """A count from the query (`limit`, `depth`, ...) clamped to [1, most]; `default` when absent
+        or not a number, as exchanges treat a count they cannot read."""
+        text = self.query.get(name, "")
+        return max(1, min(int(text), most)) if text.isdigit() else default
+
     def json_body(self) -> Any:
         """The body parsed as JSON, or None when it is empty or not JSON."""
         if not self.body:

@@ -288,7 +288,7 @@ class BinanceSim(SimExchange):
         market = self._market(pool, req)
         if isinstance(market, Reply):
             return market
-        book = depth.order_book(self.ctx.prices, market, _limit(req, 100 if pool == "api" else 500, 5000))
+        book = depth.order_book(self.ctx.prices, market, req.int_param("limit", 100 if pool == "api" else 500, 5000))
         d, q = market.price_decimals, market.qty_decimals
         body: dict = {"lastUpdateId": book.step + 1_000_000}
         if pool != "api":
@@ -304,7 +304,7 @@ class BinanceSim(SimExchange):
         market = self._market(pool, req)
         if isinstance(market, Reply):
             return market
-        trades = tape.recent_trades(self.ctx.prices, market, _limit(req, 500, 1000), self.ctx.clock.now_ms())
+        trades = tape.recent_trades(self.ctx.prices, market, req.int_param("limit", 500, 1000), self.ctx.clock.now_ms())
         d, q = market.price_decimals, market.qty_decimals
         rows = []
         for t in reversed(trades):  # Binance lists the oldest first
@@ -326,7 +326,7 @@ class BinanceSim(SimExchange):
         if interval is None:
             return json_reply({"code": -1120, "msg": "Invalid interval."}, 400)
         start, end = req.query.get("startTime"), req.query.get("endTime")
-        rows = candles.candles(self.ctx.prices, market, interval, _limit(req, 500, 1000 if pool == "api" else 1500),
+        rows = candles.candles(self.ctx.prices, market, interval, req.int_param("limit", 500, 1000 if pool == "api" else 1500),
                                self.ctx.clock.now_ms(), int(start) if start else None, int(end) if end else None)
         d = market.price_decimals
         return json_reply([[c.open_ms, f"{c.open:.{d}f}", f"{c.high:.{d}f}", f"{c.low:.{d}f}", f"{c.close:.{d}f}",
@@ -463,19 +463,15 @@ def _depth_weight(pool: str) -> Callable[[SimRequest], int]:
     default = 100 if pool == "api" else 500
 
     def weigh(req: SimRequest) -> int:
-        limit = _limit(req, default, 5000)
+        limit = req.int_param("limit", default, 5000)
         return next((weight for most, weight in steps if limit <= most), steps[-1][1])
     return weigh
 
 
 def _klines_weight(req: SimRequest) -> int:
-    limit = _limit(req, 500, 1500)
+    limit = req.int_param("limit", 500, 1500)
     return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
 
-
-def _limit(req: SimRequest, default: int, most: int) -> int:
-    text = req.query.get("limit", "")
-    return max(1, min(int(text), most)) if text.isdigit() else default
 
 
 def _authed(req: SimRequest) -> SimAccount:

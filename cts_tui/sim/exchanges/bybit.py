@@ -196,7 +196,7 @@ class BybitSim(SimExchange):
         if isinstance(market, Reply):
             return market
         spot = req.query["category"] == "spot"
-        book = depth.order_book(self.ctx.prices, market, _limit(req, 1 if spot else 25, 200 if spot else 500))
+        book = depth.order_book(self.ctx.prices, market, req.int_param("limit", 1 if spot else 25, 200 if spot else 500))
         d, q, now = market.price_decimals, market.qty_decimals, self.ctx.clock.now_ms()
         return self._ok({"s": req.query["symbol"], "b": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.bids],
                          "a": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.asks], "ts": now, "u": book.step + 1,
@@ -207,7 +207,7 @@ class BybitSim(SimExchange):
         if isinstance(market, Reply):
             return market
         category = req.query["category"]
-        limit = _limit(req, 60 if category == "spot" else 500, 60 if category == "spot" else 1000)
+        limit = req.int_param("limit", 60 if category == "spot" else 500, 60 if category == "spot" else 1000)
         d, q = market.price_decimals, market.qty_decimals
         rows = [{"execId": f"{t.id:x}-{market.base}", "symbol": req.query["symbol"], "price": f"{t.price:.{d}f}",
                  "size": f"{t.amount:.{q}f}", "side": "Buy" if t.buy else "Sell", "time": str(t.timestamp_ms),
@@ -223,7 +223,7 @@ class BybitSim(SimExchange):
         if interval is None:
             return self._envelope(10001, "Invalid period!", {}, outcome="bad_request")
         start, end = req.query.get("start"), req.query.get("end")
-        rows = candles.candles(self.ctx.prices, market, interval, _limit(req, 200, 1000), self.ctx.clock.now_ms(),
+        rows = candles.candles(self.ctx.prices, market, interval, req.int_param("limit", 200, 1000), self.ctx.clock.now_ms(),
                                int(start) if start else None, int(end) if end else None)
         d = market.price_decimals
         return self._ok({"category": req.query["category"], "symbol": req.query["symbol"], "list": [
@@ -344,10 +344,6 @@ class BybitSim(SimExchange):
 def _access_too_frequent() -> Reply:
     return Reply(403, b"access too frequent", None, "text/plain", "rate_limited")
 
-
-def _limit(req: SimRequest, default: int, most: int) -> int:
-    text = req.query.get("limit", "")
-    return max(1, min(int(text), most)) if text.isdigit() else default
 
 
 def _authed(req: SimRequest) -> SimAccount:

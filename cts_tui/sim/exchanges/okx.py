@@ -186,7 +186,7 @@ class OkxSim(SimExchange):
         market = self._market(req)
         if isinstance(market, Reply):
             return market
-        book = depth.order_book(self.ctx.prices, market, _number(req, "sz", 1, 400))
+        book = depth.order_book(self.ctx.prices, market, req.int_param("sz", 1, 400))
         d, q = market.price_decimals, market.qty_decimals
         return self._ok([{"asks": [[f"{p:.{d}f}", f"{a:.{q}f}", "0", "1"] for p, a in book.asks],
                           "bids": [[f"{p:.{d}f}", f"{a:.{q}f}", "0", "1"] for p, a in book.bids],
@@ -197,7 +197,7 @@ class OkxSim(SimExchange):
         if isinstance(market, Reply):
             return market
         d, q = market.price_decimals, market.qty_decimals
-        trades = tape.recent_trades(self.ctx.prices, market, _number(req, "limit", 100, 500), self.ctx.clock.now_ms())
+        trades = tape.recent_trades(self.ctx.prices, market, req.int_param("limit", 100, 500), self.ctx.clock.now_ms())
         return self._ok([{"instId": req.query["instId"], "side": "buy" if t.buy else "sell", "sz": f"{t.amount:.{q}f}",
                           "px": f"{t.price:.{d}f}", "tradeId": str(t.id), "ts": str(t.timestamp_ms), "source": "0"}
                          for t in trades])
@@ -211,7 +211,7 @@ class OkxSim(SimExchange):
         if interval is None:
             return json_reply({"code": "51000", "msg": "Parameter bar error", "data": []}, 400, outcome="bad_request")
         after, before = req.query.get("after"), req.query.get("before")
-        limit = _number(req, "limit", 100, most)
+        limit = req.int_param("limit", 100, most)
         until = int(after) - 1 if after and after.isdigit() else None
         since = int(before) + 1 if before and before.isdigit() and until is None else None
         rows = candles.candles(self.ctx.prices, market, interval, limit, self.ctx.clock.now_ms(), since, until)
@@ -285,10 +285,6 @@ class OkxSim(SimExchange):
 def _refusal(code: str, message: str, outcome: str) -> Reply:
     return json_reply({"msg": message, "code": code}, 401, outcome=outcome)
 
-
-def _number(req: SimRequest, name: str, default: int, most: int) -> int:
-    text = req.query.get(name, "")
-    return max(1, min(int(text), most)) if text.isdigit() else default
 
 
 def _currency_row(code: str, name: str, decimals: int, chain: Chain, main: bool) -> dict:
