@@ -14,13 +14,19 @@ import time
 import uuid
 from collections.abc import Mapping
 
+from cts_tui.sim import candles, depth, tape
 from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.assets import FIAT, asset, assets_for
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
 from cts_tui.sim.exchanges import _coinbase_auth
 from cts_tui.sim.limits import RollingWindow
 from cts_tui.sim.markets import MarketSpec
 
 PRODUCTS = "/api/v3/brokerage/market/products"
+PRIVATE_PRODUCTS = "/api/v3/brokerage/products"
+GRANULARITIES = {"ONE_MINUTE": 60, "FIVE_MINUTE": 300, "FIFTEEN_MINUTE": 900, "THIRTY_MINUTE": 1800,
+                 "ONE_HOUR": 3600, "TWO_HOUR": 7200, "SIX_HOUR": 21600, "ONE_DAY": 86400}
+MAX_CANDLES = 350  # Coinbase answers at most 350 candles per request
 
 
 class CoinbaseLimits(LimitsModel):
@@ -50,17 +56,26 @@ class Coinbase(SimExchange):
             ("GET", "/v2/time"): self._public(self._v2_time),
             ("GET", "/api/v3/brokerage/time"): self._public(self._v3_time),
             ("GET", PRODUCTS): self._public(self._v3_products),
+            ("GET", PRIVATE_PRODUCTS): self._advanced(self._v3_products),
+            ("GET", "/api/v3/brokerage/market/product_book"): self._public(self._product_book),
+            ("GET", "/api/v3/brokerage/product_book"): self._advanced(self._product_book),
+            ("GET", "/api/v3/brokerage/orders/historical/batch"): self._advanced(self._orders),
+            ("GET", "/v2/currencies"): self._public(self._fiat_currencies),
+            ("GET", "/v2/currencies/crypto"): self._public(self._crypto_currencies),
+            ("GET", "/v2/exchange-rates"): self._public(self._exchange_rates),
             ("GET", "/v2/accounts"): self._advanced(self._v2_accounts),
             ("GET", "/api/v3/brokerage/accounts"): self._advanced(self._v3_accounts),
             ("GET", "/api/v3/brokerage/transaction_summary"): self._advanced(self._transaction_summary),
             ("GET", "/api/v3/brokerage/key_permissions"): self._advanced(self._key_permissions),
             ("GET", "/time"): self._public(self._exchange_time),
             ("GET", "/products"): self._public(self._exchange_products),
+            ("GET", "/currencies"): self._public(self._exchange_currencies),
             ("GET", "/accounts"): self._exchange(self._exchange_accounts),
         }
 
     def route_prefixes(self) -> Mapping[tuple[str, str], Handler]:
-        return {("GET", PRODUCTS + "/"): self._public(self._v3_ticker),
+        return {("GET", PRODUCTS + "/"): self._public(self._v3_product),
+                ("GET", PRIVATE_PRODUCTS + "/"): self._advanced(self._v3_product),
                 ("GET", "/products/"): self._public(self._exchange_ticker)}
 
     def fault_reply(self, kind, request: SimRequest) -> Reply:
@@ -147,16 +162,86 @@ class Coinbase(SimExchange):
         products = [self._product_row(pid, m) for pid, m in self._products.items()] if kind == "SPOT" else []
         return json_reply({"products": products, "num_products": len(products)})
 
-    async def _v3_ticker(self, request: SimRequest) -> Reply:
-        product_id, _, rest = request.path.removeprefix(PRODUCTS + "/").partition("/")
-        request.endpoint = PRODUCTS + "/{product_id}/ticker"
+    async def _v3_product(self, request: SimRequest) -> Reply:
+        """/products/{product_id}[/ticker|/candles], public (market/) or private alike."""
+        root = PRODUCTS if request.path.startswith(PRODUCTS) else PRIVATE_PRODUCTS
+        product_id, _, rest = request.path.removeprefix(root + "/").partition("/")
+        request.endpoint = root + "/{product_id}" + (f"/{rest}" if rest else "")
         market = self._products.get(product_id)
-        if market is None or rest != "ticker":
-            return _advanced_error(404, "not_found", "product not found", "error")
-        price, bid, ask = self._prices(market)
-        trade = {"trade_id": str(self.ctx.clock.now_ms()), "product_id": product_id, "price": price,
-                 "size": "0.01", "time": _iso(self.ctx.clock.now_s()), "side": "BUY", "bid": "", "ask": ""}
-        return json_reply({"trades": [trade], "best_bid": bid, "best_ask": ask})
+        if market is None or rest not in ("", "ticker", "candles"):
+            return _advanced_error(404, "NOT_FOUND", "ProductID is invalid", "error")
+        if rest == "ticker":
+            return self._market_trades(product_id, market, request)
+        if rest == "candles":
+            return self._candles(market, request)
+        return json_reply(self._product_row(product_id, market))
+
+    def _market_trades(self, product_id: str, market: MarketSpec, request: SimRequest) -> Reply:
+        _, bid, ask = self._prices(market)
+        d, q = market.price_decimals, market.qty_decimals
+        trades = [{"trade_id": str(t.id), "product_id": product_id, "price": f"{t.price:.{d}f}",
+                   "size": f"{t.amount:.{q}f}", "time": _iso(t.timestamp_ms / 1000), "side": "BUY" if t.buy else "SELL",
+                   "bid": "", "ask": "", "exchange": "coinbase"}
+                  for t in tape.recent_trades(self.ctx.prices, market, request.int_param("limit", 100, 1000),
+                                              self.ctx.clock.now_ms())]
+        return json_reply({"trades": trades, "best_bid": bid, "best_ask": ask})
+
+    def _candles(self, market: MarketSpec, request: SimRequest) -> Reply:
+        interval = GRANULARITIES.get(request.query.get("granularity", ""))
+        if interval is None:
+            return _advanced_error(400, "INVALID_ARGUMENT", "Invalid granularity", "bad_request")
+        start, end = request.query.get("start", ""), request.query.get("end", "")
+        rows = candles.candles(self.ctx.prices, market, interval, request.int_param("limit", MAX_CANDLES, MAX_CANDLES),
+                               self.ctx.clock.now_ms(), int(start) * 1000 if start.isdigit() else None,
+                               int(end) * 1000 if end.isdigit() else None)
+        d = market.price_decimals
+        return json_reply({"candles": [{"start": str(c.open_ms // 1000), "low": f"{c.low:.{d}f}",
+                                        "high": f"{c.high:.{d}f}", "open": f"{c.open:.{d}f}",
+                                        "close": f"{c.close:.{d}f}", "volume": f"{c.volume:.8f}"}
+                                       for c in reversed(rows)]})
+
+    async def _product_book(self, request: SimRequest) -> Reply:
+        product_id = request.query.get("product_id", "")
+        market = self._products.get(product_id)
+        if market is None:
+            return _advanced_error(404, "NOT_FOUND", "ProductID is invalid", "error")
+        book = depth.order_book(self.ctx.prices, market, request.int_param("limit", 50, 500))
+        d, q = market.price_decimals, market.qty_decimals
+        best_bid, best_ask = book.bids[0][0], book.asks[0][0]
+        return json_reply({"pricebook": {
+            "product_id": product_id, "time": _iso(self.ctx.clock.now_s()),
+            "bids": [{"price": f"{p:.{d}f}", "size": f"{a:.{q}f}"} for p, a in book.bids],
+            "asks": [{"price": f"{p:.{d}f}", "size": f"{a:.{q}f}"} for p, a in book.asks]},
+            "last": f"{best_bid:.{d}f}", "mid_market": f"{(best_bid + best_ask) / 2:.{d + 1}f}",
+            "spread_bps": f"{(best_ask - best_bid) / best_ask * 10_000:.4f}",
+            "spread_absolute": f"{best_ask - best_bid:.{d}f}"})
+
+    async def _orders(self, request: SimRequest) -> Reply:
+        """Orders: the simulator holds none (orders are only ever previewed)."""
+        return json_reply({"orders": [], "sequence": "0", "has_next": False, "cursor": ""})
+
+    async def _fiat_currencies(self, request: SimRequest) -> Reply:
+        return json_reply({"data": [{"id": code, "name": asset(code).name, "min_size": "0.01"}
+                                    for code in sorted(FIAT)]})
+
+    async def _crypto_currencies(self, request: SimRequest) -> Reply:
+        rows = [{"asset_id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"coinbase:{a.code}")), "code": a.code,
+                 "name": a.name, "color": "#0052FF", "sort_index": n, "exponent": a.decimals, "type": "crypto",
+                 "address_regex": ""} for n, a in enumerate(assets_for(self.ctx.markets)) if not a.fiat]
+        return json_reply({"data": rows})
+
+    async def _exchange_rates(self, request: SimRequest) -> Reply:
+        """How much of each currency one unit of `currency` (USD by default) buys, at the simulated
+        prices of its USD (or USDT, USDC) markets."""
+        base = request.query.get("currency", "USD").upper()
+        usd = {"USD": 1.0, "USDT": 1.0, "USDC": 1.0}
+        for m in self._products.values():
+            if m.quote in ("USD", "USDT", "USDC") and m.base not in usd:
+                usd[m.base] = self.ctx.prices.quote(m.key, m.price).price
+        if base not in usd:
+            return _advanced_error(400, "invalid_request", "Invalid currency", "bad_request")
+        return json_reply({"data": {"currency": base, "rates": {code: f"{usd[base] / price:.12g}"
+                                                                for code, price in usd.items()}}})
 
     async def _v2_accounts(self, request: SimRequest) -> Reply:
         rows = [{"id": _account_id(request.account, asset), "name": f"{asset} Wallet", "primary": asset == "BTC",
@@ -206,6 +291,24 @@ class Coinbase(SimExchange):
             "status": "online", "status_message": "", "trading_disabled": False, "fx_stablecoin": False,
             "max_slippage_percentage": "0.03000000", "auction_mode": False,
         } for pid, m in self._products.items()])
+
+    async def _exchange_currencies(self, request: SimRequest) -> Reply:
+        rows = []
+        for a in assets_for(self.ctx.markets):
+            step = f"{10.0 ** -a.decimals:.{a.decimals}f}"
+            networks = [{"id": c.network.lower(), "name": c.name, "status": "online", "contract_address": "",
+                         "crypto_address_link": "", "crypto_transaction_link": "",
+                         "min_withdrawal_amount": c.withdraw_min, "max_withdrawal_amount": 1_000_000,
+                         "network_confirmations": c.confirmations, "processing_time_seconds": 0} for c in a.chains]
+            rows.append({"id": a.code, "name": a.name, "min_size": step, "status": "online", "message": "",
+                         "max_precision": step, "convertible_to": [], "details": {
+                             "type": "fiat" if a.fiat else "crypto", "symbol": "", "network_confirmations": 0,
+                             "sort_order": len(rows), "crypto_address_link": "", "crypto_transaction_link": "",
+                             "push_payment_methods": [], "group_types": [], "display_name": "",
+                             "processing_time_seconds": 0, "min_withdrawal_amount": 0, "max_withdrawal_amount": 0},
+                         "default_network": networks[0]["id"] if networks else "",
+                         "supported_networks": networks})
+        return json_reply(rows)
 
     async def _exchange_ticker(self, request: SimRequest) -> Reply:
         product_id, _, rest = request.path.removeprefix("/products/").partition("/")
