@@ -20,8 +20,8 @@ TABLE: dict[str, tuple[str, str, set[str]]] = {
     "okx": ("BTC/USDT", "USDT", {"spot", "swap", "future"}),
     "bingx": ("BTC/USDT", "USDT", {"spot", "swap"}),
     "htx": ("BTC/USDT", "USDT", {"spot", "swap", "future"}),
-    "coinbase": ("BTC/USDT", "USDT", {"spot"}),
-    "kraken": ("BTC/USDT", "USDT", {"spot"}),
+    "coinbase": ("BTC/USD", "USDT", {"spot"}),
+    "kraken": ("BTC/USD", "USDT", {"spot"}),
 }
 
 
