@@ -38,7 +38,7 @@ from cts_tui.sim.accounts import SimAccount
 from cts_tui.sim.clock import ServerClock
 from cts_tui.sim.markets import MarketSpec
 from cts_tui.sim.prices import PriceBook
-from cts_tui.sim.scenario import ExchangeScenario
+from cts_tui.sim.scenario import AccountSpec, ExchangeScenario
 
 FaultKind = Literal["not_found", "maintenance", "rate_limited", "server_error"]
 
@@ -134,6 +134,7 @@ class SimExchange:
     market_kinds: ClassVar[Mapping[str, float]] = {"spot": 0.6, "linear_swap": 0.4}
     needs_passphrase: ClassVar[bool] = False
     has_demo_keys: ClassVar[bool] = False  # adds a default "demo" account with testnet=True
+    extra_accounts: ClassVar[tuple[AccountSpec, ...]] = ()  # default accounts beyond main/readonly/demo
 
     class Limits(LimitsModel):
         """The exchange's rate-limit parameters; subclasses replace it with real figures."""

@@ -94,7 +94,7 @@ class Simulator:
                 markets=markets_for(exchange_id, self.scenario.seed, spec.markets, cls.market_kinds),
                 prices=self._prices,
                 accounts=build_accounts(exchange_id, self.scenario.seed, spec.accounts,
-                                        cls.needs_passphrase, cls.has_demo_keys),
+                                        cls.needs_passphrase, cls.has_demo_keys, cls.extra_accounts),
                 clock=ServerClock(spec.faults.clock_skew_ms),
             )
             self._runtimes[exchange_id] = ExchangeRuntime(cls(ctx), spec.faults, self.scenario.seed)

@@ -2,7 +2,11 @@
 ``/products``, ``/accounts``) under one base URL.
 
 A key without a passphrase signs the Advanced Trade way (ccxt ``coinbase``); a key with one signs
-the Coinbase Exchange way and must send its passphrase (ccxt ``coinbaseexchange``). Advanced Trade
+the Coinbase Exchange way and must send its passphrase (ccxt ``coinbaseexchange``). A CDP key
+(the default account "cdp": ``organizations/.../apiKeys/...`` with a PEM EC key, see
+``cts_tui.sim.cdp``) sends ``Authorization: Bearer`` with an ES256 JWT to Advanced Trade; its
+``uri`` claim may name the real host (api.coinbase.com) or the host the client addressed, with or
+without the port, and the path below the base URL or with the base URL's path. Advanced Trade
 errors are ``{"errors": [{"id", "message"}]}``; Exchange errors are ``{"message"}``. Both refuse a
 timestamp more than 30 s from the server clock with "request timestamp expired".
 """
@@ -14,13 +18,14 @@ import time
 import uuid
 from collections.abc import Mapping
 
-from cts_tui.sim import candles, depth, tape
+from cts_tui.sim import candles, cdp, depth, tape
 from cts_tui.sim.accounts import SimAccount
 from cts_tui.sim.assets import FIAT, asset, assets_for
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
 from cts_tui.sim.exchanges import _coinbase_auth
 from cts_tui.sim.limits import RollingWindow
 from cts_tui.sim.markets import MarketSpec
+from cts_tui.sim.scenario import AccountSpec
 
 PRODUCTS = "/api/v3/brokerage/market/products"
 PRIVATE_PRODUCTS = "/api/v3/brokerage/products"
@@ -40,6 +45,7 @@ class CoinbaseLimits(LimitsModel):
 class Coinbase(SimExchange):
     exchange_id = "coinbase"
     market_kinds = {"spot": 1.0}
+    extra_accounts = (AccountSpec(name="cdp", options={"key": "cdp"}),)
     Limits = CoinbaseLimits
 
     def __init__(self, ctx) -> None:
@@ -98,26 +104,53 @@ class Coinbase(SimExchange):
 
     def _advanced(self, handler: Handler) -> Handler:
         async def checked(request: SimRequest) -> Reply:
-            account = self.ctx.account_by_key(request.headers.get("CB-ACCESS-KEY"))
-            request.account = account
-            timestamp = request.headers.get("CB-ACCESS-TIMESTAMP", "")
-            signed_path = request.path
-            if request.path.startswith("/v2/") and request.raw_query:
-                signed_path += "?" + request.raw_query
-            body = request.body.decode(errors="replace")
-            if account is None or account.passphrase is not None:
-                return _advanced_error(401, "authentication_error", "invalid api key", "auth_failed")
-            expected = _coinbase_auth.advanced_signature(account.secret, timestamp, request.method, signed_path, body)
-            if not _coinbase_auth.same(expected, request.headers.get("CB-ACCESS-SIGN", "")):
-                return _advanced_error(401, "authentication_error", "invalid signature", "auth_failed")
-            if not _coinbase_auth.timestamp_fresh(timestamp, self.ctx.clock.now_s()):
-                return _advanced_error(401, "authentication_error", "request timestamp expired", "invalid_timestamp")
+            authorization = request.headers.get("Authorization", "")
+            if authorization.startswith("Bearer "):
+                refused = self._check_jwt(request, authorization.removeprefix("Bearer ").strip())
+            else:
+                refused = self._check_hmac(request)
+            if refused is not None:
+                return refused
+            account = request.account
+            assert account is not None
             if not self._private_limit.try_acquire(account.api_key, request.mono)[0]:
                 return self._rate_limited(request)
             if not account.can("read") and not request.path.endswith("/key_permissions"):
                 return _advanced_error(403, "PERMISSION_DENIED", "Missing required scopes", "permission_denied")
             return await handler(request)
         return checked
+
+    def _check_hmac(self, request: SimRequest) -> Reply | None:
+        account = self.ctx.account_by_key(request.headers.get("CB-ACCESS-KEY"))
+        request.account = account
+        timestamp = request.headers.get("CB-ACCESS-TIMESTAMP", "")
+        signed_path = request.path
+        if request.path.startswith("/v2/") and request.raw_query:
+            signed_path += "?" + request.raw_query
+        body = request.body.decode(errors="replace")
+        if account is None or account.passphrase is not None or cdp.is_cdp_key(account.api_key):
+            return _advanced_error(401, "authentication_error", "invalid api key", "auth_failed")
+        expected = _coinbase_auth.advanced_signature(account.secret, timestamp, request.method, signed_path, body)
+        if not _coinbase_auth.same(expected, request.headers.get("CB-ACCESS-SIGN", "")):
+            return _advanced_error(401, "authentication_error", "invalid signature", "auth_failed")
+        if not _coinbase_auth.timestamp_fresh(timestamp, self.ctx.clock.now_s()):
+            return _advanced_error(401, "authentication_error", "request timestamp expired", "invalid_timestamp")
+        return None
+
+    def _check_jwt(self, request: SimRequest, token: str) -> Reply | None:
+        account = self.ctx.account_by_key(cdp.unverified_kid(token))
+        request.account = account
+        if account is None or not cdp.is_cdp_key(account.api_key):
+            return Reply(401, b"Unauthorized\n", None, "text/plain", "auth_failed")
+        host = request.headers.get("Host", "")
+        hosts = {"api.coinbase.com", host, host.rpartition(":")[0] or host, f"http://{host}"}
+        paths = {request.path, f"/{self.exchange_id}{request.path}"}
+        uris = {f"{request.method} {h}{p}" for h in hosts for p in paths}
+        problem = cdp.verify(token, account.api_key, account.secret, uris, self.ctx.clock.now_s())
+        if problem is not None:
+            outcome = "invalid_timestamp" if problem == "token expired" else "auth_failed"
+            return Reply(401, b"Unauthorized\n", None, "text/plain", outcome)
+        return None
 
     def _exchange(self, handler: Handler) -> Handler:
         async def checked(request: SimRequest) -> Reply:
