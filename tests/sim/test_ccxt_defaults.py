@@ -60,3 +60,30 @@ async def test_default_ccxt_loads_markets_and_reads_market_data_and_balance(sim:
         assert balance["total"][held] > 0
     finally:
         await exchange.close()
+
+
+async def test_kraken_validates_an_order_without_placing_it(sim: Simulator) -> None:
+    exchange = default_client(sim, "kraken")
+    try:
+        checked = await exchange.create_order("BTC/USD", "limit", "buy", 0.001, 50_000, {"validate": True})
+        assert checked["info"]["descr"]["order"] == "buy 0.00100000 XBTUSD @ limit 50000.0"
+        with pytest.raises(ccxt.InvalidOrder):
+            await exchange.create_order("BTC/USD", "limit", "buy", 1e-9, 50_000, {"validate": True})
+        with pytest.raises(ccxt.ExchangeError):  # the simulator places nothing
+            await exchange.create_order("BTC/USD", "limit", "buy", 0.001, 50_000)
+        assert (await exchange.fetch_open_orders()) == []
+    finally:
+        await exchange.close()
+
+
+async def test_coinbase_previews_an_order_with_a_cdp_key(sim: Simulator) -> None:
+    account = sim.account("coinbase", "cdp")
+    exchange = point(ccxt.coinbase({"apiKey": account.api_key, "secret": account.secret, "enableRateLimit": False}),
+                     sim.base_url("coinbase"))
+    try:
+        preview = await exchange.v3PrivatePostBrokerageOrdersPreview(
+            {"product_id": "BTC-USD", "side": "BUY", "order_configuration": {"market_market_ioc": {"quote_size": "100"}}})
+        assert preview["errs"] == [] and float(preview["commission_total"]) == pytest.approx(1.2, rel=0.01)
+        assert float(preview["base_size"]) * float(preview["best_ask"]) == pytest.approx(100, rel=0.01)
+    finally:
+        await exchange.close()

@@ -32,6 +32,7 @@ PRIVATE_PRODUCTS = "/api/v3/brokerage/products"
 GRANULARITIES = {"ONE_MINUTE": 60, "FIVE_MINUTE": 300, "FIFTEEN_MINUTE": 900, "THIRTY_MINUTE": 1800,
                  "ONE_HOUR": 3600, "TWO_HOUR": 7200, "SIX_HOUR": 21600, "ONE_DAY": 86400}
 MAX_CANDLES = 350  # Coinbase answers at most 350 candles per request
+TAKER_FEE = 0.012  # the "Advanced 1" tier's taker rate that transaction_summary reports
 
 
 class CoinbaseLimits(LimitsModel):
@@ -66,6 +67,7 @@ class Coinbase(SimExchange):
             ("GET", "/api/v3/brokerage/market/product_book"): self._public(self._product_book),
             ("GET", "/api/v3/brokerage/product_book"): self._advanced(self._product_book),
             ("GET", "/api/v3/brokerage/orders/historical/batch"): self._advanced(self._orders),
+            ("POST", "/api/v3/brokerage/orders/preview"): self._advanced(self._preview_order),
             ("GET", "/v2/currencies"): self._public(self._fiat_currencies),
             ("GET", "/v2/currencies/crypto"): self._public(self._crypto_currencies),
             ("GET", "/v2/exchange-rates"): self._public(self._exchange_rates),
@@ -253,6 +255,37 @@ class Coinbase(SimExchange):
         """Orders: the simulator holds none (orders are only ever previewed)."""
         return json_reply({"orders": [], "sequence": "0", "has_next": False, "cursor": ""})
 
+    async def _preview_order(self, request: SimRequest) -> Reply:
+        """Advanced Trade's order preview: the test order (nothing is placed). Market orders by
+        quote or base size and limit GTC orders; the fee is the account's taker rate."""
+        body = request.json_body() or {}
+        market = self._products.get(str(body.get("product_id", "")))
+        configuration = body.get("order_configuration") or {}
+        if market is None:
+            return _advanced_error(400, "INVALID_ARGUMENT", "ProductID is invalid", "bad_request")
+        if body.get("side") not in ("BUY", "SELL") or len(configuration) != 1:
+            return _advanced_error(400, "INVALID_ARGUMENT", "invalid order configuration", "bad_request")
+        if not request.account.can("trade"):
+            return _advanced_error(403, "PERMISSION_DENIED", "Missing required scopes", "permission_denied")
+        (kind, terms), = configuration.items()
+        try:
+            price = float(terms.get("limit_price") or self._prices(market)[0])
+            base = float(terms["base_size"]) if "base_size" in terms else float(terms["quote_size"]) / price
+        except (AttributeError, KeyError, TypeError, ValueError, ZeroDivisionError):
+            return _advanced_error(400, "INVALID_ARGUMENT", f"invalid {kind}", "bad_request")
+        quote, fee = base * price, base * price * TAKER_FEE
+        errors = [] if base >= market.min_qty and quote >= market.min_notional else ["PREVIEW_INVALID_BASE_SIZE_TOO_SMALL"]
+        _, bid, ask = self._prices(market)
+        d = market.price_decimals
+        return json_reply({
+            "order_total": f"{quote + fee:.{d}f}", "commission_total": f"{fee:.{d}f}", "errs": errors, "warning": [],
+            "quote_size": f"{quote:.{d}f}", "base_size": f"{base:.{market.qty_decimals}f}", "best_bid": bid,
+            "best_ask": ask, "is_max": False, "order_margin_total": "0", "leverage": "", "long_leverage": "",
+            "short_leverage": "", "slippage": "0", "preview_id": str(uuid.uuid4()),
+            "current_liquidation_buffer": "", "projected_liquidation_buffer": "", "max_leverage": "",
+            "pnl_configuration": None, "twap_bucket_metadata": None, "position_notional_limit": "",
+            "max_notional_at_requested_leverage": "", "margin_ratio_data": None})
+
     async def _fiat_currencies(self, request: SimRequest) -> Reply:
         return json_reply({"data": [{"id": code, "name": asset(code).name, "min_size": "0.01"}
                                     for code in sorted(FIAT)]})
@@ -297,7 +330,7 @@ class Coinbase(SimExchange):
         return json_reply({"accounts": rows, "has_next": False, "cursor": "", "size": len(rows)})
 
     async def _transaction_summary(self, request: SimRequest) -> Reply:
-        tier = {"pricing_tier": "Advanced 1", "usd_from": "0", "usd_to": "1000", "taker_fee_rate": "0.012",
+        tier = {"pricing_tier": "Advanced 1", "usd_from": "0", "usd_to": "1000", "taker_fee_rate": str(TAKER_FEE),
                 "maker_fee_rate": "0.006", "aop_from": "", "aop_to": ""}
         return json_reply({"total_volume": 0, "total_fees": 0, "fee_tier": tier, "margin_rate": None,
                            "goods_and_services_tax": None, "advanced_trade_only_volume": 0,

@@ -1,5 +1,10 @@
 """Kraken spot REST: ``/0/public/*`` and ``/0/private/*`` with API-Key / API-Sign.
 
+Orders: ``AddOrder`` with ``validate=true`` checks an order as Kraken does (pair, side, type,
+volume against ``ordermin``, a price for limit orders) and describes it without placing it; the
+simulator places nothing, so an order without ``validate`` is refused with
+``EAPI:Feature disabled``.
+
 Every answer is ``{"error": [...], "result": ...}`` with HTTP 200, as Kraken sends it. Private
 calls carry a nonce that must grow for each key (``EAPI:Invalid nonce`` otherwise) and draw on a
 call counter that decays over time (``EAPI:Rate limit exceeded`` when it would pass its maximum);
@@ -78,7 +83,8 @@ class Kraken(SimExchange):
                   "Ticker": self._ticker, "Assets": self._assets, "Depth": self._depth, "Trades": self._trades,
                   "OHLC": self._ohlc}
         private = {"Balance": self._balance, "BalanceEx": self._balance_ex, "TradeBalance": self._trade_balance,
-                   "OpenOrders": self._open_orders, "OpenPositions": self._open_positions}
+                   "OpenOrders": self._open_orders, "OpenPositions": self._open_positions,
+                   "AddOrder": self._add_order}
         routes: dict[tuple[str, str], Handler] = {}
         for name, handler in public.items():
             routes[("GET", f"/0/public/{name}")] = self._public_call(handler)
@@ -239,6 +245,36 @@ class Kraken(SimExchange):
     async def _open_orders(self, request: SimRequest) -> Reply:
         """Open orders: the simulator holds none (orders are only ever validated)."""
         return _result({"open": {}})
+
+    async def _add_order(self, request: SimRequest) -> Reply:
+        text = request.body.decode(errors="replace")
+        form = dict(parse_qsl(text)) if not text.startswith("{") else (request.json_body() or {})
+        if not request.account.can("trade"):
+            return _error("EGeneral:Permission denied", outcome="permission_denied")
+        pair = self._resolve(str(form.get("pair", "")))
+        side, kind, price = form.get("type"), form.get("ordertype"), str(form.get("price", ""))
+        if pair is None:
+            return _error("EQuery:Unknown asset pair")
+        if side not in ("buy", "sell"):
+            return _error("EGeneral:Invalid arguments:type")
+        if kind not in ("market", "limit"):
+            return _error("EGeneral:Invalid arguments:ordertype")
+        market = self._pairs[pair]
+        try:
+            volume = float(form.get("volume", ""))
+        except ValueError:
+            return _error("EGeneral:Invalid arguments:volume")
+        try:
+            limit = float(price) if kind == "limit" else None
+        except ValueError:
+            return _error("EGeneral:Invalid arguments:price")
+        if volume < market.min_qty:
+            return _error("EOrder:Order minimum not met")
+        if str(form.get("validate", "")).lower() not in ("true", "1"):
+            return _error("EAPI:Feature disabled")
+        name = _altname(market.base) + _altname(market.quote)
+        described = f"{side} {volume:.8f} {name} @ " + (f"limit {limit:.{market.price_decimals}f}" if limit else "market")
+        return _result({"descr": {"order": described}})
 
     async def _open_positions(self, request: SimRequest) -> Reply:
         return _result({})
