@@ -19,6 +19,7 @@ CONTRACT -> "perpetual_futures", spot-cross-margin-trade -> "margin".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -50,11 +51,13 @@ class BybitSim(SimExchange):
     def __init__(self, ctx) -> None:
         self.spot = {m.base + m.quote: m for m in ctx.markets if m.is_spot}
         self.linear = {_linear_id(m): m for m in ctx.markets if not m.is_spot and not m.is_inverse}
-        self._instruments = {
-            "spot": [_spot_instrument(i, m) for i, m in self.spot.items()],
-            "linear": [_linear_instrument(i, m) for i, m in self.linear.items()],
-        }
         super().__init__(ctx)
+
+    @functools.cached_property
+    def _instruments(self) -> dict[str, list[dict]]:
+        """Built on first ask: most simulators never serve the list, and it is large."""
+        return {"spot": [_spot_instrument(i, m) for i, m in self.spot.items()],
+                "linear": [_linear_instrument(i, m) for i, m in self.linear.items()]}
 
     def configure_limits(self) -> None:
         lim = self.limits

@@ -14,6 +14,7 @@ contract v5 ``{"code", "message"}``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -62,8 +63,12 @@ class Htx(SimExchange):
         self._futures = {_future_code(m): m for m in futures}
         # A future answers to its code (BTC240628) and to its alias (BTC_CQ) in market data.
         self._future_aliases = {f"{m.base}_{QUARTERS[n]}": m for n, m in _ranked(futures)}
-        self._symbols_body = json.dumps({"status": "ok", "data": [_spot_row(m) for m in self._spot.values()]},
-                                        separators=(",", ":")).encode()
+
+    @functools.cached_property
+    def _symbols_body(self) -> bytes:
+        """Encoded on first ask: most simulators never serve the list, and it is large."""
+        return json.dumps({"status": "ok", "data": [_spot_row(m) for m in self._spot.values()]},
+                          separators=(",", ":")).encode()
 
     def configure_limits(self) -> None:
         lim = self.limits

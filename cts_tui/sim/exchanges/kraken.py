@@ -13,6 +13,7 @@ the starter tier's figures are the defaults.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Mapping
@@ -70,9 +71,13 @@ class Kraken(SimExchange):
         super().__init__(ctx)
         self._pairs = {_pair_id(m): m for m in ctx.markets if m.is_spot}
         self._by_altname = {_altname(m.base) + _altname(m.quote): pair for pair, m in self._pairs.items()}
-        result = {pair: _pair_row(pair, m) for pair, m in self._pairs.items()}
-        self._pairs_body = json.dumps({"error": [], "result": result}, separators=(",", ":")).encode()
         self._last_nonce: dict[str, int] = {}
+
+    @functools.cached_property
+    def _pairs_body(self) -> bytes:
+        """Encoded on first ask: most simulators never serve the list, and it is large."""
+        result = {pair: _pair_row(pair, m) for pair, m in self._pairs.items()}
+        return json.dumps({"error": [], "result": result}, separators=(",", ":")).encode()
 
     def configure_limits(self) -> None:
         self._private = DecayingCounter(self.limits.private_max, self.limits.private_decay_per_s)

@@ -16,6 +16,7 @@ are `perm` in `/api/v5/account/config`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -59,12 +60,16 @@ class OkxSim(SimExchange):
 
     def __init__(self, ctx) -> None:
         self.markets = {_inst_id(m): m for m in ctx.markets}
-        self._instruments: dict[str, list[dict]] = {t: [] for t in INST_TYPES}
-        for inst_id, m in self.markets.items():
-            self._instruments[_inst_type(m)].append(_instrument(inst_id, m))
-        self._instruments["MARGIN"] = [dict(i, instType="MARGIN") for i in self._instruments["SPOT"]
-                                       if i["quoteCcy"] == "USDT"]
         super().__init__(ctx)
+
+    @functools.cached_property
+    def _instruments(self) -> dict[str, list[dict]]:
+        """Built on first ask: most simulators never serve the list, and it is large."""
+        instruments: dict[str, list[dict]] = {t: [] for t in INST_TYPES}
+        for inst_id, m in self.markets.items():
+            instruments[_inst_type(m)].append(_instrument(inst_id, m))
+        instruments["MARGIN"] = [dict(i, instType="MARGIN") for i in instruments["SPOT"] if i["quoteCcy"] == "USDT"]
+        return instruments
 
     def configure_limits(self) -> None:
         lim = self.limits
