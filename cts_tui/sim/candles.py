@@ -62,6 +62,15 @@ def candles(prices: PriceBook, market: MarketSpec, interval_s: int, limit: int, 
     return result
 
 
+def in_window(prices: PriceBook, market: MarketSpec, interval_s: int, limit: int, now_ms: int,
+              start: str | None, end: str | None, unit_ms: int = 1) -> list[Candle]:
+    """`candles` over the window a query names: `start`/`end` as sent, counted in `unit_ms`
+    (1 for milliseconds, 1000 for seconds); one that is absent or not a number bounds nothing."""
+    def bound(text: str | None) -> int | None:
+        return int(text) * unit_ms if text and text.isdigit() else None
+    return candles(prices, market, interval_s, limit, now_ms, bound(start), bound(end))
+
+
 def interval_seconds(text: str) -> int | None:
     """'1m', '15m', '1h', '4h', '1d', '1w', '1M' (and '60', '1H', '1D' spellings) -> seconds."""
     units = {"s": 1, "m": 60, "h": 3600, "H": 3600, "d": 86400, "D": 86400, "w": 604800, "W": 604800,

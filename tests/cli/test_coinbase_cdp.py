@@ -16,9 +16,9 @@ from tests.cli.test_conn_test import _cts, cts_env  # noqa: F401 - the fixture i
 
 async def _add_cdp(env: dict[str, str], sim, name: str, secret: str) -> tuple[int, str]:
     account = sim.account("coinbase", "cdp")
-    code, _, err = await _cts({**env, "CTS_API_KEY": account.api_key, "CTS_API_SECRET": secret, "CTS_API_PASSPHRASE": ""},
-                              "conn", "add", "--name", name, "--exchange", "coinbase", "--api-type", "spot",
-                              "--base-url", sim.base_url("coinbase"))
+    credentials = {"CTS_API_KEY": account.api_key, "CTS_API_SECRET": secret, "CTS_API_PASSPHRASE": ""}
+    code, _, err = await _cts({**env, **credentials}, "conn", "add", "--name", name, "--exchange", "coinbase",
+                              "--api-type", "spot", "--base-url", sim.base_url("coinbase"))
     return code, err
 
 

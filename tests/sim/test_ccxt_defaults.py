@@ -81,8 +81,9 @@ async def test_coinbase_previews_an_order_with_a_cdp_key(sim: Simulator) -> None
     exchange = point(ccxt.coinbase({"apiKey": account.api_key, "secret": account.secret, "enableRateLimit": False}),
                      sim.base_url("coinbase"))
     try:
-        preview = await exchange.v3PrivatePostBrokerageOrdersPreview(
-            {"product_id": "BTC-USD", "side": "BUY", "order_configuration": {"market_market_ioc": {"quote_size": "100"}}})
+        order = {"product_id": "BTC-USD", "side": "BUY",
+                 "order_configuration": {"market_market_ioc": {"quote_size": "100"}}}
+        preview = await exchange.v3PrivatePostBrokerageOrdersPreview(order)
         assert preview["errs"] == [] and float(preview["commission_total"]) == pytest.approx(1.2, rel=0.01)
         assert float(preview["base_size"]) * float(preview["best_ask"]) == pytest.approx(100, rel=0.01)
     finally:

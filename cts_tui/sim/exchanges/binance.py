@@ -110,7 +110,8 @@ class BinanceSim(SimExchange):
             add("GET", f"{prefix}/depth", pool, _depth_weight(pool), None, partial(self._depth, pool))
             add("GET", f"{prefix}/trades", pool, 25 if pool == "api" else 5, None, partial(self._trades, pool, False))
             add("GET", f"{prefix}/aggTrades", pool, 4 if pool == "api" else 20, None, partial(self._trades, pool, True))
-            add("GET", f"{prefix}/klines", pool, 2 if pool == "api" else _klines_weight, None, partial(self._klines, pool))
+            add("GET", f"{prefix}/klines", pool, 2 if pool == "api" else _klines_weight, None,
+                partial(self._klines, pool))
             add("GET", f"{prefix}/openOrders", pool, _by_symbol(*((6, 80) if pool == "api" else (1, 40))), "read",
                 lambda req: json_reply([]))
         add("GET", "/api/v3/account", "api", 20, "read", self._spot_account)
@@ -325,9 +326,9 @@ class BinanceSim(SimExchange):
         interval = candles.interval_seconds(req.query.get("interval", ""))
         if interval is None:
             return json_reply({"code": -1120, "msg": "Invalid interval."}, 400)
-        start, end = req.query.get("startTime"), req.query.get("endTime")
-        rows = candles.candles(self.ctx.prices, market, interval, req.int_param("limit", 500, 1000 if pool == "api" else 1500),
-                               self.ctx.clock.now_ms(), int(start) if start else None, int(end) if end else None)
+        rows = candles.in_window(self.ctx.prices, market, interval,
+                                 req.int_param("limit", 500, 1000 if pool == "api" else 1500), self.ctx.clock.now_ms(),
+                                 req.query.get("startTime"), req.query.get("endTime"))
         d = market.price_decimals
         return json_reply([[c.open_ms, f"{c.open:.{d}f}", f"{c.high:.{d}f}", f"{c.low:.{d}f}", f"{c.close:.{d}f}",
                             f"{c.volume:.4f}", c.open_ms + interval * 1000 - 1, f"{c.volume * c.close:.4f}", 100,

@@ -223,9 +223,8 @@ class BingxSim(SimExchange):
         interval = candles.interval_seconds(req.query.get("interval", ""))
         if interval is None:
             return self._error(100400, "invalid interval", "bad_request")
-        start, end = req.query.get("startTime"), req.query.get("endTime")
-        rows = candles.candles(self.ctx.prices, market, interval, req.int_param("limit", 500, 1440),
-                               self.ctx.clock.now_ms(), int(start) if start else None, int(end) if end else None)
+        rows = candles.in_window(self.ctx.prices, market, interval, req.int_param("limit", 500, 1440),
+                                 self.ctx.clock.now_ms(), req.query.get("startTime"), req.query.get("endTime"))
         if family == "spot":
             return self._ok([[c.open_ms, c.open, c.high, c.low, c.close, c.volume, c.open_ms + interval * 1000 - 1,
                               round(c.volume * c.close, 4)] for c in rows])

@@ -199,7 +199,8 @@ class BybitSim(SimExchange):
         if isinstance(market, Reply):
             return market
         spot = req.query["category"] == "spot"
-        book = depth.order_book(self.ctx.prices, market, req.int_param("limit", 1 if spot else 25, 200 if spot else 500))
+        limit = req.int_param("limit", 1 if spot else 25, 200 if spot else 500)
+        book = depth.order_book(self.ctx.prices, market, limit)
         d, q, now = market.price_decimals, market.qty_decimals, self.ctx.clock.now_ms()
         return self._ok({"s": req.query["symbol"], "b": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.bids],
                          "a": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.asks], "ts": now, "u": book.step + 1,
@@ -225,9 +226,8 @@ class BybitSim(SimExchange):
         interval = candles.interval_seconds(req.query.get("interval", ""))
         if interval is None:
             return self._envelope(10001, "Invalid period!", {}, outcome="bad_request")
-        start, end = req.query.get("start"), req.query.get("end")
-        rows = candles.candles(self.ctx.prices, market, interval, req.int_param("limit", 200, 1000), self.ctx.clock.now_ms(),
-                               int(start) if start else None, int(end) if end else None)
+        rows = candles.in_window(self.ctx.prices, market, interval, req.int_param("limit", 200, 1000),
+                                 self.ctx.clock.now_ms(), req.query.get("start"), req.query.get("end"))
         d = market.price_decimals
         return self._ok({"category": req.query["category"], "symbol": req.query["symbol"], "list": [
             [str(c.open_ms), f"{c.open:.{d}f}", f"{c.high:.{d}f}", f"{c.low:.{d}f}", f"{c.close:.{d}f}",

@@ -225,10 +225,8 @@ class Coinbase(SimExchange):
         interval = GRANULARITIES.get(request.query.get("granularity", ""))
         if interval is None:
             return _advanced_error(400, "INVALID_ARGUMENT", "Invalid granularity", "bad_request")
-        start, end = request.query.get("start", ""), request.query.get("end", "")
-        rows = candles.candles(self.ctx.prices, market, interval, request.int_param("limit", MAX_CANDLES, MAX_CANDLES),
-                               self.ctx.clock.now_ms(), int(start) * 1000 if start.isdigit() else None,
-                               int(end) * 1000 if end.isdigit() else None)
+        limit = request.int_param("limit", MAX_CANDLES, MAX_CANDLES)
+        rows = candles.in_window(self.ctx.prices, market, interval, limit, self.ctx.clock.now_ms(), request.query.get("start"), request.query.get("end"), 1000)
         d = market.price_decimals
         return json_reply({"candles": [{"start": str(c.open_ms // 1000), "low": f"{c.low:.{d}f}",
                                         "high": f"{c.high:.{d}f}", "open": f"{c.open:.{d}f}",
@@ -274,7 +272,8 @@ class Coinbase(SimExchange):
         except (AttributeError, KeyError, TypeError, ValueError, ZeroDivisionError):
             return _advanced_error(400, "INVALID_ARGUMENT", f"invalid {kind}", "bad_request")
         quote, fee = base * price, base * price * TAKER_FEE
-        errors = [] if base >= market.min_qty and quote >= market.min_notional else ["PREVIEW_INVALID_BASE_SIZE_TOO_SMALL"]
+        too_small = base < market.min_qty or quote < market.min_notional
+        errors = ["PREVIEW_INVALID_BASE_SIZE_TOO_SMALL"] if too_small else []
         _, bid, ask = self._prices(market)
         d = market.price_decimals
         return json_reply({

@@ -222,10 +222,8 @@ class Htx(SimExchange):
         period = request.query.get("period", "")
         if period not in PERIODS:
             return self._error(request, "invalid-parameter", "invalid period")
-        start, end = request.query.get("from"), request.query.get("to")
-        rows = candles.candles(self.ctx.prices, market, PERIODS[period], request.int_param("size", 150, 2000),
-                               self.ctx.clock.now_ms(), int(start) * 1000 if start else None,
-                               int(end) * 1000 if end else None)
+        rows = candles.in_window(self.ctx.prices, market, PERIODS[period], request.int_param("size", 150, 2000),
+                                 self.ctx.clock.now_ms(), request.query.get("from"), request.query.get("to"), 1000)
         data = [{"id": c.open_ms // 1000, "open": c.open, "close": c.close, "low": c.low, "high": c.high,
                  "amount": c.volume, "vol": round(c.volume * c.close, 4), "count": 100} for c in rows]
         if market.is_spot:

@@ -185,9 +185,8 @@ class Kraken(SimExchange):
         minutes = request.query.get("interval", "1")
         if not minutes.isdigit() or int(minutes) not in OHLC_INTERVALS:
             return _error("EGeneral:Invalid arguments:interval")
-        since = request.query.get("since", "")
-        rows = candles.candles(self.ctx.prices, market, int(minutes) * 60, OHLC_ROWS, self.ctx.clock.now_ms(),
-                               int(since) * 1000 if since.isdigit() else None)
+        rows = candles.in_window(self.ctx.prices, market, int(minutes) * 60, OHLC_ROWS, self.ctx.clock.now_ms(),
+                                 request.query.get("since"), None, 1000)
         d = market.price_decimals
         return _result({pair: [[c.open_ms // 1000, f"{c.open:.{d}f}", f"{c.high:.{d}f}", f"{c.low:.{d}f}",
                                 f"{c.close:.{d}f}", f"{(c.open + c.close) / 2:.{d}f}", f"{c.volume:.8f}", 100]
@@ -278,7 +277,8 @@ class Kraken(SimExchange):
         if str(form.get("validate", "")).lower() not in ("true", "1"):
             return _error("EAPI:Feature disabled")
         name = _altname(market.base) + _altname(market.quote)
-        described = f"{side} {volume:.8f} {name} @ " + (f"limit {limit:.{market.price_decimals}f}" if limit else "market")
+        at = f"limit {limit:.{market.price_decimals}f}" if limit else "market"
+        described = f"{side} {volume:.8f} {name} @ {at}"
         return _result({"descr": {"order": described}})
 
     async def _open_positions(self, request: SimRequest) -> Reply:
