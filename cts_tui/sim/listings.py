@@ -80,11 +80,12 @@ def _take(markets: list[MarketSpec], count: int, weights: Mapping[str, float]) -
     by_kind: dict[str, list[MarketSpec]] = {}
     for market in markets:
         by_kind.setdefault(market.kind, []).append(market)
-    chosen: list[MarketSpec] = []
-    for kind, group in by_kind.items():
-        share = max(min(2, len(group)), round(count * weights.get(kind, 0.0) / total))
-        chosen += group[:share]
+    shares = {kind: min(len(group), max(2, round(count * weights.get(kind, 0.0) / total)))
+              for kind, group in by_kind.items()}
+    while sum(shares.values()) > count:  # the minimums of two overshot: the largest kind gives way
+        shares[max(shares, key=shares.__getitem__)] -= 1
+    chosen = [market for kind, group in by_kind.items() for market in group[:shares[kind]]]
     if len(chosen) < count:
         taken = {id(m) for m in chosen}
         chosen += [m for m in markets if id(m) not in taken][:count - len(chosen)]
-    return chosen[:count]
+    return chosen
