@@ -16,7 +16,7 @@ from tests.sim._ccxt_point import point
 # exchange -> (symbol read, a currency the account holds, the market types ccxt must have loaded)
 TABLE: dict[str, tuple[str, str, set[str]]] = {
     "binance": ("BTC/USDT", "USDT", {"spot", "swap", "future"}),
-    "bybit": ("BTC/USDT", "USDT", {"spot", "swap"}),
+    "bybit": ("BTC/USDT", "USDT", {"spot", "swap", "future"}),
     "okx": ("BTC/USDT", "USDT", {"spot", "swap", "future"}),
     "bingx": ("BTC/USDT", "USDT", {"spot", "swap"}),
     "htx": ("BTC/USDT", "USDT", {"spot", "swap", "future"}),

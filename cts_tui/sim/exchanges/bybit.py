@@ -1,4 +1,5 @@
-"""Bybit v5: spot, linear (USDT perpetuals and futures), the unified trading account.
+"""Bybit v5: spot, linear (USDT perpetuals and futures), inverse (coin-margined perpetuals and
+futures), the unified trading account.
 
 Rate limits as Bybit counts them: every IP may send 600 requests in any 5 s (over that: HTTP 403
 "access too frequent" and a ban of 10 minutes); private endpoints are limited per UID and
@@ -34,13 +35,15 @@ from cts_tui.sim.signing import hmac_hex, same
 
 Producer = Callable[[SimRequest], Reply]
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+MONTH_CODES = "FGHJKMNQUVXZ"  # inverse futures are named BTCUSDH26: futures month code and year
 PAGE_LIMIT = 1000  # the most a page may hold
 DEFAULT_PAGE = 500  # instruments-info pages by 500 unless `limit` says otherwise
 
 
 class BybitSim(SimExchange):
     exchange_id = "bybit"
-    market_kinds = {"spot": 0.55, "linear_swap": 0.4, "linear_future": 0.05}
+    market_kinds = {"spot": 0.55, "linear_swap": 0.37, "linear_future": 0.04, "inverse_swap": 0.02,
+                    "inverse_future": 0.02}
 
     class Limits(LimitsModel):
         ip_requests_per_5s: float = 600
@@ -51,13 +54,16 @@ class BybitSim(SimExchange):
     def __init__(self, ctx) -> None:
         self.spot = {m.base + m.quote: m for m in ctx.markets if m.is_spot}
         self.linear = {_linear_id(m): m for m in ctx.markets if not m.is_spot and not m.is_inverse}
+        self.inverse = {_inverse_id(m): m for m in ctx.markets if m.is_inverse}
+        self._categories = {"spot": self.spot, "linear": self.linear, "inverse": self.inverse}
         super().__init__(ctx)
 
     @functools.cached_property
     def _instruments(self) -> dict[str, list[dict]]:
         """Built on first ask: most simulators never serve the list, and it is large."""
         return {"spot": [_spot_instrument(i, m) for i, m in self.spot.items()],
-                "linear": [_linear_instrument(i, m) for i, m in self.linear.items()]}
+                "linear": [_contract_instrument(i, m) for i, m in self.linear.items()],
+                "inverse": [_contract_instrument(i, m) for i, m in self.inverse.items()]}
 
     def configure_limits(self) -> None:
         lim = self.limits
@@ -166,9 +172,9 @@ class BybitSim(SimExchange):
 
     def _category(self, req: SimRequest) -> tuple[str | None, Reply | None]:
         category = req.query.get("category")
-        if category in ("spot", "linear"):
+        if category in ("spot", "linear", "inverse"):
             return category, None
-        if category in ("inverse", "option"):
+        if category == "option":
             return category, self._ok({"category": category, "list": [], "nextPageCursor": ""})
         return None, self._envelope(10001, "params error: category", {}, outcome="bad_request")
 
@@ -188,7 +194,7 @@ class BybitSim(SimExchange):
         return self._ok({"category": category, "list": page, "nextPageCursor": cursor})
 
     def _market(self, req: SimRequest) -> MarketSpec | Reply:
-        markets = {"spot": self.spot, "linear": self.linear}.get(req.query.get("category", ""))
+        markets = self._categories.get(req.query.get("category", ""))
         if markets is None:
             return self._envelope(10001, "params error: category", {}, outcome="bad_request")
         market = markets.get(req.query.get("symbol", ""))
@@ -237,7 +243,7 @@ class BybitSim(SimExchange):
         category, early = self._category(req)
         if early is not None:
             return early
-        markets = self.spot if category == "spot" else self.linear
+        markets = self._categories[category]
         symbol = req.query.get("symbol")
         if symbol is None:
             items = list(markets.items())
@@ -258,7 +264,7 @@ class BybitSim(SimExchange):
             "highPrice24h": f"{walk.high:.{d}f}", "lowPrice24h": f"{walk.low:.{d}f}",
             "turnover24h": f"{walk.volume * last:.4f}", "volume24h": f"{walk.volume:.4f}",
         }
-        if category == "linear":
+        if category != "spot":
             ticker |= {"indexPrice": f"{last:.{d}f}", "markPrice": f"{last:.{d}f}", "fundingRate": "0.0001",
                        "nextFundingTime": str((self.ctx.clock.now_ms() // 28_800_000 + 1) * 28_800_000),
                        "openInterest": f"{walk.volume / 10:.3f}", "deliveryTime": "0", "basis": ""}
@@ -385,9 +391,17 @@ def _spot_instrument(symbol: str, m: MarketSpec) -> dict:
     }
 
 
-def _linear_instrument(symbol: str, m: MarketSpec) -> dict:
+def _inverse_id(m: MarketSpec) -> str:
+    if not m.is_future:
+        return f"{m.base}USD"
+    expiry = dt.datetime.fromtimestamp((m.expiry_ms or 0) / 1000, dt.UTC)
+    return f"{m.base}USD{MONTH_CODES[expiry.month - 1]}{expiry.year % 100:02d}"
+
+
+def _contract_instrument(symbol: str, m: MarketSpec) -> dict:
+    family = "Inverse" if m.is_inverse else "Linear"
     return {
-        "symbol": symbol, "contractType": "LinearFutures" if m.is_future else "LinearPerpetual",
+        "symbol": symbol, "contractType": family + ("Futures" if m.is_future else "Perpetual"),
         "status": "Trading", "baseCoin": m.base, "quoteCoin": m.quote, "launchTime": "1585526400000",
         "deliveryTime": str(m.expiry_ms or 0), "deliveryFeeRate": "", "priceScale": str(m.price_decimals),
         "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00", "leverageStep": "0.01"},
@@ -395,7 +409,7 @@ def _linear_instrument(symbol: str, m: MarketSpec) -> dict:
         "lotSizeFilter": {"maxOrderQty": "1000", "minOrderQty": m.step, "qtyStep": m.step,
                           "postOnlyMaxOrderQty": "1000", "maxMktOrderQty": "100",
                           "minNotionalValue": f"{m.min_notional:g}"},
-        "unifiedMarginTrade": True, "fundingInterval": 480, "settleCoin": m.quote, "copyTrading": "both",
+        "unifiedMarginTrade": True, "fundingInterval": 480, "settleCoin": m.settle, "copyTrading": "both",
         "upperFundingRate": "0.00375", "lowerFundingRate": "-0.00375", "isPreListing": False,
     }
 
