@@ -239,7 +239,8 @@ def test_batch_result_wire_shape():
     }
 
 
-PEM_LINES = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+# A fixed key, so that every run (and every xdist worker) collects the same test ids.
+PEM_LINES = ec.derive_private_key(0x5EED_C0FFEE, ec.SECP256R1()).private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
     serialization.NoEncryption()).decode().splitlines()  # a CDP key's shape: header, 3 lines, footer
 
@@ -248,7 +249,7 @@ PEM_LINES = ec.generate_private_key(ec.SECP256R1()).private_bytes(
     "\n".join(PEM_LINES) + "\n",  # as the file holds it
     "\\n".join(PEM_LINES) + "\\n",  # as Coinbase's JSON key file writes it
     " ".join(PEM_LINES),  # run together by a one-line input box
-])
+], ids=["file", "json-escaped", "one-line"])
 def test_a_coinbase_cdp_pem_secret_is_stored_in_one_canonical_form(pasted):
     key = "organizations/0b8f/apiKeys/4c2e"
     connection = Connection(**fields(ExchangeId.COINBASE, ApiType.SPOT, api_key=key, api_secret=pasted))
@@ -263,7 +264,7 @@ def test_a_coinbase_cdp_pem_secret_is_stored_in_one_canonical_form(pasted):
     (ExchangeId.BINANCE, "\n".join(PEM_LINES), "PEM key is for Coinbase"),
     (ExchangeId.COINBASE, PEM_LINES[0] + "\nnot base64 at all!\n" + PEM_LINES[-1], "not base64"),
     (ExchangeId.COINBASE, "\n".join(PEM_LINES[:-1]), "one -----BEGIN"),
-])
+], ids=["not-coinbase", "not-base64", "no-footer"])
 def test_a_malformed_or_misplaced_pem_secret_is_refused_without_echoing_it(exchange, secret, reason):
     with pytest.raises(ValidationError) as caught:
         Connection(**fields(exchange, ApiType.SPOT, api_secret=secret))
