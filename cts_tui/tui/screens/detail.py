@@ -13,8 +13,10 @@ from textual.widgets import Footer, Label, RichLog, Sparkline, Static
 
 from cts_tui.core.events import Event, TestFinished
 from cts_tui.core.snapshots import ConnectionView
+from cts_tui.core.health import score_parts
+from cts_tui.core.streams import stream_factor
 from cts_tui.errors import CtsError
-from cts_tui.models import TestResult
+from cts_tui.models import ConnectionState, TestResult
 from cts_tui.tui import format as fmt
 from cts_tui.tui.actions import Scope, bindings
 from cts_tui.tui.messages import Frame
@@ -25,17 +27,18 @@ RECENT_TESTS = 5
 
 
 def _facts(rows: list[tuple[str, Text | str]]) -> Table:
+    """Labels whole (the values give way: they end in an ellipsis)."""
     table = Table(box=None, show_header=False, padding=(0, 1))
-    table.add_column(style="dim", no_wrap=True)
+    table.add_column(style="dim", no_wrap=True, min_width=max((len(label) for label, _ in rows), default=0))
     table.add_column(no_wrap=True, overflow="ellipsis")
     for label, value in rows:
         table.add_row(label, value)
     return table
 
 
-def identity_facts(view: ConnectionView, frame: Frame) -> Table:
+def identity_facts(view: ConnectionView, frame: Frame, breaker_threshold: int) -> Table:
     return _facts([
-        ("state", fmt.state_text(view.state)),
+        ("state", fmt.state_text(view.state, fmt.health_word(view))),
         ("enabled", "yes" if view.enabled else "no"),
         ("exchange", view.exchange.value),
         ("API type", view.api_type.value),
@@ -44,7 +47,33 @@ def identity_facts(view: ConnectionView, frame: Frame) -> Table:
         ("balance", fmt.balance_text(view.balance)),
         ("weight", str(view.weight)),
         ("tags", ", ".join(view.tags) or "–"),
+        *score_facts(view, frame, breaker_threshold),
+        ("last error", Text(view.last_error, style="red") if view.last_error else fmt.DASH),
     ])
+
+
+def score_facts(view: ConnectionView, frame: Frame, breaker_threshold: int) -> list[tuple[str, Text | str]]:
+    """Why the score is what it is, in the formula's own parts (``core.health``): the points
+    uptime, latency and headroom add (out of 60, 25, 15), and what multiplies them."""
+    stream = frame.snapshot.stream(view.exchange)
+    parts = score_parts(
+        uptime_pct=view.uptime_pct, latency_ms=view.latency_ms, usage_pct=view.rate_limit_usage_pct,
+        consecutive_errors=view.consecutive_errors, threshold=breaker_threshold,
+        breaker_closed=view.breaker == "closed", in_error=view.state is ConnectionState.ERROR,
+        stream=stream_factor(stream.state if stream else None),
+    )
+    if parts.zero_because is not None:
+        return [("score is 0", Text(parts.zero_because, style="red"))]
+    uptime, latency, headroom = parts.points
+    rows: list[tuple[str, Text | str]] = [
+        ("score parts", f"{uptime:.0f} uptime + {latency:.0f} latency + {headroom:.0f} headroom")]
+    factors = [f"× {factor:.2f} {why}" for factor, why in (
+        (parts.streak, f"{view.consecutive_errors} errors in a row"),
+        (parts.stream, f"stream {stream.state.value if stream else ''}"),
+    ) if factor < 1]
+    if factors:
+        rows.append(("", Text("  ".join(factors), style="yellow")))
+    return rows
 
 
 def health_facts(view: ConnectionView, frame: Frame) -> Table:
@@ -127,9 +156,10 @@ class DetailScreen(Screen[None]):
         title.append(f" {view.name} ", style="bold reverse")
         title.append(f"  {view.exchange.value} · {view.api_type.value} · "
                      f"{'testnet' if view.is_testnet else 'mainnet'}  ")
-        title.append_text(fmt.state_text(view.state))
+        title.append_text(fmt.state_text(view.state, fmt.health_word(view)))
         self.query_one("#detail-title", Label).update(title)
-        self.query_one("#identity", Static).update(identity_facts(view, frame))
+        threshold = self.app.config.health.breaker_threshold
+        self.query_one("#identity", Static).update(identity_facts(view, frame, threshold))
         self.query_one("#health", Static).update(health_facts(view, frame))
         self._show_latency(view.latency_history)
 

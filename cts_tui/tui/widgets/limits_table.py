@@ -10,6 +10,7 @@ from rich.text import Text
 from cts_tui.core.snapshots import ExchangeView
 from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
 from cts_tui.tui import format as fmt
+from cts_tui.tui.widgets.column_layout import drop
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, plain
 
 FIGURES_WIDTH = 10
@@ -97,6 +98,7 @@ _NO_WINDOW = WindowUsage(name="", period_s=0, used=0, limit=0)
 
 class LimitsTable(KeyedTable[ExchangeView]):
     COLUMNS = COLUMNS
+    GIVE_WAY = (drop("backend"), drop("rps"), drop("connections"))
     DEFAULT_SORT = "exchange"
 
     def item_key(self, item: ExchangeView) -> str:
