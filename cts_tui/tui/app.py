@@ -19,6 +19,7 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -42,6 +43,14 @@ from the 60 s ceiling gave "live 0.46875s")."""
 EARLY_REFRESH_S = 0.1
 """How soon a state change is shown: changes inside this window are drawn together."""
 
+FOCUS_KEYS = [
+    Binding("tab", "focus_next", show=False, priority=True),
+    Binding("shift+tab", "focus_previous", show=False, priority=True),
+]
+"""Tab moves the focus as the app reads the key, not once the focused widget has handled it
+(Textual's default): keys typed in one burst (a password manager's auto-type: name, Tab, key,
+Tab, secret) are forwarded as they are read, and would otherwise all land in the first field."""
+
 THEME_CYCLE = ("textual-dark", "ansi-dark", "textual-light", "ansi-light", "nord", "gruvbox")
 
 
@@ -52,7 +61,7 @@ def _utcnow() -> datetime:
 class CtsApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "cts-tui"
-    BINDINGS = bindings(Scope.APP)
+    BINDINGS = [*bindings(Scope.APP), *FOCUS_KEYS]
 
     paused: reactive[bool] = reactive(False)
     refresh_interval: reactive[float] = reactive(1.0)

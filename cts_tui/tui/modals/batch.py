@@ -25,7 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Button, Label, ProgressBar, RadioButton, RadioSet, Static
+from textual.widgets import Button, Footer, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from cts_tui.core.snapshots import BatchTaskView, ConnectionView
 from cts_tui.errors import CtsError
@@ -195,6 +195,7 @@ class BatchScreen(ModalScreen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Start", variant="primary", id="start")
                 yield Button("Cancel esc", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#batch-progress").display = False
