@@ -77,7 +77,7 @@ COLUMNS: tuple[Column[ConnectionView], ...] = (
 class HealthTable(KeyedTable[ConnectionView]):
     COLUMNS = COLUMNS
     GIVE_WAY = (drop("hedges"), drop("latency"), drop("uptime"), shrink("p50"), shrink("p95"), shrink("breaker"),
-                drop("exchange"), shrink("state"), drop("p50"))
+                drop("exchange"), shrink("state"), drop("p50"), drop("errors"))
     DEFAULT_SORT = "score"
 
     def tie_breaker(self, item: ConnectionView) -> Any:
