@@ -71,6 +71,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                word="Test"),
     ActionSpec("batch_test", "b", "Batch test", "Test the marked, filtered or all connections", Scope.CONNECTIONS,
                footer=True, word="Batch"),
+    ActionSpec("copy_id", "y", "Copy id", "Copy the id of the connection under the cursor (works over SSH)",
+               Scope.CONNECTIONS),
+    ActionSpec("copy_menu", "Y", "Copy…", "Copy its name, last error or base URL", Scope.CONNECTIONS),
     ActionSpec("toggle_mark", "m", "Mark / unmark", "Mark the row for a batch test and move down", Scope.CONNECTIONS),
     ActionSpec("mark_all", "M", "Mark all / none", "Mark every shown row, or clear the marks", Scope.CONNECTIONS),
     ActionSpec("sort_next", "s", "Sort by next column", "Sort by the next column", Scope.CONNECTIONS),
@@ -81,6 +84,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                word="Back"),
     ActionSpec("test", "t", "Test connection", "Test this connection", Scope.DETAIL, footer=True, word="Test"),
     ActionSpec("edit", "e", "Edit connection", "Edit this connection", Scope.DETAIL, footer=True, word="Edit"),
+    ActionSpec("copy_id", "y", "Copy id", "Copy this connection's id (works over SSH)", Scope.DETAIL),
+    ActionSpec("copy_menu", "Y", "Copy…", "Copy its name, last error or base URL", Scope.DETAIL),
     # Any table
     ActionSpec("cursor_down", "j,down", "Down", "Move down", Scope.TABLE, palette=False),
     ActionSpec("cursor_up", "k,up", "Up", "Move up", Scope.TABLE, palette=False),

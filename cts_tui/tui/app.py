@@ -28,7 +28,7 @@ from textual.timer import Timer
 
 from cts_tui.config import Config
 from cts_tui.core.events import ConnectionsChanged, Event, SnapshotReady, StateChanged, StoreProblem
-from cts_tui.core.snapshots import Snapshot
+from cts_tui.core.snapshots import ConnectionView, Snapshot
 from cts_tui.errors import CtsError
 from cts_tui.models import ExchangeId
 from cts_tui.tui.actions import ACTIONS, Scope, bindings
@@ -50,6 +50,8 @@ FOCUS_KEYS = [
 """Tab moves the focus as the app reads the key, not once the focused widget has handled it
 (Textual's default): keys typed in one burst (a password manager's auto-type: name, Tab, key,
 Tab, secret) are forwarded as they are read, and would otherwise all land in the first field."""
+
+COPY_NOTICE_CHARS = 40
 
 THEME_CYCLE = ("textual-dark", "ansi-dark", "textual-light", "ansi-light", "nord", "gruvbox")
 
@@ -238,6 +240,30 @@ class CtsApp(App[None]):
             self.notify(str(exc), title="Could not open the connection", severity="error")
             return
         self.push_screen(ConnectionForm(connection))
+
+    def copy_text(self, what: str, text: str) -> None:
+        """To the terminal's clipboard by OSC 52, which works over SSH (the terminal sets its own
+        clipboard), and a notice of what was copied."""
+        self.copy_to_clipboard(text)
+        shown = text if len(text) <= COPY_NOTICE_CHARS else f"{text[:COPY_NOTICE_CHARS - 1]}…"
+        self.notify(f"Copied {what}: {shown}", timeout=3, markup=False)
+
+    def copy_id(self, view: ConnectionView) -> None:
+        self.copy_text(f"the id of {view.name}", view.id)
+
+    def open_copy_menu(self, view: ConnectionView) -> None:
+        from cts_tui.tui.modals.copy_menu import CopyChoice, CopyMenu
+
+        try:
+            base_url = self.coordinator.connection_model(view.id).base_url
+        except CtsError:
+            base_url = None
+
+        def chosen(choice: CopyChoice | None) -> None:
+            if choice is not None and choice.text is not None:
+                self.copy_text(f"the {choice.what} of {view.name}", choice.text)
+
+        self.push_screen(CopyMenu(view, base_url), chosen)
 
     @work(group="operations")
     async def test_connection(self, connection_id: str, name: str) -> None:

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from cts_tui.capabilities import SUPPORTED_API_TYPES, ExchangeId, HAS_TESTNET
+from cts_tui.capabilities import HAS_TESTNET, SUPPORTED_API_TYPES, ExchangeId, PassphrasePolicy, passphrase_policy
 from cts_tui.config import Config
 from cts_tui.core.events import Event, SnapshotReady
 from cts_tui.core.snapshots import (
@@ -23,8 +23,8 @@ from cts_tui.core.snapshots import (
     TestSummary,
     Totals,
 )
-from cts_tui.errors import ErrorKind
-from cts_tui.models import ConnectionState, TestResult
+from cts_tui.errors import ErrorKind, NotFoundError
+from cts_tui.models import Connection, ConnectionState, TestResult
 from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
 from cts_tui.streams import StreamState, StreamView
 
@@ -198,6 +198,17 @@ class StaticCoordinator:
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    def connection_model(self, connection_id: str) -> Connection:
+        """The stored connection behind a view, with made-up keys (the form and the copy menu)."""
+        view = self._snapshot.connection(connection_id)
+        if view is None:
+            raise NotFoundError(f"no connection {connection_id}")
+        passphrase = None if passphrase_policy(view.exchange) is PassphrasePolicy.NONE else "static-passphrase"
+        return Connection(id=view.id, name=view.name, exchange=view.exchange, api_type=view.api_type,
+                          api_key="static-key", api_secret="static-secret", api_passphrase=passphrase,
+                          is_testnet=view.is_testnet, enabled=view.enabled, tags=list(view.tags),
+                          base_url=f"https://api.{view.exchange.value}.example")
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         self._subscribers.append(callback)

@@ -1,9 +1,11 @@
 """Dialogs: keys typed in one burst, asking before throwing a filled form away, problems in plain
-words under their fields, and a test that shows it runs before it shows what it found."""
+words under their fields, a test that shows it runs before it shows what it found, and copying
+over OSC 52."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 
 from textual import events
 from textual.widgets import Input, Select, Static
@@ -12,7 +14,10 @@ from cts_tui.models import ApiType, ConnectionDraft, ExchangeId, TestResult
 from cts_tui.tui.app import CtsApp
 from cts_tui.tui.modals.confirm import ConfirmScreen
 from cts_tui.tui.modals.connection_form import ConnectionForm
+from cts_tui.tui.modals.copy_menu import CopyMenu
+from cts_tui.tui.widgets.connections_pane import ConnectionsPane
 
+from .conftest import static_app
 from .static_backend import FIXED_NOW, StaticCoordinator, StaticStore
 
 SIZE = (80, 24)
@@ -122,3 +127,32 @@ async def test_the_test_output_shows_progress_then_the_result() -> None:
             await pilot.pause()
         assert "✔ OK in 40 ms · balance 12.50" in str(output.render())
         assert "GET /api/v3/account 200" in str(output.render())
+
+
+async def test_y_copies_the_id_and_Y_offers_the_rest_by_osc_52() -> None:
+    """The escape sequence the terminal turns into its clipboard, written to the terminal."""
+    app = static_app()
+    async with app.run_test(size=SIZE) as pilot:
+        written: list[str] = []
+        driver_write = app._driver.write
+
+        def recording_write(data: str) -> None:
+            written.append(data)
+            driver_write(data)
+
+        app._driver.write = recording_write
+        await pilot.pause()
+        view = app.screen.query_one(ConnectionsPane).current
+        await pilot.press("y")
+        assert _osc52(view.id) in "".join(written)
+        assert f"Copied the id of {view.name}: {view.id}" in [n.message for n in app._notifications]
+
+        await pilot.press("Y")
+        assert isinstance(app.screen, CopyMenu)
+        await pilot.press("u")
+        assert _osc52(f"https://api.{view.exchange.value}.example") in "".join(written)
+        assert not isinstance(app.screen, CopyMenu)
+
+
+def _osc52(text: str) -> str:
+    return f"\x1b]52;c;{base64.b64encode(text.encode()).decode()}\a"

@@ -89,7 +89,8 @@ class ConnectionsPane(Vertical):
         return [view.id for view in self._shown]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"open_detail", "edit", "delete", "toggle_enabled", "test", "toggle_mark"}:
+        if action in {"open_detail", "edit", "delete", "toggle_enabled", "test", "toggle_mark", "copy_id",
+                      "copy_menu"}:
             return self.current is not None or None
         if action in {"batch_test", "mark_all"}:
             return bool(self._shown) or None
@@ -152,6 +153,14 @@ class ConnectionsPane(Vertical):
 
         if (view := self.current) is not None:
             self.app.push_screen(DetailScreen(view.id))
+
+    def action_copy_id(self) -> None:
+        if (view := self.current) is not None:
+            self.app.copy_id(view)
+
+    def action_copy_menu(self) -> None:
+        if (view := self.current) is not None:
+            self.app.open_copy_menu(view)
 
     def action_add(self) -> None:
         from cts_tui.tui.modals.connection_form import ConnectionForm
