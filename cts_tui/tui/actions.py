@@ -71,6 +71,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                word="Test"),
     ActionSpec("batch_test", "b", "Batch test", "Test the marked, filtered or all connections", Scope.CONNECTIONS,
                footer=True, word="Batch"),
+    ActionSpec("toggle_paused", "P", "Pause / resume connection",
+               "Pause the connection under the cursor (out of rotation, not checked) or resume it",
+               Scope.CONNECTIONS),
     ActionSpec("copy_id", "y", "Copy id", "Copy the id of the connection under the cursor (works over SSH)",
                Scope.CONNECTIONS),
     ActionSpec("copy_menu", "Y", "Copy…", "Copy its name, last error or base URL", Scope.CONNECTIONS),
@@ -84,6 +87,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                word="Back"),
     ActionSpec("test", "t", "Test connection", "Test this connection", Scope.DETAIL, footer=True, word="Test"),
     ActionSpec("edit", "e", "Edit connection", "Edit this connection", Scope.DETAIL, footer=True, word="Edit"),
+    ActionSpec("toggle_paused", "P", "Pause / resume connection", "Pause this connection or resume it",
+               Scope.DETAIL),
     ActionSpec("copy_id", "y", "Copy id", "Copy this connection's id (works over SSH)", Scope.DETAIL),
     ActionSpec("copy_menu", "Y", "Copy…", "Copy its name, last error or base URL", Scope.DETAIL),
     # Any table

@@ -30,7 +30,7 @@ from cts_tui.config import Config
 from cts_tui.core.events import ConnectionsChanged, Event, SnapshotReady, StateChanged, StoreProblem
 from cts_tui.core.snapshots import ConnectionView, Snapshot
 from cts_tui.errors import CtsError
-from cts_tui.models import ExchangeId
+from cts_tui.models import ConnectionState, ExchangeId
 from cts_tui.tui.actions import ACTIONS, Scope, bindings
 from cts_tui.tui.backend import Coordinator, Store
 from cts_tui.tui.messages import CoreEvent, Frame, OperationDone, TestCompleted
@@ -264,6 +264,21 @@ class CtsApp(App[None]):
                 self.copy_text(f"the {choice.what} of {view.name}", choice.text)
 
         self.push_screen(CopyMenu(view, base_url), chosen)
+
+    @work(group="operations")
+    async def toggle_paused(self, view: ConnectionView) -> None:
+        """Resume a paused connection; pause any other (the core refuses what its lifecycle
+        does not allow, e.g. a disabled one, and the notice says why)."""
+        resume = view.state is ConnectionState.PAUSED
+        try:
+            if resume:
+                await self.coordinator.resume(view.id, "tui")
+            else:
+                await self.coordinator.pause(view.id, "tui")
+        except CtsError as exc:
+            self.post_message(OperationDone(f"{'resume' if resume else 'pause'} {view.name}", str(exc)))
+            return
+        self.post_message(OperationDone(f"{view.name} {'resumed' if resume else 'paused'}"))
 
     @work(group="operations")
     async def test_connection(self, connection_id: str, name: str) -> None:

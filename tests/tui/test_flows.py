@@ -170,6 +170,16 @@ async def test_space_enables_and_disables(live_app: CtsApp, runtime: Runtime, dr
         await until(lambda: state_of(runtime, view.id) is ConnectionState.DISABLED, pilot)
 
 
+async def test_shift_p_pauses_and_resumes(live_app: CtsApp, runtime: Runtime, draft) -> None:
+    view = await runtime.coordinator.add_connection(draft("pionex"), "cli")  # tested: active
+    async with live_app.run_test(size=SIZE) as pilot:
+        await pilot.press("P")
+        await until(lambda: state_of(runtime, view.id) is ConnectionState.PAUSED, pilot)
+        await until(lambda: "paused" in table(live_app).render_line(1).text, pilot)
+        await pilot.press("P")
+        await until(lambda: state_of(runtime, view.id) is ConnectionState.ACTIVE, pilot)
+
+
 async def test_x_deletes_only_after_confirmation(live_app: CtsApp, runtime: Runtime, draft) -> None:
     await runtime.coordinator.add_connection(draft("binance", enabled=False), "cli")
     async with live_app.run_test(size=SIZE) as pilot:

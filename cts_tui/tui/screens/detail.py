@@ -195,7 +195,7 @@ class DetailScreen(Screen[None]):
         self.dismiss()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"test", "edit", "copy_id", "copy_menu"}:
+        if action in {"test", "edit", "toggle_paused", "copy_id", "copy_menu"}:
             return self.view is not None or None
         return True
 
@@ -206,6 +206,10 @@ class DetailScreen(Screen[None]):
     def action_edit(self) -> None:
         if self.view is not None:
             self.app.edit_connection(self.view.id)
+
+    def action_toggle_paused(self) -> None:
+        if self.view is not None:
+            self.app.toggle_paused(self.view)
 
     def action_copy_id(self) -> None:
         if self.view is not None:

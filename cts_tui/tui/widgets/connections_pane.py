@@ -89,8 +89,8 @@ class ConnectionsPane(Vertical):
         return [view.id for view in self._shown]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"open_detail", "edit", "delete", "toggle_enabled", "test", "toggle_mark", "copy_id",
-                      "copy_menu"}:
+        if action in {"open_detail", "edit", "delete", "toggle_enabled", "toggle_paused", "test", "toggle_mark",
+                      "copy_id", "copy_menu"}:
             return self.current is not None or None
         if action in {"batch_test", "mark_all"}:
             return bool(self._shown) or None
@@ -153,6 +153,10 @@ class ConnectionsPane(Vertical):
 
         if (view := self.current) is not None:
             self.app.push_screen(DetailScreen(view.id))
+
+    def action_toggle_paused(self) -> None:
+        if (view := self.current) is not None:
+            self.app.toggle_paused(view)
 
     def action_copy_id(self) -> None:
         if (view := self.current) is not None:
