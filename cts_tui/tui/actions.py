@@ -98,6 +98,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("cursor_page_up", "pageup", "Page up", "Move up a screen", Scope.TABLE, palette=False),
     ActionSpec("scroll_top", "g,home", "Top", "Go to the first row", Scope.TABLE, palette=False),
     ActionSpec("scroll_bottom", "G,end", "Bottom", "Go to the last row", Scope.TABLE, palette=False),
+    ActionSpec("choose_columns", "c", "Columns", "Choose which columns the table shows (remembered)", Scope.TABLE,
+               palette=False),
 )
 
 

@@ -15,6 +15,7 @@ from cts_tui.tui.messages import Frame
 from cts_tui.tui.widgets.alert_log import AlertLog
 from cts_tui.tui.widgets.connections_pane import ConnectionsPane
 from cts_tui.tui.widgets.health_table import HealthTable
+from cts_tui.tui.widgets.keyed_table import KeyedTable
 from cts_tui.tui.widgets.limits_table import LimitsTable
 from cts_tui.tui.widgets.streams_table import StreamsPanel
 from cts_tui.tui.widgets.totals_bar import TotalsBar
@@ -44,6 +45,8 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        for table in self.query(KeyedTable):
+            self.app.restore_table(table)
         self.app.frames.subscribe(self, self._frame_arrived)
         self.app.core_events.subscribe(self, self._core_event_arrived)
         self.query_one(AlertLog).add(self.app.coordinator.alerts.log(), self._snapshot)

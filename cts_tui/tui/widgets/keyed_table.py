@@ -133,13 +133,20 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
     """
 
     class SortChanged(Message):
-        def __init__(self, column: str, reverse: bool) -> None:
+        def __init__(self, column: str, reverse: bool, table_id: str | None) -> None:
             super().__init__()
             self.column = column
             self.reverse = reverse
+            self.table_id = table_id
+
+    class ColumnsChanged(Message):
+        def __init__(self, table_id: str | None, hidden: frozenset[str]) -> None:
+            super().__init__()
+            self.table_id = table_id
+            self.hidden = hidden
 
     class RowSelected(Message):
-        """The row under the cursor was clicked again (enter is the screen's own binding)."""
+        """A row was double-clicked (enter is the screen's own binding)."""
 
         def __init__(self, key: str) -> None:
             super().__init__()
@@ -149,7 +156,9 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         super().__init__(id=id)
         self.sort_column: str | None = self.DEFAULT_SORT
         self.sort_reverse = False
-        self._fitted_for: tuple[int, int] | None = None
+        self.hidden: frozenset[str] = frozenset()
+        """Columns the user chose not to see (``choose_columns``)."""
+        self._fitted_for: tuple[int, int, frozenset[str]] | None = None
         self._placed: list[Placed] = []
         self._columns: list[Column[Item]] = []
         self._widths: list[int] = []
@@ -189,11 +198,12 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         return max(0, width - self.styles.scrollbar_size_vertical)
 
     def _apply_layout(self) -> None:
-        fitted_for = (self._available, self._longest)
+        fitted_for = (self._available, self._longest, self.hidden)
         if fitted_for == self._fitted_for:
             return
         self._fitted_for = fitted_for
-        self._placed = column_layout.fit(self.COLUMNS, self.GIVE_WAY, *fitted_for)
+        shown = [column for column in self.COLUMNS if column.key not in self.hidden]
+        self._placed = column_layout.fit(shown, self.GIVE_WAY, self._available, self._longest)
         self._columns = [placed.column for placed in self._placed]
         self._widths = [placed.width for placed in self._placed]
         self._line_width = sum(width + 2 * CELL_PADDING for width in self._widths)
@@ -209,7 +219,7 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         if flex is None or flex.text is None:
             return
         self._longest = max((len(flex.text(item)) for item in self._source), default=0)
-        if (self._available, self._longest) != self._fitted_for:
+        if (self._available, self._longest, self.hidden) != self._fitted_for:
             self._apply_layout()
             return
         colliding = self._find_colliding()
@@ -240,14 +250,36 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         self._header = self._line([self._fit(column, self._label(column, width), width)
                                    for column, width in zip(self._columns, self._widths, strict=True)])
 
+    # --- columns the user hides ------------------------------------------------------------------
+
+    @property
+    def optional_columns(self) -> list[Column[Item]]:
+        """Those the user may hide: all but the identifying one and the unlabelled ones."""
+        return [column for column in self.COLUMNS if not column.flex and column.label.strip()]
+
+    def set_hidden(self, keys: frozenset[str] | set[str], *, announce: bool = True) -> None:
+        hidden = frozenset(keys) & {column.key for column in self.optional_columns}
+        if hidden == self.hidden:
+            return
+        self.hidden = hidden
+        self._apply_layout()
+        if announce:
+            self.post_message(self.ColumnsChanged(self.id, hidden))
+
+    def action_choose_columns(self) -> None:
+        from cts_tui.tui.modals.columns import ColumnsScreen
+
+        self.app.push_screen(ColumnsScreen(self))
+
     # --- sorting --------------------------------------------------------------------------------
 
-    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+    def sort_by(self, column: str, reverse: bool | None = None, *, announce: bool = True) -> None:
         if reverse is None:
             reverse = not self.sort_reverse if column == self.sort_column else False
         self.sort_column, self.sort_reverse = column, reverse
         self._build_header()
-        self.post_message(self.SortChanged(column, reverse))
+        if announce:
+            self.post_message(self.SortChanged(column, reverse, self.id))
         if self._now is not None:
             self.show(self._source, self._now)
 
@@ -357,7 +389,7 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         row = round(self.scroll_y) + offset.y - HEADER_LINES
         if row >= len(self._order):
             return
-        if row == self._cursor:
+        if event.chain >= 2 and row == self._cursor:  # a double click opens; one click selects
             self.post_message(self.RowSelected(self._order[row]))
         else:
             self.move_cursor(row)
