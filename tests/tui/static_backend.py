@@ -34,6 +34,18 @@ STATES = [ConnectionState.ACTIVE] * 6 + [ConnectionState.ERROR, ConnectionState.
                                          ConnectionState.DISABLED, ConnectionState.TESTING]
 
 
+TITLES = {ExchangeId.OKX: "OKX", ExchangeId.HTX: "HTX", ExchangeId.BINGX: "BingX", ExchangeId.ORANGEX: "OrangeX"}
+ROLES = ("main", "read-only key", "rotated key", "sub-account 2", "hedging desk")
+
+
+def view_name(index: int, exchange: ExchangeId, api_type: str) -> str:
+    """As long as real ones ("Binance margin (read-only key)"), so that widths are tried on
+    them; unique past the first rounds of roles."""
+    title = TITLES.get(exchange, exchange.value.capitalize())
+    name = f"{title} {api_type.replace('_', ' ')} ({ROLES[index // len(EXCHANGES) % len(ROLES)]})"
+    return name if index < len(EXCHANGES) * len(ROLES) else f"{name} #{index}"
+
+
 def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
     exchange = EXCHANGES[index % len(EXCHANGES)]
     api_types = SUPPORTED_API_TYPES[exchange]
@@ -51,7 +63,7 @@ def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
     )
     return ConnectionView(
         id=f"c{index:05d}",
-        name=f"{exchange.value}-{api_type.value.split('_')[0]}-{index}",
+        name=view_name(index, exchange, api_type.value),
         exchange=exchange,
         api_type=api_type,
         is_testnet=exchange in HAS_TESTNET and index % 4 == 1,

@@ -66,4 +66,6 @@ def field_errors(error: ValidationError, empty: Collection[str]) -> dict[str, st
             errors[field] = EMPTY[field]
         else:
             errors[field] = scrub(_message(item["type"], message, dict(item.get("ctx") or {})))
+    for field in empty:  # checked across fields only once the fields pass: said now all the same
+        errors.setdefault(field, EMPTY.get(field, "Fill this in."))
     return errors

@@ -66,13 +66,13 @@ def score_facts(view: ConnectionView, frame: Frame, breaker_threshold: int) -> l
         return [("score is 0", Text(parts.zero_because, style="red"))]
     uptime, latency, headroom = parts.points
     rows: list[tuple[str, Text | str]] = [
-        ("score parts", f"{uptime:.0f} uptime + {latency:.0f} latency + {headroom:.0f} headroom")]
-    factors = [f"× {factor:.2f} {why}" for factor, why in (
+        ("score parts", f"{uptime:.0f} uptime + {latency:.0f} latency"),
+        ("", f"+ {headroom:.0f} rate-limit room"),
+    ]
+    rows += [("", Text(f"× {factor:.2f} {why}", style="yellow")) for factor, why in (
         (parts.streak, f"{view.consecutive_errors} errors in a row"),
         (parts.stream, f"stream {stream.state.value if stream else ''}"),
     ) if factor < 1]
-    if factors:
-        rows.append(("", Text("  ".join(factors), style="yellow")))
     return rows
 
 

@@ -18,16 +18,17 @@ from cts_tui.tui.widgets.filter_bar import ConnectionFilter, FilterBar
 EMPTY_HELP = """\
 [b]No connections yet.[/b]
 
-Press [b reverse] a [/] to add one: pick the exchange, the API type, paste the key and secret,
+Press [b reverse] a [/] to add one: pick the exchange, the API type, paste the key and secret, \
 test it, save. Keys are stored encrypted in your local store.
 
-From a shell:  [b]cts-tui conn add --name main --exchange binance --api-type spot[/b]
+From a shell:  [b]cts-tui conn add --name main --exchange binance --api-type spot[/b] \
 (the key and secret are read from CTS_API_KEY / CTS_API_SECRET or a hidden prompt).
 
-Just looking?  [b]cts-tui --demo[/b] runs everything against the built-in exchange simulator
+Just looking?  [b]cts-tui --demo[/b] runs everything against the built-in exchange simulator \
 with two dozen connections on all nine exchanges, where things go wrong on purpose.
 
 [dim]? lists every key · ctrl+p searches every action · q quits[/dim]"""
+"""Paragraphs, not lines: the terminal's width decides where they wrap."""
 
 
 class ConnectionsPane(Vertical):

@@ -107,8 +107,9 @@ _NO_WINDOW = WindowUsage(name="", period_s=0, used=0, limit=0)
 
 class LimitsTable(KeyedTable[ExchangeView]):
     COLUMNS = COLUMNS
-    GIVE_WAY = (drop("backend"), drop("rps"), drop("connections"), shrink("second"), shrink("minute"), shrink("queue"),
-                shrink("exchange"), shrink("concurrency"), shrink("status"))
+    GIVE_WAY = (drop("backend"), drop("rps"), drop("connections"), shrink("second"), shrink("minute"),
+                shrink("exchange"), shrink("concurrency"), shrink("queue"), drop("queue"), shrink("status"))
+    """The queue's figures go before the status is cut: it says "N queued" too."""
     DEFAULT_SORT = "exchange"
 
     def item_key(self, item: ExchangeView) -> str:
