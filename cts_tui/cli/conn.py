@@ -238,9 +238,13 @@ async def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
     if current.enabled == enabled:
         text = f"{connection.id} ({connection.name}) is already {word}"
     else:
-        text = f"{word} {connection.id} ({connection.name}), state {connection.state.value}"
+        text = _done(word, connection)
     _report(args, connection, text)
     return 0
+
+
+def _done(word: str, connection: Connection) -> str:
+    return f"{word} {connection.id} ({connection.name}), state {connection.state.value}"
 
 
 async def enable_connection(args: argparse.Namespace) -> int:
@@ -259,10 +263,10 @@ async def _move(args: argparse.Namespace, transition: Transition, word: str) -> 
         target = next_state(current.state, transition)  # an illegal move: a one-line error
         connection = await store.set_state(current.id, target, source="cli", expected=current.state)
     if connection.state is target:
-        text = f"{word} {connection.id} ({connection.name}), state {connection.state.value}"
+        _report(args, connection, _done(word, connection))
     else:
-        text = f"{connection.id} ({connection.name}) changed meanwhile: state {connection.state.value}"
-    _report(args, connection, text)
+        moved = f"{connection.id} ({connection.name}) changed meanwhile: state {connection.state.value}"
+        _report(args, connection, moved)
     return 0
 
 

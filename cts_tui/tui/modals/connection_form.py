@@ -3,8 +3,9 @@
 Validation is the model's own (``ConnectionDraft`` / ``Connection.apply``), run on every change;
 each reason shows in plain words under its field (``field_errors``) before save is pressed. "Test"
 tries the draft against the exchange without storing anything, and says it is testing (with the
-seconds counting) until the answer replaces it. esc on a form with changes asks first. Secrets live only in password inputs and the model's
-``SecretStr``; editing leaves them unchanged unless new ones are typed.
+seconds counting) until the answer replaces it. esc on a form with changes asks first. Secrets
+live only in password inputs and the model's ``SecretStr``; editing leaves them unchanged unless
+new ones are typed.
 """
 
 from __future__ import annotations

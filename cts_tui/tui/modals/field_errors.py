@@ -24,8 +24,10 @@ EMPTY = {
 }
 """What to do about a required field left empty."""
 
-FIELD_WORDS = {"an api_passphrase": "a passphrase", "api_passphrase": "passphrase", "margin_type": "margin type", "position_mode": "position mode",
-               "base_url": "base URL", "api_key": "API key", "api_secret": "API secret"}
+FIELD_WORDS = {
+    "an api_passphrase": "a passphrase", "api_passphrase": "passphrase", "margin_type": "margin type",
+    "position_mode": "position mode", "base_url": "base URL", "api_key": "API key", "api_secret": "API secret",
+}
 
 CROSS_FIELD = (
     ("passphrase", "api_passphrase"),
