@@ -118,9 +118,15 @@ async def test_the_test_output_shows_progress_then_the_result() -> None:
         for field, value in (("name", "main"), ("api_key", "k" * 16), ("api_secret", "s" * 16)):
             form.query_one(f"#{field}", Input).value = value
         await pilot.pause()
-        await pilot.press("ctrl+t")
+        form.query_one("#api_secret", Input).value = ""
+        await pilot.press("ctrl+t")  # a draft that does not validate is answered in the box too
         output = form.query_one("#test-output", Static)
-        assert output.display and str(output.render()).startswith("◌ Testing binance…")
+        assert output.display and str(output.render()) == "✖ Not tested: fix what is marked above first."
+        assert not app.coordinator.drafts
+
+        form.query_one("#api_secret", Input).value = "s" * 16
+        await pilot.press("ctrl+t")
+        assert str(output.render()).startswith("◌ Testing binance…")
         assert output.region.height > 0  # on screen, not only in the widget
         app.coordinator.answer.set()
         while not str(output.render()).startswith("2026-01-27"):

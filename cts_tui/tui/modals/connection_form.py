@@ -281,8 +281,12 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         self.app.push_screen(ConfirmScreen("Discard what you typed in this form?", confirm="Discard"), answered)
 
     def action_test_draft(self) -> None:
+        """The output box answers every press: a draft that does not validate says so there too
+        (when keys typed in a burst were lost, the box stayed blank and only the status line,
+        away from where the user looked, said why)."""
         self._tried = True
         if not self._validate():
+            self._show_test_output(Text("✖ Not tested: fix what is marked above first.", style="bold red"))
             return
         self._show_test_output(Text(f"◌ Testing {self.exchange.value if self.exchange else ''}…", style="yellow"))
         self.call_after_refresh(self.query_one("#test-output").scroll_visible, animate=False)  # below the fold
