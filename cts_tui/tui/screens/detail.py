@@ -49,7 +49,20 @@ def identity_facts(view: ConnectionView, frame: Frame, breaker_threshold: int) -
         ("tags", ", ".join(view.tags) or "–"),
         *score_facts(view, frame, breaker_threshold),
         ("last error", Text(view.last_error, style="red") if view.last_error else fmt.DASH),
+        ("last test", _last_test(view, frame)),
     ])
+
+
+def _last_test(view: ConnectionView, frame: Frame) -> Text:
+    """Its outcome and age; a failure's kind and message (the request error above may differ)."""
+    test = view.last_test
+    if test is None:
+        return Text("never", style="dim")
+    when = fmt.age(test.at, frame.now)
+    if test.success:
+        return Text(f"✔ {when}", style="green")
+    kind = test.error_kind.value if test.error_kind else "failed"
+    return Text(f"✖ {when}, {kind}: {test.error or ''}", style="red")
 
 
 def score_facts(view: ConnectionView, frame: Frame, breaker_threshold: int) -> list[tuple[str, Text | str]]:

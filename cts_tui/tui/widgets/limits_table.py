@@ -37,7 +37,7 @@ def _gauge_cell(value: tuple[float, int, str] | None, width: int) -> Text:
     return fmt.gauge(used, limit, max(3, width - FIGURES_WIDTH))
 
 
-def _status_value(view: ExchangeView, now: datetime) -> tuple[str, str]:
+def status_value(view: ExchangeView, now: datetime) -> tuple[str, str]:
     """What holds requests back, most severe first: a ban, a pause, requests waiting in the
     queue, every concurrency slot taken, a window nearly full; "ok" only when nothing does."""
     usage = view.usage
@@ -93,7 +93,7 @@ COLUMNS: tuple[Column[ExchangeView], ...] = (
            sort=lambda v: (_window(v.usage, minute=True) or _NO_WINDOW).fraction),
     Column("concurrency", "Conc", 6, 5, _concurrency, plain, align="right"),
     Column("queue", "Queue H/N/L", 11, 8, _queue, _queue_cell, short="Queue"),
-    Column("status", "Status", 24, 12, _status_value,
+    Column("status", "Status", 24, 12, status_value,
            lambda v, _: Text(v[0], style=v[1], no_wrap=True, overflow="ellipsis"), sort=_fraction),
     Column("backend", "Backend", 8, None, lambda v, _: v.usage.backend if v.usage else "–", plain),
     Column("connections", "Conns", 7, None, lambda v, _: f"{v.active}/{v.connections}", plain,
