@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -39,9 +39,9 @@ from cts_tui.core.events import (
 from cts_tui.core.snapshots import ConnectionView, Snapshot
 from cts_tui.errors import CtsError
 from cts_tui.models import ConnectionState, ExchangeId
+from cts_tui.tui import preferences
 from cts_tui.tui.actions import ACTIONS, Scope, bindings
 from cts_tui.tui.backend import Coordinator, Store
-from cts_tui.tui import preferences
 from cts_tui.tui.messages import CoreEvent, Frame, OperationDone, TestCompleted
 from cts_tui.tui.preferences import Preferences, TableSort
 from cts_tui.tui.widgets.keyed_table import KeyedTable
@@ -67,6 +67,10 @@ CHANGES_SHOWN = 6
 """Settings a reload notice names; more are counted."""
 
 THEME_CYCLE = ("textual-dark", "ansi-dark", "textual-light", "ansi-light", "nord", "gruvbox")
+
+
+def _within_steps(interval_s: float) -> float:
+    return min(MAX_INTERVAL_S, max(MIN_INTERVAL_S, interval_s))
 
 
 def _utcnow() -> datetime:
@@ -116,7 +120,7 @@ class CtsApp(App[None]):
         self._remembering = False
         """Off while the start applies config and preferences: only the user's changes are saved."""
         interval = self.preferences.refresh_interval_s or self.config.ui.refresh_interval_s
-        self.set_reactive(CtsApp.refresh_interval, min(MAX_INTERVAL_S, max(MIN_INTERVAL_S, interval)))
+        self.set_reactive(CtsApp.refresh_interval, _within_steps(interval))
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -201,7 +205,7 @@ class CtsApp(App[None]):
         if "ui.theme" in event.changed and self.config.ui.theme in self.available_themes:
             self.theme = self.config.ui.theme
         if "ui.refresh_interval_s" in event.changed:
-            self.refresh_interval = min(MAX_INTERVAL_S, max(MIN_INTERVAL_S, self.config.ui.refresh_interval_s))
+            self.refresh_interval = _within_steps(self.config.ui.refresh_interval_s)
 
     # --- results of background work -------------------------------------------------------------
 

@@ -239,15 +239,15 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         if size != self.virtual_size:
             self.virtual_size = size
 
-    def _label(self, column: Column[Item], width: int) -> Text:
-        """The column's name, shortened if need be so that the sort arrow always shows."""
+    def _label(self, column: Column[Item]) -> Text:
+        """The column's name (its short one when the column shrank), and the sort arrow."""
         label = next((p.label for p in self._placed if p.column is column), column.label)
         if column.key != self.sort_column:
             return Text(label)
         return Text(label + (" ▼" if self.sort_reverse else " ▲"))  # the layout leaves room
 
     def _build_header(self) -> None:
-        self._header = self._line([self._fit(column, self._label(column, width), width)
+        self._header = self._line([self._fit(column, self._label(column), width)
                                    for column, width in zip(self._columns, self._widths, strict=True)])
 
     # --- columns the user hides ------------------------------------------------------------------
