@@ -21,6 +21,16 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP))
 
 
+def state_dir() -> Path:
+    return Path(platformdirs.user_state_dir(APP))
+
+
+def preferences_path() -> Path:
+    """What the TUI remembers of how it was last used (theme, refresh interval, sort, columns):
+    a user's habits, kept apart from the configuration a team may share."""
+    return state_dir() / "tui.json"
+
+
 def default_db_path() -> Path:
     return Path(os.environ["CTS_DB"]) if os.environ.get("CTS_DB") else data_dir() / "connections.db"
 

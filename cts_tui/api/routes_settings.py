@@ -136,6 +136,37 @@ async def test_connection(call: Call) -> dict[str, Any]:
     return test_json(await call.state.coordinator.test_connection(call.params["id"]))
 
 
+async def _move(call: Call, pause: bool) -> dict[str, Any]:
+    coordinator = call.state.coordinator
+    move = coordinator.pause if pause else coordinator.resume
+    view = await move(call.params["id"], "api")
+    return {"success": True, "connection": _connection_json(call, view)}
+
+
+@routes.post(
+    "/api/v1/connections/{id}/pause",
+    "Pause an active (or failing) connection: out of rotation and not checked, kept enabled",
+    auth=True,
+    response=ConnectionAnswer,
+    params=ID,
+    errors=(401, 404, 409),
+)
+async def pause_connection(call: Call) -> dict[str, Any]:
+    return await _move(call, pause=True)
+
+
+@routes.post(
+    "/api/v1/connections/{id}/resume",
+    "Resume a paused connection (back in rotation)",
+    auth=True,
+    response=ConnectionAnswer,
+    params=ID,
+    errors=(401, 404, 409),
+)
+async def resume_connection(call: Call) -> dict[str, Any]:
+    return await _move(call, pause=False)
+
+
 @routes.post(
     "/api/settings/connections/batch-test",
     "Test several connections in parallel (at most batch.max_per_request ids); success: the batch ran "

@@ -25,7 +25,9 @@ from cts_tui.models import (
     ConnectionPatch,
     MarginType,
     PositionMode,
+    Transition,
     check_combination,
+    next_state,
     validate_base_url,
 )
 from cts_tui.store import ConnectionStore, UnreadableConnection
@@ -76,6 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("rm", remove_connection, "delete a connection and its test results"),
         ("enable", enable_connection, "enable a connection (it becomes due for a test)"),
         ("disable", disable_connection, "disable a connection"),
+        ("pause", pause_connection, "pause an active connection (out of rotation, not checked, kept enabled)"),
+        ("resume", resume_connection, "resume a paused connection"),
     ):
         sub = actions.add_parser(name, help=what)
         sub.add_argument("ref", metavar="ID", help="connection id (or name)")
@@ -246,9 +250,13 @@ async def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
     if current.enabled == enabled:
         text = f"{connection.id} ({connection.name}) is already {word}"
     else:
-        text = f"{word} {connection.id} ({connection.name}), state {connection.state.value}"
+        text = _done(word, connection)
     _report(args, connection, text)
     return 0
+
+
+def _done(word: str, connection: Connection) -> str:
+    return f"{word} {connection.id} ({connection.name}), state {connection.state.value}"
 
 
 async def enable_connection(args: argparse.Namespace) -> int:
@@ -257,3 +265,26 @@ async def enable_connection(args: argparse.Namespace) -> int:
 
 async def disable_connection(args: argparse.Namespace) -> int:
     return await _set_enabled(args, False)
+
+
+async def _move(args: argparse.Namespace, transition: Transition, word: str) -> int:
+    """A lifecycle move, written with the state it was read in: a process that moved the
+    connection meanwhile wins (the running coordinators follow the store)."""
+    async with await open_store(args) as store:
+        current = await resolve(store, args.ref)
+        target = next_state(current.state, transition)  # an illegal move: a one-line error
+        connection = await store.set_state(current.id, target, source="cli", expected=current.state)
+    if connection.state is target:
+        _report(args, connection, _done(word, connection))
+    else:
+        moved = f"{connection.id} ({connection.name}) changed meanwhile: state {connection.state.value}"
+        _report(args, connection, moved)
+    return 0
+
+
+async def pause_connection(args: argparse.Namespace) -> int:
+    return await _move(args, Transition.PAUSE, "paused")
+
+
+async def resume_connection(args: argparse.Namespace) -> int:
+    return await _move(args, Transition.RESUME, "resumed")

@@ -33,6 +33,13 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None))
 
 
+def watched_config_path(args: argparse.Namespace) -> Path | None:
+    """The config file a long-running process (``serve``, the TUI) reloads when it changes:
+    ``--config``, else the default; None while there is no such file."""
+    path = getattr(args, "config", None) or paths.default_config_path()
+    return path if path.exists() else None
+
+
 def store_location(args: argparse.Namespace) -> Path:
     """Where the store is, or would be: ``--db``, else ``CTS_DB``, else the user data dir."""
     return getattr(args, "db", None) or paths.default_db_path()

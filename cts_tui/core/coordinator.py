@@ -1432,7 +1432,7 @@ class ConnectionCoordinator:
         shown = ", ".join(changed[:20]) + (f" and {len(changed) - 20} more" if len(changed) > 20 else "")
         log.warning("configuration reloaded (%s): %s", source, f"changed {shown}" if changed else "nothing changed")
         self._warn_beyond_documented(config)
-        self._bus.publish(ConfigReloaded(source))
+        self._bus.publish(ConfigReloaded(source, changed=tuple(changed)))
         self._mark_dirty()
         return config
 
