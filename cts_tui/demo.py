@@ -100,7 +100,18 @@ class DemoScenario(_Strict):
     activity: Activity = Field(default_factory=Activity)
 
     def build_config(self) -> Config:
-        return parse_config_text(yaml.safe_dump(self.config), "demo scenario: config")
+        # The demo's own settings only: keys and hosts from the environment stay out of it.
+        return parse_config_text(yaml.safe_dump(self.config), "demo scenario: config", environment=False)
+
+
+def _exchanges_to(config: Config, sim: Simulator) -> Config:
+    """The config with every exchange's host the simulator's: a connection added in the demo
+    without a base URL (the specification's request bodies name none) talks to it too."""
+    pointed = {
+        exchange: limits.model_copy(update={"base_url": sim.base_url(exchange.value)})
+        for exchange, limits in config.exchanges.items()
+    }
+    return config.model_copy(update={"exchanges": pointed})
 
 
 def _streams_to(config: Config, sim: Simulator) -> Config:
@@ -231,7 +242,7 @@ async def demo_environment(scenario: DemoScenario | None = None) -> AsyncIterato
     config = scenario.build_config()
     with tempfile.TemporaryDirectory(prefix="cts-demo-") as tmp:
         async with Simulator(scenario.simulator) as sim:
-            config = _streams_to(config, sim)
+            config = _exchanges_to(_streams_to(config, sim), sim)
             master_key = generate_key("the demo's throwaway key")
             db_path = Path(tmp) / "demo.db"
             await _seed_store(db_path, master_key, sim, scenario)

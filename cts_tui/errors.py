@@ -78,6 +78,11 @@ class InvalidTransition(CtsError):
     pass
 
 
+class ReadOnlyError(CtsError):
+    """A change refused because the thing is not ours to change (a connection that comes from
+    the config or the environment is changed there)."""
+
+
 class ExchangeError(CtsError):
     """A failed exchange call, classified. ``retry_after`` / ``banned_until`` are in seconds
     (relative) and epoch seconds respectively, when the exchange said so."""

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from cts_tui.capabilities import ApiType, ExchangeId
+from cts_tui.core.batch import TaskKind
 from cts_tui.key_facts import IntendedUse
-from cts_tui.models import ConnectionDraft, ConnectionPatch, Name, Tag
+from cts_tui.models import ConnectionDraft, ConnectionPatch, Name, Tag, inapplicable_fields
 
 StrategyName = Literal[
     "round_robin", "weighted_round_robin", "least_latency", "least_connections", "failover"
@@ -32,7 +42,17 @@ class BatchTestBody(_Strict):
     ``batch.max_per_request``, checked at request time so a reload applies at once."""
 
     connectionIds: list[str] = Field(min_length=1)  # noqa: N815 - the specification's wire name
-    testType: Literal["all"] = "all"  # noqa: N815
+    testType: Literal["all", "connection", "balance", "capabilities", "health"] = Field(  # noqa: N815
+        default="all",
+        description="all or connection: the full test (markets, clock, balance, permissions); balance: "
+        "balances only; capabilities: what the key may do (permissions) and which methods it supports; "
+        "health: a health check",
+    )
+
+    @property
+    def kind(self) -> TaskKind:
+        """The batch task the test type runs."""
+        return "test" if self.testType in ("all", "connection") else self.testType
 
 
 class ConnectionFilter(_Strict):
@@ -79,9 +99,33 @@ def _secret_rules(schema: dict[str, Any]) -> None:
 
 
 class CreateConnectionBody(ConnectionDraft):
-    """``POST``: the data model's own input type; the schema states its rules on secrets."""
+    """``POST``: the data model's own input type; the schema states its rules on secrets. A
+    field the exchange or API type has no use for (a passphrase for Bybit, a margin type for
+    spot) is ignored, and ``warnings`` says so."""
 
     model_config = ConfigDict(json_schema_extra=_secret_rules)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _ignore_inapplicable(cls, data: Any, handler: ModelWrapValidatorHandler[CreateConnectionBody]) -> CreateConnectionBody:
+        warnings: list[str] = []
+        if isinstance(data, dict):
+            try:
+                exchange, api_type = ExchangeId(data.get("exchange")), ApiType(data.get("api_type"))
+            except ValueError:
+                pass  # the model's own validation names what is wrong
+            else:
+                dropped = inapplicable_fields(exchange, api_type, data)
+                data = {key: value for key, value in data.items() if key not in dropped}
+                warnings = [f"{name} ignored: {why}" for name, why in dropped.items()]
+        body = handler(data)
+        body._warnings = warnings
+        return body
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._warnings)
 
 
 class UpdateConnectionBody(ConnectionPatch):

@@ -70,6 +70,8 @@ class ConnectionList(_Shape):
 class ConnectionAnswer(_Shape):
     success: Literal[True]
     connection: dict[str, Any]
+    warnings: list[str] = []
+    """Fields of the request the exchange has no use for, ignored."""
 
 
 class Deleted(_Shape):
@@ -93,6 +95,10 @@ class BatchEntry(_Shape):
     balance: float | None = None
     error: str | None = None
     errorKind: str | None = None  # noqa: N815
+    capabilities: list[str] | None = None
+    """testType capabilities: the methods the connection supports..."""
+    permissions: list[str] | None = None
+    """...and what its key may do, where the exchange tells (read, trade, withdraw...)."""
 
 
 class BatchAnswer(_Shape):

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cts_tui.cli.context import db_path_from_args
+from cts_tui.cli.context import db_path_from_args, watched_config_path
 from cts_tui.config import Config, load_config
 from cts_tui.errors import CtsError
-from cts_tui.paths import default_config_path
 from cts_tui.store.secrets import MasterKey
 
 if TYPE_CHECKING:
@@ -60,9 +59,8 @@ async def _inputs(args: argparse.Namespace) -> AsyncIterator[tuple[_Inputs, Demo
             yield _Inputs(demo.config, demo.db_path, demo.master_key, None), demo
     else:
         config = load_config(args.config)
-        path = args.config or default_config_path()
         db_path = db_path_from_args(args, use="first-run")
-        yield _Inputs(config, db_path, None, path if path.exists() else None), None
+        yield _Inputs(config, db_path, None, watched_config_path(args)), None
 
 
 def _announce(server: ApiServer, token: ApiToken, host: str, demo: bool) -> None:

@@ -56,6 +56,7 @@ from cts_tui.core.hedging import HedgeBudget, Outcome, Rescued, Won, delay_s
 from cts_tui.core.lease import SchedulerLease
 from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.metrics import BREAKER_VALUES, CoordinatorMetrics
+from cts_tui.core.pool_metrics import PoolCollector
 from cts_tui.core.routing import RouteTable
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, SchedulerView, Snapshot, Totals
 from cts_tui.core.stats import ConnectionStats, LatencyStats
@@ -175,6 +176,7 @@ class ConnectionCoordinator:
         self.streams = CoordinatorStreams(hub.clock_offset_ms, self._mark_dirty)
         """The live market streams (``core/streams.py``); they run while ``streams.enabled``."""
         self.metrics.registry.register(self.streams.collector)
+        self.metrics.registry.register(PoolCollector(hub.pool_stats))  # type: ignore[arg-type]
         self._bus = EventBus()
         self._entries: dict[str, ManagedConnection] = {}
         self.keys = KeyHygiene(store, lambda: self._config.keys, self._entries.values, self._mark_dirty)
@@ -756,7 +758,9 @@ class ConnectionCoordinator:
             await self.store.record_balance(entry.id, balances)
             return TestResult(connection_id=entry.id, success=True, balances=balances, balance=quote_total)
         permissions = await client.fetch_permissions()
-        return TestResult(connection_id=entry.id, success=True, permissions=permissions)
+        return TestResult(
+            connection_id=entry.id, success=True, permissions=permissions, capabilities=client.capabilities()
+        )
 
     def _batch_progress(self, job: BatchJob, result: TestResult) -> None:
         self._bus.publish(BatchProgress(job.batch_id, job.done, job.total, result))
@@ -1237,6 +1241,14 @@ class ConnectionCoordinator:
         where = f" on {exchange_id}" if exchange_id else ""
         raise ExchangeError(ErrorKind.EXCHANGE_DOWN, f"no healthy connection{where} can {method}")
 
+    def record_outcome(self, entry: ManagedConnection, elapsed_s: float, error: ExchangeError | None = None) -> None:
+        """A request sent outside ``execute_request`` (a lent ccxt exchange): the same
+        statistics and breaker as any other."""
+        if error is None:
+            self._record_success(entry, elapsed_s)
+        else:
+            self._record_failure(entry, error, elapsed_s)
+
     def lease(self, exchange_id: str | None = None, method: str = "fetch_ticker") -> ManagedConnection:
         """A connection for direct use (``ExchangeManager.get_connection``), counted in flight
         until ``release``."""
@@ -1456,7 +1468,7 @@ class ConnectionCoordinator:
         shown = ", ".join(changed[:20]) + (f" and {len(changed) - 20} more" if len(changed) > 20 else "")
         log.warning("configuration reloaded (%s): %s", source, f"changed {shown}" if changed else "nothing changed")
         self._warn_beyond_documented(config)
-        self._bus.publish(ConfigReloaded(source))
+        self._bus.publish(ConfigReloaded(source, changed=tuple(changed)))
         self._mark_dirty()
         return config
 

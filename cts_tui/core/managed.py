@@ -170,6 +170,7 @@ class ManagedConnection:
             weight=conn.weight,
             tags=tuple(conn.tags),
             api_key_masked=mask(conn.api_key.get_secret_value()),
+            origin=conn.origin,
             breaker_reason=self.breaker_reason if self.breaker.state is not BreakerState.CLOSED else None,
             suspect=self.suspect,
             suspects=self.watch.suspects,

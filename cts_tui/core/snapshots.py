@@ -89,6 +89,8 @@ class ConnectionView:
     weight: int
     tags: tuple[str, ...]
     api_key_masked: str
+    origin: str = "store"
+    """"env": a connection from the config or the environment, in memory only and read-only."""
     breaker_reason: str | None = None
     """Why the breaker is open: "not answering" (suspicion) or the failures' error kind."""
     suspect: bool = False

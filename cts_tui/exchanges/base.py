@@ -173,7 +173,8 @@ class ExchangeClient(ABC):
                 raise
             log.add(f"Permissions not available: {exc}")
             return None
-        log.add(f"Permissions: {', '.join(key.permissions)}" if key.permissions else "Permissions: not reported by the exchange")
+        permissions = ", ".join(key.permissions) if key.permissions else "not reported by the exchange"
+        log.add(f"Permissions: {permissions}")
         log.add(f"Key: {key.describe()}")
         return key
 

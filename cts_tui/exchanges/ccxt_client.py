@@ -24,7 +24,8 @@ from cts_tui.exchanges.classify import (
     transport_error,
 )
 from cts_tui.exchanges.ccxt_shared import ccxt_class, ccxt_id
-from cts_tui.exchanges.context import CURRENT_CALL, CallRecord, HubContext
+from cts_tui.exchanges.context import CallRecord, HubContext, begin_call
+from cts_tui.exchanges.lending import LendingObserver, lend
 from cts_tui.exchanges.profiles import profile_for
 from cts_tui.key_facts import KeyFacts
 from cts_tui.models import Connection
@@ -60,17 +61,7 @@ class CcxtClient(ExchangeClient):
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _begin_call() -> CallRecord:
-        """This task's call record, cleared for a new call (see ``CallRecord``)."""
-        record = CURRENT_CALL.get()
-        if record is None or record.busy:
-            record = CallRecord()
-            CURRENT_CALL.set(record)  # kept for this task's next call
-        else:
-            record.reply = record.sent_at = record.received_at = None
-        record.busy = True
-        return record
+    _begin_call = staticmethod(begin_call)
 
     async def _guard(self, action: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """``action(*args, **kwargs)`` with every library failure classified: the rare calls (markets,
@@ -91,6 +82,10 @@ class CcxtClient(ExchangeClient):
     def _translate(self, exc: Exception, record: CallRecord) -> ExchangeError:
         exchange = self._connection.exchange
         is_library = any(cls.__name__ == "BaseError" for cls in type(exc).__mro__)
+        if isinstance(exc, TypeError) and record.sent_at is None:
+            # Refused before anything was sent: the caller's arguments ("fetch_ticker() missing
+            # 1 required positional argument: 'symbol'"), said as Python says it.
+            return ExchangeError(ErrorKind.INVALID_REQUEST, f"{exchange.value}: {scrub(str(exc))[:200]}")
         if not is_library:
             # ccxt parsed something it did not expect (wrong types, missing fields).
             return ExchangeError(
@@ -224,6 +219,17 @@ class CcxtClient(ExchangeClient):
 
     def supports(self, method: str) -> bool:
         return _supports(self._ccxt_id, snake_case(method))
+
+    async def lend(self, observer: LendingObserver) -> Any:
+        """A ccxt instance of this connection for the caller's own use (``lending``), with the
+        exchange's clock synced so that its signed requests are on time."""
+        shared = await self._guard(self._shared.get, self._connection)
+        await self._clock.ensure_synced(self._sync_clock)
+        return lend(shared, self._connection, observer)
+
+    def classify(self, failure: BaseException, record: CallRecord) -> ExchangeError:
+        """What a failure of a lent instance's request was, as any call's failure is told."""
+        return failure if isinstance(failure, ExchangeError) else self._translate(failure, record)  # type: ignore[arg-type]
 
     def capabilities(self) -> list[str]:
         return [name for name in _CAPABILITY_METHODS if self.supports(name)]

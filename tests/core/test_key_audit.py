@@ -54,11 +54,12 @@ async def test_reading_on_demand_sees_a_new_permission_and_alerts(coordinator, d
 
     assert await coordinator.read_keys([view.id]) == {view.id: None}
     assert coordinator.get_connection(view.id).key.profile.permissions_added == ["withdraw"]
-    await eventually(lambda: {a.rule for a in coordinator.alerts.firing()} >= {"key expiring", "key permission added"})
+    key_alerts = {"key expiring", "key permission added"}
+    await eventually(lambda: {a.rule for a in coordinator.alerts.firing()} >= key_alerts)
 
     sim_key("bybit", expires_at_ms=None)
     await coordinator.read_keys([view.id])  # nothing new: the "added" alert resolves
-    await eventually(lambda: not {a.rule for a in coordinator.alerts.firing()} & {"key expiring", "key permission added"})
+    await eventually(lambda: not {a.rule for a in coordinator.alerts.firing()} & key_alerts)
 
 
 async def test_a_key_read_elsewhere_shows_here_and_the_same_key_twice_is_flagged(runtime, coordinator, draft, config):

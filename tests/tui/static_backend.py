@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from cts_tui.capabilities import SUPPORTED_API_TYPES, ExchangeId, HAS_TESTNET
+from cts_tui.capabilities import HAS_TESTNET, SUPPORTED_API_TYPES, ExchangeId, PassphrasePolicy, passphrase_policy
 from cts_tui.config import Config, Keys
 from cts_tui.core.events import Event, SnapshotReady
 from cts_tui.core.snapshots import (
@@ -24,9 +24,9 @@ from cts_tui.core.snapshots import (
     Totals,
 )
 from cts_tui.core.key_policy import KeyAssessment, KeySubject, assess
-from cts_tui.errors import ErrorKind
+from cts_tui.errors import ErrorKind, NotFoundError
 from cts_tui.key_facts import IntendedUse, KeyProfile
-from cts_tui.models import ConnectionState, TestResult
+from cts_tui.models import Connection, ConnectionState, TestResult
 from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
 from cts_tui.streams import StreamState, StreamView
 
@@ -34,6 +34,18 @@ FIXED_NOW = datetime(2026, 1, 27, 12, 0, 0, tzinfo=UTC)
 EXCHANGES = list(ExchangeId)
 STATES = [ConnectionState.ACTIVE] * 6 + [ConnectionState.ERROR, ConnectionState.PAUSED,
                                          ConnectionState.DISABLED, ConnectionState.TESTING]
+
+
+TITLES = {ExchangeId.OKX: "OKX", ExchangeId.HTX: "HTX", ExchangeId.BINGX: "BingX", ExchangeId.ORANGEX: "OrangeX"}
+ROLES = ("main", "read-only key", "rotated key", "sub-account 2", "hedging desk")
+
+
+def view_name(index: int, exchange: ExchangeId, api_type: str) -> str:
+    """As long as real ones ("Binance margin (read-only key)"), so that widths are tried on
+    them; unique past the first rounds of roles."""
+    title = TITLES.get(exchange, exchange.value.capitalize())
+    name = f"{title} {api_type.replace('_', ' ')} ({ROLES[index // len(EXCHANGES) % len(ROLES)]})"
+    return name if index < len(EXCHANGES) * len(ROLES) else f"{name} #{index}"
 
 
 # Key facts by index: risky (may withdraw, no whitelist), clean, expiring soon, not read yet, and
@@ -78,7 +90,7 @@ def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
         error_kind=ErrorKind.AUTH if failing else None,
         error="invalid API key" if failing else None,
     )
-    name = f"{exchange.value}-{api_type.value.split('_')[0]}-{index}"
+    name = view_name(index, exchange, api_type.value)
     return ConnectionView(
         id=f"c{index:05d}",
         name=name,
@@ -229,6 +241,17 @@ class StaticCoordinator:
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    def connection_model(self, connection_id: str) -> Connection:
+        """The stored connection behind a view, with made-up keys (the form and the copy menu)."""
+        view = self._snapshot.connection(connection_id)
+        if view is None:
+            raise NotFoundError(f"no connection {connection_id}")
+        passphrase = None if passphrase_policy(view.exchange) is PassphrasePolicy.NONE else "static-passphrase"
+        return Connection(id=view.id, name=view.name, exchange=view.exchange, api_type=view.api_type,
+                          api_key="static-key", api_secret="static-secret", api_passphrase=passphrase,
+                          is_testnet=view.is_testnet, enabled=view.enabled, tags=list(view.tags),
+                          base_url=f"https://api.{view.exchange.value}.example")
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         self._subscribers.append(callback)
