@@ -111,8 +111,8 @@ def _rounded(value: float | None, digits: int = 0) -> float | None:
 class ConnectionsTable(KeyedTable[ConnectionRow]):
     COLUMNS = COLUMNS
     GIVE_WAY = (drop("api_type"), drop("testnet"), shrink("last_test"), shrink("balance"), shrink("latency"),
-                shrink("exchange"), shrink("risk"), drop("balance"), drop("last_test"), shrink("state"),
-                drop("exchange"))
+                shrink("exchange"), shrink("risk"), drop("balance"), drop("last_test"), drop("latency"),
+                shrink("state"), drop("exchange"))
     DEFAULT_SORT = "name"
 
     def item_key(self, item: ConnectionRow) -> str:
