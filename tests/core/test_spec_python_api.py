@@ -2,9 +2,8 @@
 additions are the environment a deployment would give (keys in the specification's variables,
 the config file in CONFIG_PATH pointing the exchanges at the simulator, the store in CTS_DB).
 
-The specification's ``fetch_order_book`` example needs the simulator's order books (added on
-another branch); until they are here the lent exchange is shown with ``fetch_tickers``, a ccxt
-method outside our client interface, and ``fetch_ticker``, the specification's own example."""
+The lent exchange is shown with the specification's own ``fetch_ticker`` and with ccxt methods
+outside our client interface (``fetch_tickers``, ``fetch_order_book``)."""
 
 from __future__ import annotations
 
@@ -76,6 +75,8 @@ async def test_the_specifications_python_example_as_written(deployment, sim):
         assert connection.health_score > 0 and connection.session is not None
         tickers = await connection.exchange.fetch_tickers(['BTC/USDT', 'ETH/USDT'])  # any ccxt method
         assert set(tickers) == {"BTC/USDT", "ETH/USDT"}
+        book = await connection.exchange.fetch_order_book('BTC/USDT')
+        assert book["bids"] and book["asks"] and book["bids"][0][0] < book["asks"][0][0]
         # Custom health check
         assert await exchange_manager._check_connection_health(connection) is True
     assert result["symbol"] == "BTC/USDT"
