@@ -1,0 +1,140 @@
+"""The lifecycle the user controls: adding, editing, deleting, enabling, disabling, pausing and
+resuming connections.
+
+Each change is persisted, audited with its ``source`` ("cli" | "tui" | "api" | "system") and
+evented; illegal moves raise ``InvalidTransition`` (``models.next_state``). A change that makes
+the keys worth testing (a new enabled connection, new keys, another host, API type or network)
+sends the connection through a test.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cts_tui.core.connection_tests import ConnectionTests
+from cts_tui.core.connections import ConnectionTable
+from cts_tui.core.events import ConnectionsChanged, StateChanged
+from cts_tui.core.health_watch import HealthWatch
+from cts_tui.core.key_hygiene import KeyHygiene
+from cts_tui.core.live_config import LiveConfig
+from cts_tui.core.managed import ManagedConnection
+from cts_tui.core.metrics import CoordinatorMetrics
+from cts_tui.core.publishing import Publisher
+from cts_tui.core.state_machine import StateMachine
+from cts_tui.exchanges.hosts import check_keys_follow
+from cts_tui.models import Connection, ConnectionDraft, ConnectionPatch, ConnectionState, Transition
+
+if TYPE_CHECKING:
+    from cts_tui.exchanges.hub import ExchangeHub
+    from cts_tui.store import ConnectionStore, Source
+
+_S, _T = ConnectionState, Transition
+_RETESTED_FIELDS = frozenset({"base_url", "api_type", "is_testnet"})
+"""Besides new keys: an edit of these sends a working connection back through a test."""
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        live: LiveConfig,
+        table: ConnectionTable,
+        publisher: Publisher,
+        hub: ExchangeHub,
+        store: ConnectionStore,
+        machine: StateMachine,
+        health: HealthWatch,
+        tests: ConnectionTests,
+        keys: KeyHygiene,
+        metrics: CoordinatorMetrics,
+    ) -> None:
+        self._live = live
+        self._table = table
+        self._publisher = publisher
+        self._hub = hub
+        self._store = store
+        self._machine = machine
+        self._health = health
+        self._tests = tests
+        self._keys = keys
+        self._metrics = metrics
+
+    async def add(self, draft: ConnectionDraft, source: Source) -> ManagedConnection:
+        """Store a new connection; an enabled one is tested at once (testing -> active | error)."""
+        stored = await self._store.add(Connection.from_draft(draft), source=source)
+        entry = self.adopt(stored)
+        if stored.state is _S.TESTING:
+            await self._tests.test_connection(stored.id, source=source)
+        return entry
+
+    def adopt(self, stored: Connection) -> ManagedConnection:
+        """A stored connection new to this process (added here or by another process)."""
+        entry = self._table.manage(stored)
+        self._publisher.publish(ConnectionsChanged(added=(stored.id,)))
+        self._table.lineup_changed.emit()
+        self._publisher.mark_dirty()
+        return entry
+
+    async def update(self, connection_id: str, patch: ConnectionPatch, source: Source) -> ManagedConnection:
+        """Apply an edit. New keys, host, API type or testnet flag drop the cached client and
+        send a working connection back through a test."""
+        entry = self._table.entry(connection_id)
+        retest = patch.rotates_keys or bool(_RETESTED_FIELDS & patch.model_fields_set)
+        async with entry.lock:
+            check_keys_follow(entry.connection, patch)  # another host: the secrets come again
+            before = entry.state
+            stored = await self._store.update(connection_id, patch, source=source)
+            entry.connection = stored
+            entry.reconfigure(self._live.current)
+            if retest:
+                await self._hub.drop(connection_id)
+            if stored.state is not before:
+                self._publisher.publish(StateChanged(connection_id, before, stored.state, "edited"))
+            if stored.state is _S.DISABLED:
+                self._health.reset_breaker(entry)
+        self._publisher.publish(ConnectionsChanged(updated=(connection_id,)))
+        self._table.lineup_changed.emit()
+        self._keys.changed()  # its use, name or key: its risks and the "stored twice" of others
+        if stored.state is _S.TESTING or (retest and stored.state in (_S.ACTIVE, _S.ERROR)):
+            await self._tests.test_connection(connection_id, source=source)
+        return entry
+
+    async def delete(self, connection_id: str, source: Source) -> None:
+        entry = self._table.entry(connection_id)
+        async with entry.lock:
+            await self._store.delete(connection_id, source=source)
+            await self.forget(entry)
+
+    async def forget(self, entry: ManagedConnection) -> None:
+        """A connection deleted (here or by another process): out of every table, its client
+        closed."""
+        if self._table.remove(entry.id) is None:
+            return
+        self._health.reset_breaker(entry)
+        await self._hub.drop(entry.id)
+        self._metrics.forget(entry.exchange.value, entry.id)
+        self._publisher.publish(ConnectionsChanged(removed=(entry.id,)))
+        self._table.lineup_changed.emit()
+        self._publisher.mark_dirty()
+
+    async def enable(self, connection_id: str, source: Source) -> ManagedConnection:
+        """disabled -> testing, then the test decides: active or error."""
+        entry = await self._move(connection_id, _T.ENABLE, source, "enabled")
+        await self._tests.test_connection(connection_id, source=source)
+        return entry
+
+    async def disable(self, connection_id: str, source: Source) -> ManagedConnection:
+        return await self._move(connection_id, _T.DISABLE, source, "disabled")
+
+    async def pause(self, connection_id: str, source: Source) -> ManagedConnection:
+        return await self._move(connection_id, _T.PAUSE, source, "paused")
+
+    async def resume(self, connection_id: str, source: Source) -> ManagedConnection:
+        return await self._move(connection_id, _T.RESUME, source, "resumed")
+
+    async def _move(self, connection_id: str, transition: Transition, source: Source, reason: str) -> ManagedConnection:
+        entry = self._table.entry(connection_id)
+        async with entry.lock:
+            await self._machine.transition(entry, transition, source, reason)
+            if transition is _T.DISABLE:
+                self._health.reset_breaker(entry)
+        return entry
