@@ -19,19 +19,16 @@ from typing import TYPE_CHECKING
 from cts_tui.config import Config, changed_settings, load_config
 from cts_tui.core.alerts import AlertEngine
 from cts_tui.core.connection_tests import ConnectionTests
-from cts_tui.core.connections import ConnectionTable
 from cts_tui.core.documented import beyond_documented
 from cts_tui.core.events import ConfigReloaded
 from cts_tui.core.health_watch import HealthWatch
-from cts_tui.core.live_config import LiveConfig
-from cts_tui.core.publishing import Publisher
 from cts_tui.core.routing import Picker
+from cts_tui.core.services import Services
 from cts_tui.core.streams import CoordinatorStreams
-from cts_tui.core.tasks import Spawner, cancel_and_wait
+from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import ConfigError
 
 if TYPE_CHECKING:
-    from cts_tui.exchanges.hub import ExchangeHub
     from cts_tui.ratelimit.limiter import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -48,30 +45,17 @@ def warn_beyond_documented(config: Config) -> None:
 class ConfigWatch:
     def __init__(
         self,
-        live: LiveConfig,
-        publisher: Publisher,
-        spawner: Spawner,
-        *,
+        services: Services,
         limiter: RateLimiter,
-        hub: ExchangeHub,
-        table: ConnectionTable,
         health: HealthWatch,
         tests: ConnectionTests,
         alerts: AlertEngine,
         streams: CoordinatorStreams,
         picker: Picker,
     ) -> None:
-        self._live = live
-        self._publisher = publisher
-        self._spawner = spawner
-        self._limiter = limiter
-        self._hub = hub
-        self._table = table
-        self._health = health
-        self._tests = tests
-        self._alerts = alerts
-        self._streams = streams
-        self._picker = picker
+        self._live, self._table, self._publisher = services.live, services.table, services.publisher
+        self._hub, self._spawner, self._limiter = services.hub, services.spawner, limiter
+        self._health, self._tests, self._alerts, self._streams, self._picker = health, tests, alerts, streams, picker
         self._poll: asyncio.Task[None] | None = None
         self._sighup_installed = False
 

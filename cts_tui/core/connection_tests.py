@@ -19,23 +19,20 @@ from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
 from cts_tui.core.batch import BatchJob, BatchProcessor, TaskKind
-from cts_tui.core.connections import ConnectionTable
 from cts_tui.core.events import BatchFinished, BatchProgress, TestFinished
 from cts_tui.core.health_watch import HealthWatch
 from cts_tui.core.key_hygiene import KeyHygiene
-from cts_tui.core.live_config import LiveConfig
 from cts_tui.core.managed import ManagedConnection
-from cts_tui.core.publishing import Publisher
+from cts_tui.core.services import Services
 from cts_tui.core.state_machine import StateMachine
 from cts_tui.core.timeouts import bounded
 from cts_tui.errors import CtsError, ErrorKind, ExchangeError, NotFoundError, scrub
 from cts_tui.models import BatchResult, Connection, ConnectionDraft, ConnectionState, ExchangeId, TestResult
 from cts_tui.ratelimit.priority import Priority, request_priority
-from cts_tui.store.records import ProcessIdentity, TestClaim
+from cts_tui.store.records import TestClaim
 
 if TYPE_CHECKING:
-    from cts_tui.exchanges.hub import ExchangeHub
-    from cts_tui.store import ConnectionStore, Source
+    from cts_tui.store import Source
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -47,29 +44,12 @@ abandoned (its tester still has to write the outcome)."""
 
 
 class ConnectionTests:
-    def __init__(
-        self,
-        live: LiveConfig,
-        table: ConnectionTable,
-        publisher: Publisher,
-        hub: ExchangeHub,
-        store: ConnectionStore,
-        me: ProcessIdentity,
-        machine: StateMachine,
-        health: HealthWatch,
-        keys: KeyHygiene,
-    ) -> None:
-        self._live = live
-        self._table = table
-        self._publisher = publisher
-        self._hub = hub
-        self._store = store
-        self._me = me
-        self._machine = machine
-        self._health = health
-        self._keys = keys
+    def __init__(self, services: Services, machine: StateMachine, health: HealthWatch, keys: KeyHygiene) -> None:
+        self._live, self._table, self._publisher = services.live, services.table, services.publisher
+        self._hub, self._store, self._me = services.hub, services.store, services.me
+        self._machine, self._health, self._keys = machine, health, keys
         self.batches = BatchProcessor(
-            live.current.batch, self._run_batch_task, self._batch_cap, self._batch_progress, self._batch_finished
+            self._live.current.batch, self._run_batch_task, self._batch_cap, self._batch_progress, self._batch_finished
         )
 
     async def bounded(self, call: Awaitable[_T]) -> _T:

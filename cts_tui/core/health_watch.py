@@ -20,24 +20,19 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from cts_tui.core.breaker import BreakerState, ejection_allowed
-from cts_tui.core.connections import ConnectionTable
 from cts_tui.core.health import HealthScheduler
-from cts_tui.core.live_config import LiveConfig
 from cts_tui.core.managed import ManagedConnection
-from cts_tui.core.publishing import Publisher
+from cts_tui.core.services import Services
 from cts_tui.core.state_machine import StateMachine
-from cts_tui.core.tasks import Spawner
 from cts_tui.core.timeouts import error_from
 from cts_tui.errors import CtsError, ErrorKind, ExchangeError
 from cts_tui.models import ConnectionState, TestResult, Transition
 from cts_tui.ratelimit.priority import Priority, request_priority
 from cts_tui.ratelimit.waiting import tracking_waits
-from cts_tui.store.records import CheckRecord, ProcessIdentity
+from cts_tui.store.records import CheckRecord
 
 if TYPE_CHECKING:
     from cts_tui.config import Config
-    from cts_tui.exchanges.hub import ExchangeHub
-    from cts_tui.store import ConnectionStore
 
 log = logging.getLogger(__name__)
 
@@ -46,27 +41,12 @@ _CHECKED = (_S.ACTIVE, _S.ERROR)
 
 
 class HealthWatch:
-    def __init__(
-        self,
-        live: LiveConfig,
-        table: ConnectionTable,
-        publisher: Publisher,
-        hub: ExchangeHub,
-        store: ConnectionStore,
-        me: ProcessIdentity,
-        machine: StateMachine,
-        spawner: Spawner,
-    ) -> None:
-        self._live = live
-        self._table = table
-        self._publisher = publisher
-        self._hub = hub
-        self._store = store
-        self._me = me
+    def __init__(self, services: Services, machine: StateMachine) -> None:
+        self._live, self._table, self._publisher = services.live, services.table, services.publisher
+        self._hub, self._store, self._me, self._spawner = services.hub, services.store, services.me, services.spawner
         self._machine = machine
-        self._spawner = spawner
-        self._scheduler = HealthScheduler(live.current.health, self._scheduled_check, self._checkable_ids)
-        table.lineup_changed.connect(self._scheduler.wake)
+        self._scheduler = HealthScheduler(self._live.current.health, self._scheduled_check, self._checkable_ids)
+        self._table.lineup_changed.connect(self._scheduler.wake)
 
     # --- the schedule -------------------------------------------------------------------------
 

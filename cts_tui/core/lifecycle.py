@@ -12,21 +12,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cts_tui.core.connection_tests import ConnectionTests
-from cts_tui.core.connections import ConnectionTable
 from cts_tui.core.events import ConnectionsChanged, StateChanged
 from cts_tui.core.health_watch import HealthWatch
 from cts_tui.core.key_hygiene import KeyHygiene
-from cts_tui.core.live_config import LiveConfig
 from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.metrics import CoordinatorMetrics
-from cts_tui.core.publishing import Publisher
+from cts_tui.core.services import Services
 from cts_tui.core.state_machine import StateMachine
 from cts_tui.exchanges.hosts import check_keys_follow
 from cts_tui.models import Connection, ConnectionDraft, ConnectionPatch, ConnectionState, Transition
 
 if TYPE_CHECKING:
-    from cts_tui.exchanges.hub import ExchangeHub
-    from cts_tui.store import ConnectionStore, Source
+    from cts_tui.store import Source
 
 _S, _T = ConnectionState, Transition
 _RETESTED_FIELDS = frozenset({"base_url", "api_type", "is_testnet"})
@@ -36,27 +33,16 @@ _RETESTED_FIELDS = frozenset({"base_url", "api_type", "is_testnet"})
 class Lifecycle:
     def __init__(
         self,
-        live: LiveConfig,
-        table: ConnectionTable,
-        publisher: Publisher,
-        hub: ExchangeHub,
-        store: ConnectionStore,
+        services: Services,
         machine: StateMachine,
         health: HealthWatch,
         tests: ConnectionTests,
         keys: KeyHygiene,
         metrics: CoordinatorMetrics,
     ) -> None:
-        self._live = live
-        self._table = table
-        self._publisher = publisher
-        self._hub = hub
-        self._store = store
-        self._machine = machine
-        self._health = health
-        self._tests = tests
-        self._keys = keys
-        self._metrics = metrics
+        self._live, self._table, self._publisher = services.live, services.table, services.publisher
+        self._hub, self._store = services.hub, services.store
+        self._machine, self._health, self._tests, self._keys, self._metrics = machine, health, tests, keys, metrics
 
     async def add(self, draft: ConnectionDraft, source: Source) -> ManagedConnection:
         """Store a new connection; an enabled one is tested at once (testing -> active | error)."""

@@ -19,12 +19,11 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from cts_tui.core.connections import ConnectionTable
 from cts_tui.core.health_watch import HealthWatch
 from cts_tui.core.hedging import Won
-from cts_tui.core.live_config import LiveConfig
 from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.routing import Picker
+from cts_tui.core.services import Services
 from cts_tui.core.watchdog import Watchdog
 from cts_tui.errors import ErrorKind, ExchangeError, NotFoundError
 from cts_tui.models import ExchangeId
@@ -32,7 +31,6 @@ from cts_tui.ratelimit.limiter import PLAN_SINK
 from cts_tui.ratelimit.priority import Priority, current_priority, request_priority
 
 if TYPE_CHECKING:
-    from cts_tui.exchanges.hub import ExchangeHub
     from cts_tui.ratelimit.plan import Plan
 
 _STATE_CHANGING = re.compile(
@@ -52,21 +50,9 @@ def is_state_changing(method: str) -> bool:
 
 
 class Requests:
-    def __init__(
-        self,
-        live: LiveConfig,
-        table: ConnectionTable,
-        picker: Picker,
-        health: HealthWatch,
-        watchdog: Watchdog,
-        hub: ExchangeHub,
-    ) -> None:
-        self._live = live
-        self._table = table
-        self._picker = picker
-        self._health = health
-        self._watchdog = watchdog
-        self._hub = hub
+    def __init__(self, services: Services, picker: Picker, health: HealthWatch, watchdog: Watchdog) -> None:
+        self._live, self._table, self._hub = services.live, services.table, services.hub
+        self._picker, self._health, self._watchdog = picker, health, watchdog
 
     async def execute_request(
         self,

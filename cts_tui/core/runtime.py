@@ -31,6 +31,7 @@ from cts_tui.core.pool_metrics import PoolCollector
 from cts_tui.core.publishing import Publisher, SnapshotPusher, Views
 from cts_tui.core.requests import Requests
 from cts_tui.core.routing import Picker
+from cts_tui.core.services import Services
 from cts_tui.core.shared_store import SharedStore
 from cts_tui.core.state_machine import StateMachine
 from cts_tui.core.streams import CoordinatorStreams
@@ -82,24 +83,20 @@ def build_coordinator(
     keys = KeyHygiene(store, lambda: live.current.keys, table.values, publisher.mark_dirty)
     for collector in (streams.collector, PoolCollector(hub.pool_stats), keys):
         metrics.registry.register(collector)  # type: ignore[arg-type]
-    machine = StateMachine(store, table, publisher)
-    health = HealthWatch(live, table, publisher, hub, store, me, machine, spawner)
-    tests = ConnectionTests(live, table, publisher, hub, store, me, machine, health, keys)
-    lifecycle = Lifecycle(live, table, publisher, hub, store, machine, health, tests, keys, metrics)
-    shared = SharedStore(
-        live, table, publisher, hub, store, me, machine, health, tests, lifecycle, keys, spawner, scheduled=scheduled
-    )
+    services = Services(live, table, publisher, hub, store, me, spawner)
+    machine = StateMachine(services)
+    health = HealthWatch(services, machine)
+    tests = ConnectionTests(services, machine, health, keys)
+    lifecycle = Lifecycle(services, machine, health, tests, keys, metrics)
+    shared = SharedStore(services, machine, health, tests, lifecycle, keys, scheduled=scheduled)
     picker = Picker(live, table, limiter, hub)
-    watchdog = Watchdog(live, table, picker, health, hub, limiter, metrics, spawner)
-    requests = Requests(live, table, picker, health, watchdog, hub)
+    watchdog = Watchdog(services, picker, health, limiter, metrics)
+    requests = Requests(services, picker, health, watchdog)
     views = Views(
         live, table, limiter, hub, keys, streams, alerts,
         strategy=lambda: picker.strategy, batch_stats=tests.batches.stats, scheduler=shared.scheduler,
     )
-    config_watch = ConfigWatch(
-        live, publisher, spawner, limiter=limiter, hub=hub, table=table, health=health, tests=tests,
-        alerts=alerts, streams=streams, picker=picker,
-    )
+    config_watch = ConfigWatch(services, limiter, health, tests, alerts, streams, picker)
     return ConnectionCoordinator(
         CoordinatorParts(
             live=live, store=store, limiter=limiter, hub=hub, me=me, spawner=spawner, table=table,

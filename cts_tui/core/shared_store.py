@@ -17,26 +17,20 @@ import time
 from typing import TYPE_CHECKING
 
 from cts_tui.core.connection_tests import ConnectionTests
-from cts_tui.core.connections import ConnectionTable
 from cts_tui.core.events import ConnectionsChanged, StoreProblem
 from cts_tui.core.feed import ChangeFeed, Changed
 from cts_tui.core.health_watch import HealthWatch
 from cts_tui.core.key_hygiene import KeyHygiene
 from cts_tui.core.lease import SchedulerLease
 from cts_tui.core.lifecycle import Lifecycle
-from cts_tui.core.live_config import LiveConfig
 from cts_tui.core.managed import ManagedConnection
-from cts_tui.core.publishing import Publisher
+from cts_tui.core.services import Services
 from cts_tui.core.snapshots import SchedulerView
 from cts_tui.core.state_machine import StateMachine
-from cts_tui.core.tasks import Spawner, cancel_and_wait
+from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import CtsError, NotFoundError, StoreError
 from cts_tui.models import Connection, ConnectionState, TestResult
-from cts_tui.store.records import ChangeKind, ProcessIdentity
-
-if TYPE_CHECKING:
-    from cts_tui.exchanges.hub import ExchangeHub
-    from cts_tui.store import ConnectionStore
+from cts_tui.store.records import ChangeKind
 
 log = logging.getLogger(__name__)
 _S = ConnectionState
@@ -54,33 +48,19 @@ class SharedStore:
 
     def __init__(
         self,
-        live: LiveConfig,
-        table: ConnectionTable,
-        publisher: Publisher,
-        hub: ExchangeHub,
-        store: ConnectionStore,
-        me: ProcessIdentity,
+        services: Services,
         machine: StateMachine,
         health: HealthWatch,
         tests: ConnectionTests,
         lifecycle: Lifecycle,
         keys: KeyHygiene,
-        spawner: Spawner,
         *,
         scheduled: bool,
     ) -> None:
-        self._live = live
-        self._table = table
-        self._publisher = publisher
-        self._hub = hub
-        self._store = store
-        self._me = me
-        self._machine = machine
-        self._health = health
-        self._tests = tests
-        self._lifecycle = lifecycle
-        self._keys = keys
-        self._spawner = spawner
+        live, store, me = services.live, services.store, services.me
+        self._live, self._table, self._publisher = live, services.table, services.publisher
+        self._hub, self._store, self._me, self._spawner = services.hub, store, me, services.spawner
+        self._machine, self._health, self._tests, self._lifecycle, self._keys = machine, health, tests, lifecycle, keys
         self.feed = ChangeFeed(store, self._apply_changes, lambda: live.current.store.watch_interval_s)
         self.lease = (
             SchedulerLease(store, me, lambda: live.current.store.lease_ttl_s, self._lease_changed)

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cts_tui.core.connections import ConnectionTable
 from cts_tui.core.events import StateChanged
 from cts_tui.core.managed import ManagedConnection
-from cts_tui.core.publishing import Publisher
+from cts_tui.core.services import Services
 from cts_tui.models import Connection, ConnectionState, Transition, next_state
 
 if TYPE_CHECKING:
-    from cts_tui.store import ConnectionStore, Source
+    from cts_tui.store import Source
 
 
 class StateMachine:
-    def __init__(self, store: ConnectionStore, table: ConnectionTable, publisher: Publisher) -> None:
-        self._store = store
-        self._table = table
-        self._publisher = publisher
+    def __init__(self, services: Services) -> None:
+        self._store, self._table, self._publisher = services.store, services.table, services.publisher
 
     async def transition(self, entry: ManagedConnection, transition: Transition, source: Source, reason: str) -> None:
         """Persist ``transition`` unless another process moved the connection first: then its

@@ -18,13 +18,12 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from cts_tui.core.connections import ConnectionTable
 from cts_tui.core.health_watch import HealthWatch
 from cts_tui.core.hedging import HedgeBudget, Outcome, Rescued, Won, delay_s
-from cts_tui.core.live_config import LiveConfig
 from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.metrics import CoordinatorMetrics
 from cts_tui.core.routing import Picker
+from cts_tui.core.services import Services
 from cts_tui.core.suspicion import (
     ARGS,
     KWARGS,
@@ -38,13 +37,12 @@ from cts_tui.core.suspicion import (
     threshold_s,
     unanswered,
 )
-from cts_tui.core.tasks import Spawner, cancel_and_wait
+from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import ExchangeError
 from cts_tui.models import ExchangeId
 from cts_tui.ratelimit.priority import Priority, request_priority
 
 if TYPE_CHECKING:
-    from cts_tui.exchanges.hub import ExchangeHub
     from cts_tui.ratelimit.limiter import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -53,23 +51,14 @@ log = logging.getLogger(__name__)
 class Watchdog:
     def __init__(
         self,
-        live: LiveConfig,
-        table: ConnectionTable,
+        services: Services,
         picker: Picker,
         health: HealthWatch,
-        hub: ExchangeHub,
         limiter: RateLimiter,
         metrics: CoordinatorMetrics,
-        spawner: Spawner,
     ) -> None:
-        self._live = live
-        self._table = table
-        self._picker = picker
-        self._health = health
-        self._hub = hub
-        self._limiter = limiter
-        self._metrics = metrics
-        self._spawner = spawner
+        self._live, self._table, self._hub, self._spawner = services.live, services.table, services.hub, services.spawner
+        self._picker, self._health, self._limiter, self._metrics = picker, health, limiter, metrics
         self._rescues: dict[asyncio.Task[Any], Won | Rescued] = {}
         """Callers the watchdog cancelled, and why (a hedge's answer, or "not answering")."""
         self._hedges: dict[asyncio.Task[Any], asyncio.Task[Any]] = {}
