@@ -122,6 +122,8 @@ _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _EXCHANGE_WIDE = frozenset(
     {ErrorKind.NETWORK, ErrorKind.TIMEOUT, ErrorKind.EXCHANGE_DOWN, ErrorKind.MAINTENANCE, ErrorKind.RATE_LIMITED}
 )
+_UNJUDGED = frozenset({ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED})
+"""A test that failed so says nothing about the key: its connection goes back where it was."""
 _CLIENT_FIELDS = ("api_key", "api_secret", "api_passphrase", "base_url", "api_type", "is_testnet")
 """A change to any of these makes the cached exchange client wrong."""
 
@@ -136,8 +138,7 @@ def _error_from(exc: BaseException, timeout_s: float, waits: WaitTracker | None 
     if isinstance(exc, ExchangeError):
         return exc
     if isinstance(exc, TimeoutError):
-        message = waits.explain_timeout(timeout_s) if waits is not None else f"no answer within {timeout_s:g} s"
-        return ExchangeError(ErrorKind.TIMEOUT, message)
+        return (waits or WaitTracker()).timeout_error(timeout_s)
     raise exc
 
 
@@ -168,7 +169,7 @@ class ConnectionCoordinator:
             hub = ExchangeHub(config, limiter)
         self.limiter = limiter
         self.hub = hub
-        self.metrics = CoordinatorMetrics(self._series)
+        self.metrics = CoordinatorMetrics(self._series, lambda: limiter.backend_state)
         self.alerts = AlertEngine(config.alerts)
         self.streams = CoordinatorStreams(hub.clock_offset_ms, self._mark_dirty)
         """The live market streams (``core/streams.py``); they run while ``streams.enabled``."""
@@ -343,6 +344,7 @@ class ConnectionCoordinator:
             batch=self._batches.stats(),
             streams=streams,
             scheduler=self.scheduler(),
+            budgets=self.limiter.backend_state,
         )
 
     async def _push_snapshots(self) -> None:
@@ -609,7 +611,8 @@ class ConnectionCoordinator:
             with contextlib.suppress(NotFoundError):
                 await self.store.record_test(result)
             return
-        unfinished = result.error_kind is ErrorKind.TIMEOUT or (not result.success and result.error_kind is None)
+        # No answer, or none asked for (no rate-limit permit in time): the key was not judged.
+        unfinished = result.error_kind in _UNJUDGED or (not result.success and result.error_kind is None)
         if result.success:
             target, reason = _S.ACTIVE, "test passed"
         elif unfinished and before is not _S.TESTING:

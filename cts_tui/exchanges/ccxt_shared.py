@@ -100,14 +100,19 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
     clock = ctx.clock(exchange)
 
     def sign(self: Any, path: str, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
-        # ccxt's fetch2 calls fetch right after sign, with no await between: fetch reads this first.
+        # ccxt's fetch2 calls fetch right after sign, with no await between: fetch reads these
+        # first, and signs again with them when its request had to wait for a permit.
         # (``is_signed_api``, inline: every request passes here.)
-        self._cts_signed = _names_private(api) if type(api) is str else _path_names_private(tuple(api))
+        signed = _names_private(api) if type(api) is str else _path_names_private(tuple(api))
+        self._cts_signed = signed
+        if signed:
+            self._cts_sign_args = (path, api, args, kwargs)
         return base_sign(self, path, api, *args, **kwargs)
 
     overrides: dict[str, Any] = {
         "_cts_account": None,
         "_cts_signed": False,
+        "_cts_sign_args": None,
         "milliseconds": staticmethod(clock.now_ms),
         "seconds": staticmethod(clock.now_s),
         "sign": sign,
