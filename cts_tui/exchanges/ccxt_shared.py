@@ -283,6 +283,16 @@ class SharedExchanges:
                 shared = self._shared[key] = SharedExchange(key, prototype)
         return shared
 
+    async def fetch_status(self, connection: Connection) -> Any:
+        """The exchange's status (ccxt's ``fetch_status``) asked by a throwaway instance that
+        needs no markets: what a client whose markets failed to load asks to learn whether the
+        exchange is under maintenance."""
+        instance = self._prototype(SharedKey.of(connection))
+        try:
+            return await instance.fetch_status()
+        finally:
+            instance.session = None
+
     def _prototype(self, key: SharedKey) -> Any:
         profile = profile_for(key.exchange, key.api_type)
         base_path = urlsplit(key.base_url).path.rstrip("/") if key.base_url else ""
