@@ -30,7 +30,7 @@ from cts_tui.models import (
 )
 from cts_tui.store import ConnectionStore, UnreadableConnection
 
-CONN_EXTENSIONS = ("conn_test",)
+CONN_EXTENSIONS = ("conn_test", "conn_edit")
 
 ENV_API_KEY = "CTS_API_KEY"
 ENV_API_SECRET = "CTS_API_SECRET"
@@ -139,7 +139,7 @@ def _print_table(connections: list[Connection], unreadable: list[UnreadableConne
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def _report(args: argparse.Namespace, connection: Connection, text: str) -> None:
+def report(args: argparse.Namespace, connection: Connection, text: str) -> None:
     if args.json:
         print_json(connection.public_dict())
     else:
@@ -163,7 +163,7 @@ async def list_connections(args: argparse.Namespace) -> int:
         print("no connections", file=sys.stderr)
     if unreadable:
         print(f"{len(unreadable)} connection(s) unreadable (their keys do not decrypt): "
-              "cts-tui conn rm ID removes one", file=sys.stderr)
+              "cts-tui conn edit ID --keys enters its keys again, cts-tui conn rm ID removes it", file=sys.stderr)
     return 0
 
 
@@ -213,14 +213,14 @@ async def add_connection(args: argparse.Namespace) -> int:
     async with await open_store(args, use="create") as store:
         connection = await store.add(Connection.from_draft(draft), source="cli")
     due = "" if args.disabled else "; it is due for a test"
-    _report(args, connection, f"added {connection.id} ({connection.name}), state {connection.state.value}{due}")
+    report(args, connection, f"added {connection.id} ({connection.name}), state {connection.state.value}{due}")
     return 0
 
 
 async def remove_connection(args: argparse.Namespace) -> int:
     async with await open_store(args) as store:
         connection = await store.delete(await store.find_id(args.ref), source="cli")
-    _report(args, connection, f"removed {connection.id} ({connection.name})")
+    report(args, connection, f"removed {connection.id} ({connection.name})")
     return 0
 
 
@@ -235,7 +235,7 @@ async def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
         text = f"{connection.id} ({connection.name}) is already {word}"
     else:
         text = f"{word} {connection.id} ({connection.name}), state {connection.state.value}"
-    _report(args, connection, text)
+    report(args, connection, text)
     return 0
 
 

@@ -472,21 +472,20 @@ class ConnectionCoordinator:
 
     async def add_connection(self, draft: ConnectionDraft, source: Source) -> ConnectionView:
         """Store a new connection; an enabled one is tested at once (testing -> active | error)."""
-        stored = await self.store.add(Connection.from_draft(draft), source=source)
-        entry = self._manage(stored)
-        self._bus.publish(ConnectionsChanged(added=(stored.id,)))
-        self._health.wake()
-        self._mark_dirty()
-        if stored.state is _S.TESTING:
-            await self.test_connection(stored.id, source=source)
-        return self._view(entry)
+        return await self._adopt(await self.store.add(Connection.from_draft(draft), source=source), source)
 
     async def update_connection(self, connection_id: str, patch: ConnectionPatch, source: Source) -> ConnectionView:
         """Apply an edit. New keys, host, API type or testnet flag drop the cached client and
-        send a working connection back through a test."""
-        entry = self._entry(connection_id)
+        send a working connection back through a test. A stored connection whose keys do not
+        decrypt (not managed here) takes an edit that enters them again, and is managed from
+        then on."""
+        entry = self._entries.get(connection_id)
+        if entry is None:
+            return await self._rekey_unreadable(connection_id, patch, source)
         fields = patch.model_fields_set
         async with entry.lock:
+            if self._entries.get(connection_id) is not entry:  # left out while this waited
+                return await self._rekey_unreadable(connection_id, patch, source)
             check_keys_follow(entry.connection, patch)  # another host: the secrets come again
             before = entry.state
             stored = await self.store.update(connection_id, patch, source=source)
@@ -506,7 +505,26 @@ class ConnectionCoordinator:
             await self.test_connection(connection_id, source=source)
         return self._view(entry)
 
+    async def _rekey_unreadable(self, connection_id: str, patch: ConnectionPatch, source: Source) -> ConnectionView:
+        stored = await self.store.update(connection_id, patch, source=source)  # NotFound / unreadable
+        if connection_id in self._entries:  # the change feed adopted it meanwhile
+            return self._view(self._entries[connection_id])
+        return await self._adopt(stored, source)
+
+    async def _adopt(self, stored: Connection, source: Source) -> ConnectionView:
+        """Manage a connection just written to the store; an enabled one is tested at once."""
+        entry = self._manage(stored)
+        self._bus.publish(ConnectionsChanged(added=(stored.id,)))
+        self._health.wake()
+        self._mark_dirty()
+        if stored.state in (_S.TESTING, _S.ACTIVE, _S.ERROR):
+            await self.test_connection(stored.id, source=source)
+        return self._view(entry)
+
     async def delete_connection(self, connection_id: str, source: Source) -> None:
+        if connection_id not in self._entries:  # unreadable rows are removed all the same
+            await self.store.delete(connection_id, source=source)
+            return
         entry = self._entry(connection_id)
         async with entry.lock:
             await self.store.delete(connection_id, source=source)
