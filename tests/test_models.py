@@ -235,3 +235,11 @@ def test_batch_result_wire_shape():
             "id2": {"success": False, "error": "API key invalid", "errorKind": "auth"},
         },
     }
+
+
+@pytest.mark.parametrize("url", ["https://h:65536", "https://h:99999", "https://h/a b", "http://127.0.0.256", "https://a..b"])
+def test_base_urls_no_http_client_could_use_are_refused(url):
+    """What the published schema's pattern refuses too (a port past 65535 once broke every
+    snapshot: the pool view could not parse the stored URL)."""
+    with pytest.raises(ValueError, match="base_url"):
+        validate_base_url(url)

@@ -18,6 +18,7 @@ from cts_tui.api.endpoints import ApiError, Endpoint, json_response, make_handle
 from cts_tui.api.openapi import build_openapi
 from cts_tui.api.state import API_STATE, OPENAPI, ApiState
 from cts_tui.errors import (
+    AlreadyExists,
     CtsError,
     ExchangeError,
     InvalidTransition,
@@ -49,7 +50,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 def _status_of(exc: CtsError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
-    if isinstance(exc, InvalidTransition):
+    if isinstance(exc, (InvalidTransition, AlreadyExists)):
         return 409
     if isinstance(exc, ExchangeError):
         return 502

@@ -78,7 +78,7 @@ async def list_connections(call: Call) -> dict[str, Any]:
     response=ConnectionAnswer,
     body=CreateConnectionBody,
     status=201,
-    errors=(400, 401, 413, 422),
+    errors=(400, 401, 409, 413, 422),
 )
 async def create_connection(call: Call) -> dict[str, Any]:
     view = await call.state.coordinator.add_connection(call.body, "api")

@@ -282,7 +282,8 @@ class ConnectionCoordinator:
         self._dirty.set()
 
     def _usage(self, exchange: ExchangeId) -> Any:
-        return self.limiter.usage(exchange.value)
+        """None for an exchange the config disables while connections to it are stored."""
+        return self.limiter.usage(exchange.value) if self.limiter.limits(exchange.value) else None
 
     def _usages(self, exchanges: Iterable[ExchangeId]) -> dict[ExchangeId, Any]:
         """The limiter's figures, read once per exchange for everything one snapshot shows."""

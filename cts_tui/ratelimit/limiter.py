@@ -550,6 +550,11 @@ class RateLimiter:
 
     # --- gauges ---------------------------------------------------------------------------------
 
+    def limits(self, exchange: str) -> bool:
+        """Whether ``exchange`` has limits here (one the config disables has none: nothing may
+        be sent there, and it has no gauges)."""
+        return exchange in self._policies
+
     def usage(self, exchange: str) -> ExchangeUsage:
         """A snapshot for the gauges: no I/O, so the UI may call it every refresh."""
         state = self._states.get(exchange)

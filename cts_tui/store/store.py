@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from cts_tui import paths
 from cts_tui.errors import (
-    CtsError, ErrorKind, InvalidTransition, NotFoundError, StoreError, describe_validation_error, scrub,
+    AlreadyExists, CtsError, ErrorKind, InvalidTransition, NotFoundError, StoreError, describe_validation_error, scrub,
 )
 from cts_tui.models import (
     ApiType,
@@ -271,7 +271,7 @@ class ConnectionStore:
         try:
             await db.execute(f"UPDATE connections SET {assignments} WHERE id = ?", (*values[1:], values[0]))
         except sqlite3.IntegrityError:
-            raise CtsError(f"a connection named {connection.name!r} already exists") from None
+            raise AlreadyExists(f"a connection named {connection.name!r} already exists") from None
 
     # --- connections ----------------------------------------------------------------------------
 
@@ -293,7 +293,7 @@ class ConnectionStore:
                     await db.execute("SELECT 1 FROM connections WHERE name = ?", (connection.name,))
                 ).fetchone()
                 what = f"named {connection.name!r}" if taken else f"with id {connection.id}"
-                raise CtsError(f"a connection {what} already exists") from None
+                raise AlreadyExists(f"a connection {what} already exists") from None
             await self._audit(
                 db, "add", source, connection,
                 {"exchange": connection.exchange.value, "api_type": connection.api_type.value},
