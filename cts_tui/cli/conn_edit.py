@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from cts_tui.capabilities import ExchangeId, PassphrasePolicy, passphrase_policy
 from cts_tui.cli.conn import ENV_API_KEY, ENV_API_PASSPHRASE, ENV_API_SECRET, read_secret, report
-from cts_tui.cli.context import open_store
+from cts_tui.cli.context import config_from_args, open_store
 from cts_tui.errors import CtsError, StoreError, describe_validation_error
 from cts_tui.exchanges.hosts import check_keys_follow
 from cts_tui.models import ConnectionPatch
@@ -81,7 +81,7 @@ async def edit_connection(args: argparse.Namespace) -> int:
         except StoreError:
             current = None  # unreadable: only an edit with its keys goes through (the store says so)
         if current is not None:
-            check_keys_follow(current, patch)
+            check_keys_follow(current, patch, config_from_args(args).limits(current.exchange).allowed_hosts)
         connection = await store.update(connection_id, patch, source="cli")
     changed = [name for name in ("name", "base_url", "weight") if name in fields] + (["keys"] if args.keys else [])
     report(args, connection, f"edited {connection.id} ({connection.name}): {', '.join(changed)}")

@@ -487,7 +487,8 @@ class ConnectionCoordinator:
         async with entry.lock:
             if self._entries.get(connection_id) is not entry:  # left out while this waited
                 return await self._rekey_unreadable(connection_id, patch, source)
-            check_keys_follow(entry.connection, patch)  # another host: the secrets come again
+            # another host: the secrets come again, unless the config allows that host
+            check_keys_follow(entry.connection, patch, self._config.limits(entry.exchange).allowed_hosts)
             before = entry.state
             stored = await self.store.update(connection_id, patch, source=source)
             entry.connection = stored
