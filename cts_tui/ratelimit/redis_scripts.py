@@ -136,11 +136,24 @@ end
 return 0
 """
 
+_EVICT = """local edge = now - period
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', edge)
+if #old > 0 then
+  local freed = 0
+  for _, m in ipairs(old) do freed = freed + tonumber(string.match(m, ':(%d+)$')) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', edge)
+  redis.call('DECRBY', KEYS[2], freed)
+end
+"""
+"""Lua: forget the grants of the rolling window at KEYS[1] (its sum at KEYS[2]) that are older
+than ``period`` ms before ``now``; leaves ``edge``, the window's start."""
+
 # KEYS: window log, window sum. ARGV: aligned, period ms, units seen by the exchange, token,
 # observed-at ms, tolerance, age ms of the observation. Raises the window to what the exchange
 # counted when that exceeds our count by more than the tolerance; never lowers it. A rolling
 # window counts the difference as spent when it was observed (now minus its age), not now.
-_RAISE = """
+_RAISE = (
+    """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local period, seen, tolerance = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
@@ -156,14 +169,9 @@ if ARGV[1] == '1' then
   redis.call('PEXPIRE', KEYS[1], period * 2)
   return math.max(seen, u)
 end
-local edge = now - period
-local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', edge)
-if #old > 0 then
-  local freed = 0
-  for _, m in ipairs(old) do freed = freed + tonumber(string.match(m, ':(%d+)$')) end
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', edge)
-  redis.call('DECRBY', KEYS[2], freed)
-end
+"""
+    + _EVICT
+    + """
 local total = math.max(0, tonumber(redis.call('GET', KEYS[2]) or '0'))
 local at = now - tonumber(ARGV[7])
 if seen > total + tolerance and at > edge then
@@ -175,24 +183,21 @@ if seen > total + tolerance and at > edge then
 end
 return total
 """
+)
 
 # KEYS: rolling window log, window sum. ARGV: period ms, token, then "age_ms units" pairs,
 # youngest first. Raises the log so that, for every pair, the units granted since that moment
 # are at least the pairs' units up to it: what one process counted while Redis was away joins
 # the shared count at the moments it was spent (never re-dated to now), and what Redis already
 # holds (a frozen server keeps its data) is not counted twice.
-_RESTORE = """
+_RESTORE = (
+    """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local period = tonumber(ARGV[1])
-local edge = now - period
-local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', edge)
-if #old > 0 then
-  local freed = 0
-  for _, m in ipairs(old) do freed = freed + tonumber(string.match(m, ':(%d+)$')) end
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', edge)
-  redis.call('DECRBY', KEYS[2], freed)
-end
+"""
+    + _EVICT
+    + """
 local log = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 local j = #log - 1
 local theirs, mine, added, n = 0, 0, 0, 0
@@ -219,6 +224,7 @@ if added > 0 then
 end
 return added
 """
+)
 
 # KEYS: pause key. ARGV: milliseconds, ban flag. Extends a pause, never shortens it.
 _PAUSE = """
