@@ -60,11 +60,11 @@ class WaitTracker:
 
     def timeout_error(self, timeout_s: float) -> ExchangeError:
         """The error of an operation that ran out of time. Time that ran out while it waited
-        for a permit, or that went mostly on such waits, is a rate-limit wait: the exchange never
-        saw the request (or had too little of the time to answer), so it is not the exchange's
-        timeout and must not count against its breaker."""
+        for a permit is a rate-limit wait: the exchange never saw the request, so it is not the
+        exchange's timeout and must not count against its breaker. Time that ran out after the
+        permit came is the exchange's, however long the wait before it was."""
         explained = self.explain_timeout(timeout_s)
-        if self.waited_for is not None and (self.cut_short or self.waited_s >= timeout_s / 2):
+        if self.waited_for is not None and self.cut_short:
             return ExchangeError(ErrorKind.RATE_LIMITED, f"rate limit wait: {explained}")
         return ExchangeError(ErrorKind.TIMEOUT, explained)
 
