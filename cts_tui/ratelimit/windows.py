@@ -133,7 +133,7 @@ class RollingWindow:
     def spent(self, now: float) -> list[tuple[float, int]]:
         """(age in seconds, units) of every slot still in the window, youngest first."""
         self._evict(now)
-        return sorted(((now - at, units) for at, units in self._log if units > 0), key=_first)
+        return sorted(((now - at, int(units)) for at, units in self._log if units > 0), key=_first)
 
 
 class AlignedWindow:

@@ -16,7 +16,7 @@ import pytest
 
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.config import Config
-from cts_tui.core.runtime import Runtime, open_runtime
+from cts_tui.core.runtime import open_runtime
 from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.models import Connection, ConnectionDraft, ConnectionState
