@@ -3,6 +3,7 @@ a budget that Redis normally shares."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from typing import Protocol
@@ -173,14 +174,20 @@ class LocalBackend:
             mono = self._clock.monotonic()
             window.raise_to(mono, used, tolerance, mono - max(0.0, wall - observed_at))
 
-    def spent_since(self, key: str, since: float) -> list[tuple[float, int]]:
-        """A rolling window's grants since ``since`` (monotonic) still in it, as (age in
-        seconds, units), youngest first."""
+    def shadow(self, plan: Plan) -> None:
+        """Count a grant made elsewhere (by Redis) at no cap: if Redis goes away, this
+        process's own spending is here already, each grant at its real time."""
+        mono, wall = self._clock.monotonic(), self._clock.time()
+        for charge in plan.charges:
+            window = self._windows.get(charge.key) or self._window(plan.exchange, charge)
+            window.try_take(wall if charge.spec.aligned else mono, charge.units, math.inf)
+
+    def spent(self, key: str) -> list[tuple[float, int]]:
+        """A rolling window's grants still in it, as (age in seconds, units), youngest first."""
         window = self._windows.get(key)
         if not isinstance(window, RollingWindow):
             return []
-        now = self._clock.monotonic()
-        return [(age, units) for age, units in window.spent(now) if age <= now - since]
+        return window.spent(self._clock.monotonic())
 
     async def share_pause(self, key: str, seconds: float, banned: bool) -> float | None:
         """Pauses are kept by the limiter itself; alone there is no one to tell."""

@@ -9,9 +9,10 @@ in the background and closes the breaker when it answers; what was spent meanwhi
 (scaled up to an estimate of the total) so the shared count does not start from zero, and pauses
 or bans learnt meanwhile are shared then.
 
-Neither switch re-dates spent budget: the local count starts from what Redis last said, dated
-when Redis said it, and the write-back puts each locally counted grant into Redis at the moment
-it was granted. A budget therefore frees within its own window length of its last real spending,
+Neither switch re-dates spent budget: the local count already holds this process's own grants
+at their real times (each grant Redis makes is shadowed locally, at no cap), what Redis said the
+others spent is added dated when Redis said it, and the write-back puts each locally counted
+grant into Redis at the moment it was granted. A budget therefore frees within its own window length of its last real spending,
 however often the backend switches (re-dating a minute's window to "now" at each switch once
 held a budget shut for minutes).
 """
@@ -107,8 +108,6 @@ class SharedBackend:
         self.trips = 0
         """How often the breaker opened: the benchmarks and the tests read it."""
         self.state = BackendState("redis", time.time())
-        self._tripped_at = 0.0
-        """Monotonic time the breaker last opened: the fallback's own grants are those after it."""
 
     @property
     def name(self) -> BackendName:
@@ -157,7 +156,6 @@ class SharedBackend:
         self._healthy = False
         self.trips += 1
         self.state = BackendState("fallback", time.time(), f"redis unreachable ({error.__class__.__name__})")
-        self._tripped_at = time.monotonic()
         share = 1.0 / max(1, self._live)
         log.warning("redis unavailable (%s): counting locally on 1/%d of each budget",
                     error.__class__.__name__, max(1, self._live))
@@ -186,19 +184,20 @@ class SharedBackend:
             return
 
     async def _write_back(self) -> None:
-        """What this process spent alone, scaled to the estimated total, so no budget restarts
-        at zero when Redis comes back empty. A rolling window gets back what Redis held when it
-        went away, dated then (a server that kept its data already has it), and every grant
-        made alone since, at the moment it was made; an aligned window its period's count."""
+        """The local count, scaled to the estimated total, so no budget restarts at zero when
+        Redis comes back empty. A rolling window gets every grant the local windows hold (this
+        process's own, shadowed while Redis was there, those made alone since, and what Redis
+        said the others spent, dated when it said so) at the moment it was made; what a server
+        that kept its data holds already is not added again. An aligned window gets its period's
+        count."""
         share = self._fallback.share
-        for key, (charge, used, _mono, wall) in list(self._seen.items()):
+        for key, (charge, _used, _mono, _wall) in list(self._seen.items()):
             if charge.spec.aligned:
                 local = self._fallback.used_at(key, charge.spec)
                 if local:
                     await self._scripts.raise_usage(charge, math.ceil(local / share), time.time())
                 continue
-            await self._scripts.raise_usage(charge, used, wall)
-            spent = self._fallback.spent_since(key, self._tripped_at)
+            spent = self._fallback.spent(key)
             if spent:
                 await self._scripts.restore(charge, [(age, math.ceil(units / share)) for age, units in spent])
         for scope, (until, banned) in list(self._untold.items()):
@@ -236,6 +235,7 @@ class SharedBackend:
             else:
                 self._remember(plan, result.used)
                 if result.granted:
+                    self._fallback.shadow(plan)
                     return 0.0, None, result.receipt
                 if result.blocking < 0:
                     scope = plan.pause_keys[-result.blocking - 1]
