@@ -534,9 +534,11 @@ class ConnectionCoordinator:
 
     async def _forget(self, entry: ManagedConnection) -> None:
         """A connection deleted (here or by another process): out of every table, its client
-        closed."""
-        if self._entries.pop(entry.id, None) is None:
+        closed. Only this entry: one made anew for the same id meanwhile (keys entered again
+        while this one was being left out) stays."""
+        if self._entries.get(entry.id) is not entry:
             return
+        del self._entries[entry.id]
         self._routes.invalidate()
         self._reset_breaker(entry)
         await self.hub.drop(entry.id)
@@ -941,7 +943,7 @@ class ConnectionCoordinator:
             if entry is None or entry.lock.locked():
                 continue  # unknown yet, or being tested here right now
             if claim is None:  # at worst tested twice, if its adder was about to test it
-                self._spawn(self.test_connection(connection.id, source="system"))
+                self._spawn(self._test_if_still_here(connection.id))
                 continue
             if not claim.abandoned(now):
                 continue
@@ -958,7 +960,23 @@ class ConnectionCoordinator:
                 entry.record_test(result)
                 self._settled(entry, stored, entry.state, f"test interrupted; back to {stored.state.value}")
             if previous is _S.TESTING:
-                self._spawn(self.test_connection(connection.id, source="system"))
+                self._spawn(self._test_if_still_here(connection.id))
+
+    async def _test_if_still_here(self, connection_id: str) -> None:
+        """A test this process starts on its own. The connection may have been deleted, or its
+        row may have stopped decrypting, since it was listed: then it is left out (read again
+        under its lock, as the change feed reads it), not reported as a failed task; any other
+        store failure leaves the test to the next round."""
+        try:
+            await self.test_connection(connection_id, source="system")
+        except NotFoundError:
+            return
+        except StoreError as exc:
+            entry = self._entries.get(connection_id)
+            if entry is not None:
+                await self._reload_locked(entry)
+            if self._entries.get(connection_id) is entry is not None:
+                log.warning("test of %s not started: %s", connection_id, exc.message)
 
     async def _load_observations(self) -> None:
         """What was last measured of each connection, by whichever process measured it."""
