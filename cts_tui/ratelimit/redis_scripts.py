@@ -185,11 +185,12 @@ return total
 """
 )
 
-# KEYS: rolling window log, window sum. ARGV: period ms, token, then "age_ms units" pairs,
-# youngest first. Raises the log so that, for every pair, the units granted since that moment
-# are at least the pairs' units up to it: what one process counted while Redis was away joins
-# the shared count at the moments it was spent (never re-dated to now), and what Redis already
-# holds (a frozen server keeps its data) is not counted twice.
+# KEYS: rolling window log, window sum. ARGV: period ms, token, "age_ms units" pairs youngest
+# first, slack ms. Raises the log so that, for every pair, the units granted since that moment
+# (less the slack) are at least the pairs' units up to it: what one process counted while Redis
+# was away joins the shared count at the moments it was spent (never re-dated to now), and what
+# Redis already holds (a frozen server keeps its data) is not counted twice. The slack covers
+# our clock reading a grant a round trip after Redis stamped it.
 _RESTORE = (
     """
 local t = redis.call('TIME')
@@ -204,7 +205,7 @@ local theirs, mine, added, n = 0, 0, 0, 0
 for age, units in string.gmatch(ARGV[3], '(%d+) (%d+)') do
   local at = now - tonumber(age)
   if at > edge then
-    while j >= 1 and tonumber(log[j + 1]) >= at do
+    while j >= 1 and tonumber(log[j + 1]) >= at - tonumber(ARGV[4]) do
       theirs = theirs + tonumber(string.match(log[j], ':(%d+)$'))
       j = j - 2
     end
@@ -409,11 +410,12 @@ class RedisScripts:
                 self._token(), int(observed_at * 1000), tolerance, age_ms]
         return int(await self._raise(keys=list(self.window_keys(charge)), args=args))
 
-    async def restore(self, charge: Charge, spent: Sequence[tuple[float, int]]) -> int:
+    async def restore(self, charge: Charge, spent: Sequence[tuple[float, int]], slack_s: float) -> int:
         """Merge ``spent`` ((age in seconds, units), youngest first) into a rolling window, each
-        at its own moment by Redis's clock; returns the units added."""
+        at its own moment by Redis's clock, a grant of Redis's up to ``slack_s`` older standing
+        for one of ours; returns the units added."""
         pairs = " ".join(f"{int(age * 1000)} {units}" for age, units in spent)
-        args = [int(charge.spec.period_s * 1000), self._token(), pairs]
+        args = [int(charge.spec.period_s * 1000), self._token(), pairs, int(slack_s * 1000)]
         return int(await self._restore(keys=list(self.window_keys(charge)), args=args))
 
     async def pause(self, scope: str, seconds: float, banned: bool) -> float:

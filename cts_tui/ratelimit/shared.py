@@ -199,7 +199,8 @@ class SharedBackend:
                 continue
             spent = self._fallback.spent(key)
             if spent:
-                await self._scripts.restore(charge, [(age, math.ceil(units / share)) for age, units in spent])
+                scaled = [(age, math.ceil(units / share)) for age, units in spent]
+                await self._scripts.restore(charge, scaled, SOCKET_TIMEOUT_S)  # no reply came later
         for scope, (until, banned) in list(self._untold.items()):
             if until > time.time():
                 await self._scripts.pause(scope, until - time.time(), banned)
