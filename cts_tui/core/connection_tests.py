@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _S = ConnectionState
 
+_UNJUDGED = frozenset({ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED})
+"""A test that failed so says nothing about the key: its connection goes back where it was."""
 CLAIM_GRACE_S = 5.0
 """A test's claim outlives its timeout by this much before another process may call it
 abandoned (its tester still has to write the outcome)."""
@@ -109,7 +111,8 @@ class ConnectionTests:
             with contextlib.suppress(NotFoundError):
                 await self._store.record_test(result)
             return
-        unfinished = result.error_kind is ErrorKind.TIMEOUT or (not result.success and result.error_kind is None)
+        # No answer, or none asked for (no rate-limit permit in time): the key was not judged.
+        unfinished = result.error_kind in _UNJUDGED or (not result.success and result.error_kind is None)
         if result.success:
             target, reason = _S.ACTIVE, "test passed"
         elif unfinished and before is not _S.TESTING:

@@ -78,11 +78,14 @@ class ConnectionTable(Mapping[str, ManagedConnection]):
         self.routing_changed.emit()
         return entry
 
-    def remove(self, connection_id: str) -> ManagedConnection | None:
-        entry = self._entries.pop(connection_id, None)
-        if entry is not None:
-            self.routing_changed.emit()
-        return entry
+    def remove(self, entry: ManagedConnection) -> bool:
+        """Only this entry: one made anew for the same id meanwhile (keys entered again while
+        this one was being left out) stays. False when it was not here."""
+        if self._entries.get(entry.id) is not entry:
+            return False
+        del self._entries[entry.id]
+        self.routing_changed.emit()
+        return True
 
     def reconfigure(self) -> None:
         for entry in self._entries.values():

@@ -46,9 +46,12 @@ class Lifecycle:
 
     async def add(self, draft: ConnectionDraft, source: Source) -> ManagedConnection:
         """Store a new connection; an enabled one is tested at once (testing -> active | error)."""
-        stored = await self._store.add(Connection.from_draft(draft), source=source)
+        return await self._adopt_written(await self._store.add(Connection.from_draft(draft), source=source), source)
+
+    async def _adopt_written(self, stored: Connection, source: Source) -> ManagedConnection:
+        """Manage a connection just written to the store; an enabled one is tested at once."""
         entry = self.adopt(stored)
-        if stored.state is _S.TESTING:
+        if stored.state in (_S.TESTING, _S.ACTIVE, _S.ERROR):
             await self._tests.test_connection(stored.id, source=source)
         return entry
 
@@ -62,11 +65,18 @@ class Lifecycle:
 
     async def update(self, connection_id: str, patch: ConnectionPatch, source: Source) -> ManagedConnection:
         """Apply an edit. New keys, host, API type or testnet flag drop the cached client and
-        send a working connection back through a test."""
-        entry = self._table.entry(connection_id)
+        send a working connection back through a test. A stored connection whose keys do not
+        decrypt (not managed here) takes an edit that enters them again, and is managed from
+        then on."""
+        entry = self._table.get(connection_id)
+        if entry is None:
+            return await self._rekey_unreadable(connection_id, patch, source)
         retest = patch.rotates_keys or bool(_RETESTED_FIELDS & patch.model_fields_set)
         async with entry.lock:
-            check_keys_follow(entry.connection, patch)  # another host: the secrets come again
+            if self._table.get(connection_id) is not entry:  # left out while this waited
+                return await self._rekey_unreadable(connection_id, patch, source)
+            # another host: the secrets come again, unless the config allows that host
+            check_keys_follow(entry.connection, patch, self._live.current.limits(entry.exchange).allowed_hosts)
             before = entry.state
             stored = await self._store.update(connection_id, patch, source=source)
             entry.connection = stored
@@ -84,8 +94,18 @@ class Lifecycle:
             await self._tests.test_connection(connection_id, source=source)
         return entry
 
+    async def _rekey_unreadable(self, connection_id: str, patch: ConnectionPatch, source: Source) -> ManagedConnection:
+        stored = await self._store.update(connection_id, patch, source=source)  # NotFound / unreadable
+        entry = self._table.get(connection_id)
+        if entry is not None:  # the change feed adopted it meanwhile
+            return entry
+        return await self._adopt_written(stored, source)
+
     async def delete(self, connection_id: str, source: Source) -> None:
-        entry = self._table.entry(connection_id)
+        entry = self._table.get(connection_id)
+        if entry is None:  # unreadable rows are removed all the same
+            await self._store.delete(connection_id, source=source)
+            return
         async with entry.lock:
             await self._store.delete(connection_id, source=source)
             await self.forget(entry)
@@ -93,7 +113,7 @@ class Lifecycle:
     async def forget(self, entry: ManagedConnection) -> None:
         """A connection deleted (here or by another process): out of every table, its client
         closed."""
-        if self._table.remove(entry.id) is None:
+        if not self._table.remove(entry):
             return
         self._health.reset_breaker(entry)
         await self._hub.drop(entry.id)

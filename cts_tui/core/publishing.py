@@ -103,7 +103,8 @@ class Views:
         self._scheduler = scheduler
 
     def _usage(self, exchange: ExchangeId) -> Any:
-        return self._limiter.usage(exchange.value)
+        """None for an exchange the config disables while connections to it are stored."""
+        return self._limiter.usage(exchange.value) if self._limiter.limits(exchange.value) else None
 
     def _usages(self, exchanges: Iterable[ExchangeId]) -> dict[ExchangeId, Any]:
         """The limiter's figures, read once per exchange for everything one snapshot shows."""
@@ -173,6 +174,7 @@ class Views:
             batch=self._batch_stats(),
             streams=streams,
             scheduler=self._scheduler(),
+            budgets=self._limiter.backend_state,
         )
 
     def all(self) -> list[ConnectionView]:

@@ -77,7 +77,7 @@ def build_coordinator(
     spawner = Spawner()
     table = ConnectionTable(live)
     publisher = Publisher()
-    metrics = CoordinatorMetrics(table.series)
+    metrics = CoordinatorMetrics(table.series, lambda: limiter.backend_state)
     alerts = AlertEngine(config.alerts)
     streams = CoordinatorStreams(hub.clock_offset_ms, publisher.mark_dirty)
     keys = KeyHygiene(store, lambda: live.current.keys, table.values, publisher.mark_dirty)

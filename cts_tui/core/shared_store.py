@@ -139,7 +139,7 @@ class SharedStore:
             if entry is None or entry.lock.locked():
                 continue  # unknown yet, or being tested here right now
             if claim is None:  # at worst tested twice, if its adder was about to test it
-                self._spawner.spawn(self._tests.test_connection(connection.id, source="system"))
+                self._spawner.spawn(self._test_if_still_here(connection.id))
                 continue
             if not claim.abandoned(now):
                 continue
@@ -156,7 +156,23 @@ class SharedStore:
                 entry.record_test(result)
                 self._machine.settled(entry, stored, entry.state, f"test interrupted; back to {stored.state.value}")
             if previous is _S.TESTING:
-                self._spawner.spawn(self._tests.test_connection(connection.id, source="system"))
+                self._spawner.spawn(self._test_if_still_here(connection.id))
+
+    async def _test_if_still_here(self, connection_id: str) -> None:
+        """A test this process starts on its own. The connection may have been deleted, or its
+        row may have stopped decrypting, since it was listed: then it is left out (read again
+        under its lock, as the change feed reads it), not reported as a failed task; any other
+        store failure leaves the test to the next round."""
+        try:
+            await self._tests.test_connection(connection_id, source="system")
+        except NotFoundError:
+            return
+        except StoreError as exc:
+            entry = self._table.get(connection_id)
+            if entry is not None:
+                await self._reload_locked(entry)
+            if self._table.get(connection_id) is entry is not None:
+                log.warning("test of %s not started: %s", connection_id, exc.message)
 
     # --- other processes' changes -------------------------------------------------------------
 

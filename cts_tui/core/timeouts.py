@@ -3,7 +3,9 @@
 Tests, batch reads, key reads and health checks all give an exchange a bounded time; running
 out of it is a TIMEOUT ``ExchangeError`` whose message says what the time went on (waiting for
 an exchange's rate-limit budget, or nothing: the exchange did not answer), from the
-``WaitTracker`` the limiter marks while the call queues.
+``WaitTracker`` the limiter marks while the call queues. Time that ran out while the call still
+waited for a permit is a RATE_LIMITED wait, not the exchange's timeout
+(``WaitTracker.timeout_error``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.errors import ExchangeError
 from cts_tui.ratelimit.waiting import WaitTracker, tracking_waits
 
 _T = TypeVar("_T")
@@ -23,13 +25,13 @@ def error_from(exc: BaseException, timeout_s: float, waits: WaitTracker | None =
     if isinstance(exc, ExchangeError):
         return exc
     if isinstance(exc, TimeoutError):
-        message = waits.explain_timeout(timeout_s) if waits is not None else f"no answer within {timeout_s:g} s"
-        return ExchangeError(ErrorKind.TIMEOUT, message)
+        return (waits or WaitTracker()).timeout_error(timeout_s)
     raise exc
 
 
 async def bounded(call: Awaitable[_T], timeout_s: float) -> _T:
-    """``call`` within ``timeout_s``; running out of it raises a TIMEOUT ``ExchangeError``."""
+    """``call`` within ``timeout_s``; running out of it raises the ``ExchangeError`` of
+    ``error_from``."""
     with tracking_waits() as waits:
         try:
             async with asyncio.timeout(timeout_s):
