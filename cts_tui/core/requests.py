@@ -28,7 +28,7 @@ from cts_tui.core.watchdog import Watchdog
 from cts_tui.errors import ErrorKind, ExchangeError, NotFoundError
 from cts_tui.models import ExchangeId
 from cts_tui.ratelimit.limiter import PLAN_SINK
-from cts_tui.ratelimit.priority import Priority, current_priority, request_priority
+from cts_tui.ratelimit.priority import Priority, request_priority
 
 if TYPE_CHECKING:
     from cts_tui.ratelimit.plan import Plan
@@ -94,11 +94,8 @@ class Requests:
                 entry.calls[task] = (started, method, args, kwargs, exchange_id, priority)
             rescued = None
             try:
-                if priority == current_priority():  # the usual case: no context to set and reset
+                with request_priority(priority):
                     result = await client.call(method, *args, **kwargs)
-                else:
-                    with request_priority(priority):
-                        result = await client.call(method, *args, **kwargs)
             except ExchangeError as exc:
                 last_error = exc
             except asyncio.CancelledError:

@@ -40,7 +40,7 @@ from cts_tui.core.suspicion import (
 from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import ExchangeError
 from cts_tui.models import ExchangeId
-from cts_tui.ratelimit.priority import Priority, request_priority
+from cts_tui.ratelimit.priority import request_priority
 
 if TYPE_CHECKING:
     from cts_tui.ratelimit.limiter import RateLimiter
@@ -237,7 +237,7 @@ class Watchdog:
         started = time.perf_counter()
         counter = self._metrics.hedges
         try:
-            with request_priority(Priority(call[PRIORITY])):
+            with request_priority(call[PRIORITY]):
                 result = await client.call(call[METHOD], *call[ARGS], **call[KWARGS])
         except ExchangeError as exc:
             self._health.record_failure(alt, exc, time.perf_counter() - started)
