@@ -94,14 +94,16 @@ class StreamServer:
 
     # -- serving --------------------------------------------------------------------------------
 
-    async def serve(self, ctx: ExchangeContext, path: str, request: web.Request) -> web.StreamResponse:
+    async def serve(self, ctx: ExchangeContext, route: str, request: web.BaseRequest,
+                    headers: dict[str, str]) -> web.StreamResponse:
+        """Upgrades `request` to a stream of `route` (the host's table resolved its path)."""
         protocol = self._protocol(ctx)
-        route = protocol.route_of(path) if protocol is not None else None
-        if protocol is None or route is None:
-            return web.json_response({"error": "no stream at this path"}, status=404)
+        if protocol is None:
+            return web.Response(status=404, headers=headers)
         if self.faults(ctx.exchange_id).refuse:
-            return web.json_response({"error": "service unavailable"}, status=503)
+            return web.Response(status=503, headers=headers)
         ws = web.WebSocketResponse(autoping=True, compress=False, timeout=CLOSE_TIMEOUT_S)
+        ws.headers.update(headers)
         await ws.prepare(request)
         session = WsSession(self, protocol, route, request, ws)
         live = self._sessions.setdefault(ctx.exchange_id, set())
