@@ -43,15 +43,15 @@ COINBASE_EXCHANGE_HOST = "api.exchange.coinbase.com"
 _WEB_SOCKET = {"http": "ws", "https": "wss"}
 
 
-def api_host(exchange: ExchangeId, api_type: ApiType, has_passphrase: bool = False) -> str:
+def api_host(exchange: ExchangeId, api_type: ApiType | None, has_passphrase: bool = False) -> str:
     """The real REST host a connection of this API type talks to (keys with a passphrase on
-    Coinbase are Coinbase Exchange keys)."""
+    Coinbase are Coinbase Exchange keys); the exchange's main host while the type is not known."""
     if exchange is ExchangeId.COINBASE and has_passphrase:
         return COINBASE_EXCHANGE_HOST
-    return _OTHER_HOSTS.get((exchange, api_type), MAIN_HOSTS[exchange])
+    return _OTHER_HOSTS.get((exchange, api_type), MAIN_HOSTS[exchange]) if api_type else MAIN_HOSTS[exchange]
 
 
-def base_url_in(hosts: Mapping[str, str], exchange: ExchangeId, api_type: ApiType,
+def base_url_in(hosts: Mapping[str, str], exchange: ExchangeId, api_type: ApiType | None,
                 has_passphrase: bool = False) -> str | None:
     """The base URL a connection of this API type takes from a host map (the twin of its host)."""
     return hosts.get(api_host(exchange, api_type, has_passphrase))

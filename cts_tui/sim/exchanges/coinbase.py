@@ -76,9 +76,9 @@ class Coinbase(SimExchange):
 
     def _public(self, handler: Handler) -> Handler:
         async def limited(request: SimRequest) -> Reply:
-            if not self._public_limit.try_acquire(request.remote, request.mono)[0]:
-                return self._rate_limited(request)
-            return await handler(request)
+            window = self._public_limit.try_acquire(request.remote, request.mono)
+            reply = await handler(request) if window[0] else self._rate_limited(request)
+            return _with_usage(reply, request, self._public_limit.limit, window)
         return limited
 
     def _advanced(self, handler: Handler) -> Handler:
@@ -97,11 +97,12 @@ class Coinbase(SimExchange):
                 return _advanced_error(401, "authentication_error", "invalid signature", "auth_failed")
             if not _coinbase_auth.timestamp_fresh(timestamp, self.ctx.clock.now_s()):
                 return _advanced_error(401, "authentication_error", "request timestamp expired", "invalid_timestamp")
-            if not self._private_limit.try_acquire(account.api_key, request.mono)[0]:
-                return self._rate_limited(request)
+            window = self._private_limit.try_acquire(account.api_key, request.mono)
+            if not window[0]:
+                return _with_usage(self._rate_limited(request), request, self._private_limit.limit, window)
             if not account.can("read") and not request.path.endswith("/key_permissions"):
                 return _advanced_error(403, "PERMISSION_DENIED", "Missing required scopes", "permission_denied")
-            return await handler(request)
+            return _with_usage(await handler(request), request, self._private_limit.limit, window)
         return checked
 
     def _exchange(self, handler: Handler) -> Handler:
@@ -262,3 +263,14 @@ def _iso(seconds: float) -> str:
 
 
 SIM_EXCHANGE = Coinbase
+
+
+def _with_usage(reply: Reply, request: SimRequest, limit: int, window: tuple[bool, int, float]) -> Reply:
+    """Advanced Trade's usage headers (lower case: the official SDK reads them from a plain dict):
+    the limit, what is left of it, and when (Unix seconds) the window frees a request."""
+    if request.path.startswith("/api/v3/"):
+        _, remaining, frees_at = window
+        reset = time.time() + max(0.0, frees_at - request.mono)
+        reply.headers = {**(reply.headers or {}), "x-ratelimit-limit": str(limit),
+                         "x-ratelimit-remaining": str(remaining), "x-ratelimit-reset": str(int(reset + 0.999))}
+    return reply

@@ -156,10 +156,8 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         field = self.query_one("#base_url", Input)
         if field.value not in ("", self._prefilled):
             return
-        exchange, api_type = self.exchange, self.api_type
-        self._prefilled = ""
-        if exchange is not None and api_type is not None:
-            self._prefilled = base_url_in(self.hosts.get(exchange, {}), exchange, api_type) or ""
+        exchange = self.exchange
+        self._prefilled = (base_url_in(self.hosts.get(exchange, {}), exchange, self.api_type) or "") if exchange else ""
         field.value = self._prefilled
 
     @on(Select.Changed, "#api_type")
