@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import socket
 import time
 from typing import Any
@@ -31,6 +32,7 @@ from cts_tui.sim.tls import ThrowawayCa
 from cts_tui.sim.ws import StreamServer
 
 CONTROL_PREFIX = "/_control"
+_SLASHES = re.compile("/{2,}")
 
 
 class HostRuntime:
@@ -296,6 +298,8 @@ class Simulator:
         runtime, host = self._by_port[sockname[1]]
         exchange = runtime.exchange
         path, _, raw_query = request.raw_path.partition("?")
+        if "//" in path:  # the exchanges' front ends merge slashes (nginx's default)
+            path = _SLASHES.sub("/", path)
         if request.headers.get("Upgrade", "").lower() == "websocket":
             route = host.stream_route(path)
             if route is not None:

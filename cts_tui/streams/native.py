@@ -28,7 +28,7 @@ class NativeFeed(Feed):
         async with self._session().ws_connect(self.url, autoping=True, compress=0, timeout=timeout) as ws:
             await self.subscribe(ws)
             async for message in ws:
-                if message.type is aiohttp.WSMsgType.TEXT:
+                if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):  # Pionex: binary JSON
                     try:
                         frame = json.loads(message.data)
                     except ValueError:

@@ -119,3 +119,9 @@ async def test_htx_accepts_the_signed_host_with_or_without_its_port(sim: Simulat
                                                     hashlib.sha256).digest()).decode()
     status, _, body = await get(sim.base_url("htx") + "/v1/account/accounts?" + urlencode(params))
     assert status == 200 and json.loads(body)["status"] == "ok"
+
+
+async def test_doubled_slashes_are_merged_as_the_exchanges_front_ends_do(sim: Simulator) -> None:
+    """pionex-python joins 'https://api.pionex.com/' and '/api/v1/...'."""
+    status, _, _ = await get(sim.base_url("pionex") + "//api/v1/common/symbols")
+    assert status == 200

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 
 from cts_tui.sim import Simulator
 
 
-async def frames(ws: aiohttp.ClientWebSocketResponse, count: int) -> list[dict]:
-    return [await ws.receive_json(timeout=5) for _ in range(count)]
+async def frames(ws: aiohttp.ClientWebSocketResponse, count: int, kind: aiohttp.WSMsgType = aiohttp.WSMsgType.TEXT
+                 ) -> list[dict]:
+    received = [await ws.receive(timeout=5) for _ in range(count)]
+    assert {m.type for m in received} == {kind}
+    return [json.loads(m.data) for m in received]
 
 
 async def test_kraken_says_its_status_first_and_a_snapshot_comes_before_updates(sim: Simulator) -> None:
@@ -68,12 +73,12 @@ async def test_coinbase_refuses_an_unknown_product_with_an_error_message(sim: Si
     assert error["type"] == "error"
 
 
-async def test_pionex_acknowledges_with_its_real_shape(sim: Simulator) -> None:
+async def test_pionex_acknowledges_with_its_real_shape_in_binary_frames(sim: Simulator) -> None:
     async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_url("pionex")) as ws:
         await ws.send_json({"op": "SUBSCRIBE", "topic": "TRADE", "symbol": "BTC_USDT"})
-        (ack,) = await frames(ws, 1)
+        (ack,) = await frames(ws, 1, aiohttp.WSMsgType.BINARY)  # Pionex frames JSON in binary frames
         await ws.send_json({"op": "UNSUBSCRIBE", "topic": "TRADE", "symbol": "BTC_USDT"})
-        (gone,) = await frames(ws, 1)
+        (gone,) = await frames(ws, 1, aiohttp.WSMsgType.BINARY)
     assert ack == {"type": "SUBSCRIBED", "topic": "TRADE", "symbol": "BTC_USDT"}
     assert gone == {"type": "UNSUBSCRIBED", "topic": "TRADE", "symbol": "BTC_USDT"}
 

@@ -61,6 +61,8 @@ class WsProtocol:
     exchange_id: ClassVar[str]
     gzip: ClassVar[bool] = False
     """Every server frame is a gzip-compressed binary frame (HTX, BingX)."""
+    binary: ClassVar[bool] = False
+    """Every server frame is a binary frame of plain JSON (Pionex)."""
     heartbeat_s: ClassVar[float | None] = None
     """Interval of the server's own heartbeat; None where only the client pings."""
 

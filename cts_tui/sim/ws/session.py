@@ -80,6 +80,8 @@ class WsSession:
             text = text[: max(1, len(text) // 2)]
         if self.protocol.gzip:
             await self._ws.send_bytes(gzip.compress(text.encode(), compresslevel=1))
+        elif self.protocol.binary:
+            await self._ws.send_bytes(text.encode())
         else:
             await self._ws.send_str(text)
 
