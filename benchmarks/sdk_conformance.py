@@ -349,7 +349,8 @@ def pionex(r: Report) -> None:
         client.base_url = base
         return client
     common, markets, account = pointed(Common()), pointed(Markets()), pointed(Account(key, secret))
-    r.check("symbols", lambda: len(common.market_data()["data"]["symbols"]))
+    r.check("symbols (Pionex has no server time)", lambda: len(common.market_data()["data"]["symbols"]))
+    r.check("ticker", lambda: markets.get_24hr_ticker("BTC_USDT")["data"]["tickers"][0]["close"])
     r.check("order book", lambda: len(markets.get_depth("BTC_USDT")["data"]["bids"]),
             served_at=("api.pionex.com", "/api/v1/market/depth"))
     r.check("balance spot", lambda: len(account.get_balance()["data"]["balances"]))
@@ -395,6 +396,7 @@ def _lowered_burst(r: Report, limits: dict[str, float], call: Callable[[], objec
 def htx(r: Report) -> None:
     from huobi.client.account import AccountClient
     from huobi.client.generic import GenericClient
+    from huobi.client.margin import MarginClient
     from huobi.client.market import MarketClient
 
     key, secret = r.account["api_key"], r.account["secret"]
@@ -408,6 +410,8 @@ def htx(r: Report) -> None:
             served_at=("api.huobi.pro", "/market/depth"))
     r.check("accounts (signs the host without its port)", lambda: len(account.get_accounts()))
     r.check("balance spot", lambda: len(account.get_balance(account.get_accounts()[0].id)))
+    r.check("balance cross margin", lambda: MarginClient(api_key=key, secret_key=secret, url=url)
+            .get_cross_margin_account_balance().state)
 
     def wrong_secret(exc: Exception) -> str:
         expect("api-signature-not-valid" in str(exc), repr(exc))
@@ -420,6 +424,7 @@ def htx(r: Report) -> None:
         return "base-request-exceed-frequency-limit"
     r.check("burst past the limit", lambda: _lowered_burst(
         r, {"spot_private_limit": 2}, lambda: [account.get_accounts() for _ in range(6)], limited))
+    r.rows.append(("balance USDT-M swaps", "n/a", "the SDK covers the spot host only (api.hbdm.com: ccxt in tests)"))
     r.rows.append(("WebSocket", "n/a", "the SDK keeps only the host name of its URL (wss://HOST/ws, port 443)"))
 
 
@@ -483,6 +488,7 @@ def kraken(r: Report) -> None:
     r.check("order book", lambda: list(market.get_order_book(pair="XBTUSDT")),
             served_at=("api.kraken.com", "/0/public/Depth"))
     r.check("balance spot", lambda: len(User(key=key, secret=secret, url=url).get_account_balance()))
+    r.check("balance margin (trade balance)", lambda: User(key=key, secret=secret, url=url).get_trade_balance()["eb"])
 
     def wrong_secret(exc: Exception) -> str:
         expect("Invalid" in str(exc), repr(exc))
