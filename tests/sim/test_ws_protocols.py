@@ -91,3 +91,16 @@ async def test_a_stream_path_unknown_to_the_host_is_refused_as_the_exchange_refu
                     raise AssertionError(f"{url} upgraded")
             except aiohttp.WSServerHandshakeError as refused:
                 assert refused.status == 404
+
+
+async def test_bybit_pongs_as_each_stream_does(sim: Simulator) -> None:
+    hosts = sim.hosts("bybit")
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(hosts["stream.bybit.com"] + "/v5/public/spot") as ws:
+            await ws.send_json({"op": "ping"})
+            (spot,) = await frames(ws, 1)
+        async with http.ws_connect(hosts["stream.bybit.com"] + "/v5/public/linear") as ws:
+            await ws.send_json({"op": "ping", "req_id": "9"})
+            (linear,) = await frames(ws, 1)
+    assert set(spot) == {"success", "ret_msg", "conn_id", "op"} and spot["ret_msg"] == "pong"
+    assert set(linear) == {"req_id", "op", "args", "conn_id"} and linear["op"] == "pong"
