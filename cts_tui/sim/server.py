@@ -261,8 +261,10 @@ class Simulator:
         return self.limits(exchange)
 
     async def reset(self) -> None:
-        """Faults off, limits and counters back to the scenario's, journal emptied."""
+        """Faults off (streams' too), limits, counters and stream pacing back to the scenario's,
+        journal emptied."""
         await self.clear_faults()
+        self.streams.reset()
         for runtime in self._runtimes.values():
             exchange = runtime.exchange
             exchange.limits = exchange.Limits(**exchange.ctx.scenario.limits)

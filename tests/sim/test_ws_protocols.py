@@ -104,3 +104,14 @@ async def test_bybit_pongs_as_each_stream_does(sim: Simulator) -> None:
             (linear,) = await frames(ws, 1)
     assert set(spot) == {"success", "ret_msg", "conn_id", "op"} and spot["ret_msg"] == "pong"
     assert set(linear) == {"req_id", "op", "args", "conn_id"} and linear["op"] == "pong"
+
+
+async def test_reset_puts_the_streams_pacing_and_faults_back(sim: Simulator) -> None:
+    interval, heartbeat = sim.streams.interval_s("kraken"), sim.streams.heartbeat_s("kraken", None)
+    sim.streams.set_interval(60, "kraken")
+    sim.streams.set_heartbeat("kraken", 0.01)
+    sim.streams.set_fault("kraken", stall=True)
+    await sim.reset()
+    assert sim.streams.interval_s("kraken") == interval
+    assert sim.streams.heartbeat_s("kraken", None) == heartbeat
+    assert not sim.streams.faults("kraken").stall

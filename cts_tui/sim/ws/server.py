@@ -27,6 +27,7 @@ CLOSE_TIMEOUT_S = 1.0
 
 class StreamServer:
     def __init__(self, interval_s: float = 0.5) -> None:
+        self._initial_interval_s = interval_s
         self._default_interval_s = interval_s
         self._intervals: dict[str, float] = {}
         self._faults: dict[str, StreamFaults] = {}
@@ -76,6 +77,13 @@ class StreamServer:
             self._faults.clear()
         else:
             self._faults.pop(exchange, None)
+
+    def reset(self) -> None:
+        """Push intervals, heartbeat overrides and faults back to what they were at start."""
+        self._default_interval_s = self._initial_interval_s
+        self._intervals.clear()
+        self._heartbeats.clear()
+        self._faults.clear()
 
     def drop(self, exchange: str) -> int:
         """Cuts every live connection of `exchange`; returns how many were cut."""
