@@ -13,7 +13,7 @@ import random
 import re
 import socket
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -28,8 +28,10 @@ from cts_tui.sim.journal import Journal, JournalEntry
 from cts_tui.sim.markets import generate_markets
 from cts_tui.sim.prices import PriceBook
 from cts_tui.sim.scenario import FaultSpec, Scenario
-from cts_tui.sim.tls import ThrowawayCa
 from cts_tui.sim.ws import StreamServer
+
+if TYPE_CHECKING:
+    from cts_tui.sim.tls import ThrowawayCa
 
 CONTROL_PREFIX = "/_control"
 _SLASHES = re.compile("/{2,}")
@@ -105,7 +107,7 @@ class Simulator:
         self._control: web.AppRunner | None = None
         self._server: web.ServerRunner | None = None
         self._main: asyncio.base_events.Server | None = None
-        self._tls = ThrowawayCa() if tls else None
+        self._tls = _throwaway_ca() if tls else None
         self._ssl = self._tls.server_context() if self._tls else None
         self.port = 0
 
@@ -366,6 +368,13 @@ class Simulator:
             request.wall, request.mono, exchange_id, request.method, request.endpoint,
             account.name if account else None, request.weight, status, outcome,
         ))
+
+
+def _throwaway_ca() -> ThrowawayCa:
+    """Imported when asked for: plain HTTP, the default, never loads the X.509 machinery."""
+    from cts_tui.sim.tls import ThrowawayCa
+
+    return ThrowawayCa()
 
 
 def _free_port(host: str) -> int:
