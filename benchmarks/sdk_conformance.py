@@ -333,7 +333,7 @@ def bingx(r: Report) -> None:
         with client("x" * len(secret)) as wrong:
             return raises(wrong.spot.query_assets, wrong_secret)
     r.check("wrong secret", refused)
-    r.rows.append(("WebSocket", "n/a", "bingx-py has no WebSocket client"))
+    r.rows.append(("WebSocket", "n/a", "bingx-py has none (ccxt.pro's: tests/streams/test_sim_ccxt.py)"))
 
 
 def pionex(r: Report) -> None:
@@ -425,7 +425,8 @@ def htx(r: Report) -> None:
     r.check("burst past the limit", lambda: _lowered_burst(
         r, {"spot_private_limit": 2}, lambda: [account.get_accounts() for _ in range(6)], limited))
     r.rows.append(("balance USDT-M swaps", "n/a", "the SDK covers the spot host only (api.hbdm.com: ccxt in tests)"))
-    r.rows.append(("WebSocket", "n/a", "the SDK keeps only the host name of its URL (wss://HOST/ws, port 443)"))
+    r.rows.append(("WebSocket", "n/a", "the SDK keeps only the host name of its URL, port 443 (ccxt.pro's: "
+                                       "tests/streams/test_sim_ccxt.py)"))
 
 
 def coinbase(r: Report) -> None:
