@@ -7,8 +7,9 @@ pointed at the simulator only through their URL or TLS settings, the way a new u
 The simulator runs as ``cts-tui sim --tls`` (HTTPS and WSS with its throwaway CA, which the SDKs
 trust through ``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE`` and ``WEBSOCKET_CLIENT_CA_BUNDLE``);
 each exchange's checks run in a child process whose ``sys.path`` ends with that exchange's SDK
-directory (some SDKs pin versions that others cannot share: HTX's official SDK (as its maintained fork huobi-sdk-hash-7) declares no dependencies,
-python-kraken-sdk websockets>=14, coinbase-advanced-py websockets<14). Per exchange: server time,
+directory (some SDKs pin versions that others cannot share: python-kraken-sdk wants
+websockets>=14, coinbase-advanced-py websockets<14; HTX's official SDK, as its maintained fork
+huobi-sdk-hash-7, declares none of its dependencies). Per exchange: server time,
 a ticker, an order book, the balance of each API type served, a wrong secret refused with the
 real code, a burst past a (lowered) limit refused with the real code and headers, and the SDK's
 WebSocket client where it has one. A check whose endpoint the simulator does not serve yet says
@@ -230,7 +231,8 @@ def bybit(r: Report) -> None:
                 http.get_wallet_balance(accountType="UNIFIED")
             refused = r.refused() - before
             expect(refused >= 1, "nothing was refused")
-            return f"{refused} x retCode 10006; pybit waited {time.monotonic() - started:.1f} s by X-Bapi-Limit-Reset-Timestamp"
+            waited = time.monotonic() - started
+            return f"{refused} x retCode 10006; pybit waited {waited:.1f} s by X-Bapi-Limit-Reset-Timestamp"
     r.check("burst past the limit", burst)
 
     def stream() -> str:

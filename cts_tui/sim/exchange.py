@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from multidict import CIMultiDictProxy, MultiDictProxy
+from multidict import CIMultiDictProxy, MultiMapping
 from pydantic import BaseModel, ConfigDict
 
 from cts_tui.sim.accounts import SimAccount
@@ -51,7 +51,7 @@ class SimRequest:
     __slots__ = ("method", "path", "query", "raw_query", "headers", "body", "remote", "wall", "mono", "host",
                  "account", "weight", "endpoint")
 
-    def __init__(self, method: str, path: str, query: MultiDictProxy[str], raw_query: str,
+    def __init__(self, method: str, path: str, query: MultiMapping[str], raw_query: str,
                  headers: CIMultiDictProxy[str], body: bytes, remote: str, wall: float, mono: float,
                  host: str = "") -> None:
         self.method = method

@@ -111,4 +111,5 @@ LAYOUTS: dict[str, Layout] = {
 
 def layout_of(exchange_id: str) -> Layout:
     """An exchange without a known layout (a new module) gets one host serving everything."""
-    return LAYOUTS.get(exchange_id) or Layout((Host(f"api.{exchange_id}.sim", ("/",)),), (f"api.{exchange_id}.sim", "/ws"))
+    name = f"api.{exchange_id}.sim"
+    return LAYOUTS.get(exchange_id) or Layout((Host(name, ("/",)),), (name, "/ws"))

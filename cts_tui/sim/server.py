@@ -298,8 +298,8 @@ class Simulator:
 
     async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         wall, mono = time.time(), time.monotonic()
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        runtime, host = self._by_port[sockname[1]]
+        assert request.transport is not None  # a request being handled has its connection
+        runtime, host = self._by_port[request.transport.get_extra_info("sockname")[1]]  # the port it came in on
         exchange = runtime.exchange
         path, _, raw_query = request.raw_path.partition("?")
         if "//" in path:  # the exchanges' front ends merge slashes (nginx's default)

@@ -59,7 +59,8 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
             self.view = view
             self.error = error
 
-    def __init__(self, existing: Connection | None, hosts: Mapping[ExchangeId, Mapping[str, str]] | None = None) -> None:
+    def __init__(self, existing: Connection | None,
+                 hosts: Mapping[ExchangeId, Mapping[str, str]] | None = None) -> None:
         super().__init__()
         self.existing = existing
         self.hosts = hosts or {}

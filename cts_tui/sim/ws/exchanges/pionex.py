@@ -4,7 +4,8 @@ Topics are ``TRADE`` and ``DEPTH`` per symbol (``BTC_USDT``); Pionex has no tick
 trade stream is the price feed. ``{"op": "SUBSCRIBE", "topic": "TRADE", "symbol": "BTC_USDT"}``
 is answered ``{"type": "SUBSCRIBED", "topic": "TRADE", "symbol": "BTC_USDT"}`` (and an
 unsubscribe ``{"type": "UNSUBSCRIBED", ...}``), an unknown symbol with ``{"result": false,
-"code": "SYMBOL_INVALID", ...}``. Every server frame is a binary frame of plain JSON, as Pionex sends them. The server sends ``{"op": "PING", "timestamp": ms}``; the client must
+"code": "SYMBOL_INVALID", ...}``. Every server frame is a binary frame of plain JSON, as Pionex
+sends them. The server sends ``{"op": "PING", "timestamp": ms}``; the client must
 answer ``{"op": "PONG", "timestamp": ms}``.
 """
 
