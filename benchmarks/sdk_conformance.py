@@ -12,8 +12,8 @@ websockets>=14, coinbase-advanced-py websockets<14; HTX's official SDK, as its m
 huobi-sdk-hash-7, declares none of its dependencies). Per exchange: server time,
 a ticker, an order book, the balance of each API type served, a wrong secret refused with the
 real code, a burst past a (lowered) limit refused with the real code and headers, and the SDK's
-WebSocket client where it has one. A check whose endpoint the simulator does not serve yet says
-"needs h17b" (the endpoints issue 17's other half adds); a missing SDK says how to install it.
+WebSocket client where it has one. A check whose endpoint the simulator does not serve says
+"not served"; a missing SDK says how to install it.
 OrangeX has no SDK: its documented JSON-RPC is spoken by hand.
 """
 
@@ -51,8 +51,8 @@ SDKS: dict[str, list[str]] = {
 WS_WAIT_S = 5.0
 
 
-class NeedsOtherHalf(Exception):
-    """The endpoint is one the simulator does not serve yet (issue 17's other half adds it)."""
+class NotServed(Exception):
+    """The endpoint is one the simulator does not serve."""
 
 
 class Report:
@@ -67,13 +67,13 @@ class Report:
         self.rows: list[tuple[str, str, str]] = []
 
     def check(self, name: str, run: Callable[[], object], *, served_at: tuple[str, str] | None = None) -> None:
-        """Runs one check; `served_at` (host, path) marks one whose endpoint may not be served yet."""
+        """Runs one check; `served_at` (host, path) names the endpoint it needs, which is checked first."""
         try:
             if served_at is not None and not self.serves(*served_at):
-                raise NeedsOtherHalf
+                raise NotServed
             detail = run()
-        except NeedsOtherHalf:
-            self.rows.append((name, "needs h17b", f"{served_at[1] if served_at else ''} not served yet"))
+        except NotServed:
+            self.rows.append((name, "not served", f"{served_at[1] if served_at else ''} answers 404"))
         except Exception as exc:  # a check reports whatever went wrong, it never stops the others
             self.rows.append((name, "FAIL", " ".join(f"{type(exc).__name__}: {exc}".split())[:150]))
         else:
@@ -473,7 +473,7 @@ def coinbase(r: Report) -> None:
     r.check("WebSocket", stream)
     cdp = [a for a in r.site["accounts"] if str(a.get("secret", "")).startswith("-----BEGIN")]
     if not cdp:
-        r.rows.append(("balance (CDP key)", "needs h17b", "the simulator prints no CDP key yet"))
+        r.rows.append(("balance (CDP key)", "not served", "the simulator prints no CDP key"))
         return
     client = RESTClient(api_key=cdp[0]["api_key"], api_secret=cdp[0]["secret"],
                         base_url=host_port(r.hosts["api.coinbase.com"]))
@@ -653,8 +653,8 @@ def main() -> None:
         env = {**os.environ, "REQUESTS_CA_BUNDLE": info["ca_file"], "SSL_CERT_FILE": info["ca_file"],
                "WEBSOCKET_CLIENT_CA_BUNDLE": info["ca_file"]}
         for exchange in args.exchanges:
-            done = subprocess.run([sys.executable, __file__, "--child", exchange], input=json.dumps(info), env=env,
-                                  capture_output=True, text=True, timeout=180)
+            done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", exchange],
+                                  input=json.dumps(info), env=env, capture_output=True, text=True, timeout=180)
             rows = json.loads(done.stdout) if done.returncode == 0 and done.stdout else [
                 ("run", "FAIL", (done.stderr.strip().splitlines() or ["no output"])[-1][:150])]
             sdk = ", ".join(SDKS[exchange]) or "JSON-RPC by hand"

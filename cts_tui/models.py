@@ -26,6 +26,7 @@ from cts_tui.capabilities import (
     supports,
 )
 from cts_tui.errors import ErrorKind, InvalidTransition, mask, register_secret
+from cts_tui.pem_keys import body_lines, canonical_pem, looks_like_pem
 
 __all__ = [
     "ApiType",
@@ -162,14 +163,21 @@ class _ConnectionFields(BaseModel):
     def _check_base_url(cls, value: str | None) -> str | None:
         return validate_base_url(value)
 
-    @field_validator("api_key", "api_secret")
+    @field_validator("api_key")
     @classmethod
     def _non_empty(cls, value: SecretStr) -> SecretStr:
-        raw = value.get_secret_value()
-        if not raw or any(c.isspace() for c in raw):
-            raise ValueError("must be non-empty and contain no whitespace")
-        register_secret(raw)
-        return value
+        return _token_secret(value)
+
+    @field_validator("api_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr) -> SecretStr:
+        """A token, or a PEM private key (Coinbase CDP keys) brought to canonical form."""
+        if not looks_like_pem(value.get_secret_value()):
+            return _token_secret(value)
+        pem = canonical_pem(value.get_secret_value())
+        for part in (pem, *body_lines(pem)):
+            register_secret(part)
+        return SecretStr(pem)
 
     @field_validator("api_passphrase")
     @classmethod
@@ -182,6 +190,8 @@ class _ConnectionFields(BaseModel):
 
     @model_validator(mode="after")
     def _check_capabilities(self) -> _ConnectionFields:
+        if looks_like_pem(self.api_secret.get_secret_value()) and self.exchange is not ExchangeId.COINBASE:
+            raise ValueError(f"{self.exchange.value} secrets are tokens; a PEM key is for Coinbase CDP keys")
         check_combination(
             self.exchange,
             self.api_type,
@@ -191,6 +201,14 @@ class _ConnectionFields(BaseModel):
             position_mode=self.position_mode,
         )
         return self
+
+
+def _token_secret(value: SecretStr) -> SecretStr:
+    raw = value.get_secret_value()
+    if not raw or any(c.isspace() for c in raw):
+        raise ValueError("must be non-empty and contain no whitespace")
+    register_secret(raw)
+    return value
 
 
 def check_combination(

@@ -10,6 +10,7 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 
+from cts_tui.sim import cdp
 from cts_tui.sim.scenario import AccountSpec
 
 DEFAULT_BALANCES: dict[str, dict[str, float]] = {
@@ -49,24 +50,32 @@ class SimAccount:
             "passphrase": self.passphrase,
             "permissions": sorted(self.permissions),
             "testnet": self.testnet,
+            "key_type": "cdp" if self.options.get("key") == "cdp" else "hmac",
         }
 
 
-def default_specs(has_demo_keys: bool) -> list[AccountSpec]:
+def default_specs(has_demo_keys: bool, extra: tuple[AccountSpec, ...] = ()) -> list[AccountSpec]:
     specs = [AccountSpec(name="main"), AccountSpec(name="readonly", permissions=frozenset({"read"}))]
     if has_demo_keys:
         specs.append(AccountSpec(name="demo", testnet=True))
-    return specs
+    return specs + list(extra)
 
 
 def build_accounts(
-    exchange: str, seed: int, specs: list[AccountSpec] | None, needs_passphrase: bool, has_demo_keys: bool
+    exchange: str, seed: int, specs: list[AccountSpec] | None, needs_passphrase: bool, has_demo_keys: bool,
+    extra: tuple[AccountSpec, ...] = (),
 ) -> list[SimAccount]:
+    """Accounts of `specs` (or the defaults plus the exchange's `extra` ones). A spec with the
+    option {"key": "cdp"} gets a Coinbase CDP key (cts_tui.sim.cdp) instead of an HMAC one."""
     accounts = []
-    for spec in specs if specs is not None else default_specs(has_demo_keys):
+    for spec in specs if specs is not None else default_specs(has_demo_keys, extra):
         rng = random.Random(f"{seed}:{exchange}:{spec.name}")
-        key = spec.api_key or f"{exchange[:4]}{spec.name[:4]}" + _hex(rng, 24)
-        secret = spec.secret or _hex(rng, 48)
+        if spec.options.get("key") == "cdp":
+            key, secret = cdp.credentials(rng)
+            key, secret = spec.api_key or key, spec.secret or secret
+        else:
+            key = spec.api_key or f"{exchange[:4]}{spec.name[:4]}" + _hex(rng, 24)
+            secret = spec.secret or _hex(rng, 48)
         passphrase = spec.passphrase or ("Pp" + _hex(rng, 10) if needs_passphrase else None)
         uid = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 900_000_000 + 100_000_000
         accounts.append(

@@ -73,7 +73,9 @@ class FaultSpec(_Strict):
 
 class ExchangeScenario(_Strict):
     enabled: bool = True
-    markets: int = Field(300, ge=10, le=5000)
+    # None: the exchange's real market list (cts_tui.sim.listings); a count takes the majors of
+    # each kind first, or adds invented markets beyond the real list.
+    markets: int | None = Field(None, ge=10, le=5000)
     # None: the exchange's default demo accounts (a read+trade key, a read-only key, and a demo
     # key where the exchange has demo-only keys).
     accounts: list[AccountSpec] | None = None

@@ -29,7 +29,6 @@ def point(exchange: Any, hosts: Mapping[str, str]) -> Any:
                                 else value for key, value in exchange.urls["api"].items()}
     else:
         exchange.urls["api"] = rewrite_urls(exchange.urls["api"], hosts, exchange.hostname)
-    exchange.has["fetchCurrencies"] = False
     return exchange
 
 
