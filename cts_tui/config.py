@@ -7,6 +7,7 @@ silently. ``${VAR}`` and ``${VAR:default}`` in string values come from the envir
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -19,6 +20,7 @@ from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.errors import ConfigError, describe_validation_error, register_secret
 from cts_tui.key_facts import Severity
 from cts_tui.spec_config import Mapped, apply_environment, translate
+from cts_tui.venues import VENUES
 
 
 class _Section(BaseModel):
@@ -47,19 +49,12 @@ class ExchangeLimits(_Section):
         return validate_base_url(value)
 
 
-# Defaults: the specification's figures for its six exchanges; HTX, Coinbase and Kraken from
-# their own documentation (HTX 10/s per key; Coinbase Advanced 10/s public; Kraken 1/s public).
 _EXCHANGE_DEFAULTS: dict[ExchangeId, dict[str, int]] = {
-    ExchangeId.BYBIT: {"per_second": 10, "per_minute": 120, "max_concurrent": 5, "ip_limit": 600},
-    ExchangeId.BINANCE: {"per_second": 10, "per_minute": 1200, "max_concurrent": 10},
-    ExchangeId.OKX: {"per_second": 20, "per_minute": 600, "max_concurrent": 10},
-    ExchangeId.BINGX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3},
-    ExchangeId.PIONEX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3, "ip_limit": 10},
-    ExchangeId.ORANGEX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3},
-    ExchangeId.HTX: {"per_second": 10, "per_minute": 600, "max_concurrent": 5},
-    ExchangeId.COINBASE: {"per_second": 10, "per_minute": 600, "max_concurrent": 5},
-    ExchangeId.KRAKEN: {"per_second": 1, "per_minute": 60, "max_concurrent": 2},
+    venue.id: {name: value for name, value in dataclasses.asdict(venue.limits).items() if value is not None}
+    for venue in VENUES.values()
 }
+"""Each venue's documented figures (``cts_tui/venues``): the specification's for its six
+exchanges, the exchange's own documentation for the others."""
 
 
 def _default_exchanges() -> dict[ExchangeId, ExchangeLimits]:
