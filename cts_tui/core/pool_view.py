@@ -51,11 +51,7 @@ def default_hosts(exchange: ExchangeId, testnet: bool, passphrase: bool = False)
     default URL."""
     if exchange in CCXT_EXCHANGES:
         return _ccxt_hosts(VENUES[exchange].ccxt_id(passphrase), testnet)
-    from cts_tui.exchanges.orangex import OrangeXClient
-    from cts_tui.exchanges.pionex import PionexClient
-
-    native = {ExchangeId.PIONEX: PionexClient, ExchangeId.ORANGEX: OrangeXClient}
-    return frozenset({host_key(native[exchange].default_url)})
+    return frozenset({host_key(VENUES[exchange].native_rest_url)})
 
 
 def hosts_of(connections: Iterable[Connection]) -> frozenset[str]:

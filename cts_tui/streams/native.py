@@ -11,14 +11,14 @@ from typing import Any
 import aiohttp
 
 from cts_tui.streams.feed import Feed, Sink, rebase
+from cts_tui.venues import VENUES
 
 class NativeFeed(Feed):
     transport = "native"
-    default_url: str
 
     def __init__(self, exchange: str, symbols: Iterable[str], session: Callable[[], aiohttp.ClientSession],
                  base_url: str | None = None) -> None:
-        super().__init__(exchange, rebase(self.default_url, base_url), symbols)
+        super().__init__(exchange, rebase(VENUES[exchange].native_stream_url, base_url), symbols)
         self._session = session
         self._by_id = {self.market_id(symbol): symbol for symbol in self.symbols}
 

@@ -50,4 +50,5 @@ VENUE = Venue(
     # Coinbase Exchange keys (coinbaseexchange) have no endpoint that describes them.
     key_readers={"coinbase": KeyReader((("v3_private_get_brokerage_key_permissions", no_params),), _key)},
     whole_second_clock=True,
+    pem_keys="Coinbase CDP keys",
 )

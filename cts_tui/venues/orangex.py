@@ -27,6 +27,8 @@ VENUE = Venue(
         _A.PERPETUAL_FUTURES: Profile("swap", ("swap",), "BTC/USDT:USDT", "swap"),
     },
     ccxt=False,
+    rest_url="https://api.orangex.com",
+    stream_url="wss://api.orangex.com/ws/api/v1",
     error_codes={
         "10000": _E.AUTH, "2033": _E.PERMISSION, "10028": _E.RATE_LIMITED,
         "11000": _E.MAINTENANCE, "11001": _E.EXCHANGE_DOWN, "1000": _E.INVALID_REQUEST,

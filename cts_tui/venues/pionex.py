@@ -43,6 +43,8 @@ VENUE = Venue(
         _A.PERPETUAL_FUTURES: Profile("swap", ("swap",), "BTC/USDT:USDT", "swap"),
     },
     ccxt=False,
+    rest_url="https://api.pionex.com",
+    stream_url="wss://ws.pionex.com/wsPub",
     windows=_windows,
     ip_window=IpWindow("1s/ip", 1.0, True),
     weights=PIONEX_WEIGHTS,

@@ -160,11 +160,31 @@ class Venue:
     own_clock_nonce: bool = False
     """Signed calls carry a nonce that must grow per key: taken from our clock, not the exchange's."""
     whole_second_clock: bool = False
-    """The exchange's clock is read in whole seconds: its offset says nothing finer."""
+    """The exchange's server time comes in whole seconds: its offset says nothing finer."""
+    rest_url: str | None = None
+    """The host a native client talks to when a connection names none (ccxt venues: ccxt's table)."""
+    stream_url: str | None = None
+    """The public stream a native feed opens when the config names no base URL."""
+    pem_keys: str | None = None
+    """The kind of key whose secret is a PEM private key (JWT-signed), where the exchange has one;
+    elsewhere secrets are tokens."""
 
     @property
     def api_types(self) -> tuple[ApiType, ...]:
         return tuple(self.profiles)
+
+    @property
+    def native_rest_url(self) -> str:
+        return self._native(self.rest_url)
+
+    @property
+    def native_stream_url(self) -> str:
+        return self._native(self.stream_url)
+
+    def _native(self, url: str | None) -> str:
+        if url is None:
+            raise LookupError(f"{self.id.value} is spoken to through ccxt, whose URL table it uses")
+        return url
 
     def ccxt_id(self, has_passphrase: bool) -> str:
         if has_passphrase and self.passphrase_ccxt_id is not None:
