@@ -58,7 +58,13 @@ exchanges, the exchange's own documentation for the others."""
 
 
 def _default_exchanges() -> dict[ExchangeId, ExchangeLimits]:
-    return {ex: ExchangeLimits(**limits) for ex, limits in _EXCHANGE_DEFAULTS.items()}
+    return {
+        venue.id: ExchangeLimits(
+            per_second=venue.limits.per_second, per_minute=venue.limits.per_minute,
+            max_concurrent=venue.limits.max_concurrent, ip_limit=venue.limits.ip_limit,
+        )
+        for venue in VENUES.values()
+    }
 
 
 class PriorityCeilings(_Section):
