@@ -11,10 +11,12 @@ import dataclasses
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_validator, model_validator,
+)
 
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.errors import ConfigError, describe_validation_error, register_secret
@@ -270,7 +272,7 @@ class ExchangeStream(_Section):
     base_url: str | None = None
 
 
-class Streams(_Section):
+class _StreamsCommon(_Section):
     """Public ticker streams (cts_tui.streams). Off by default: they open sockets to the exchanges."""
 
     enabled: bool = False
@@ -280,18 +282,25 @@ class Streams(_Section):
     reconnect_after_stall: bool = True  # a stream stalled for another threshold is reconnected
     reconnect_min_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)
-    binance: ExchangeStream = Field(default_factory=ExchangeStream)
-    bybit: ExchangeStream = Field(default_factory=ExchangeStream)
-    okx: ExchangeStream = Field(default_factory=ExchangeStream)
-    bingx: ExchangeStream = Field(default_factory=ExchangeStream)
-    pionex: ExchangeStream = Field(default_factory=ExchangeStream)
-    orangex: ExchangeStream = Field(default_factory=ExchangeStream)
-    htx: ExchangeStream = Field(default_factory=ExchangeStream)
-    coinbase: ExchangeStream = Field(default_factory=ExchangeStream)
-    kraken: ExchangeStream = Field(default_factory=ExchangeStream)
 
     def for_exchange(self, exchange: ExchangeId | str) -> ExchangeStream:
-        return getattr(self, ExchangeId(exchange).value)
+        stream: ExchangeStream = getattr(self, ExchangeId(exchange).value)
+        return stream
+
+
+if TYPE_CHECKING:
+    Streams = _StreamsCommon
+else:
+    # One ``streams.<id>`` section per venue (``streams.binance.symbols``), in ``ExchangeId``'s
+    # order: the exchanges are the venue modules' to list. Type checkers see the common part;
+    # code reaches an exchange's section through ``for_exchange``.
+    Streams = create_model(
+        "Streams",
+        __base__=_StreamsCommon,
+        __module__=__name__,
+        __doc__=_StreamsCommon.__doc__,
+        **{member.value: (ExchangeStream, Field(default_factory=ExchangeStream)) for member in ExchangeId},
+    )
 
 
 class Credentials(_Section):

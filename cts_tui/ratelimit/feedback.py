@@ -1,8 +1,9 @@
 """What an exchange's response says about our budget, read from its status and headers.
 
-The clients hand every response's status and headers to the limiter; this module
-turns them, with the venue's reading of its usage headers, into a ``Verdict``: pause (429, exhausted quota), ban (418), or the exchange's own count
-of what was spent, which tells us about other tools using the same key or IP.
+The clients hand every response's status and headers to the limiter; this module turns them,
+with the venue's reading of its usage headers (``Venue.read_usage``), into a ``Verdict``: pause
+(429, exhausted quota), ban (418), or the exchange's own count of what was spent, which tells us
+about other tools using the same key or IP.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from cts_tui.venues.kinds import ApiType as _A
 from cts_tui.venues.kinds import ExchangeId
 from cts_tui.venues.reading import epoch_ms, flags, listed_market_types, no_params, number
 from cts_tui.venues.venue import (
-    DefaultLimits, HeaderGetter, KeyReader, Profile, Scope, UsageReading, Venue, WindowSpec,
+    USDT_SPOT, DefaultLimits, HeaderGetter, KeyReader, Profile, Scope, UsageReading, Venue, WindowSpec,
 )
 
 BINANCE_WEIGHTS: dict[str, int] = {
@@ -146,7 +146,7 @@ VENUE = Venue(
     title="Binance",
     limits=DefaultLimits(per_second=10, per_minute=1200, max_concurrent=10),
     profiles={
-        _A.SPOT: Profile("spot", ("spot",), "BTC/USDT", "spot"),
+        _A.SPOT: USDT_SPOT,
         _A.PERPETUAL_FUTURES: Profile("swap", ("linear",), "BTC/USDT:USDT", "swap"),
         _A.FUTURES: Profile("future", ("linear",), "BTC/USDT:USDT", "future"),
         _A.MARGIN: Profile("margin", ("spot",), "BTC/USDT", "spot", {"type": "margin"}),

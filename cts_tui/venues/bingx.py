@@ -9,7 +9,9 @@ from cts_tui.errors import ErrorKind as _E
 from cts_tui.venues.kinds import ApiType as _A
 from cts_tui.venues.kinds import ExchangeId
 from cts_tui.venues.reading import flags, no_params, number, until_reset, whitelist
-from cts_tui.venues.venue import DefaultLimits, HeaderGetter, KeyReader, Profile, UsageReading, Venue
+from cts_tui.venues.venue import (
+    USDT_SPOT, USDT_SWAP, DefaultLimits, HeaderGetter, KeyReader, UsageReading, Venue,
+)
 
 _PLAIN = UsageReading()
 
@@ -40,8 +42,8 @@ VENUE = Venue(
     title="BingX",
     limits=DefaultLimits(per_second=5, per_minute=100, max_concurrent=3),
     profiles={
-        _A.SPOT: Profile("spot", ("spot",), "BTC/USDT", "spot"),
-        _A.PERPETUAL_FUTURES: Profile("swap", ("swap",), "BTC/USDT:USDT", "swap"),
+        _A.SPOT: USDT_SPOT,
+        _A.PERPETUAL_FUTURES: USDT_SWAP,
     },
     testnet=True,
     read_usage=_usage,

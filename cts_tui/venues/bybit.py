@@ -10,7 +10,7 @@ from cts_tui.venues.kinds import ApiType as _A
 from cts_tui.venues.kinds import ExchangeId
 from cts_tui.venues.reading import flags, iso_time, listed_market_types, no_params, number, text, until_reset, whitelist
 from cts_tui.venues.venue import (
-    DefaultLimits, ErrorFields, HeaderGetter, IpWindow, KeyReader, Profile, UsageReading, Venue, WindowSpec,
+    USDT_SPOT, DefaultLimits, ErrorFields, HeaderGetter, IpWindow, KeyReader, Profile, UsageReading, Venue, WindowSpec,
 )
 
 
@@ -63,7 +63,7 @@ VENUE = Venue(
     profiles={
         _A.UNIFIED: Profile("swap", ("spot", "linear"), "BTC/USDT:USDT", "swap", {"type": "unified"}),
         _A.PERPETUAL_FUTURES: Profile("swap", ("linear",), "BTC/USDT:USDT", "swap"),
-        _A.SPOT: Profile("spot", ("spot",), "BTC/USDT", "spot"),
+        _A.SPOT: USDT_SPOT,
         _A.MARGIN: Profile("spot", ("spot",), "BTC/USDT", "spot", {"type": "margin"}),
     },
     testnet=True,

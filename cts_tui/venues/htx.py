@@ -10,7 +10,7 @@ from cts_tui.errors import ErrorKind as _E
 from cts_tui.venues.kinds import ApiType as _A
 from cts_tui.venues.kinds import ExchangeId
 from cts_tui.venues.reading import epoch_ms, no_params, text, whitelist
-from cts_tui.venues.venue import DefaultLimits, ErrorFields, KeyReader, Profile, Venue
+from cts_tui.venues.venue import USDT_SPOT, DefaultLimits, ErrorFields, KeyReader, Profile, Venue
 
 
 def _error_fields(payload: dict[str, Any]) -> ErrorFields | None:
@@ -50,7 +50,7 @@ VENUE = Venue(
     limits=DefaultLimits(per_second=10, per_minute=600, max_concurrent=5),
     # Spot, cross/isolated margin and USDT-margined swaps (linear-swap-api).
     profiles={
-        _A.SPOT: Profile("spot", ("spot",), "BTC/USDT", "spot"),
+        _A.SPOT: USDT_SPOT,
         _A.MARGIN: Profile("spot", ("spot",), "BTC/USDT", "spot", {"type": "margin", "marginMode": "cross"}),
         _A.PERPETUAL_FUTURES: Profile("swap", ("linear",), "BTC/USDT:USDT", "swap"),
     },

@@ -10,7 +10,7 @@ from cts_tui.errors import ErrorKind as _E
 from cts_tui.venues.kinds import ApiType as _A
 from cts_tui.venues.kinds import ExchangeId, PassphrasePolicy
 from cts_tui.venues.reading import listed_market_types, no_params, whitelist
-from cts_tui.venues.venue import DefaultLimits, KeyReader, Profile, Venue, WindowSpec
+from cts_tui.venues.venue import USDT_SPOT, USDT_SWAP, DefaultLimits, KeyReader, Profile, Venue, WindowSpec
 
 # Each endpoint is limited on its own, per 2 s (public data per IP, account data per key), and
 # several are tighter than the config's per-second figure allows: the endpoint window takes the
@@ -61,8 +61,8 @@ VENUE = Venue(
     title="OKX",
     limits=DefaultLimits(per_second=20, per_minute=600, max_concurrent=10),
     profiles={
-        _A.SPOT: Profile("spot", ("spot",), "BTC/USDT", "spot"),
-        _A.PERPETUAL_FUTURES: Profile("swap", ("swap",), "BTC/USDT:USDT", "swap"),
+        _A.SPOT: USDT_SPOT,
+        _A.PERPETUAL_FUTURES: USDT_SWAP,
         _A.FUTURES: Profile("future", ("future",), "BTC/USDT:USDT", "future"),
         _A.MARGIN: Profile("margin", ("spot",), "BTC/USDT", "spot"),
     },

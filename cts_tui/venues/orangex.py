@@ -8,7 +8,7 @@ from cts_tui.errors import ErrorKind as _E
 from cts_tui.venues.kinds import ApiType as _A
 from cts_tui.venues.kinds import ExchangeId
 from cts_tui.venues.reading import text
-from cts_tui.venues.venue import DefaultLimits, ErrorFields, Profile, Venue
+from cts_tui.venues.venue import USDT_SPOT, USDT_SWAP, DefaultLimits, ErrorFields, Venue
 
 
 def _error_fields(payload: dict[str, Any]) -> ErrorFields:
@@ -23,8 +23,8 @@ VENUE = Venue(
     title="OrangeX",
     limits=DefaultLimits(per_second=5, per_minute=100, max_concurrent=3),
     profiles={
-        _A.SPOT: Profile("spot", ("spot",), "BTC/USDT", "spot"),
-        _A.PERPETUAL_FUTURES: Profile("swap", ("swap",), "BTC/USDT:USDT", "swap"),
+        _A.SPOT: USDT_SPOT,
+        _A.PERPETUAL_FUTURES: USDT_SWAP,
     },
     ccxt=False,
     rest_url="https://api.orangex.com",

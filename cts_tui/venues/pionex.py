@@ -9,7 +9,7 @@ from cts_tui.errors import ErrorKind as _E
 from cts_tui.venues.kinds import ApiType as _A
 from cts_tui.venues.kinds import ExchangeId
 from cts_tui.venues.reading import text
-from cts_tui.venues.venue import DefaultLimits, ErrorFields, IpWindow, Profile, Venue, WindowSpec
+from cts_tui.venues.venue import USDT_SPOT, USDT_SWAP, DefaultLimits, ErrorFields, IpWindow, Venue, WindowSpec
 
 # Weight per second, per IP and per account; market lists and futures balances
 # cost 5, the rest 1. The native client names endpoints by path.
@@ -39,8 +39,8 @@ VENUE = Venue(
     title="Pionex",
     limits=DefaultLimits(per_second=5, per_minute=100, max_concurrent=3, ip_limit=10),
     profiles={
-        _A.SPOT: Profile("spot", ("spot",), "BTC/USDT", "spot"),
-        _A.PERPETUAL_FUTURES: Profile("swap", ("swap",), "BTC/USDT:USDT", "swap"),
+        _A.SPOT: USDT_SPOT,
+        _A.PERPETUAL_FUTURES: USDT_SWAP,
     },
     ccxt=False,
     rest_url="https://api.pionex.com",

@@ -104,6 +104,11 @@ class Profile:
     balance_params: dict[str, Any] = field(default_factory=dict)
 
 
+USDT_SPOT = Profile("spot", ("spot",), "BTC/USDT", "spot")
+USDT_SWAP = Profile("swap", ("swap",), "BTC/USDT:USDT", "swap")
+"""The profiles of most exchanges' spot and USDT-margined swap accounts."""
+
+
 def no_market_options(_market_types: tuple[str, ...]) -> dict[str, Any]:
     return {}
 
