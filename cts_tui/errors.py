@@ -83,6 +83,11 @@ class ReadOnlyError(CtsError):
     the config or the environment is changed there)."""
 
 
+class AlreadyExists(CtsError):
+    """A name (or id) another stored connection has: a conflict with what is stored (REST: 409),
+    not a malformed request."""
+
+
 class ExchangeError(CtsError):
     """A failed exchange call, classified. ``retry_after`` / ``banned_until`` are in seconds
     (relative) and epoch seconds respectively, when the exchange said so."""

@@ -33,7 +33,7 @@ from cts_tui.models import (
 )
 from cts_tui.store import ConnectionStore, UnreadableConnection
 
-CONN_EXTENSIONS = ("conn_test",)
+CONN_EXTENSIONS = ("conn_test", "conn_edit")
 
 ENV_API_KEY = "CTS_API_KEY"
 ENV_API_SECRET = "CTS_API_SECRET"
@@ -158,7 +158,7 @@ def _print_table(connections: list[Connection], unreadable: list[UnreadableConne
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def _report(args: argparse.Namespace, connection: Connection, text: str) -> None:
+def report(args: argparse.Namespace, connection: Connection, text: str) -> None:
     if args.json:
         print_json(connection.public_dict())
     else:
@@ -182,7 +182,7 @@ async def list_connections(args: argparse.Namespace) -> int:
         print("no connections", file=sys.stderr)
     if unreadable:
         print(f"{len(unreadable)} connection(s) unreadable (their keys do not decrypt): "
-              "cts-tui conn rm ID removes one", file=sys.stderr)
+              "cts-tui conn edit ID --keys enters its keys again, cts-tui conn rm ID removes it", file=sys.stderr)
     return 0
 
 
@@ -233,14 +233,14 @@ async def add_connection(args: argparse.Namespace) -> int:
     async with await open_store(args, use="create") as store:
         connection = await store.add(Connection.from_draft(draft), source="cli")
     due = "" if args.disabled else "; it is due for a test"
-    _report(args, connection, f"added {connection.id} ({connection.name}), state {connection.state.value}{due}")
+    report(args, connection, f"added {connection.id} ({connection.name}), state {connection.state.value}{due}")
     return 0
 
 
 async def remove_connection(args: argparse.Namespace) -> int:
     async with await open_store(args) as store:
         connection = await store.delete(await store.find_id(args.ref), source="cli")
-    _report(args, connection, f"removed {connection.id} ({connection.name})")
+    report(args, connection, f"removed {connection.id} ({connection.name})")
     return 0
 
 
@@ -255,7 +255,7 @@ async def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
         text = f"{connection.id} ({connection.name}) is already {word}"
     else:
         text = _done(word, connection)
-    _report(args, connection, text)
+    report(args, connection, text)
     return 0
 
 
@@ -279,10 +279,10 @@ async def _move(args: argparse.Namespace, transition: Transition, word: str) -> 
         target = next_state(current.state, transition)  # an illegal move: a one-line error
         connection = await store.set_state(current.id, target, source="cli", expected=current.state)
     if connection.state is target:
-        _report(args, connection, _done(word, connection))
+        report(args, connection, _done(word, connection))
     else:
         moved = f"{connection.id} ({connection.name}) changed meanwhile: state {connection.state.value}"
-        _report(args, connection, moved)
+        report(args, connection, moved)
     return 0
 
 

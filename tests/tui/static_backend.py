@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from cts_tui.capabilities import HAS_TESTNET, SUPPORTED_API_TYPES, ExchangeId, PassphrasePolicy, passphrase_policy
 from cts_tui.config import Config, Keys
+from cts_tui.ratelimit.usage import BackendState
 from cts_tui.core.events import Event, SnapshotReady
 from cts_tui.core.snapshots import (
     Alert,
@@ -209,7 +210,8 @@ def make_snapshot(count: int, *, seed: int = 7, now: datetime = FIXED_NOW,
     return Snapshot(at=now, connections=views, exchanges=exchanges, totals=totals,
                     alerts=(), strategy="weighted_round_robin",
                     batch=BatchStats(queued=0, running=0, completed=0, failed=0, cancelled=0),
-                    streams=make_streams(now) if views else ())
+                    streams=make_streams(now) if views else (),
+                    budgets=BackendState("local", now.timestamp()))
 
 
 ALERTS = (
