@@ -115,9 +115,12 @@ def _symbol_weights(path: str) -> tuple[int, int] | None:
     return BINANCE_SYMBOL_WEIGHTS.get(path.lower())
 
 
+_NOT_SAID = UsageReading()
+
+
 def _usage(get: HeaderGetter, _at: float) -> UsageReading:
     weight = number(get("X-MBX-USED-WEIGHT-1M"))
-    return UsageReading(used=int(weight) if weight is not None else None)
+    return _NOT_SAID if weight is None else UsageReading(False, None, int(weight), None)
 
 
 def _key(raw: dict[str, Any]) -> dict[str, Any]:
