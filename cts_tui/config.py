@@ -7,7 +7,6 @@ silently. ``${VAR}`` and ``${VAR:default}`` in string values come from the envir
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from pathlib import Path
@@ -70,15 +69,9 @@ class ExchangeLimits(_Section):
         return [host.lower() for host in hosts]
 
 
-_EXCHANGE_DEFAULTS: dict[ExchangeId, dict[str, int]] = {
-    venue.id: {name: value for name, value in dataclasses.asdict(venue.limits).items() if value is not None}
-    for venue in VENUES.values()
-}
-"""Each venue's documented figures (``cts_tui/venues``): the specification's for its six
-exchanges, the exchange's own documentation for the others."""
-
-
 def _default_exchanges() -> dict[ExchangeId, ExchangeLimits]:
+    """Each venue's documented figures (``cts_tui/venues``): the specification's for its six
+    exchanges, the exchange's own documentation for the others."""
     return {
         venue.id: ExchangeLimits(
             per_second=venue.limits.per_second, per_minute=venue.limits.per_minute,
