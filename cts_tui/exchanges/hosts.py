@@ -1,14 +1,65 @@
-"""Keys go only where they were meant to go: an edit that points a connection at another host
-must carry its secrets again, so that whoever can edit connections (a REST token, a shared
-terminal) cannot send stored keys and signed requests to a host of their choosing."""
+"""Where requests go: the real host each API type talks to, the rule that swaps hosts for a base
+URL or a host map, and the guard that keys go only where they were meant to go.
+
+A connection's ``base_url`` stands for the host its API type talks to (`api_host`: Binance
+USD-M futures talk to fapi.binance.com, Coinbase Exchange keys to api.exchange.coinbase.com) and
+replaces scheme and host of every URL the client builds, as a proxy for that API would. A host
+map ({real host: base URL}, what ``cts-tui sim`` prints as ``hosts``) swaps each real host for its
+own twin instead, for clients that reach several hosts (market streams).
+
+An edit that points a connection at another host must carry its secrets again, so that whoever
+can edit connections (a REST token, a shared terminal) cannot send stored keys and signed
+requests to a host of their choosing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
+from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.errors import CtsError
 from cts_tui.models import Connection, ConnectionPatch
+from cts_tui.venues import VENUES
+
+Target = str | Mapping[str, str]
+"""A base URL (every host goes there) or a host map (each real host to its twin; others stay)."""
+
+_WEB_SOCKET = {"http": "ws", "https": "wss"}
+
+
+def api_host(exchange: ExchangeId, api_type: ApiType | None, has_passphrase: bool = False) -> str:
+    """The real REST host a connection of this API type talks to (``Venue.main_host``,
+    ``api_hosts``; keys with a passphrase may be another product's: ``passphrase_host``); the
+    exchange's main host while the type is not known."""
+    venue = VENUES[exchange]
+    if has_passphrase and venue.passphrase_host is not None:
+        return venue.passphrase_host
+    return venue.api_hosts.get(api_type, venue.main_host) if api_type else venue.main_host
+
+
+def base_url_in(hosts: Mapping[str, str], exchange: ExchangeId, api_type: ApiType | None,
+                has_passphrase: bool = False) -> str | None:
+    """The base URL a connection of this API type takes from a host map (the twin of its host)."""
+    return hosts.get(api_host(exchange, api_type, has_passphrase))
+
+
+def rehost(url: str, target: Target | None, hostname: str | None = None) -> str:
+    """`url` with scheme and host swapped for `target`'s (see `Target`); a ``{hostname}``
+    template (ccxt's) is filled with `hostname` first. A WebSocket URL sent to an http(s) twin
+    keeps speaking WebSocket (ws/wss)."""
+    if hostname is not None:
+        url = url.replace("{hostname}", hostname)
+    if not target:
+        return url
+    parts = urlsplit(url)
+    base = target if isinstance(target, str) else target.get((parts.hostname or "").lower())
+    if base is None:
+        return url
+    base = base.rstrip("/")
+    scheme, sep, rest = base.partition("://")
+    if parts.scheme in ("ws", "wss") and sep:
+        base = f"{_WEB_SOCKET.get(scheme, scheme)}://{rest}"
+    return base + parts.path + (f"?{parts.query}" if parts.query else "")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 

@@ -147,6 +147,11 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 VENUE = Venue(
     id=ExchangeId.BINANCE,
     title="Binance",
+    main_host="api.binance.com",
+    api_hosts={
+        _A.PERPETUAL_FUTURES: "fapi.binance.com",
+        _A.FUTURES: "fapi.binance.com",  # USD-M quarterly contracts
+    },
     limits=DefaultLimits(per_second=10, per_minute=1200, max_concurrent=10),
     profiles={
         _A.SPOT: USDT_SPOT,

@@ -59,6 +59,7 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 VENUE = Venue(
     id=ExchangeId.BYBIT,
     title="Bybit",
+    main_host="api.bybit.com",
     limits=DefaultLimits(per_second=10, per_minute=120, max_concurrent=5, ip_limit=600),
     profiles={
         _A.UNIFIED: Profile("swap", ("spot", "linear"), "BTC/USDT:USDT", "swap", {"type": "unified"}),

@@ -30,6 +30,8 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 VENUE = Venue(
     id=ExchangeId.COINBASE,
     title="Coinbase",
+    main_host="api.coinbase.com",
+    passphrase_host="api.exchange.coinbase.com",
     # Advanced Trade: 10 requests per second public, from Coinbase's own documentation.
     limits=DefaultLimits(per_second=10, per_minute=600, max_concurrent=5),
     # Spot only for retail API keys.

@@ -46,6 +46,8 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 VENUE = Venue(
     id=ExchangeId.HTX,
     title="HTX",
+    main_host="api.huobi.pro",
+    api_hosts={_A.PERPETUAL_FUTURES: "api.hbdm.com"},
     # 10 requests per second per key, from HTX's own documentation.
     limits=DefaultLimits(per_second=10, per_minute=600, max_concurrent=5),
     # Spot, cross/isolated margin and USDT-margined swaps (linear-swap-api).

@@ -22,6 +22,7 @@ def _error_fields(payload: dict[str, Any]) -> ErrorFields:
 VENUE = Venue(
     id=ExchangeId.KRAKEN,
     title="Kraken",
+    main_host="api.kraken.com",
     # 1 request per second public, from Kraken's own documentation.
     limits=DefaultLimits(per_second=1, per_minute=60, max_concurrent=2),
     # Spot REST: spot and margin on one account (futures is a separate API).

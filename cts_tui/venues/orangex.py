@@ -21,6 +21,7 @@ def _error_fields(payload: dict[str, Any]) -> ErrorFields:
 VENUE = Venue(
     id=ExchangeId.ORANGEX,
     title="OrangeX",
+    main_host="api.orangex.com",
     limits=DefaultLimits(per_second=5, per_minute=100, max_concurrent=3),
     profiles={
         _A.SPOT: USDT_SPOT,

@@ -37,6 +37,7 @@ def _error_fields(payload: dict[str, Any]) -> ErrorFields | None:
 VENUE = Venue(
     id=ExchangeId.PIONEX,
     title="Pionex",
+    main_host="api.pionex.com",
     limits=DefaultLimits(per_second=5, per_minute=100, max_concurrent=3, ip_limit=10),
     profiles={
         _A.SPOT: USDT_SPOT,

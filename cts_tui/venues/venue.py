@@ -120,6 +120,8 @@ class Venue:
     id: ExchangeId
     title: str
     """The exchange's name as people write it (OKX, BingX)."""
+    main_host: str
+    """The real REST host; the one a connection talks to unless its API type has its own."""
     limits: DefaultLimits
     profiles: Mapping[ApiType, Profile]
     """The API types the exchange offers (in the order forms list them), with their ccxt settings."""
@@ -166,6 +168,10 @@ class Venue:
     """Signed calls carry a nonce that must grow per key: taken from our clock, not the exchange's."""
     whole_second_clock: bool = False
     """The exchange's server time comes in whole seconds: its offset says nothing finer."""
+    api_hosts: Mapping[ApiType, str] = field(default_factory=dict)
+    """API types whose REST host is another than ``main_host``."""
+    passphrase_host: str | None = None
+    """The REST host of keys with a passphrase, where they are another product's."""
     rest_url: str | None = None
     """The host a native client talks to when a connection names none (ccxt venues: ccxt's table)."""
     stream_url: str | None = None
