@@ -34,6 +34,7 @@ from typing import Any
 
 from cts_tui.capabilities import EXCHANGE_ALIASES, ExchangeId
 from cts_tui.errors import ConfigError, mask
+from cts_tui.venues import VENUES
 
 CREDENTIAL_KEYS = {"api_key": "api_key", "api_secret": "api_secret", "passphrase": "api_passphrase",
                    "api_passphrase": "api_passphrase", "api_type": "api_type", "testnet": "testnet"}
@@ -178,8 +179,6 @@ def _rate_limiting(out: _Rewrite, body: dict[str, Any], raw: Mapping[str, Any]) 
 
 
 def _default_limit(out: _Rewrite, value: Any, exchanges: Any) -> None:
-    from cts_tui.config import _EXCHANGE_DEFAULTS
-
     given = "rate_limiting.default_limit"
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ConfigError(f"{given}: must be a positive whole number of requests per minute")
@@ -188,11 +187,11 @@ def _default_limit(out: _Rewrite, value: Any, exchanges: Any) -> None:
         for name, fields in (exchanges or {}).items()
         if isinstance(fields, dict) and ({"rate_limit", "per_minute"} & set(fields))
     }
-    for exchange, documented in _EXCHANGE_DEFAULTS.items():
-        if exchange.value not in own:
-            figure = documented["per_minute"]
-            note = f"{exchange.value} documents {figure}" if figure < value else ""
-            out.put(given, f"exchanges.{exchange.value}.per_minute", min(value, figure), note)
+    for exchange, venue in VENUES.items():
+        if exchange not in own:
+            figure = venue.limits.per_minute
+            note = f"{exchange} documents {figure}" if figure < value else ""
+            out.put(given, f"exchanges.{exchange}.per_minute", min(value, figure), note)
 
 
 def _priority_multiplier(out: _Rewrite, value: Any) -> None:
