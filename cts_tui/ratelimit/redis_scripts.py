@@ -2,11 +2,14 @@
 prefix spends one budget. Each script runs atomically and reads Redis ``TIME``: no client's clock
 takes part in any decision.
 
-Layout under the prefix: ``<p>:w:<window>`` is a rolling window's log (a sorted set of grants,
-member ``<token>:<units>``, score the grant's millisecond) with ``<p>:w:<window>:n`` its running
-sum, or an aligned window's hash (``s`` its start, ``u`` its units); ``<p>:p:<scope>`` holds a pause
-as ``<until_ms>:<1 if ban else 0>``; ``<p>:procs`` the processes' last heartbeats.
-"""
+Layout under the prefix: ``<p>:{<exchange>}:w:<window>`` is a rolling window's log (a sorted set
+of grants, member ``<token>:<units>``, score the grant's millisecond) with ``...:n`` its running
+sum, or an aligned window's hash (``s`` its start, ``u`` its units); ``<p>:{<exchange>}:p:<scope>``
+holds a pause as ``<until_ms>:<1 if ban else 0>``; ``<p>:{fleet}:procs`` the processes' last
+heartbeats and ``<p>:{fleet}:info`` what each said of itself. The braces are Redis Cluster's hash
+tags: every key one script call touches (an exchange's windows and pauses, or the fleet's two
+keys) hashes to one slot, which a cluster requires of a script and which keeps each budget on one
+node."""
 
 from __future__ import annotations
 
@@ -297,12 +300,16 @@ class RedisScripts:
     def _token(self) -> str:
         return f"{self.process}.{next(self._grants)}"
 
+    def _slot(self, key: str) -> str:
+        """The exchange's hash tag: a plan's windows and pauses all start with its exchange."""
+        return f"{self._prefix}:{{{key.split('|', 1)[0]}}}"
+
     def window_keys(self, charge: Charge) -> tuple[str, str]:
-        base = f"{self._prefix}:w:{charge.key}"
+        base = f"{self._slot(charge.key)}:w:{charge.key}"
         return base, base + ":n"
 
     def pause_key(self, scope: str) -> str:
-        return f"{self._prefix}:p:{scope}"
+        return f"{self._slot(scope)}:p:{scope}"
 
     def _plan_keys(self, plan: Plan) -> list[str]:
         keys = self._keys.get(plan)
@@ -390,15 +397,16 @@ class RedisScripts:
         await asyncio.gather(*self._sending, return_exceptions=True)
 
     async def settle(self, receipts: Sequence[RedisReceipt]) -> None:
-        keys: list[str] = []
-        fields: list[str] = []
+        """One script call per exchange (a call's keys must share a slot), sent together."""
+        by_exchange: dict[str, tuple[list[str], list[str]]] = {}
         for receipt in receipts:
+            keys, fields = by_exchange.setdefault(receipt.plan.exchange, ([], []))
             for charge in receipt.plan.charges:
                 keys.extend(self.window_keys(charge))
                 fields.append(f"{1 if charge.spec.aligned else 0} {int(charge.spec.period_s * 1000)} "
                               f"{receipt.token}:{charge.units} {charge.units} {receipt.granted_ms}")
-        if keys:
-            await self._settle(keys=keys, args=[" ".join(fields)])
+        await asyncio.gather(*(self._settle(keys=keys, args=[" ".join(fields)])
+                               for keys, fields in by_exchange.values() if keys))
 
     async def raise_usage(
         self, charge: Charge, used: int, observed_at: float, tolerance: float = 0

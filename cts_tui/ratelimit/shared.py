@@ -20,23 +20,18 @@ held a budget shut for minutes).
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import math
 import time
 from collections import defaultdict, deque
 
-from redis.asyncio import Redis
-from redis.asyncio.connection import AbstractConnection
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from cts_tui.config import RateLimiting
-from cts_tui.errors import ConfigError
 from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
+from cts_tui.ratelimit.redis_client import connect
 from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
 from cts_tui.ratelimit.usage import BackendName, BackendState
 
@@ -59,36 +54,10 @@ REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
 locally rather than failed, and the breaker's warning says why."""
 
 
-def _no_handshake() -> dict[str, None]:
-    """A new connection sends nothing before our first command (no CLIENT SETINFO): connecting
-    to a frozen server then costs one timeout, not a half-open connection left behind."""
-    parameters = inspect.signature(AbstractConnection.__init__).parameters
-    if "driver_info" in parameters:
-        return {"driver_info": None}
-    return {"lib_name": None, "lib_version": None}
-
-
-def make_client(url: str) -> Redis:
-    try:
-        return Redis.from_url(
-            url,
-            socket_timeout=SOCKET_TIMEOUT_S,
-            socket_connect_timeout=SOCKET_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-            retry_on_error=[],
-            health_check_interval=0,
-            **_no_handshake(),
-        )
-    except ValueError:  # the URL may hold a password: never echo it
-        raise ConfigError(
-            "rate_limiting.redis_url: not a Redis URL (redis://[:password@]host:port/db)"
-        ) from None
-
-
 class SharedBackend:
     def __init__(self, settings: RateLimiting) -> None:
-        self._client = make_client(settings.redis_url)
-        self._scripts = RedisScripts(self._client, settings.key_prefix)
+        self._redis = connect(settings, SOCKET_TIMEOUT_S)
+        self._scripts = RedisScripts(self._redis.client, settings.key_prefix)
         self._fallback = LocalBackend()
         self._healthy = True
         self._live = 1
@@ -142,7 +111,7 @@ class SharedBackend:
                 await self._scripts.leave()
             except REDIS_DOWN:
                 pass
-        await self._client.aclose()
+        await self._redis.aclose()
 
     def forget_plans(self) -> None:
         self._scripts.forget_plans()
@@ -169,7 +138,7 @@ class SharedBackend:
 
     async def _probe_loop(self) -> None:
         # Pooled connections opened before the failure are dead even if Redis comes back.
-        await self._client.connection_pool.disconnect()
+        await self._redis.drop_connections()
         while True:
             await asyncio.sleep(PROBE_S)
             try:
