@@ -49,7 +49,7 @@ async def open_runtime(
     async with contextlib.AsyncExitStack() as stack:
         store = await ConnectionStore.open(db_path, master_key, results_kept=config.store.results_kept)
         stack.push_async_callback(store.close)
-        limiter = RateLimiter.from_config(config)
+        limiter = RateLimiter.from_config(config, kind)
         await limiter.start()
         stack.push_async_callback(limiter.close)
         hub = ExchangeHub(config, limiter)

@@ -5,8 +5,7 @@ takes part in any decision.
 Layout under the prefix: ``<p>:{<exchange>}:w:<window>`` is a rolling window's log (a sorted set
 of grants, member ``<token>:<units>``, score the grant's millisecond) with ``...:n`` its running
 sum, or an aligned window's hash (``s`` its start, ``u`` its units); ``<p>:{<exchange>}:p:<scope>``
-holds a pause as ``<until_ms>:<1 if ban else 0>``; ``<p>:{fleet}:procs`` the processes' last
-heartbeats and ``<p>:{fleet}:info`` what each said of itself. The braces are Redis Cluster's hash
+holds a pause as ``<until_ms>:<1 if ban else 0>``; the fleet's keys are ``fleet.py``'s. The braces are Redis Cluster's hash
 tags: every key one script call touches (an exchange's windows and pauses, or the fleet's two
 keys) hashes to one slot, which a cluster requires of a script and which keeps each budget on one
 node."""
@@ -244,17 +243,6 @@ redis.call('SET', KEYS[1], untilms .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]))
 return untilms
 """
 
-# KEYS: heartbeat set. ARGV: process token, liveness ms. Returns the live process count.
-_HEARTBEAT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
-return redis.call('ZCARD', KEYS[1])
-"""
-
-
 _PendingTake = tuple[list[str], list[str | int | float], "asyncio.Future[list[int]]"]
 
 
@@ -290,7 +278,6 @@ class RedisScripts:
         self._raise = client.register_script(_RAISE)
         self._restore = client.register_script(_RESTORE)
         self._pause = client.register_script(_PAUSE)
-        self._heartbeat = client.register_script(_HEARTBEAT)
         self._settle = client.register_script(_SETTLE)
         self._keys: dict[Plan, list[str]] = {}
         self._specs: dict[tuple[Plan, int], str] = {}
@@ -431,9 +418,3 @@ class RedisScripts:
         until_ms = await self._pause(keys=[self.pause_key(scope)],
                                      args=[max(1, int(seconds * 1000)), 1 if banned else 0])
         return int(until_ms) / 1000
-
-    async def heartbeat(self, live_ms: int) -> int:
-        return int(await self._heartbeat(keys=[f"{self._prefix}:procs"], args=[self.process, live_ms]))
-
-    async def leave(self) -> None:
-        await self._client.zrem(f"{self._prefix}:procs", self.process)

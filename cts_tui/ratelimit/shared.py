@@ -28,6 +28,7 @@ from collections import defaultdict, deque
 from redis.exceptions import RedisError
 
 from cts_tui.config import RateLimiting
+from cts_tui.ratelimit.fleet import Fleet, FleetRegistry, RecentRequests
 from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
@@ -55,9 +56,14 @@ locally rather than failed, and the breaker's warning says why."""
 
 
 class SharedBackend:
-    def __init__(self, settings: RateLimiting) -> None:
+    def __init__(self, settings: RateLimiting, kind: str = "library") -> None:
+        """``kind`` names this process in the fleet (tui, serve, cli, library)."""
         self._redis = connect(settings, SOCKET_TIMEOUT_S)
         self._scripts = RedisScripts(self._redis.client, settings.key_prefix)
+        self._registry = FleetRegistry(self._redis.client, settings.key_prefix, self._scripts.process, kind)
+        self._recent = RecentRequests()
+        self.fleet: Fleet | None = None
+        """Who shares the budgets, as the last heartbeat heard (None before the first)."""
         self._fallback = LocalBackend()
         self._healthy = True
         self._live = 1
@@ -108,7 +114,7 @@ class SharedBackend:
         )
         if self._healthy:
             try:
-                await self._scripts.leave()
+                await self._registry.leave()
             except REDIS_DOWN:
                 pass
         await self._redis.aclose()
@@ -176,7 +182,8 @@ class SharedBackend:
             del self._untold[scope]
 
     async def _beat(self) -> None:
-        count = await self._scripts.heartbeat(int(LIVE_S * 1000))
+        self.fleet = await self._registry.beat(int(LIVE_S * 1000), self._recent.counts())
+        count = len(self.fleet.members)
         now = time.monotonic()
         seen = self._live_seen
         seen.append((now, count))
@@ -206,12 +213,16 @@ class SharedBackend:
                 self._remember(plan, result.used)
                 if result.granted:
                     self._fallback.shadow(plan)
+                    self._recent.add(plan.exchange)
                     return 0.0, None, result.receipt
                 if result.blocking < 0:
                     scope = plan.pause_keys[-result.blocking - 1]
                     return result.wait_s, (BAN_MARK + scope) if result.banned else scope, None
                 return result.wait_s, plan.charges[result.blocking - 1].key, None
-        return self._fallback.take_now(plan, priority)
+        wait, blocking, receipt = self._fallback.take_now(plan, priority)
+        if blocking is None:
+            self._recent.add(plan.exchange)
+        return wait, blocking, receipt
 
     def settle(self, receipt: object) -> None:
         if not isinstance(receipt, RedisReceipt):
