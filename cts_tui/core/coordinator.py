@@ -169,7 +169,7 @@ class ConnectionCoordinator:
             hub = ExchangeHub(config, limiter)
         self.limiter = limiter
         self.hub = hub
-        self.metrics = CoordinatorMetrics(self._series, lambda: limiter.backend_state)
+        self.metrics = CoordinatorMetrics(self._series, lambda: limiter.backend_state, lambda: limiter.fleet)
         self.alerts = AlertEngine(config.alerts)
         self.streams = CoordinatorStreams(hub.clock_offset_ms, self._mark_dirty)
         """The live market streams (``core/streams.py``); they run while ``streams.enabled``."""
@@ -346,6 +346,7 @@ class ConnectionCoordinator:
             streams=streams,
             scheduler=self.scheduler(),
             budgets=self.limiter.backend_state,
+            fleet=self.limiter.fleet,
         )
 
     async def _push_snapshots(self) -> None:

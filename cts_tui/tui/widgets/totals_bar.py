@@ -1,5 +1,6 @@
 """The header line: totals across every connection, which process on the store runs the
-scheduled checks, and whether the screen is live."""
+scheduled checks, how many processes share the rate-limit budgets, and whether the screen is
+live."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from cts_tui.core.snapshots import SchedulerView, Snapshot, Totals
+from cts_tui.ratelimit.fleet import Fleet
 from cts_tui.tui import format as fmt
 
 
@@ -18,6 +20,7 @@ def totals_text(
     demo: bool,
     width: int,
     scheduler: SchedulerView | None = None,
+    fleet: Fleet | None = None,
 ) -> Text:
     """One line; on a narrow terminal the words shorten so the figures always fit."""
     short = width < 100
@@ -42,6 +45,10 @@ def totals_text(
     text.append(" req/s" + gap)
     if scheduler is not None and (scheduler.here or scheduler.holder):
         text.append_text(_scheduler_text(scheduler, short))
+        text.append(gap)
+    if fleet is not None and fleet.members:
+        processes, hosts = len(fleet.members), fleet.hosts
+        text.append(f"{processes}p/{hosts}h" if short else fleet.headline(), style="cyan")
         text.append(gap)
     if paused:
         text.append(" ‖ PAUSED ", style="bold black on yellow")
