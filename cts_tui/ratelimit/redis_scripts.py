@@ -19,10 +19,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from cts_tui.ratelimit.plan import Charge, Plan
+from cts_tui.ratelimit.redis_client import AnyRedis
 
 # KEYS: the plan's pause keys, then two keys per window. ARGV: pause count, window count, grant
 # token, dry-run flag, and one string of four numbers per window: aligned (0/1), period ms, cap,
@@ -269,7 +269,7 @@ class RedisReceipt:
 class RedisScripts:
     """Typed calls of the scripts for one key prefix."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: AnyRedis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self.process = uuid.uuid4().hex[:16]
