@@ -53,7 +53,9 @@ class RedisClusterTopology:
         for i in range(3):
             node_dir = self.workdir / f"cluster-{i}"
             node_dir.mkdir(parents=True, exist_ok=True)
+            # The bus port is named: port + 10,000 (the default) may be taken or past 65,535.
             server = RedisServer(node_dir, extra=["--cluster-enabled", "yes",
+                                                  "--cluster-port", str(free_port()),
                                                   "--cluster-config-file", "nodes.conf",
                                                   "--cluster-node-timeout", "2000"])
             server.start()
