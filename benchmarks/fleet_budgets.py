@@ -10,7 +10,7 @@ run, target >= 90%), Redis round trips per request served (sends on the client's
 pipelines counted once; target 1), Redis checks per second per process, and the fleet's own
 headline as one of the processes saw it.
 
-    python benchmarks/fleet_budgets.py
+    python benchmarks/fleet_budgets.py [single] [sentinel] [cluster]   (default: all three)
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ async def _fleet_run(sim: Simulator, url: str, prefix: str) -> dict:
     }
 
 
-async def main() -> int:
+async def main(wanted: list[str]) -> int:
     if not tools_present():
         sys.exit("redis-server and redis-cli are needed: install the redis-server package")
     logging.getLogger("cts_tui").setLevel(logging.ERROR)
@@ -181,7 +181,8 @@ async def main() -> int:
             async with Simulator(scenario) as sim:
                 sim.set_limits("bybit", wallet_balance_per_second=LIMIT)
                 for name, url in (("single", single.url), ("sentinel", sentinel.url), ("cluster", cluster.url)):
-                    rows[name] = await _fleet_run(sim, url, f"fleet-{name}")
+                    if name in wanted:
+                        rows[name] = await _fleet_run(sim, url, f"fleet-{name}")
         finally:
             for topology in (single, sentinel, cluster):
                 topology.shutdown()
@@ -219,4 +220,4 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         asyncio.run(child(json.loads(sys.argv[2])))
     else:
-        sys.exit(asyncio.run(main()))
+        sys.exit(asyncio.run(main(sys.argv[1:] or ["single", "sentinel", "cluster"])))
