@@ -54,12 +54,13 @@ async def test_each_process_registers_with_its_identity_and_its_requests(redis_s
 async def test_a_process_that_stops_beating_drops_out_and_a_closed_one_leaves_at_once(redis_server) -> None:
     connection = connect(_config(redis_server.url).rate_limiting, 2.0)
     silent = FleetRegistry(connection.client, "fleet", "silent", "library")
-    await silent.beat(500, {})  # beats once, then never again
     a = RateLimiter.from_config(_config(redis_server.url))
     await a.start()
     try:
-        assert a.fleet is not None and {m.id for m in a.fleet.members} == {"silent", a.fleet.me}
-        await eventually(lambda: a.fleet is not None and len(a.fleet.members) == 1)
+        assert a.fleet is not None
+        listed = await silent.beat(60_000, {})  # beats once (removing nobody), then never again
+        assert {m.id for m in listed.members} == {"silent", a.fleet.me}
+        await eventually(lambda: a.fleet is not None and [m.id for m in a.fleet.members] == [a.fleet.me])
         closing = RateLimiter.from_config(_config(redis_server.url))
         await closing.start()
         await eventually(lambda: a.fleet is not None and len(a.fleet.members) == 2)
