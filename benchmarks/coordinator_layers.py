@@ -2,6 +2,7 @@
 
     direct ccxt       ccxt as its users run it (its own session and fetch, throttle off)
     hooked ccxt       the connection's ccxt clone: our limiter, our fetch, the answer's feedback
+    lent ccxt         + what ``ExchangeManager.get_connection`` lends adds: statistics and breaker
     client.call       + the client's classification of failures and clock handling
     execute_request   + the coordinator: route, statistics, breaker, snapshots
 
@@ -31,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this tree, whatever is installed
 
 from cts_tui.config import Config
+from cts_tui.core.manager import ExchangeManager
 from coordinator_throughput import EXCHANGE, SYMBOL, _config, _coordinator, _direct, _load, _rotated
 from _sim_process import simulator_process
 
@@ -50,9 +52,13 @@ async def run(site: dict[str, Any], seconds: float, rounds: int) -> None:
             assert entry is not None
             client = coordinator.hub.client_for(entry.connection)
             hooked = await client._ccxt()  # the clone our client calls: measured without the client
+            manager = ExchangeManager(coordinator=coordinator)
+            lent = await manager.pool.get_connection(EXCHANGE, manager)
+            stack.push_async_callback(manager.pool.return_connection, lent)
             layers: dict[str, Callable[[], Awaitable[Any]]] = {
                 "direct ccxt": lambda: direct.fetch_ticker(SYMBOL),
                 "hooked ccxt": lambda: hooked.fetch_ticker(SYMBOL),
+                "lent ccxt": lambda: lent.exchange.fetch_ticker(SYMBOL),
                 "client.call": lambda: client.call("fetch_ticker", SYMBOL),
                 "execute_request": lambda: coordinator.execute_request("fetch_ticker", SYMBOL),
             }

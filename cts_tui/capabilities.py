@@ -20,6 +20,24 @@ class ExchangeId(StrEnum):
     COINBASE = "coinbase"
     KRAKEN = "kraken"
 
+    @classmethod
+    def _missing_(cls, value: object) -> ExchangeId | None:
+        """Other names an exchange goes by (``huobi``), and any spelling's case: wherever an
+        exchange is named (config, CLI, REST), ``ExchangeId(name)`` and pydantic accept them."""
+        if not isinstance(value, str):
+            return None
+        name = value.strip().lower()
+        return EXCHANGE_ALIASES.get(name) or next((member for member in cls if member.value == name), None)
+
+
+EXCHANGE_ALIASES: dict[str, ExchangeId] = {"huobi": ExchangeId.HTX}
+"""Former names still in use (the specification calls HTX by its former name, Huobi)."""
+
+
+def exchange_names() -> list[str]:
+    """Every name an exchange is accepted by: ours, then the aliases (for CLI choices)."""
+    return [*(member.value for member in ExchangeId), *EXCHANGE_ALIASES]
+
 
 class ApiType(StrEnum):
     SPOT = "spot"

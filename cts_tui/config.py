@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from cts_tui.capabilities import ExchangeId
-from cts_tui.errors import ConfigError, describe_validation_error
+from cts_tui.capabilities import ApiType, ExchangeId
+from cts_tui.errors import ConfigError, describe_validation_error, register_secret
+from cts_tui.key_facts import Severity
+from cts_tui.spec_config import Mapped, apply_environment, translate
 
 
 class _Section(BaseModel):
@@ -34,6 +36,17 @@ class ExchangeLimits(_Section):
     ip_limit: int | None = Field(default=None, gt=0)
     """Every request from this host together, whatever its key, in the exchange's IP-wide
     window: Bybit requests per 5 s, Pionex weight per second, elsewhere requests per second."""
+    base_url: str | None = None
+    """The host every connection of this exchange that names none talks to (a proxy on the
+    box, the simulator); null: the exchange's own."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        from cts_tui.models import validate_base_url
+
+        return validate_base_url(value)
+
     allowed_hosts: list[str] = Field(default_factory=list, max_length=64)
     """Hosts (``name``: any port, ``name:port``: that port) a connection of this exchange may be
     moved to (``base_url``) without entering its secrets again: your own proxies, a gateway.
@@ -194,10 +207,15 @@ class Store(_Section):
     holder dies, another process takes over within this time (at once on the same host)."""
 
 
+FLAG_METRICS = ("breaker_open", "banned", "stream_stalled", "suspect", "key_expiring", "key_permission_added")
+"""Alert metrics that are true or false (no threshold)."""
+
+
 class AlertRule(_Section):
     name: str
     metric: Literal[
-        "success_rate", "p95_latency_ms", "breaker_open", "rate_limit_usage", "banned", "stream_stalled", "suspect"
+        "success_rate", "p95_latency_ms", "breaker_open", "rate_limit_usage", "banned", "stream_stalled", "suspect",
+        "key_expiring", "key_permission_added",
     ]
     above: float | None = None
     below: float | None = None
@@ -208,7 +226,7 @@ class AlertRule(_Section):
 
     @model_validator(mode="after")
     def _one_threshold(self) -> AlertRule:
-        if self.metric in ("breaker_open", "banned", "stream_stalled", "suspect"):
+        if self.metric in FLAG_METRICS:
             return self
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of above / below")
@@ -224,6 +242,8 @@ def _default_alert_rules() -> list[AlertRule]:
         AlertRule(name="banned", metric="banned"),
         AlertRule(name="stream stalled", metric="stream_stalled"),
         AlertRule(name="not answering", metric="suspect"),
+        AlertRule(name="key expiring", metric="key_expiring"),
+        AlertRule(name="key permission added", metric="key_permission_added"),
     ]
 
 
@@ -231,6 +251,28 @@ class Alerts(_Section):
     rules: list[AlertRule] = Field(default_factory=_default_alert_rules)
     webhook_url: str | None = None
     log_size: int = Field(default=200, gt=0)
+
+
+class KeyRiskSeverities(_Section):
+    """The severity of each key risk; the field names are the risks' names everywhere
+    (``keys audit``, REST, the ``risk`` label of ``cts_key_risk``)."""
+
+    withdrawals: Severity = Severity.HIGH
+    transfers: Severity = Severity.MEDIUM
+    no_ip_whitelist: Severity = Severity.MEDIUM
+    expiring: Severity = Severity.HIGH
+    expired: Severity = Severity.CRITICAL
+    excess_permissions: Severity = Severity.MEDIUM
+    unused: Severity = Severity.LOW
+    duplicate: Severity = Severity.LOW
+
+
+class Keys(_Section):
+    """Key hygiene: when a key's expiry or disuse is flagged, and how bad each risk is."""
+
+    expiry_warning_days: float = Field(default=14, gt=0)
+    unused_days: float = Field(default=30, gt=0)
+    severities: KeyRiskSeverities = Field(default_factory=KeyRiskSeverities)
 
 
 class Api(_Section):
@@ -277,6 +319,42 @@ class Streams(_Section):
         return getattr(self, ExchangeId(exchange).value)
 
 
+class Credentials(_Section):
+    """An exchange's key given by the config or the environment (``${BINANCE_API_KEY}``, or the
+    specification's ``BINANCE_API_KEY`` itself): a connection held in memory only, never
+    written to the store (``store/env_connections.py``). Read when a process starts."""
+
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    api_passphrase: SecretStr | None = None
+    api_type: ApiType = ApiType.SPOT
+    testnet: bool = False
+
+    @field_validator("api_key", "api_secret", "api_passphrase", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """``${BINANCE_API_KEY:}`` with the variable unset is an empty string: no key."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("api_key", "api_secret", "api_passphrase")
+    @classmethod
+    def _keep_out_of_logs(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            register_secret(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _key_and_secret_together(self) -> Credentials:
+        if (self.api_key is None) != (self.api_secret is None):
+            given, missing = ("api_key", "api_secret") if self.api_secret is None else ("api_secret", "api_key")
+            raise ValueError(f"{given} is set but {missing} is not")
+        return self
+
+    @property
+    def complete(self) -> bool:
+        return self.api_key is not None and self.api_secret is not None
+
+
 class Config(_Section):
     exchanges: dict[ExchangeId, ExchangeLimits] = Field(default_factory=_default_exchanges)
     rate_limiting: RateLimiting = Field(default_factory=RateLimiting)
@@ -287,9 +365,11 @@ class Config(_Section):
     pool: Pool = Field(default_factory=Pool)
     store: Store = Field(default_factory=Store)
     alerts: Alerts = Field(default_factory=Alerts)
+    keys: Keys = Field(default_factory=Keys)
     api: Api = Field(default_factory=Api)
     ui: Ui = Field(default_factory=Ui)
     streams: Streams = Field(default_factory=Streams)
+    credentials: dict[ExchangeId, Credentials] = Field(default_factory=dict)
 
     def limits(self, exchange: ExchangeId | str) -> ExchangeLimits:
         return self.exchanges[ExchangeId(exchange)]
@@ -354,6 +434,7 @@ class _BoundedLoader(yaml.SafeLoader):
         node = super().compose_document()
         if node is not None:
             _check_expansion(node)
+            _check_unique_keys(node)
         return node
 
 
@@ -383,6 +464,28 @@ def _check_expansion(root: yaml.Node) -> None:
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
 
 
+def _check_unique_keys(root: yaml.Node) -> None:
+    """A key written twice in one mapping is refused: PyYAML would keep the last silently, so a
+    setting changed near the top of a section could be undone by a forgotten line below it."""
+    seen_nodes: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    if key_node.value in keys:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"{key_node.value!r} is given twice in one section", key_node.start_mark
+                        )
+                    keys.add(key_node.value)
+        stack.extend(_children(node))
+
+
 def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
@@ -395,10 +498,19 @@ class _TooLarge(Exception):
     pass
 
 
-def parse_config_text(text: str, source: str = "<config>") -> Config:
+def parse_config_text(text: str, source: str = "<config>", *, environment: bool = True) -> Config:
     """Parse YAML text into a Config, or raise ConfigError with one line naming what is wrong.
     An empty document is refused (a file emptied by mistake must not silently mean "defaults"),
-    and so are oversized ones and aliases that expand past ``MAX_CONFIG_VALUES``."""
+    and so are oversized ones and aliases that expand past ``MAX_CONFIG_VALUES``. The
+    specification's keys and variables are mapped onto the native settings (``spec_config``);
+    ``environment=False`` leaves the variables out (the demo's own config)."""
+    return explain_config_text(text, source, environment=environment)[0]
+
+
+def explain_config_text(
+    text: str, source: str = "<config>", *, environment: bool = True
+) -> tuple[Config, list[Mapped]]:
+    """``parse_config_text``, with where each setting of the file and the environment went."""
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{source}: larger than {MAX_CONFIG_BYTES:,} bytes; not a config file")
     try:
@@ -420,11 +532,19 @@ def parse_config_text(text: str, source: str = "<config>") -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of sections")
     try:
-        raw = _interpolate_tree(raw, "")
+        native, mapped = translate(_interpolate_tree(raw, ""))
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    return _validated(native, mapped, source, environment)
+
+
+def _validated(
+    native: dict[str, Any], mapped: list[Mapped], source: str, environment: bool = True
+) -> tuple[Config, list[Mapped]]:
+    if environment:
+        mapped = mapped + apply_environment(native)
     try:
-        return Config.model_validate(_merge(defaults_dict(), raw))
+        return Config.model_validate(_merge(defaults_dict(), native)), mapped
     except ValidationError as exc:
         raise ConfigError(f"{source}: {describe_validation_error(exc)}") from None
 
@@ -446,15 +566,21 @@ def changed_settings(old: Config, new: Config) -> list[str]:
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
-    """Load the user's config (or ``path``); a missing default file means the defaults."""
-    explicit = path is not None or bool(os.environ.get("CTS_CONFIG"))
-    from cts_tui.paths import default_config_path
+    """Load the user's config (or ``path``); a missing default file means the defaults (with
+    what the environment adds: ``spec_config.apply_environment``)."""
+    return explain_config(path, required=required)[0]
 
+
+def explain_config(path: Path | None = None, *, required: bool = False) -> tuple[Config, list[Mapped]]:
+    """``load_config``, with where each setting of the file and the environment went."""
+    from cts_tui.paths import config_path_named, default_config_path
+
+    explicit = path is not None or config_path_named()
     target = Path(path) if path is not None else default_config_path()
     if not target.exists():
         if explicit or required:
             raise ConfigError(f"{target}: config file not found")
-        return Config()
+        return _validated({}, [], "environment")
     try:
         with target.open("rb") as handle:
             data = handle.read(MAX_CONFIG_BYTES + 1)  # never more, whatever the file's size
@@ -463,4 +589,4 @@ def load_config(path: Path | None = None, *, required: bool = False) -> Config:
         text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{target}: cannot read config ({exc.__class__.__name__})") from None
-    return parse_config_text(text, str(target))
+    return explain_config_text(text, str(target))

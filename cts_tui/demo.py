@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.config import Config, parse_config_text
 from cts_tui.errors import ConfigError, CtsError, describe_validation_error
+from cts_tui.key_facts import IntendedUse
 from cts_tui.models import Connection
 from cts_tui.sim import Scenario, Simulator
 from cts_tui.store.secrets import MasterKey, generate_key
@@ -54,6 +55,7 @@ class DemoConnection(_Strict):
     name: str | None = None
     is_testnet: bool = False
     wrong_secret: bool = False
+    intended_use: IntendedUse = IntendedUse.TRADE
 
     def display_name(self) -> str:
         return self.name or f"{self.exchange.value.capitalize()} {self.api_type.value} ({self.account})"
@@ -98,7 +100,18 @@ class DemoScenario(_Strict):
     activity: Activity = Field(default_factory=Activity)
 
     def build_config(self) -> Config:
-        return parse_config_text(yaml.safe_dump(self.config), "demo scenario: config")
+        # The demo's own settings only: keys and hosts from the environment stay out of it.
+        return parse_config_text(yaml.safe_dump(self.config), "demo scenario: config", environment=False)
+
+
+def _exchanges_to(config: Config, sim: Simulator) -> Config:
+    """The config with every exchange's host the simulator's: a connection added in the demo
+    without a base URL (the specification's request bodies name none) talks to it too."""
+    pointed = {
+        exchange: limits.model_copy(update={"base_url": sim.base_url(exchange.value)})
+        for exchange, limits in config.exchanges.items()
+    }
+    return config.model_copy(update={"exchanges": pointed})
 
 
 def _streams_to(config: Config, sim: Simulator) -> Config:
@@ -143,6 +156,7 @@ def _connection(spec: DemoConnection, sim: Simulator) -> Connection:
         is_testnet=spec.is_testnet,
         base_url=sim.base_url(spec.exchange.value),
         tags=["demo", spec.account] + (["wrong-key"] if spec.wrong_secret else []),
+        intended_use=spec.intended_use,
     )
 
 
@@ -228,7 +242,7 @@ async def demo_environment(scenario: DemoScenario | None = None) -> AsyncIterato
     config = scenario.build_config()
     with tempfile.TemporaryDirectory(prefix="cts-demo-") as tmp:
         async with Simulator(scenario.simulator) as sim:
-            config = _streams_to(config, sim)
+            config = _exchanges_to(_streams_to(config, sim), sim)
             master_key = generate_key("the demo's throwaway key")
             db_path = Path(tmp) / "demo.db"
             await _seed_store(db_path, master_key, sim, scenario)

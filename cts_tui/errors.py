@@ -78,6 +78,11 @@ class InvalidTransition(CtsError):
     pass
 
 
+class ReadOnlyError(CtsError):
+    """A change refused because the thing is not ours to change (a connection that comes from
+    the config or the environment is changed there)."""
+
+
 class AlreadyExists(CtsError):
     """A name (or id) another stored connection has: a conflict with what is stored (REST: 409),
     not a malformed request."""

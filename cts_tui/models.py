@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, Strict, field_validator, model_validator
@@ -26,6 +27,8 @@ from cts_tui.capabilities import (
     supports,
 )
 from cts_tui.errors import ErrorKind, InvalidTransition, mask, register_secret
+from cts_tui.key_facts import IntendedUse, KeyFacts
+from cts_tui.pem_keys import body_lines, canonical_pem, looks_like_pem
 
 __all__ = [
     "ApiType",
@@ -35,6 +38,7 @@ __all__ = [
     "ConnectionState",
     "ErrorKind",
     "ExchangeId",
+    "IntendedUse",
     "MarginType",
     "PositionMode",
     "TestResult",
@@ -182,20 +186,28 @@ class _ConnectionFields(BaseModel):
     base_url: str | None = None
     weight: Weight = 100
     tags: list[Tag] = Field(default_factory=list, max_length=16)
+    intended_use: IntendedUse = IntendedUse.TRADE
 
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str | None) -> str | None:
         return validate_base_url(value)
 
-    @field_validator("api_key", "api_secret")
+    @field_validator("api_key")
     @classmethod
     def _non_empty(cls, value: SecretStr) -> SecretStr:
-        raw = value.get_secret_value()
-        if has_blanks(raw):
-            raise ValueError("must be non-empty and contain no whitespace")
-        register_secret(raw)
-        return value
+        return _token_secret(value)
+
+    @field_validator("api_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr) -> SecretStr:
+        """A token, or a PEM private key (Coinbase CDP keys) brought to canonical form."""
+        if not looks_like_pem(value.get_secret_value()):
+            return _token_secret(value)
+        pem = canonical_pem(value.get_secret_value())
+        for part in (pem, *body_lines(pem)):
+            register_secret(part)
+        return SecretStr(pem)
 
     @field_validator("api_passphrase")
     @classmethod
@@ -210,6 +222,8 @@ class _ConnectionFields(BaseModel):
 
     @model_validator(mode="after")
     def _check_capabilities(self) -> _ConnectionFields:
+        if looks_like_pem(self.api_secret.get_secret_value()) and self.exchange is not ExchangeId.COINBASE:
+            raise ValueError(f"{self.exchange.value} secrets are tokens; a PEM key is for Coinbase CDP keys")
         check_combination(
             self.exchange,
             self.api_type,
@@ -219,6 +233,28 @@ class _ConnectionFields(BaseModel):
             position_mode=self.position_mode,
         )
         return self
+
+
+def inapplicable_fields(exchange: ExchangeId, api_type: ApiType, given: Mapping[str, object]) -> dict[str, str]:
+    """Fields of ``given`` that ``exchange`` or ``api_type`` has no use for, each with why: the
+    specification's example body carries a passphrase for Bybit, which a lenient reader
+    ignores (and says so) rather than refusing the whole body."""
+    found: dict[str, str] = {}
+    if given.get("api_passphrase") not in (None, "") and passphrase_policy(exchange) is PassphrasePolicy.NONE:
+        found["api_passphrase"] = f"{exchange.value} keys have no passphrase"
+    if api_type not in DERIVATIVE_API_TYPES:
+        for name in ("margin_type", "position_mode"):
+            if given.get(name) is not None:
+                found[name] = f"it applies to derivatives only, and {api_type.value} is not one"
+    return found
+
+
+def _token_secret(value: SecretStr) -> SecretStr:
+    raw = value.get_secret_value()
+    if has_blanks(raw):
+        raise ValueError("must be non-empty and contain no whitespace")
+    register_secret(raw)
+    return value
 
 
 def check_combination(
@@ -258,6 +294,9 @@ class Connection(_ConnectionFields):
     state: ConnectionState = ConnectionState.DISABLED
     created_at: datetime = Field(default_factory=_utcnow)
     updated_at: datetime = Field(default_factory=_utcnow)
+    origin: Literal["store", "env"] = "store"
+    """"env": given by the config or the environment, held in memory only and read-only
+    (``store/env_connections.py``); never a column of the store."""
 
     @classmethod
     def from_draft(cls, draft: ConnectionDraft) -> Connection:
@@ -305,6 +344,7 @@ class ConnectionPatch(BaseModel):
     base_url: str | None = None
     weight: Weight | None = None
     tags: list[Tag] | None = None
+    intended_use: IntendedUse | None = None
 
     @property
     def rotates_keys(self) -> bool:
@@ -323,6 +363,9 @@ class TestResult(BaseModel):
     balances: dict[str, float] = Field(default_factory=dict)
     capabilities: list[str] = Field(default_factory=list)
     permissions: list[str] = Field(default_factory=list)
+    key: KeyFacts | None = None
+    """What the exchange said about the key (permissions, IP whitelist, expiry); None when the
+    test failed before asking."""
     log: list[str] = Field(default_factory=list)
     duration_ms: int = 0
     error_kind: ErrorKind | None = None
@@ -361,8 +404,10 @@ class BatchResult(BaseModel):
         )
 
     def wire(self) -> dict[str, object]:
+        """``success`` as the specification's example has it: the batch ran (its example says
+        true with one connection failed); each connection's outcome is in ``results``."""
         return {
-            "success": self.success,
+            "success": True,
             "totalConnections": self.total_connections,
             "successful": self.successful,
             "failed": self.failed,

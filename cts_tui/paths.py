@@ -21,13 +21,33 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP))
 
 
+def state_dir() -> Path:
+    return Path(platformdirs.user_state_dir(APP))
+
+
+def preferences_path() -> Path:
+    """What the TUI remembers of how it was last used (theme, refresh interval, sort, columns):
+    a user's habits, kept apart from the configuration a team may share."""
+    return state_dir() / "tui.json"
+
+
 def default_db_path() -> Path:
     return Path(os.environ["CTS_DB"]) if os.environ.get("CTS_DB") else data_dir() / "connections.db"
 
 
+CONFIG_PATH_VARIABLES = ("CTS_CONFIG", "CONFIG_PATH")
+"""Where the environment names the config file: ours first, then the specification's."""
+
+
+def config_path_named() -> bool:
+    """Whether the environment names a config file (which then must exist)."""
+    return any(os.environ.get(name) for name in CONFIG_PATH_VARIABLES)
+
+
 def default_config_path() -> Path:
-    if os.environ.get("CTS_CONFIG"):
-        return Path(os.environ["CTS_CONFIG"])
+    for name in CONFIG_PATH_VARIABLES:
+        if os.environ.get(name):
+            return Path(os.environ[name])
     return config_dir() / "cts.yaml"
 
 

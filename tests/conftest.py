@@ -12,6 +12,15 @@ settings.register_profile("explore", max_examples=1000)
 settings.load_profile("deterministic")
 
 
+def spec_variables() -> list[str]:
+    """The specification's variables that cts-tui reads (``spec_config``)."""
+    from cts_tui.capabilities import exchange_names
+    from cts_tui.spec_config import ENV_SUFFIXES
+
+    keys = [name.upper() + suffix for name in exchange_names() for suffix in ENV_SUFFIXES.values()]
+    return [*keys, "REDIS_HOST", "REDIS_PORT", "CONFIG_PATH"]
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     home = tmp_path_factory.mktemp("home")
@@ -19,7 +28,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     for var in ("CTS_DB", "CTS_CONFIG", "CTS_MASTER_KEY", "CTS_API_KEY", "CTS_API_SECRET",
-                "CTS_API_PASSPHRASE", "CTS_API_TOKEN", "NO_COLOR"):
+                "CTS_API_PASSPHRASE", "CTS_API_TOKEN", "NO_COLOR", *spec_variables()):
         monkeypatch.delenv(var, raising=False)
     return home
 
@@ -52,3 +61,23 @@ async def sim():
 
     async with Simulator() as simulator:
         yield simulator
+
+
+@pytest.fixture
+def sim_key(sim):
+    """``sim_key(exchange, account="main", **fields)`` changes a simulated key's permissions,
+    ``ip_whitelist`` or ``expires_at_ms`` for one test; everything is put back afterwards, so a
+    simulator shared between tests keeps its scenario's keys."""
+    changed = []
+
+    def set_key(exchange: str, account: str = "main", **fields):
+        acct = sim.account(exchange, account)
+        changed.append((acct, {name: getattr(acct, name) for name in fields}))
+        for name, value in fields.items():
+            setattr(acct, name, value)
+        return acct
+
+    yield set_key
+    for acct, before in reversed(changed):
+        for name, value in before.items():
+            setattr(acct, name, value)

@@ -149,6 +149,14 @@ def test_a_few_aliases_still_work():
     assert config.exchanges[ExchangeId.OKX].per_second == config.exchanges[ExchangeId.BYBIT].per_second == 5
 
 
+def test_a_key_given_twice_in_one_section_is_refused_with_its_line():
+    text = "store:\n  lease_ttl_s: 5\n  results_kept: 3\n  lease_ttl_s: 9\n"
+    with pytest.raises(ConfigError, match=r"twice.yaml: line 4, column 3: 'lease_ttl_s' is given twice"):
+        parse_config_text(text, "twice.yaml")
+    merged = "exchanges:\n  bybit: &limits {per_second: 5}\n  okx: {<<: *limits, per_second: 3}\n"
+    assert parse_config_text(merged, "merge.yaml").exchanges[ExchangeId.OKX].per_second == 3
+
+
 def test_an_oversized_file_is_refused_before_it_is_parsed(tmp_path):
     from cts_tui.config import MAX_CONFIG_BYTES
 

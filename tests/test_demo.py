@@ -62,6 +62,20 @@ async def test_the_throwaway_store_holds_the_simulators_keys() -> None:
     assert not path.exists()  # throwaway: gone with the demo
 
 
+# The demo's risky keys: connection name -> risks its key must show.
+RISKY_KEYS = {
+    "Binance spot (main)": {"withdrawals", "no_ip_whitelist"},
+    "Bybit unified (main)": {"expiring", "no_ip_whitelist", "duplicate"},
+    "Bingx spot (readonly)": {"excess_permissions"},
+    "Coinbase spot (main)": {"withdrawals"},
+}
+
+
+def _risky_keys_flagged(views) -> bool:
+    risks = {v.name: {r.risk for r in v.key.risks} for v in views if v.key is not None}
+    return all(expected <= risks.get(name, set()) for name, expected in RISKY_KEYS.items())
+
+
 def _what_is_live(snapshot: Snapshot) -> dict[str, bool]:
     views = snapshot.connections
     wrong_key = [v for v in views if "wrong-key" in v.tags]
@@ -79,6 +93,8 @@ def _what_is_live(snapshot: Snapshot) -> dict[str, bool]:
         "most connections work": sum(v.state is ConnectionState.ACTIVE for v in views) >= 18,
         "streams live": sum(s.state is StreamState.LIVE for s in snapshot.streams) >= 7,
         "binance stream stalled": any(a.rule == "stream stalled" and a.subject == "binance" for a in snapshot.alerts),
+        "risky keys flagged": _risky_keys_flagged(views),
+        "expiring key alert": any(a.rule == "key expiring" for a in snapshot.alerts),
     }
 
 

@@ -6,6 +6,8 @@ import ipaddress
 import itertools
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -224,8 +226,8 @@ def test_batch_result_wire_shape():
     ok = TestResult(connection_id="id1", success=True, balance=5000.0)
     bad = TestResult(connection_id="id2", success=False, error="API key invalid", error_kind="auth")
     batch = BatchResult.of({"id1": ok, "id2": bad}, duration_ms=1200)
-    assert batch.wire() == {
-        "success": False,
+    assert batch.wire() == {  # the specification's example: success true with one failed
+        "success": True,
         "totalConnections": 2,
         "successful": 1,
         "failed": 1,
@@ -235,6 +237,39 @@ def test_batch_result_wire_shape():
             "id2": {"success": False, "error": "API key invalid", "errorKind": "auth"},
         },
     }
+
+
+# A fixed key, so that every run (and every xdist worker) collects the same test ids.
+PEM_LINES = ec.derive_private_key(0x5EED_C0FFEE, ec.SECP256R1()).private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+    serialization.NoEncryption()).decode().splitlines()  # a CDP key's shape: header, 3 lines, footer
+
+
+@pytest.mark.parametrize("pasted", [
+    "\n".join(PEM_LINES) + "\n",  # as the file holds it
+    "\\n".join(PEM_LINES) + "\\n",  # as Coinbase's JSON key file writes it
+    " ".join(PEM_LINES),  # run together by a one-line input box
+], ids=["file", "json-escaped", "one-line"])
+def test_a_coinbase_cdp_pem_secret_is_stored_in_one_canonical_form(pasted):
+    key = "organizations/0b8f/apiKeys/4c2e"
+    connection = Connection(**fields(ExchangeId.COINBASE, ApiType.SPOT, api_key=key, api_secret=pasted))
+    secret = connection.api_secret.get_secret_value()
+    assert secret.splitlines()[0] == PEM_LINES[0] and secret.splitlines()[-1] == PEM_LINES[-1]
+    assert secret.splitlines()[1:-1] == PEM_LINES[1:-1]
+    shown = " ".join([repr(connection), str(connection.public_dict()), describe_validation_error(ValueError(secret))])
+    assert not any(line in shown for line in PEM_LINES[1:-1])
+
+
+@pytest.mark.parametrize(("exchange", "secret", "reason"), [
+    (ExchangeId.BINANCE, "\n".join(PEM_LINES), "PEM key is for Coinbase"),
+    (ExchangeId.COINBASE, PEM_LINES[0] + "\nnot base64 at all!\n" + PEM_LINES[-1], "not base64"),
+    (ExchangeId.COINBASE, "\n".join(PEM_LINES[:-1]), "one -----BEGIN"),
+], ids=["not-coinbase", "not-base64", "no-footer"])
+def test_a_malformed_or_misplaced_pem_secret_is_refused_without_echoing_it(exchange, secret, reason):
+    with pytest.raises(ValidationError) as caught:
+        Connection(**fields(exchange, ApiType.SPOT, api_secret=secret))
+    message = describe_validation_error(caught.value)
+    assert reason in message and "\n" not in message and PEM_LINES[1] not in message
 
 
 @pytest.mark.parametrize("url", ["https://h:65536", "https://h:99999", "https://h/a b", "http://127.0.0.256", "https://a..b"])

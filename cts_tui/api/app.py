@@ -13,16 +13,18 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from pydantic import ValidationError
 
-from cts_tui.api import routes_exchanges, routes_service, routes_settings
+from cts_tui.api import routes_exchanges, routes_keys, routes_service, routes_settings
 from cts_tui.api.endpoints import ApiError, Endpoint, json_response, make_handler
+from cts_tui.api.docs import render_docs
 from cts_tui.api.openapi import build_openapi
-from cts_tui.api.state import API_STATE, OPENAPI, ApiState
+from cts_tui.api.state import API_STATE, DOCS, OPENAPI, ApiState
 from cts_tui.errors import (
     AlreadyExists,
     CtsError,
     ExchangeError,
     InvalidTransition,
     NotFoundError,
+    ReadOnlyError,
     describe_validation_error,
 )
 from cts_tui.exchanges.hosts import KeysMustFollow
@@ -34,6 +36,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *routes_exchanges.routes.endpoints,
     *routes_settings.routes.endpoints,
     *routes_settings.system_routes.endpoints,
+    *routes_keys.routes.endpoints,
 )
 
 
@@ -50,7 +53,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 def _status_of(exc: CtsError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
-    if isinstance(exc, (InvalidTransition, AlreadyExists)):
+    if isinstance(exc, (InvalidTransition, ReadOnlyError, AlreadyExists)):
         return 409
     if isinstance(exc, ExchangeError):
         return 502
@@ -148,6 +151,7 @@ def create_app(state: ApiState) -> web.Application:
     state.follow_token()
     app.on_response_prepare.append(_harden_headers)
     app[OPENAPI] = build_openapi(ENDPOINTS)
+    app[DOCS] = render_docs(app[OPENAPI])
     for endpoint in ENDPOINTS:
         handler = make_handler(endpoint)
         app.router.add_route(endpoint.method, endpoint.path, handler, name=endpoint.handler.__name__)

@@ -8,12 +8,26 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
-
-from cts_tui.capabilities import (
-    DERIVATIVE_API_TYPES, HAS_TESTNET, SUPPORTED_API_TYPES, ApiType, ExchangeId, PassphrasePolicy, passphrase_policy,
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
 )
-from cts_tui.models import BASE_URL, NO_BLANKS, ConnectionDraft, ConnectionPatch, Flag, Name, Tag, Weight, has_blanks
+
+from cts_tui.capabilities import HAS_TESTNET, SUPPORTED_API_TYPES, ApiType, ExchangeId, PassphrasePolicy, passphrase_policy
+from cts_tui.core.batch import TaskKind
+from cts_tui.key_facts import IntendedUse
+from cts_tui.models import (
+    BASE_URL, NO_BLANKS, ConnectionDraft, ConnectionPatch, Flag, Name, Tag, Weight, has_blanks, inapplicable_fields,
+)
 
 StrategyName = Literal[
     "round_robin", "weighted_round_robin", "least_latency", "least_connections", "failover"
@@ -33,7 +47,17 @@ class BatchTestBody(_Strict):
     ``batch.max_per_request``, checked at request time so a reload applies at once."""
 
     connectionIds: list[str] = Field(min_length=1)  # noqa: N815 - the specification's wire name
-    testType: Literal["all"] = "all"  # noqa: N815
+    testType: Literal["all", "connection", "balance", "capabilities", "health"] = Field(  # noqa: N815
+        default="all",
+        description="all or connection: the full test (markets, clock, balance, permissions); balance: "
+        "balances only; capabilities: what the key may do (permissions) and which methods it supports; "
+        "health: a health check",
+    )
+
+    @property
+    def kind(self) -> TaskKind:
+        """The batch task the test type runs."""
+        return "test" if self.testType in ("all", "connection") else self.testType
 
 
 class ConnectionFilter(_Strict):
@@ -96,27 +120,59 @@ def _exchange_rule(exchange: ExchangeId) -> dict[str, Any]:
     if policy is PassphrasePolicy.REQUIRED:
         then["required"] = ["api_passphrase"]
         then["properties"]["api_passphrase"] = {"type": "string", "minLength": 1}
-    elif policy is PassphrasePolicy.NONE:
-        then["properties"]["api_passphrase"] = {"anyOf": [{"type": "null"}, {"const": ""}]}
     return {"if": {"properties": {"exchange": {"const": exchange.value}}, "required": ["exchange"]}, "then": then}
 
 
 def _combination_rules(schema: dict[str, Any]) -> None:
+    """What a new connection needs (passphrases where required, testnet only where it exists);
+    what it may carry in excess (a passphrase, margin fields for spot) is ignored, not refused."""
     _field_rules(schema)
-    plain = [t.value for t in ApiType if t not in DERIVATIVE_API_TYPES]
-    schema["allOf"] = [
-        *(_exchange_rule(exchange) for exchange in ExchangeId),
-        {
-            "if": {"properties": {"api_type": {"enum": plain}}, "required": ["api_type"]},
-            "then": {"properties": {"margin_type": {"type": "null"}, "position_mode": {"type": "null"}}},
-        },
-    ]
+    schema["allOf"] = [_exchange_rule(exchange) for exchange in ExchangeId]
+
+
+def _well_formed(name: str, value: object) -> bool:
+    """An ignored field is still held to its type: the schema states every field's type whatever
+    the exchange, so a malformed one is refused (422) rather than dropped."""
+    if name == "api_passphrase":
+        return isinstance(value, str) and (value == "" or not has_blanks(value))
+    try:
+        TypeAdapter(ConnectionDraft.model_fields[name].annotation).validate_python(value)
+    except ValidationError:
+        return False
+    return True
 
 
 class CreateConnectionBody(ConnectionDraft):
-    """``POST``: the data model's own input type; the schema states its rules."""
+    """``POST``: the data model's own input type; the schema states its rules. A field the
+    exchange or API type has no use for (a passphrase for Bybit, a margin type for spot) is
+    ignored, and ``warnings`` says so: the schema allows such fields for that reason."""
 
     model_config = ConfigDict(json_schema_extra=_combination_rules, str_strip_whitespace=False)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _ignore_inapplicable(cls, data: Any, handler: ModelWrapValidatorHandler[CreateConnectionBody]) -> CreateConnectionBody:
+        warnings: list[str] = []
+        if isinstance(data, dict):
+            try:
+                exchange, api_type = ExchangeId(data.get("exchange")), ApiType(data.get("api_type"))
+            except ValueError:
+                pass  # the model's own validation names what is wrong
+            else:
+                dropped = {
+                    name: why for name, why in inapplicable_fields(exchange, api_type, data).items()
+                    if _well_formed(name, data[name])
+                }
+                data = {key: value for key, value in data.items() if key not in dropped}
+                warnings = [f"{name} ignored: {why}" for name, why in dropped.items()]
+        body = handler(data)
+        body._warnings = warnings
+        return body
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._warnings)
 
 
 class UpdateConnectionBody(ConnectionPatch):
@@ -134,6 +190,7 @@ class UpdateConnectionBody(ConnectionPatch):
     enabled: Flag = None  # type: ignore[assignment]
     weight: Weight = None  # type: ignore[assignment]
     tags: list[Tag] = None  # type: ignore[assignment]
+    intended_use: IntendedUse = None  # type: ignore[assignment]
 
     @field_validator("api_key", "api_secret", "api_passphrase")
     @classmethod

@@ -70,6 +70,8 @@ class ConnectionList(_Shape):
 class ConnectionAnswer(_Shape):
     success: Literal[True]
     connection: dict[str, Any]
+    warnings: list[str] = []
+    """Fields of the request the exchange has no use for, ignored."""
 
 
 class Deleted(_Shape):
@@ -93,6 +95,10 @@ class BatchEntry(_Shape):
     balance: float | None = None
     error: str | None = None
     errorKind: str | None = None  # noqa: N815
+    capabilities: list[str] | None = None
+    """testType capabilities: the methods the connection supports..."""
+    permissions: list[str] | None = None
+    """...and what its key may do, where the exchange tells (read, trade, withdraw...)."""
 
 
 class BatchAnswer(_Shape):
@@ -179,6 +185,39 @@ class PoolAnswer(_Shape):
     pool: dict[str, Any]
     hosts: dict[str, dict[str, Any]]
     shared: dict[str, Any]
+
+
+class KeyRiskJson(_Shape):
+    risk: str
+    severity: Literal["info", "low", "medium", "high", "critical"]
+    message: str
+    fix: str
+
+
+class KeyAuditEntry(_Shape):
+    id: str
+    name: str
+    exchange: str
+    intended_use: Literal["monitor", "trade"]
+    worst: Literal["info", "low", "medium", "high", "critical"] | None
+    risks: list[KeyRiskJson]
+    read_at: str | None
+    permissions: list[str] | None
+    ip_restricted: bool | None
+    ips: list[str]
+    expires_at: str | None
+    expires_in_s: float | None
+    not_reported: list[str]
+    unknown: str | None
+
+
+class KeyAudit(_Shape):
+    success: Literal[True]
+    connections: list[KeyAuditEntry]
+    risks: dict[str, int]
+    """Risks found per severity."""
+    errors: dict[str, str] = {}
+    """Keys a read on demand could not read: id -> why (``POST /api/v1/keys/read`` only)."""
 
 
 class RateLimiterJson(_Shape):

@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cts_tui.api.endpoints import Call, Routes
 from cts_tui.api.responses import FleetAnswer, Liveness
-from cts_tui.api.state import OPENAPI
+from cts_tui.api.state import DOCS, OPENAPI
 from cts_tui.api.wire import fleet_json
 
 routes = Routes("service")
@@ -52,3 +52,8 @@ async def fleet(call: Call) -> dict[str, Any]:
 @routes.get("/openapi.json", "This document", auth=False)
 async def openapi(call: Call) -> web.Response:
     return web.json_response(call.request.app[OPENAPI])
+
+
+@routes.get("/docs", "This reference as a readable page (HTML, no external assets)", auth=False, content_type="text/html")
+async def docs(call: Call) -> web.Response:
+    return web.Response(text=call.request.app[DOCS], content_type="text/html")

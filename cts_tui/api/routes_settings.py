@@ -31,7 +31,8 @@ from cts_tui.api.wire import (
     test_json,
 )
 from cts_tui.core.snapshots import ConnectionView
-from cts_tui.models import ConnectionState
+from cts_tui.errors import NotFoundError
+from cts_tui.models import ConnectionState, inapplicable_fields
 
 routes = Routes("connections")
 ID = {"id": "connection id"}
@@ -73,7 +74,8 @@ async def list_connections(call: Call) -> dict[str, Any]:
 
 @routes.post(
     "/api/settings/connections",
-    "Create a connection (tested at once unless enabled is false)",
+    "Create a connection (tested at once unless enabled is false); a field the exchange has no use "
+    "for (a passphrase for Bybit) is ignored and named in warnings",
     auth=True,
     response=ConnectionAnswer,
     body=CreateConnectionBody,
@@ -81,13 +83,15 @@ async def list_connections(call: Call) -> dict[str, Any]:
     errors=(400, 401, 409, 413, 422),
 )
 async def create_connection(call: Call) -> dict[str, Any]:
-    view = await call.state.coordinator.add_connection(call.body, "api")
-    return {"success": True, "connection": _connection_json(call, view)}
+    body: CreateConnectionBody = call.body
+    view = await call.state.coordinator.add_connection(body, "api")
+    return {"success": True, "connection": _connection_json(call, view), "warnings": body.warnings}
 
 
 @routes.patch(
     "/api/settings/connections/{id}",
-    "Update a connection's settings or rotate its keys (a rotation retests it)",
+    "Update a connection's settings or rotate its keys (a rotation retests it); a field the exchange has "
+    "no use for is ignored and named in warnings",
     auth=True,
     response=ConnectionAnswer,
     body=UpdateConnectionBody,
@@ -95,8 +99,21 @@ async def create_connection(call: Call) -> dict[str, Any]:
     errors=(400, 401, 404, 409, 413, 422),
 )
 async def update_connection(call: Call) -> dict[str, Any]:
-    view = await call.state.coordinator.update_connection(call.params["id"], call.body, "api")
-    return {"success": True, "connection": _connection_json(call, view)}
+    body: UpdateConnectionBody = call.body
+    coordinator = call.state.coordinator
+    try:
+        current = coordinator.connection_model(call.params["id"])
+    except NotFoundError:  # not managed here: unreadable (this edit may re-key it) or gone
+        dropped: dict[str, str] = {}
+    else:
+        given = {name: getattr(body, name) for name in body.model_fields_set}
+        dropped = inapplicable_fields(current.exchange, body.api_type or current.api_type, given)
+    if dropped:  # as at creation: what the exchange has no use for is ignored, and said
+        kept = {name: getattr(body, name) for name in body.model_fields_set if name not in dropped}
+        body = UpdateConnectionBody.model_construct(_fields_set=set(kept), **kept)
+    view = await coordinator.update_connection(call.params["id"], body, "api")
+    warnings = [f"{name} ignored: {why}" for name, why in dropped.items()]
+    return {"success": True, "connection": _connection_json(call, view), "warnings": warnings}
 
 
 @routes.delete(
@@ -124,9 +141,41 @@ async def test_connection(call: Call) -> dict[str, Any]:
     return test_json(await call.state.coordinator.test_connection(call.params["id"]))
 
 
+async def _move(call: Call, pause: bool) -> dict[str, Any]:
+    coordinator = call.state.coordinator
+    move = coordinator.pause if pause else coordinator.resume
+    view = await move(call.params["id"], "api")
+    return {"success": True, "connection": _connection_json(call, view)}
+
+
+@routes.post(
+    "/api/v1/connections/{id}/pause",
+    "Pause an active (or failing) connection: out of rotation and not checked, kept enabled",
+    auth=True,
+    response=ConnectionAnswer,
+    params=ID,
+    errors=(401, 404, 409),
+)
+async def pause_connection(call: Call) -> dict[str, Any]:
+    return await _move(call, pause=True)
+
+
+@routes.post(
+    "/api/v1/connections/{id}/resume",
+    "Resume a paused connection (back in rotation)",
+    auth=True,
+    response=ConnectionAnswer,
+    params=ID,
+    errors=(401, 404, 409),
+)
+async def resume_connection(call: Call) -> dict[str, Any]:
+    return await _move(call, pause=False)
+
+
 @routes.post(
     "/api/settings/connections/batch-test",
-    "Test several connections in parallel (at most batch.max_per_request ids)",
+    "Test several connections in parallel (at most batch.max_per_request ids); success: the batch ran "
+    "(each connection's outcome is in results, counted by successful and failed)",
     auth=True,
     response=BatchAnswer,
     body=BatchTestBody,
@@ -143,7 +192,7 @@ async def batch_test(call: Call) -> dict[str, Any]:
     missing = [i for i in ids if i not in known]
     if missing:
         raise ApiError(404, f"unknown connection ids: {', '.join(missing[:10])}")
-    return batch_json(await coordinator.test_connections(ids))
+    return batch_json(await coordinator.start_batch(ids, body.kind).result(), body.kind)
 
 
 @routes.get(

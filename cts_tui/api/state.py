@@ -61,3 +61,4 @@ log = logging.getLogger("cts_tui.api")
 
 API_STATE = web.AppKey("cts_api_state", ApiState)
 OPENAPI = web.AppKey("cts_openapi", dict)
+DOCS = web.AppKey("cts_docs", str)

@@ -129,11 +129,15 @@ def test_json(result: TestResult) -> dict[str, Any]:
     return data
 
 
-def batch_json(result: BatchResult) -> dict[str, Any]:
+def batch_json(result: BatchResult, kind: str = "test") -> dict[str, Any]:
+    """The specification's batch shape; a ``capabilities`` batch adds what each key can do."""
     data = result.wire()
-    for brief in data["results"].values():  # type: ignore[union-attr]
+    for connection_id, brief in data["results"].items():  # type: ignore[union-attr]
         if brief.get("error"):
             brief["error"] = scrub(brief["error"])
+        if kind == "capabilities" and brief["success"]:
+            tested = result.results[connection_id]
+            brief.update(capabilities=tested.capabilities, permissions=tested.permissions)
     return data
 
 

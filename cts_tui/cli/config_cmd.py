@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cts_tui import paths
 from cts_tui.cli.context import print_json, store_location
-from cts_tui.config import load_config
+from cts_tui.config import explain_config
 from cts_tui.store import ENV_MASTER_KEY
 
 
@@ -19,7 +19,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = config.add_subparsers(dest="config_action", required=True, metavar="ACTION")
 
     check = actions.add_parser("check", help="validate a config file (exit 2 when invalid)")
-    check.add_argument("path", nargs="?", type=Path, help="default: --config, CTS_CONFIG, then the user file")
+    check.add_argument("path", nargs="?", type=Path, help="default: --config, CTS_CONFIG, CONFIG_PATH, then the user file")
+    check.add_argument(
+        "--explain", action="store_true",
+        help="print where each setting of the file (and of the environment) goes: given -> native = value",
+    )
     check.set_defaults(func=check_config)
 
     where = actions.add_parser("path", help="print where each file lives")
@@ -36,11 +40,14 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 def check_config(args: argparse.Namespace) -> int:
     target = _config_path(args)
-    explicit = args.path is not None or args.config is not None or bool(os.environ.get("CTS_CONFIG"))
+    explicit = args.path is not None or args.config is not None or paths.config_path_named()
     if not explicit and not target.exists():
         print(f"{target}: no such file; the defaults apply")
         return 0
-    config = load_config(target)
+    config, mapped = explain_config(target)
+    if args.explain:
+        for mapping in mapped:
+            print(mapping.line())
     print(f"{target}: ok")
     from cts_tui.core.documented import beyond_documented
 

@@ -16,16 +16,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cts_tui.capabilities import ApiType, ExchangeId, PassphrasePolicy, passphrase_policy
+from cts_tui.capabilities import ApiType, ExchangeId, PassphrasePolicy, exchange_names, passphrase_policy
 from cts_tui.cli.context import open_store, optional_module, print_json
 from cts_tui.errors import CtsError, NotFoundError, describe_validation_error
+from cts_tui.key_facts import IntendedUse
 from cts_tui.models import (
     Connection,
     ConnectionDraft,
     ConnectionPatch,
     MarginType,
     PositionMode,
+    Transition,
     check_combination,
+    next_state,
     validate_base_url,
 )
 from cts_tui.store import ConnectionStore, UnreadableConnection
@@ -42,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = conn.add_subparsers(dest="conn_action", required=True, metavar="ACTION")
 
     listing = actions.add_parser("list", help="list connections (keys masked)")
-    listing.add_argument("--exchange", choices=[e.value for e in ExchangeId])
+    listing.add_argument("--exchange", type=exchange, choices=[e.value for e in ExchangeId], metavar=EXCHANGE_METAVAR)
     listing.add_argument("--api-type", choices=[t.value for t in ApiType])
     enabled = listing.add_mutually_exclusive_group()
     enabled.add_argument("--enabled", dest="enabled", action="store_true", default=None)
@@ -60,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "or a hidden prompt, never from the command line.",
     )
     add.add_argument("--name", required=True)
-    add.add_argument("--exchange", required=True, choices=[e.value for e in ExchangeId])
+    add.add_argument("--exchange", required=True, type=exchange, choices=[e.value for e in ExchangeId], metavar=EXCHANGE_METAVAR)
     add.add_argument("--api-type", required=True, choices=[t.value for t in ApiType])
     add.add_argument("--testnet", action="store_true")
     add.add_argument("--base-url", help="https URL (plain http only to a loopback address)")
@@ -68,6 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--position-mode", choices=[p.value for p in PositionMode])
     add.add_argument("--weight", type=int, default=100, help="share in weighted load balancing")
     add.add_argument("--tag", action="append", default=[], dest="tags")
+    add.add_argument("--use", choices=[u.value for u in IntendedUse], default=IntendedUse.TRADE.value,
+                     help="what the key is meant for: monitor keys that may trade are flagged (default trade)")
     add.add_argument("--disabled", action="store_true", help="store it disabled (no test is due)")
     add.add_argument("--json", action="store_true")
     add.set_defaults(func=add_connection)
@@ -76,6 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("rm", remove_connection, "delete a connection and its test results"),
         ("enable", enable_connection, "enable a connection (it becomes due for a test)"),
         ("disable", disable_connection, "disable a connection"),
+        ("pause", pause_connection, "pause an active connection (out of rotation, not checked, kept enabled)"),
+        ("resume", resume_connection, "resume a paused connection"),
     ):
         sub = actions.add_parser(name, help=what)
         sub.add_argument("ref", metavar="ID", help="connection id (or name)")
@@ -89,6 +96,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def exchange(text: str) -> str:
+    """An exchange named on the command line by any of its names (``huobi`` is htx), as ours;
+    an unknown name is left for argparse's choices to refuse."""
+    try:
+        return ExchangeId(text).value
+    except ValueError:
+        return text
+
+
+EXCHANGE_METAVAR = "{" + ",".join(exchange_names()) + "}"
 
 
 def read_secret(env: str, label: str, *, required: bool) -> str | None:
@@ -202,6 +221,7 @@ def _draft_from_args(args: argparse.Namespace) -> ConnectionDraft:
             base_url=args.base_url,
             weight=args.weight,
             tags=args.tags,
+            intended_use=IntendedUse(args.use),
             **fields,
         )
     except ValidationError as exc:
@@ -234,9 +254,13 @@ async def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
     if current.enabled == enabled:
         text = f"{connection.id} ({connection.name}) is already {word}"
     else:
-        text = f"{word} {connection.id} ({connection.name}), state {connection.state.value}"
+        text = _done(word, connection)
     report(args, connection, text)
     return 0
+
+
+def _done(word: str, connection: Connection) -> str:
+    return f"{word} {connection.id} ({connection.name}), state {connection.state.value}"
 
 
 async def enable_connection(args: argparse.Namespace) -> int:
@@ -245,3 +269,26 @@ async def enable_connection(args: argparse.Namespace) -> int:
 
 async def disable_connection(args: argparse.Namespace) -> int:
     return await _set_enabled(args, False)
+
+
+async def _move(args: argparse.Namespace, transition: Transition, word: str) -> int:
+    """A lifecycle move, written with the state it was read in: a process that moved the
+    connection meanwhile wins (the running coordinators follow the store)."""
+    async with await open_store(args) as store:
+        current = await resolve(store, args.ref)
+        target = next_state(current.state, transition)  # an illegal move: a one-line error
+        connection = await store.set_state(current.id, target, source="cli", expected=current.state)
+    if connection.state is target:
+        report(args, connection, _done(word, connection))
+    else:
+        moved = f"{connection.id} ({connection.name}) changed meanwhile: state {connection.state.value}"
+        report(args, connection, moved)
+    return 0
+
+
+async def pause_connection(args: argparse.Namespace) -> int:
+    return await _move(args, Transition.PAUSE, "paused")
+
+
+async def resume_connection(args: argparse.Namespace) -> int:
+    return await _move(args, Transition.RESUME, "resumed")

@@ -22,6 +22,7 @@ from cts_tui import paths
 from cts_tui.config import Config, load_config
 from cts_tui.errors import StoreError
 from cts_tui.store import ConnectionStore
+from cts_tui.store.env_connections import with_env_connections
 
 StoreUse = Literal["existing", "first-run", "create"]
 """``existing``: the store must be there; ``first-run``: created only at the default location;
@@ -30,6 +31,13 @@ StoreUse = Literal["existing", "first-run", "create"]
 
 def config_from_args(args: argparse.Namespace) -> Config:
     return load_config(getattr(args, "config", None))
+
+
+def watched_config_path(args: argparse.Namespace) -> Path | None:
+    """The config file a long-running process (``serve``, the TUI) reloads when it changes:
+    ``--config``, else the default; None while there is no such file."""
+    path = getattr(args, "config", None) or paths.default_config_path()
+    return path if path.exists() else None
 
 
 def store_location(args: argparse.Namespace) -> Path:
@@ -50,7 +58,8 @@ def db_path_from_args(args: argparse.Namespace, use: StoreUse = "existing") -> P
 async def open_store(args: argparse.Namespace, use: StoreUse = "existing") -> ConnectionStore:
     """The store named by ``--db`` / ``CTS_DB``, keeping as many test results as the config says."""
     config = config_from_args(args)
-    return await ConnectionStore.open(db_path_from_args(args, use), results_kept=config.store.results_kept)
+    store = await ConnectionStore.open(db_path_from_args(args, use), results_kept=config.store.results_kept)
+    return with_env_connections(store, config)
 
 
 def print_json(data: Any) -> None:

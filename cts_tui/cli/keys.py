@@ -7,12 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from cts_tui.cli import key_audit
 from cts_tui.cli.context import db_path_from_args, print_json
 from cts_tui.store.rotation import confirm_rotation, rotate_master_key
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    keys = subparsers.add_parser("keys", help="manage the master key")
+    keys = subparsers.add_parser("keys", help="manage the master key; audit the API keys")
     actions = keys.add_subparsers(dest="keys_action", required=True, metavar="ACTION")
     rotate = actions.add_parser(
         "rotate",
@@ -41,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     confirm.add_argument("--json", action="store_true")
     confirm.set_defaults(func=confirm_keys)
+    key_audit.register(actions)
 
 
 async def rotate_keys(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from cts_tui.config import AlertRule, Alerts
+from cts_tui.core.key_policy import KeyAssessment
 from cts_tui.core.snapshots import Alert, Snapshot, to_jsonable
 from cts_tui.core.streams import stalled_observations
 
@@ -51,6 +52,11 @@ def _observations(rule: AlertRule, snapshot: Snapshot) -> Iterator[tuple[str, fl
             if rule.exchange is None or conn.exchange == rule.exchange:
                 yield f"{conn.exchange.value}/{conn.id}", conn.suspect
         return
+    if rule.metric in ("key_expiring", "key_permission_added"):
+        for conn in snapshot.connections:
+            if rule.exchange is None or conn.exchange == rule.exchange:
+                yield f"{conn.exchange.value}/{conn.id}", _key_flag(rule.metric, conn.key)
+        return
     if rule.metric == "stream_stalled":
         yield from stalled_observations(snapshot.streams, rule.exchange)
         return
@@ -66,6 +72,16 @@ def _observations(rule: AlertRule, snapshot: Snapshot) -> Iterator[tuple[str, fl
             yield exchange.value, view.p95_ms
         else:
             yield exchange.value, view.rate_limit_usage_pct
+
+
+def _key_flag(metric: str, key: KeyAssessment | None) -> bool | None:
+    """Whether a key expires soon (or has expired) / gained a permission at its last read;
+    None before its first read."""
+    if key is None or key.profile is None:
+        return None
+    if metric == "key_expiring":
+        return any(r.risk in ("expiring", "expired") for r in key.risks)
+    return bool(key.profile.permissions_added)
 
 
 def _judge(rule: AlertRule, value: float | bool, firing: bool) -> bool:

@@ -50,10 +50,13 @@ from cts_tui.core.events import (
 from cts_tui.core.feed import ChangeFeed, Changed
 from cts_tui.core.documented import beyond_documented
 from cts_tui.core.health import HealthScheduler
+from cts_tui.core.key_hygiene import KeyHygiene
+from cts_tui.core.key_policy import KeyAssessment
 from cts_tui.core.hedging import HedgeBudget, Outcome, Rescued, Won, delay_s
 from cts_tui.core.lease import SchedulerLease
 from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.metrics import BREAKER_VALUES, CoordinatorMetrics
+from cts_tui.core.pool_metrics import PoolCollector
 from cts_tui.core.routing import RouteTable
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, SchedulerView, Snapshot, Totals
 from cts_tui.core.stats import ConnectionStats, LatencyStats
@@ -174,8 +177,12 @@ class ConnectionCoordinator:
         self.streams = CoordinatorStreams(hub.clock_offset_ms, self._mark_dirty)
         """The live market streams (``core/streams.py``); they run while ``streams.enabled``."""
         self.metrics.registry.register(self.streams.collector)
+        self.metrics.registry.register(PoolCollector(hub.pool_stats))  # type: ignore[arg-type]
         self._bus = EventBus()
         self._entries: dict[str, ManagedConnection] = {}
+        self.keys = KeyHygiene(store, lambda: self._config.keys, self._entries.values, self._mark_dirty)
+        """Each key's facts and risks (``core/key_hygiene.py``, ``core/key_policy.py``)."""
+        self.metrics.registry.register(self.keys)  # type: ignore[arg-type]
         self._exchange_latency: dict[ExchangeId, LatencyStats] = {}
         self._routes = RouteTable(self._entries, self._supports, lambda: self._config.health.breaker_threshold)
         self._strategy = make_strategy(config.load_balancing.strategy, config.load_balancing.failover_order)
@@ -217,6 +224,7 @@ class ConnectionCoordinator:
         for connection in await self.store.list():
             self._manage(connection)
         await self._load_observations()
+        await self.keys.load()
         self._batches.start()
         await self.streams.start(self._config.streams)
         self._loops.append(asyncio.create_task(self._push_snapshots(), name="cts-snapshots"))
@@ -293,8 +301,9 @@ class ConnectionCoordinator:
         if usage is None:
             usage = self._usages({e.exchange for e in self._entries.values()})
         usage_pct = {ex: aggregate.usage_pct(u) for ex, u in usage.items()}
+        keys = self.keys.assessments()
         return [
-            entry.view(self._config, usage_pct[entry.exchange], self.streams.factor(entry.exchange))
+            entry.view(self._config, usage_pct[entry.exchange], self.streams.factor(entry.exchange), keys.get(entry.id))
             for entry in self._entries.values()
         ]
 
@@ -405,7 +414,8 @@ class ConnectionCoordinator:
 
     def _view(self, entry: ManagedConnection) -> ConnectionView:
         usage_pct = aggregate.usage_pct(self._usage(entry.exchange))
-        return entry.view(self._config, usage_pct, self.streams.factor(entry.exchange))
+        key = self.keys.assessments().get(entry.id)
+        return entry.view(self._config, usage_pct, self.streams.factor(entry.exchange), key)
 
     def get_all_connections(self) -> list[ConnectionView]:
         return sorted(self._views(), key=lambda v: (v.exchange.value, v.name))
@@ -433,6 +443,29 @@ class ConnectionCoordinator:
         ids = {v.id for v in views}
         rps = sum(self._entries[i].stats.recent.per_second() for i in ids)
         return aggregate.totals(views, rps)
+
+    def key_audit(self) -> list[KeyAssessment]:
+        """Every connection's key risks, judged now (by name)."""
+        self.keys.changed()
+        return sorted(self.keys.assessments().values(), key=lambda a: (a.name, a.connection_id))
+
+    async def read_keys(self, ids: Iterable[str] | None = None) -> dict[str, str | None]:
+        """Ask the exchanges about the keys now (at most ``health.concurrency`` at once), each
+        read stored: id -> None when read, else why not."""
+        targets = [self._entry(cid) for cid in ids] if ids is not None else list(self._entries.values())
+        semaphore = self._health.semaphore
+
+        async def one(entry: ManagedConnection) -> tuple[str, str | None]:
+            connection = entry.connection
+            async with semaphore:
+                try:
+                    facts = await self._bounded(self.hub.client_for(connection).fetch_key_facts())
+                except ExchangeError as exc:
+                    return entry.id, f"{exc.message} [{exc.kind.value}]"
+            await self.keys.record(connection, facts)
+            return entry.id, None
+
+        return dict(await asyncio.gather(*(one(e) for e in targets)))
 
     def connection_model(self, connection_id: str) -> Connection:
         """The stored model (secrets inside ``SecretStr``): for the clients and the edit form."""
@@ -502,7 +535,7 @@ class ConnectionCoordinator:
                 self._reset_breaker(entry)
         self._bus.publish(ConnectionsChanged(updated=(connection_id,)))
         self._health.wake()
-        self._mark_dirty()
+        self.keys.changed()  # its use, name or key: its risks and the "stored twice" of others
         retest = patch.rotates_keys or {"base_url", "api_type", "is_testnet"} & fields
         if stored.state is _S.TESTING or (retest and stored.state in (_S.ACTIVE, _S.ERROR)):
             await self.test_connection(connection_id, source=source)
@@ -630,6 +663,8 @@ class ConnectionCoordinator:
         """Record the outcome and, when the test drove the state (``before`` given), settle it:
         passed: active; failed: error; never finished (timed out, cancelled): where it was."""
         entry.record_test(result)
+        if result.key is not None:
+            await self.keys.record(entry.connection, result.key, result.tested_at)
         if before is None:
             with contextlib.suppress(NotFoundError):
                 await self.store.record_test(result)
@@ -749,7 +784,9 @@ class ConnectionCoordinator:
             await self.store.record_balance(entry.id, balances)
             return TestResult(connection_id=entry.id, success=True, balances=balances, balance=quote_total)
         permissions = await client.fetch_permissions()
-        return TestResult(connection_id=entry.id, success=True, permissions=permissions)
+        return TestResult(
+            connection_id=entry.id, success=True, permissions=permissions, capabilities=client.capabilities()
+        )
 
     def _batch_progress(self, job: BatchJob, result: TestResult) -> None:
         self._bus.publish(BatchProgress(job.batch_id, job.done, job.total, result))
@@ -1013,7 +1050,10 @@ class ConnectionCoordinator:
                 await self._reload(connection_id)
             entry = self._entries.get(connection_id)
             if entry is None:
+                self.keys.forget(connection_id)
                 continue
+            if ChangeKind.KEY in kinds:
+                await self.keys.reload(connection_id)
             if ChangeKind.TEST in kinds and (latest := await self.store.latest_tests(connection_id)):
                 entry.record_test(latest[connection_id])
             if ChangeKind.BALANCE in kinds:
@@ -1243,6 +1283,14 @@ class ConnectionCoordinator:
         where = f" on {exchange_id}" if exchange_id else ""
         raise ExchangeError(ErrorKind.EXCHANGE_DOWN, f"no healthy connection{where} can {method}")
 
+    def record_outcome(self, entry: ManagedConnection, elapsed_s: float, error: ExchangeError | None = None) -> None:
+        """A request sent outside ``execute_request`` (a lent ccxt exchange): the same
+        statistics and breaker as any other."""
+        if error is None:
+            self._record_success(entry, elapsed_s)
+        else:
+            self._record_failure(entry, error, elapsed_s)
+
     def lease(self, exchange_id: str | None = None, method: str = "fetch_ticker") -> ManagedConnection:
         """A connection for direct use (``ExchangeManager.get_connection``), counted in flight
         until ``release``."""
@@ -1462,7 +1510,7 @@ class ConnectionCoordinator:
         shown = ", ".join(changed[:20]) + (f" and {len(changed) - 20} more" if len(changed) > 20 else "")
         log.warning("configuration reloaded (%s): %s", source, f"changed {shown}" if changed else "nothing changed")
         self._warn_beyond_documented(config)
-        self._bus.publish(ConfigReloaded(source))
+        self._bus.publish(ConfigReloaded(source, changed=tuple(changed)))
         self._mark_dirty()
         return config
 

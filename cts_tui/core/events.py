@@ -81,10 +81,12 @@ class StoreProblem(Event):
 
 @dataclass(frozen=True, slots=True)
 class ConfigReloaded(Event):
-    """A new configuration is in force (``error`` set: a new file was refused, the old stays)."""
+    """A new configuration is in force (``error`` set: a new file was refused, the old stays);
+    ``changed`` names the settings that differ (``config.changed_settings``), never values."""
 
     source: str
     error: str | None = None
+    changed: tuple[str, ...] = ()
 
 
 Subscriber = Callable[[Event], None]

@@ -27,6 +27,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from typing import Any
 
 from cts_tui.config import Health
 from cts_tui.core.tasks import cancel_and_wait
@@ -34,7 +36,31 @@ from cts_tui.core.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 
-def health_score(
+@dataclass(frozen=True, slots=True)
+class ScoreParts:
+    """The score's factors, each 0-1 (the TUI's detail shows why a score is what it is)."""
+
+    uptime: float
+    latency: float
+    headroom: float
+    streak: float
+    stream: float
+    zero_because: str | None
+    """Why the score is 0 whatever the factors: "in error" or "breaker not closed"."""
+
+    @property
+    def points(self) -> tuple[float, float, float]:
+        """What uptime, latency and headroom each add, out of 60, 25 and 15."""
+        return (100 * 0.60 * self.uptime, 100 * 0.25 * self.latency, 100 * 0.15 * self.headroom)
+
+    @property
+    def score(self) -> float:
+        if self.zero_because is not None:
+            return 0.0
+        return round(self.streak * self.stream * sum(self.points), 1)
+
+
+def score_parts(
     *,
     uptime_pct: float | None,
     latency_ms: float | None,
@@ -44,14 +70,21 @@ def health_score(
     breaker_closed: bool,
     in_error: bool = False,
     stream: float = 1.0,
-) -> float:
-    if in_error or not breaker_closed:  # in error: its last test failed, the keys do not work
-        return 0.0
-    uptime = 1.0 if uptime_pct is None else uptime_pct / 100
-    latency = 1.0 if latency_ms is None else 1000 / (1000 + max(0.0, latency_ms))
-    headroom = 1.0 - min(100.0, max(0.0, usage_pct)) / 100
-    streak = max(0.0, 1.0 - consecutive_errors / threshold)
-    return round(100 * streak * stream * (0.60 * uptime + 0.25 * latency + 0.15 * headroom), 1)
+) -> ScoreParts:
+    zero_because = "in error" if in_error else None if breaker_closed else "breaker not closed"
+    return ScoreParts(
+        uptime=1.0 if uptime_pct is None else uptime_pct / 100,
+        latency=1.0 if latency_ms is None else 1000 / (1000 + max(0.0, latency_ms)),
+        headroom=1.0 - min(100.0, max(0.0, usage_pct)) / 100,
+        streak=max(0.0, 1.0 - consecutive_errors / threshold),
+        stream=stream,
+        zero_because=zero_because,  # in error: its last test failed, the keys do not work
+    )
+
+
+def health_score(**inputs: Any) -> float:
+    """``score_parts(**inputs).score``: the one number for sorting and colouring."""
+    return score_parts(**inputs).score
 
 
 class HealthScheduler:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cts_tui.config import Config, Health
 from cts_tui.core.breaker import BreakerState, CircuitBreaker
 from cts_tui.core.health import health_score
+from cts_tui.core.key_policy import KeyAssessment
 from cts_tui.core.snapshots import ConnectionView, TestSummary
 from cts_tui.core.stats import Clock, ConnectionStats, LatencyStats
 from cts_tui.core.suspicion import NOT_ANSWERING, Call, WatchState
@@ -120,7 +121,9 @@ class ManagedConnection:
         if result.success and result.balance is not None:
             self.balance = result.balance
 
-    def view(self, config: Config, usage_pct: float, stream_factor: float = 1.0) -> ConnectionView:
+    def view(
+        self, config: Config, usage_pct: float, stream_factor: float = 1.0, key: KeyAssessment | None = None
+    ) -> ConnectionView:
         conn, stats, latency = self.connection, self.stats, self.stats.latency
         threshold = config.health.breaker_threshold
         until = None
@@ -167,11 +170,13 @@ class ManagedConnection:
             weight=conn.weight,
             tags=tuple(conn.tags),
             api_key_masked=mask(conn.api_key.get_secret_value()),
+            origin=conn.origin,
             breaker_reason=self.breaker_reason if self.breaker.state is not BreakerState.CLOSED else None,
             suspect=self.suspect,
             suspects=self.watch.suspects,
             hedges_sent=self.watch.hedges_sent,
             hedges_won=self.watch.hedges_won,
+            key=key,
         )
 
     @property

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
+from cts_tui.core.key_policy import KeyAssessment
 from cts_tui.errors import ErrorKind
 from cts_tui.models import ApiType, ConnectionState, ExchangeId, TestResult
 from cts_tui.ratelimit.fleet import Fleet
@@ -90,6 +91,8 @@ class ConnectionView:
     weight: int
     tags: tuple[str, ...]
     api_key_masked: str
+    origin: str = "store"
+    """"env": a connection from the config or the environment, in memory only and read-only."""
     breaker_reason: str | None = None
     """Why the breaker is open: "not answering" (suspicion) or the failures' error kind."""
     suspect: bool = False
@@ -99,6 +102,8 @@ class ConnectionView:
     """Reads of this connection also sent elsewhere because they were slow..."""
     hedges_won: int = 0
     """...and how many of those the other connection answered first."""
+    key: KeyAssessment | None = None
+    """The key's facts as last read and the policy's risks (``core/key_policy.py``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from cts_tui.errors import ErrorKind, ExchangeError, scrub
 from cts_tui.exchanges.shapes import SHAPE_ERRORS, bad_shape, server_time
+from cts_tui.key_facts import KeyFacts
 from cts_tui.models import Connection, TestResult
 
 # Methods that need no credentials: everything else is signed and waits for a synced clock.
@@ -28,7 +29,7 @@ PUBLIC_METHODS = frozenset(
 
 # The interface's own methods: every client, native or not, supports these through ``call``.
 INTERFACE_METHODS = frozenset(
-    {"load_markets", "fetch_time", "fetch_ticker", "fetch_balance", "fetch_permissions"}
+    {"load_markets", "fetch_time", "fetch_ticker", "fetch_balance", "fetch_permissions", "fetch_key_facts"}
 )
 
 
@@ -83,6 +84,12 @@ class ExchangeClient(ABC):
     async def fetch_permissions(self) -> list[str]:
         """What the key may do ("read", "trade", "withdraw", ...); empty when not reported."""
 
+    async def fetch_key_facts(self) -> KeyFacts:
+        """Permissions, IP restriction and expiry as the exchange reports them. Where a client
+        knows only the permissions (or nothing), the rest is "not reported"."""
+        permissions = await self.fetch_permissions()
+        return KeyFacts(permissions=permissions or None)
+
     @abstractmethod
     def call(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         """Run a ccxt unified method by name (what ``ExchangeManager.execute_request`` uses);
@@ -127,8 +134,8 @@ class ExchangeClient(ABC):
             result.update(balances=balances, balance=balances.get(quote, 0.0), quote=quote)
             log.add(f"Balance: {result['balance']:.8g} {quote} ({len(balances)} assets held)")
             step = "permissions"
-            permissions = await self._permissions_for_test(log)
-            result["permissions"] = permissions
+            key = await self._key_for_test(log)
+            result.update(permissions=(key.permissions or []) if key else [], key=key)
         except (ExchangeError, *SHAPE_ERRORS) as failure:
             exc = failure if isinstance(failure, ExchangeError) else bad_shape(
                 self.exchange, f"data of an unexpected shape ({type(failure).__name__})"
@@ -156,18 +163,20 @@ class ExchangeClient(ABC):
             **result,
         )
 
-    async def _permissions_for_test(self, log: TestLog) -> list[str]:
-        """Permissions are informative: an exchange that cannot report them (or a testnet that
-        lacks the endpoint) does not fail a test whose balance call already proved the key."""
+    async def _key_for_test(self, log: TestLog) -> KeyFacts | None:
+        """The key's facts are informative: an exchange that cannot report them (or a testnet
+        that lacks the endpoint) does not fail a test whose balance call already proved the key."""
         try:
-            permissions = await self.fetch_permissions()
+            key = await self.fetch_key_facts()
         except ExchangeError as exc:
             if exc.kind in (ErrorKind.AUTH, ErrorKind.BANNED, ErrorKind.RATE_LIMITED):
                 raise
             log.add(f"Permissions not available: {exc}")
-            return []
-        log.add(f"Permissions: {', '.join(permissions)}" if permissions else "Permissions: not reported by the exchange")
-        return permissions
+            return None
+        permissions = ", ".join(key.permissions) if key.permissions else "not reported by the exchange"
+        log.add(f"Permissions: {permissions}")
+        log.add(f"Key: {key.describe()}")
+        return key
 
 
 def _elapsed_ms(started: float) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any, TypeVar
 
@@ -23,8 +24,10 @@ from cts_tui.exchanges.classify import (
     transport_error,
 )
 from cts_tui.exchanges.ccxt_shared import ccxt_class, ccxt_id
-from cts_tui.exchanges.context import CURRENT_CALL, CallRecord, HubContext
+from cts_tui.exchanges.context import CallRecord, HubContext, begin_call
+from cts_tui.exchanges.lending import LendingObserver, lend
 from cts_tui.exchanges.profiles import profile_for
+from cts_tui.key_facts import KeyFacts
 from cts_tui.models import Connection
 
 T = TypeVar("T")
@@ -58,17 +61,7 @@ class CcxtClient(ExchangeClient):
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _begin_call() -> CallRecord:
-        """This task's call record, cleared for a new call (see ``CallRecord``)."""
-        record = CURRENT_CALL.get()
-        if record is None or record.busy:
-            record = CallRecord()
-            CURRENT_CALL.set(record)  # kept for this task's next call
-        else:
-            record.reply = record.sent_at = record.received_at = None
-        record.busy = True
-        return record
+    _begin_call = staticmethod(begin_call)
 
     async def _guard(self, action: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """``action(*args, **kwargs)`` with every library failure classified: the rare calls (markets,
@@ -89,6 +82,10 @@ class CcxtClient(ExchangeClient):
     def _translate(self, exc: Exception, record: CallRecord) -> ExchangeError:
         exchange = self._connection.exchange
         is_library = any(cls.__name__ == "BaseError" for cls in type(exc).__mro__)
+        if isinstance(exc, TypeError) and record.sent_at is None:
+            # Refused before anything was sent: the caller's arguments ("fetch_ticker() missing
+            # 1 required positional argument: 'symbol'"), said as Python says it.
+            return ExchangeError(ErrorKind.INVALID_REQUEST, f"{exchange.value}: {scrub(str(exc))[:200]}")
         if not is_library:
             # ccxt parsed something it did not expect (wrong types, missing fields).
             return ExchangeError(
@@ -203,13 +200,19 @@ class CcxtClient(ExchangeClient):
         return shapes.balances(self.exchange, raw.get("total") or {})
 
     async def fetch_permissions(self) -> list[str]:
-        reader = _PERMISSION_READERS.get(self._ccxt_id)
+        return (await self.fetch_key_facts()).permissions or []
+
+    async def fetch_key_facts(self) -> KeyFacts:
+        reader = _KEY_READERS.get(self._ccxt_id)
         if reader is None:
-            return []
-        method, parse = reader
-        raw = await self._run(method)
-        if not isinstance(raw, dict):
-            raise shapes.bad_shape(self.exchange, "permissions of an unexpected shape")
+            return KeyFacts()
+        requests, parse = reader
+        raw: dict[str, Any] = {}
+        for method, params in requests:
+            answer = await self._run(method, params(raw))
+            if not isinstance(answer, dict):
+                raise shapes.bad_shape(self.exchange, "key facts of an unexpected shape")
+            raw = answer
         return parse(raw)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
@@ -217,12 +220,23 @@ class CcxtClient(ExchangeClient):
         name = snake_case(method)
         if not _supports(self._ccxt_id, name):
             return _refuse(ExchangeError(ErrorKind.INVALID_REQUEST, f"{self.exchange} does not support {name}"))
-        if name == "fetch_permissions":
-            return self.fetch_permissions()
+        if name in ("fetch_permissions", "fetch_key_facts"):
+            return getattr(self, name)()
         return self._run(name, *args, **kwargs)
 
     def supports(self, method: str) -> bool:
         return _supports(self._ccxt_id, snake_case(method))
+
+    async def lend(self, observer: LendingObserver) -> Any:
+        """A ccxt instance of this connection for the caller's own use (``lending``), with the
+        exchange's clock synced so that its signed requests are on time."""
+        shared = await self._guard(self._shared.get, self._connection)
+        await self._clock.ensure_synced(self._sync_clock)
+        return lend(shared, self._connection, observer)
+
+    def classify(self, failure: BaseException, record: CallRecord) -> ExchangeError:
+        """What a failure of a lent instance's request was, as any call's failure is told."""
+        return failure if isinstance(failure, ExchangeError) else self._translate(failure, record)  # type: ignore[arg-type]
 
     def capabilities(self) -> list[str]:
         return [name for name in _CAPABILITY_METHODS if self.supports(name)]
@@ -273,57 +287,137 @@ def _flags(pairs: dict[str, bool]) -> list[str]:
     return [name for name, allowed in pairs.items() if allowed]
 
 
-def _binance_permissions(raw: dict[str, Any]) -> list[str]:
-    return _flags(
-        {
-            "read": bool(raw.get("enableReading")),
-            "trade": bool(raw.get("enableSpotAndMarginTrading")),
-            "futures": bool(raw.get("enableFutures")),
-            "margin": bool(raw.get("enableMargin")),
-            "withdraw": bool(raw.get("enableWithdrawals")),
-        }
+def _epoch_ms(value: Any) -> datetime | None:
+    """Epoch milliseconds; absent or zero is "none" (a wrong type surfaces as bad_response)."""
+    return datetime.fromtimestamp(float(value) / 1000, UTC) if value not in (None, "", 0, "0") else None
+
+
+def _iso_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _address_list(value: Any) -> list[str]:
+    """A whitelist as a list or a comma-separated string; "*" (Bybit) means none."""
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return [str(item).strip() for item in items if str(item).strip() not in ("", "*")]
+
+
+def _whitelist(value: Any) -> dict[str, Any]:
+    ips = _address_list(value)
+    return {"ip_restricted": bool(ips), "ips": ips}
+
+
+def _binance_key(raw: dict[str, Any]) -> KeyFacts:
+    # Binance states whether a whitelist is set, not the addresses; the expiry it reports is
+    # that of the key's trading authority (keys without an IP whitelist lose it after a while).
+    return KeyFacts(
+        permissions=_flags(
+            {
+                "read": bool(raw.get("enableReading")),
+                "trade": bool(raw.get("enableSpotAndMarginTrading")),
+                "futures": bool(raw.get("enableFutures")),
+                "margin": bool(raw.get("enableMargin")),
+                "transfer": bool(raw.get("enableInternalTransfer") or raw.get("permitsUniversalTransfer")),
+                "withdraw": bool(raw.get("enableWithdrawals")),
+            }
+        ),
+        ip_restricted=bool(raw.get("ipRestrict")),
+        expires_at=_epoch_ms(raw.get("tradingAuthorityExpirationTime")),
+        expiry_reported=True,
+        created_at=_epoch_ms(raw.get("createTime")),
     )
 
 
-def _bybit_permissions(raw: dict[str, Any]) -> list[str]:
+def _bybit_key(raw: dict[str, Any]) -> KeyFacts:
     result = raw.get("result") or {}
     groups = result.get("permissions") or {}
+    wallet = groups.get("Wallet") or []
     trade = any(groups.get(name) for name in ("ContractTrade", "Spot", "Options", "Derivatives"))
-    return _flags(
-        {
-            "read": True,
-            "trade": trade and str(result.get("readOnly", "0")) == "0",
-            "withdraw": "Withdraw" in (groups.get("Wallet") or []),
-        }
+    return KeyFacts(
+        permissions=_flags(
+            {
+                "read": True,
+                "trade": trade and str(result.get("readOnly", "0")) == "0",
+                "transfer": any(p in wallet for p in ("AccountTransfer", "SubMemberTransfer", "SubMemberTransferList")),
+                "withdraw": "Withdraw" in wallet,
+            }
+        ),
+        **_whitelist(result.get("ips")),
+        expires_at=_iso_time(result.get("expiredAt")),
+        expiry_reported=True,
+        created_at=_iso_time(result.get("createdAt")),
     )
 
 
-def _okx_permissions(raw: dict[str, Any]) -> list[str]:
-    data = raw.get("data") or [{}]
-    perm = str((data[0] or {}).get("perm", ""))
+def _okx_key(raw: dict[str, Any]) -> KeyFacts:
+    config = (raw.get("data") or [{}])[0] or {}
     names = {"read_only": "read", "trade": "trade", "withdraw": "withdraw"}
-    return [names[p] for p in perm.split(",") if p in names]
+    perms = [names[p.strip()] for p in str(config.get("perm", "")).split(",") if p.strip() in names]
+    return KeyFacts(permissions=perms, **_whitelist(config.get("ip")))
 
 
-def _coinbase_permissions(raw: dict[str, Any]) -> list[str]:
-    return _flags(
-        {"read": bool(raw.get("can_view")), "trade": bool(raw.get("can_trade")),
-         "withdraw": bool(raw.get("can_transfer"))}
+def _coinbase_key(raw: dict[str, Any]) -> KeyFacts:
+    # can_transfer covers sending funds off the account: a withdrawal in every other exchange's words.
+    return KeyFacts(
+        permissions=_flags(
+            {"read": bool(raw.get("can_view")), "trade": bool(raw.get("can_trade")),
+             "withdraw": bool(raw.get("can_transfer"))}
+        )
     )
 
 
-def _bingx_permissions(raw: dict[str, Any]) -> list[str]:
+def _bingx_key(raw: dict[str, Any]) -> KeyFacts:
     data = raw.get("data") or {}
     codes = {int(p) for p in (data.get("permissions") or []) if str(p).isdigit()}
-    # BingX's codes: 1 spot trading, 2 read, 3 perpetual trading, 5 withdraw.
-    return _flags({"read": 2 in codes or bool(codes), "trade": bool(codes & {1, 3}), "withdraw": 5 in codes})
+    # BingX's codes: 1 spot trading, 2 read, 3 perpetual trading, 4 universal transfer, 5 withdraw.
+    return KeyFacts(
+        permissions=_flags(
+            {"read": 2 in codes or bool(codes), "trade": bool(codes & {1, 3}), "transfer": 4 in codes,
+             "withdraw": 5 in codes}
+        ),
+        **_whitelist(data.get("ipAddresses")),
+    )
 
 
-# By ccxt class: Coinbase Exchange keys (coinbaseexchange) have no permissions endpoint.
-_PERMISSION_READERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
-    "binance": ("sapi_get_account_apirestrictions", _binance_permissions),
-    "bybit": ("private_get_v5_user_query_api", _bybit_permissions),
-    "okx": ("private_get_account_config", _okx_permissions),
-    "coinbase": ("v3_private_get_brokerage_key_permissions", _coinbase_permissions),
-    "bingx": ("account_v1_private_get_account_apipermissions", _bingx_permissions),
+def _htx_key(raw: dict[str, Any]) -> KeyFacts:
+    keys = raw.get("data") or [{}]
+    key = keys[0] or {}
+    names = {"readOnly": "read", "trade": "trade", "withdraw": "withdraw"}
+    days = key.get("validDays")
+    # validDays: the days the key stays valid, -1 for a key that never expires.
+    expires = None if days in (None, -1, "-1") else datetime.now(UTC) + timedelta(days=float(days))
+    return KeyFacts(
+        permissions=[names[p] for p in str(key.get("permission", "")).split(",") if p in names],
+        **_whitelist(key.get("ipAddresses")),
+        expires_at=expires,
+        expiry_reported=days is not None,
+        created_at=_epoch_ms(key.get("createTime")),
+    )
+
+
+def _no_params(_previous: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _htx_key_params(uid_answer: dict[str, Any]) -> dict[str, Any]:
+    return {"uid": uid_answer.get("data")}
+
+
+KeyRequests = tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], ...]
+
+# By ccxt class: the requests that read a key's facts (each given the previous answer), and the
+# parser of the last answer. Kraken and Coinbase Exchange keys (coinbaseexchange) have no such
+# endpoint; Pionex and OrangeX are native clients.
+_KEY_READERS: dict[str, tuple[KeyRequests, Callable[[dict[str, Any]], KeyFacts]]] = {
+    "binance": ((("sapi_get_account_apirestrictions", _no_params),), _binance_key),
+    "bybit": ((("private_get_v5_user_query_api", _no_params),), _bybit_key),
+    "okx": ((("private_get_account_config", _no_params),), _okx_key),
+    "coinbase": ((("v3_private_get_brokerage_key_permissions", _no_params),), _coinbase_key),
+    "bingx": ((("account_v1_private_get_account_apipermissions", _no_params),), _bingx_key),
+    "htx": (
+        (("v2private_get_user_uid", _no_params), ("v2private_get_user_api_key", _htx_key_params)),
+        _htx_key,
+    ),
 }

@@ -118,6 +118,9 @@ TIMESTAMP_CODES: dict[ExchangeId, frozenset[str]] = {
 TEXT_STATUS_KINDS: dict[tuple[ExchangeId, int], ErrorKind] = {
     # Bybit's IP limit: HTTP 403 "access too frequent", not JSON.
     (ExchangeId.BYBIT, 403): _E.RATE_LIMITED,
+    # Coinbase Advanced Trade refuses a CDP key's JWT (wrong key, expired, wrong uri) with HTTP 401
+    # "Unauthorized" in plain text.
+    (ExchangeId.COINBASE, 401): _E.AUTH,
 }
 
 _BANNED_UNTIL_RE = re.compile(r"(?i)banned until (\d{10,13})")

@@ -41,6 +41,19 @@ class CallRecord:
 CURRENT_CALL: ContextVar[CallRecord | None] = ContextVar("cts_current_call", default=None)
 
 
+def begin_call() -> CallRecord:
+    """This task's call record, cleared for a new call (see ``CallRecord``); the caller sets
+    ``busy`` back to False when its call ends."""
+    record = CURRENT_CALL.get()
+    if record is None or record.busy:
+        record = CallRecord()
+        CURRENT_CALL.set(record)  # kept for this task's next call
+    else:
+        record.reply = record.sent_at = record.received_at = None
+    record.busy = True
+    return record
+
+
 @dataclass(slots=True)
 class HubContext:
     config: Config

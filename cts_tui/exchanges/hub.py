@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import aiohttp
+
 from cts_tui.capabilities import CCXT_EXCHANGES, HAS_TESTNET, ExchangeId
 from cts_tui.config import Config, Pool
 from cts_tui.errors import ErrorKind, ExchangeError
@@ -73,15 +75,24 @@ class ExchangeHub:
         cached = self._clients.get(connection.id)
         if cached is not None and cached.connection is connection:
             return cached.client
-        fingerprint = _fingerprint(connection)
+        effective = self._hosted(connection)
+        fingerprint = _fingerprint(effective)
         if cached is not None:
             if cached.fingerprint == fingerprint:
                 self._clients[connection.id] = _Cached(connection, fingerprint, cached.client)
                 return cached.client
             cached.client.detach()
-        client = self._make(connection)
+        client = self._make(effective)
         self._clients[connection.id] = _Cached(connection, fingerprint, client)
         return client
+
+    def _hosted(self, connection: Connection) -> Connection:
+        """The connection as its client sees it: one that names no host talks to its
+        exchange's configured one (``exchanges.<id>.base_url``), if any."""
+        default = self._ctx.config.exchanges[connection.exchange].base_url
+        if connection.base_url is not None or default is None:
+            return connection
+        return connection.model_copy(update={"base_url": default})
 
     def _make(self, connection: Connection) -> ExchangeClient:
         if connection.is_testnet and connection.exchange not in HAS_TESTNET:
@@ -99,9 +110,21 @@ class ExchangeHub:
 
     def reconfigure(self, config: Config) -> None:
         """A reloaded config: request timeouts and the pool's limits apply to the next request."""
+        moved = {
+            exchange for exchange, limits in config.exchanges.items()
+            if limits.base_url != self._ctx.config.exchanges[exchange].base_url
+        }
+        for connection_id, cached in list(self._clients.items()):
+            if cached.connection.exchange in moved and cached.connection.base_url is None:
+                cached.client.detach()  # its next use builds a client for the new host
+                del self._clients[connection_id]
         self._ctx.reconfigure(config)
         grace_s = max(limits.timeout_ms for limits in config.exchanges.values()) / 1000
         self._ctx.pool.reconfigure(pool_settings(config), grace_s)
+
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session every client of this hub sends through (its current one)."""
+        return self._ctx.pool.session()
 
     def pool_stats(self) -> dict[str, Any]:
         stats = self._ctx.pool.stats().as_dict()

@@ -38,7 +38,7 @@ from cts_tui.sim.accounts import SimAccount
 from cts_tui.sim.clock import ServerClock
 from cts_tui.sim.markets import MarketSpec
 from cts_tui.sim.prices import PriceBook
-from cts_tui.sim.scenario import ExchangeScenario
+from cts_tui.sim.scenario import AccountSpec, ExchangeScenario
 
 FaultKind = Literal["not_found", "maintenance", "rate_limited", "server_error"]
 
@@ -63,6 +63,12 @@ class SimRequest:
         self.account: SimAccount | None = None
         self.weight = 1
         self.endpoint = path
+
+    def int_param(self, name: str, default: int, most: int) -> int:
+        """A count from the query (`limit`, `depth`, ...) clamped to [1, most]; `default` when absent
+        or not a number, as exchanges treat a count they cannot read."""
+        text = self.query.get(name, "")
+        return max(1, min(int(text), most)) if text.isdigit() else default
 
     def json_body(self) -> Any:
         """The body parsed as JSON, or None when it is empty or not JSON."""
@@ -128,6 +134,7 @@ class SimExchange:
     market_kinds: ClassVar[Mapping[str, float]] = {"spot": 0.6, "linear_swap": 0.4}
     needs_passphrase: ClassVar[bool] = False
     has_demo_keys: ClassVar[bool] = False  # adds a default "demo" account with testnet=True
+    extra_accounts: ClassVar[tuple[AccountSpec, ...]] = ()  # default accounts beyond main/readonly/demo
 
     class Limits(LimitsModel):
         """The exchange's rate-limit parameters; subclasses replace it with real figures."""

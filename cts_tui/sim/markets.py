@@ -24,6 +24,7 @@ MAJORS: tuple[tuple[str, float], ...] = (
 )
 SPOT_QUOTES = (("USDT", 0.7), ("USDC", 0.15), ("BTC", 0.1), ("ETH", 0.05))
 KINDS = ("spot", "linear_swap", "inverse_swap", "linear_future", "inverse_future")
+CASH_QUOTES = frozenset({"USDT", "USDC", "USD", "FDUSD", "DAI", "EUR", "GBP"})  # minimums of 5 units
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,12 @@ def _quotes_for(kind: str, base: str, rng: random.Random) -> list[str]:
 def _market(rng: random.Random, base: str, quote: str, kind: str, usd_price: float, expiry: int | None) -> MarketSpec:
     reference = dict(MAJORS)
     price = usd_price / reference[quote] if quote in reference else usd_price
+    return make_market(base, quote, kind, price, expiry)
+
+
+def make_market(base: str, quote: str, kind: str, price: float, expiry: int | None = None) -> MarketSpec:
+    """A market whose trading rules follow from its price (in `quote`) the way exchanges set
+    them: about five significant digits of price, lots worth a cent or so."""
     price_decimals = max(0, min(10, 5 - int(math.floor(math.log10(price)))))
     qty_decimals = max(0, min(8, int(math.floor(math.log10(price))) + 2))
     inverse = kind.startswith("inverse")
@@ -158,7 +165,7 @@ def _market(rng: random.Random, base: str, quote: str, kind: str, usd_price: flo
         price_decimals=price_decimals,
         qty_decimals=0 if inverse else qty_decimals,
         min_qty=1.0 if inverse else 10.0 ** -qty_decimals,
-        min_notional=5.0 if quote in ("USDT", "USDC", "USD") else round(5.0 / reference.get("BTC", 1), 8),
+        min_notional=5.0 if quote in CASH_QUOTES else round(5.0 / dict(MAJORS)["BTC"], 8),
         contract_size=(100.0 if base == "BTC" else 10.0) if inverse else 1.0,
         expiry_ms=expiry,
     )

@@ -36,6 +36,11 @@ class AccountSpec(_Strict):
     # Exchange-specific account settings, named in each exchange module's docstring
     # (e.g. Bybit {"unified": false} for a classic account).
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    # The key's IP whitelist as the exchange reports it (empty: no restriction). The simulator
+    # answers only on loopback, so a key bound to 127.0.0.1 is the realistic default.
+    ip_whitelist: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
+    # Days from the simulator's start until the exchange expires the key (None: never).
+    expires_in_days: float | None = Field(None, gt=0)
 
 
 class FaultSpec(_Strict):
@@ -73,7 +78,9 @@ class FaultSpec(_Strict):
 
 class ExchangeScenario(_Strict):
     enabled: bool = True
-    markets: int = Field(300, ge=10, le=5000)
+    # None: the exchange's real market list (cts_tui.sim.listings); a count takes the majors of
+    # each kind first, or adds invented markets beyond the real list.
+    markets: int | None = Field(None, ge=10, le=5000)
     # None: the exchange's default demo accounts (a read+trade key, a read-only key, and a demo
     # key where the exchange has demo-only keys).
     accounts: list[AccountSpec] | None = None

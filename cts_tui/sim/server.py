@@ -22,7 +22,7 @@ from cts_tui.sim.control import control_routes
 from cts_tui.sim.exchange import ExchangeContext, Handler, Reply, SimExchange, SimRequest
 from cts_tui.sim.exchanges import discover
 from cts_tui.sim.journal import Journal, JournalEntry
-from cts_tui.sim.markets import generate_markets
+from cts_tui.sim.listings import markets_for
 from cts_tui.sim.prices import PriceBook
 from cts_tui.sim.scenario import FaultSpec, Scenario
 from cts_tui.sim.ws import StreamServer
@@ -91,10 +91,10 @@ class Simulator:
                 exchange_id=exchange_id,
                 seed=self.scenario.seed,
                 scenario=spec,
-                markets=generate_markets(self.scenario.seed, spec.markets, cls.market_kinds),
+                markets=markets_for(exchange_id, self.scenario.seed, spec.markets, cls.market_kinds),
                 prices=self._prices,
                 accounts=build_accounts(exchange_id, self.scenario.seed, spec.accounts,
-                                        cls.needs_passphrase, cls.has_demo_keys),
+                                        cls.needs_passphrase, cls.has_demo_keys, cls.extra_accounts),
                 clock=ServerClock(spec.faults.clock_skew_ms),
             )
             self._runtimes[exchange_id] = ExchangeRuntime(cls(ctx), spec.faults, self.scenario.seed)

@@ -23,6 +23,8 @@ class ChangeKind(StrEnum):
     TEST = "test"
     CHECK = "check"
     BALANCE = "balance"
+    KEY = "key"
+    """New facts about the connection's key (permissions, IP whitelist, expiry)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cts_tui.errors import StoreError, describe_validation_error
+from cts_tui.errors import ReadOnlyError, StoreError, describe_validation_error
 from cts_tui.models import Connection
 from cts_tui.store.secrets import SecretCipher
 
@@ -31,6 +31,7 @@ COLUMNS = (
     "weight",
     "tags",
     "state",
+    "intended_use",
     "created_at",
     "updated_at",
 )
@@ -49,6 +50,8 @@ def seal_secrets(connection: Connection, cipher: SecretCipher) -> str:
 
 
 def to_row(connection: Connection, cipher: SecretCipher) -> tuple[Any, ...]:
+    if connection.origin != "store":  # the one way into a row: a connection from the environment never takes it
+        raise ReadOnlyError(f"connection {connection.id} comes from the environment and is never stored")
     data = connection.model_dump(mode="json", exclude=set(SECRET_FIELDS))
     data["secrets"] = seal_secrets(connection, cipher)
     data["is_testnet"] = int(connection.is_testnet)

@@ -117,6 +117,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             expires_at REAL NOT NULL
         )""",
     ),
+    (
+        # Key hygiene: what each key is meant for (the policy flags permissions beyond it), and
+        # the latest facts its exchange reported about it (permissions, IP whitelist, expiry)
+        # with when they were read, whichever process read them; the trigger lets the others
+        # see a new read through the change feed.
+        "ALTER TABLE connections ADD COLUMN intended_use TEXT NOT NULL DEFAULT 'trade'",
+        """CREATE TABLE key_profiles (
+            connection_id TEXT PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
+            read_at TEXT NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER changes_on_key_profile AFTER INSERT ON key_profiles BEGIN
+            INSERT INTO changes (connection_id, kind) VALUES (NEW.connection_id, 'key'); END""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -28,6 +28,7 @@ from cts_tui import paths
 from cts_tui.errors import (
     AlreadyExists, CtsError, ErrorKind, InvalidTransition, NotFoundError, StoreError, describe_validation_error, scrub,
 )
+from cts_tui.key_facts import KeyProfile
 from cts_tui.models import (
     ApiType,
     BatchResult,
@@ -594,6 +595,22 @@ class ConnectionStore:
         where, params = _of_connection(connection_id)
         found = await self._fetchall(f"SELECT connection_id, total FROM balances {where}", params)
         return {row["connection_id"]: row["total"] for row in found}
+
+    async def record_key_profile(self, profile: KeyProfile) -> None:
+        """Keep a key's newest facts; a connection deleted meanwhile keeps nothing."""
+        async with self._lock, write_transaction(self._db) as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO key_profiles (connection_id, read_at, data) "
+                "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM connections WHERE id = ?)",
+                (profile.connection_id, profile.read_at.isoformat(), profile.model_dump_json(), profile.connection_id),
+            )
+
+    async def key_profiles(self, connection_id: str | None = None) -> dict[str, KeyProfile]:
+        """Each connection's latest key facts, with when they were read."""
+        where, params = _of_connection(connection_id)
+        found = await self._fetchall(f"SELECT data FROM key_profiles {where}", params)
+        profiles = (KeyProfile.model_validate_json(row["data"]) for row in found)
+        return {profile.connection_id: profile for profile in profiles}
 
     async def latest_tests(self, connection_id: str | None = None) -> dict[str, TestResult]:
         """Each connection's newest test result."""

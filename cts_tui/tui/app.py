@@ -16,9 +16,11 @@ import gc
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -26,13 +28,23 @@ from textual.signal import Signal
 from textual.timer import Timer
 
 from cts_tui.config import Config
-from cts_tui.core.events import ConnectionsChanged, Event, SnapshotReady, StateChanged, StoreProblem
-from cts_tui.core.snapshots import Snapshot
+from cts_tui.core.events import (
+    ConfigReloaded,
+    ConnectionsChanged,
+    Event,
+    SnapshotReady,
+    StateChanged,
+    StoreProblem,
+)
+from cts_tui.core.snapshots import ConnectionView, Snapshot
 from cts_tui.errors import CtsError
-from cts_tui.models import ExchangeId
+from cts_tui.models import ConnectionState, ExchangeId
+from cts_tui.tui import preferences
 from cts_tui.tui.actions import ACTIONS, Scope, bindings
 from cts_tui.tui.backend import Coordinator, Store
 from cts_tui.tui.messages import CoreEvent, Frame, OperationDone, TestCompleted
+from cts_tui.tui.preferences import Preferences, TableSort
+from cts_tui.tui.widgets.keyed_table import KeyedTable
 
 MIN_INTERVAL_S = 0.25
 MAX_INTERVAL_S = 60.0
@@ -42,7 +54,23 @@ from the 60 s ceiling gave "live 0.46875s")."""
 EARLY_REFRESH_S = 0.1
 """How soon a state change is shown: changes inside this window are drawn together."""
 
+FOCUS_KEYS = [
+    Binding("tab", "focus_next", show=False, priority=True),
+    Binding("shift+tab", "focus_previous", show=False, priority=True),
+]
+"""Tab moves the focus as the app reads the key, not once the focused widget has handled it
+(Textual's default): keys typed in one burst (a password manager's auto-type: name, Tab, key,
+Tab, secret) are forwarded as they are read, and would otherwise all land in the first field."""
+
+COPY_NOTICE_CHARS = 40
+CHANGES_SHOWN = 6
+"""Settings a reload notice names; more are counted."""
+
 THEME_CYCLE = ("textual-dark", "ansi-dark", "textual-light", "ansi-light", "nord", "gruvbox")
+
+
+def _within_steps(interval_s: float) -> float:
+    return min(MAX_INTERVAL_S, max(MIN_INTERVAL_S, interval_s))
 
 
 def _utcnow() -> datetime:
@@ -52,7 +80,7 @@ def _utcnow() -> datetime:
 class CtsApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "cts-tui"
-    BINDINGS = bindings(Scope.APP)
+    BINDINGS = [*bindings(Scope.APP), *FOCUS_KEYS]
 
     paused: reactive[bool] = reactive(False)
     refresh_interval: reactive[float] = reactive(1.0)
@@ -67,6 +95,7 @@ class CtsApp(App[None]):
         demo: bool = False,
         base_urls: Mapping[ExchangeId, str] | None = None,
         freeze_startup_objects: bool = False,
+        preferences_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.coordinator = coordinator
@@ -85,13 +114,22 @@ class CtsApp(App[None]):
         self._tick_timer: Timer | None = None
         self._early_timer: Timer | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self.set_reactive(CtsApp.refresh_interval, self.config.ui.refresh_interval_s)
+        self.preferences_path = preferences_path
+        """Where habits are kept between runs (None: nothing is remembered, as in tests)."""
+        self.preferences = preferences.load(preferences_path) if preferences_path else Preferences()
+        self._remembering = False
+        """Off while the start applies config and preferences: only the user's changes are saved."""
+        interval = self.preferences.refresh_interval_s or self.config.ui.refresh_interval_s
+        self.set_reactive(CtsApp.refresh_interval, _within_steps(interval))
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        if self.config.ui.theme in self.available_themes:
-            self.theme = self.config.ui.theme
+        for theme in (self.preferences.theme, self.config.ui.theme):
+            if theme in self.available_themes:
+                self.theme = theme
+                break
+        self._remembering = True
         from cts_tui.tui.screens.main import MainScreen
 
         self._unsubscribe = self.coordinator.subscribe(self._core_event_arrived)
@@ -146,7 +184,28 @@ class CtsApp(App[None]):
             self._refresh_soon()
         elif isinstance(message.event, StoreProblem):
             self.notify(message.event.message, title="Store", severity="error", timeout=30)
+        elif isinstance(message.event, ConfigReloaded):
+            self._config_reloaded(message.event)
         self.core_events.publish(message.event)
+
+    def _config_reloaded(self, event: ConfigReloaded) -> None:
+        """Say what changed in the file (the coordinator watches it, as for ``serve``); a change
+        to ``ui`` applies here at once, over what the preferences had restored."""
+        if event.error is not None:
+            self.notify(event.error, title="Config not reloaded (the old one stays)", severity="error",
+                        timeout=15, markup=False)
+            return
+        self.config = self.coordinator.config
+        if not event.changed:
+            self.notify("Config file saved: nothing changed", timeout=4)
+            return
+        shown = ", ".join(event.changed[:CHANGES_SHOWN])
+        more = f" and {len(event.changed) - CHANGES_SHOWN} more" if len(event.changed) > CHANGES_SHOWN else ""
+        self.notify(f"Changed: {shown}{more}", title="Config reloaded", timeout=8, markup=False)
+        if "ui.theme" in event.changed and self.config.ui.theme in self.available_themes:
+            self.theme = self.config.ui.theme
+        if "ui.refresh_interval_s" in event.changed:
+            self.refresh_interval = _within_steps(self.config.ui.refresh_interval_s)
 
     # --- results of background work -------------------------------------------------------------
 
@@ -196,6 +255,38 @@ class CtsApp(App[None]):
             self._tick_timer.stop()
             self._tick_timer = self.set_timer(self.refresh_interval, self._tick)
         self._republish()
+        self._remember(refresh_interval_s=self.refresh_interval)
+
+    def watch_theme(self, theme: str) -> None:
+        """Any change of theme (T, the palette's theme picker) is remembered."""
+        self._remember(theme=theme)
+
+    # --- habits kept between runs ---------------------------------------------------------------
+
+    def _remember(self, **changes: object) -> None:
+        if not self._remembering or self.preferences_path is None:
+            return
+        self.preferences = self.preferences.model_copy(update=changes)
+        preferences.save(self.preferences_path, self.preferences)
+
+    def restore_table(self, table: KeyedTable[Any]) -> None:
+        """A table's remembered sort and hidden columns (a column it no longer has is ignored)."""
+        keys = {column.key for column in table.COLUMNS}
+        sort = self.preferences.sort.get(table.id or "")
+        if sort is not None and sort.column in keys:
+            table.sort_by(sort.column, sort.reverse, announce=False)
+        table.set_hidden(set(self.preferences.hidden_columns.get(table.id or "", ())), announce=False)
+
+    def on_keyed_table_sort_changed(self, message: KeyedTable.SortChanged) -> None:
+        if message.table_id:
+            sort = {**self.preferences.sort, message.table_id: TableSort(column=message.column,
+                                                                          reverse=message.reverse)}
+            self._remember(sort=sort)
+
+    def on_keyed_table_columns_changed(self, message: KeyedTable.ColumnsChanged) -> None:
+        if message.table_id:
+            self._remember(hidden_columns={**self.preferences.hidden_columns,
+                                           message.table_id: sorted(message.hidden)})
 
     def action_next_theme(self) -> None:
         cycle = [name for name in THEME_CYCLE if name in self.available_themes]
@@ -228,7 +319,52 @@ class CtsApp(App[None]):
         except CtsError as exc:
             self.notify(str(exc), title="Could not open the connection", severity="error")
             return
+        if connection.origin == "env":
+            self.notify(
+                f"{connection.name} comes from the config or the environment ({connection.exchange.value.upper()}"
+                "_API_KEY...): change it there, then restart", title="Read-only connection", severity="warning",
+            )
+            return
         self.push_screen(ConnectionForm(connection))
+
+    def copy_text(self, what: str, text: str) -> None:
+        """To the terminal's clipboard by OSC 52, which works over SSH (the terminal sets its own
+        clipboard), and a notice of what was copied."""
+        self.copy_to_clipboard(text)
+        shown = text if len(text) <= COPY_NOTICE_CHARS else f"{text[:COPY_NOTICE_CHARS - 1]}…"
+        self.notify(f"Copied {what}: {shown}", timeout=3, markup=False)
+
+    def copy_id(self, view: ConnectionView) -> None:
+        self.copy_text(f"the id of {view.name}", view.id)
+
+    def open_copy_menu(self, view: ConnectionView) -> None:
+        from cts_tui.tui.modals.copy_menu import CopyChoice, CopyMenu
+
+        try:
+            base_url = self.coordinator.connection_model(view.id).base_url
+        except CtsError:
+            base_url = None
+
+        def chosen(choice: CopyChoice | None) -> None:
+            if choice is not None and choice.text is not None:
+                self.copy_text(f"the {choice.what} of {view.name}", choice.text)
+
+        self.push_screen(CopyMenu(view, base_url), chosen)
+
+    @work(group="operations")
+    async def toggle_paused(self, view: ConnectionView) -> None:
+        """Resume a paused connection; pause any other (the core refuses what its lifecycle
+        does not allow, e.g. a disabled one, and the notice says why)."""
+        resume = view.state is ConnectionState.PAUSED
+        try:
+            if resume:
+                await self.coordinator.resume(view.id, "tui")
+            else:
+                await self.coordinator.pause(view.id, "tui")
+        except CtsError as exc:
+            self.post_message(OperationDone(f"{'resume' if resume else 'pause'} {view.name}", str(exc)))
+            return
+        self.post_message(OperationDone(f"{view.name} {'resumed' if resume else 'paused'}"))
 
     @work(group="operations")
     async def test_connection(self, connection_id: str, name: str) -> None:

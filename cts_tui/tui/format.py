@@ -11,6 +11,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from cts_tui.core.snapshots import ConnectionView
 from cts_tui.models import ConnectionState
 
 DASH = Text("–", style="dim")
@@ -36,14 +37,41 @@ BREAKER_STYLE = {"closed": "green", "half_open": "yellow", "open": "bold red"}
 _SPARK_BARS = "▁▂▃▄▅▆▇█"
 
 
-def state_text(state: ConnectionState) -> Text:
-    return Text(f"{STATE_ICON[state]} {state.value}", style=STATE_STYLE[state])
+HEALTH_STYLE = {"degraded": "yellow", "unhealthy": "bold red"}
+DEGRADED_BELOW = 80
+UNHEALTHY_BELOW = 50
+"""Score bands, the same as the score's colours: green, yellow, red."""
+
+
+def health_word(view: ConnectionView) -> str | None:
+    """What health says of a connection its lifecycle calls active: "active" alone would hide a
+    score of 0 with every request failing."""
+    if view.state is not ConnectionState.ACTIVE:
+        return None
+    if not view.healthy or view.health_score < UNHEALTHY_BELOW:
+        return "unhealthy"
+    if view.health_score < DEGRADED_BELOW:
+        return "degraded"
+    return None
+
+
+def state_text(state: ConnectionState, health: str | None = None, *, room: int | None = None) -> Text:
+    """The lifecycle state, and beside it what health says; where both do not fit in ``room``
+    cells, health's word replaces the state's (it says more: only an active state has one)."""
+    text = Text(f"{STATE_ICON[state]} ", style=STATE_STYLE[state])
+    if health is None:
+        text.append(state.value)
+        return text
+    if room is None or len(state.value) + len(health) + 3 <= room:
+        text.append(f"{state.value} ")
+    text.append(health, style=HEALTH_STYLE[health])
+    return text
 
 
 def score_style(score: float) -> str:
-    if score >= 80:
+    if score >= DEGRADED_BELOW:
         return "green"
-    if score >= 50:
+    if score >= UNHEALTHY_BELOW:
         return "yellow"
     return "red"
 
@@ -138,3 +166,27 @@ def gauge(used: float, limit: float, width: int) -> Text:
     text.append("░" * (width - filled), style="dim")
     text.append(f" {used:>4.0f}/{limit:<4.0f}")
     return text
+
+
+# Key risk severities on screen: a symbol that reads without colour, and a short word.
+RISK_MARKS = {
+    "critical": ("‼", "crit", "bold red"),
+    "high": ("⚠", "high", "red"),
+    "medium": ("⚠", "med", "yellow"),
+    "low": ("!", "low", "dim yellow"),
+    "info": ("i", "info", "dim"),
+}
+
+
+def risk_text(worst: str | None, read: bool, complete: bool, width: int = 6) -> Text:
+    """A key's worst risk: "⚠ high"; "✔" when its exchange reported everything and nothing is
+    risky, a dim "✔?" when it does not report everything, "?" before its first read. Below 4
+    cells, the symbol alone."""
+    if worst is not None:
+        symbol, word, style = RISK_MARKS[worst]
+        return Text(symbol if width < 4 else f"{symbol} {word}", style=style)
+    if not read:
+        return Text("?", style="dim")
+    if not complete:
+        return Text("✔" if width < 2 else "✔?", style="dim green")
+    return Text("✔", style="green")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cts_tui import paths
 from cts_tui.capabilities import ExchangeId
-from cts_tui.cli.context import config_from_args, db_path_from_args
+from cts_tui.cli.context import config_from_args, db_path_from_args, watched_config_path
 from cts_tui.core.runtime import Runtime, open_runtime
 from cts_tui.errors import ScrubbingFilter
 
@@ -33,7 +33,7 @@ async def _run(args: argparse.Namespace) -> int:
 
     async with _runtime(args) as (runtime, base_urls):
         app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo), base_urls=base_urls,
-                     freeze_startup_objects=True)
+                     freeze_startup_objects=True, preferences_path=paths.preferences_path())
         loop = asyncio.get_running_loop()
         for sig in EXIT_SIGNALS:
             loop.add_signal_handler(sig, app.exit)
@@ -52,7 +52,8 @@ async def _runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, dic
     with the base URLs a new connection starts with (the demo's: its simulator's)."""
     if not args.demo:
         db_path = db_path_from_args(args, use="first-run")
-        async with open_runtime(config_from_args(args), db_path, kind="tui") as runtime:
+        async with open_runtime(config_from_args(args), db_path, kind="tui",
+                                config_path=watched_config_path(args)) as runtime:
             yield runtime, {}
         return
     from cts_tui.demo import demo_environment

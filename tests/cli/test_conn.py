@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 
 import pytest
 
 from cts_tui import paths
 from cts_tui.cli.context import open_store
+from cts_tui.models import ConnectionState
+from cts_tui.store import ConnectionStore
 
 from tests.store.helpers import damage
 
@@ -78,7 +81,24 @@ def test_enable_disable_rm_by_id_and_by_name(cli, api_env):
     assert json.loads(cli("conn", "list", "--json").out) == []
 
 
-@pytest.mark.parametrize("action", ["rm", "enable", "disable"])
+def test_pause_and_resume_follow_the_lifecycle(cli, api_env):
+    created = json.loads(add(cli, "main").out)  # testing: not yet tested, so not pausable
+    refused = one_line_error(cli("conn", "pause", "main"))
+    assert "cannot pause a connection that is testing" in refused
+
+    async def tested_ok() -> None:  # what a running coordinator's test would record
+        async with await ConnectionStore.open(paths.default_db_path()) as store:
+            await store.set_state(created["id"], ConnectionState.ACTIVE, source="system")
+
+    asyncio.run(tested_ok())
+    paused = cli("conn", "pause", "main", "--json")
+    assert paused.code == 0 and json.loads(paused.out)["state"] == "paused"
+    resumed = cli("conn", "resume", created["id"])
+    assert resumed.code == 0 and "state active" in resumed.out
+    assert "cannot resume a connection that is active" in one_line_error(cli("conn", "resume", "main"))
+
+
+@pytest.mark.parametrize("action", ["rm", "enable", "disable", "pause", "resume"])
 def test_unknown_connection_is_exit_2(cli, empty_store, action):
     line = one_line_error(cli("conn", action, "ghost"))
     assert "no connection with id or name 'ghost'" in line

@@ -32,7 +32,7 @@ async def test_batch_test_reports_the_spec_shape_and_persists(coordinator, runti
     result = await coordinator.test_connections([*ids, bad.id])
     wire = result.wire()
     assert (wire["totalConnections"], wire["successful"], wire["failed"]) == (9, 8, 1)
-    assert wire["success"] is False and isinstance(wire["duration"], int)
+    assert wire["success"] is True and isinstance(wire["duration"], int)  # the batch ran
     assert wire["results"][bad.id] == {"success": False, "error": result.results[bad.id].error, "errorKind": "auth"}
     assert wire["results"][ids[0]]["success"] is True and wire["results"][ids[0]]["balance"] is not None
     assert [e.done for e in events.of(BatchProgress) if e.batch_id == result.batch_id] == list(range(1, 10))

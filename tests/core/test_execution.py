@@ -120,7 +120,7 @@ async def test_exchange_manager_api(coordinator, sim, draft):
     status = await manager.get_exchange_status("binance")
     assert status["status"] == "healthy" and status["active"] == 1 and status["requests"] >= 1
     async with manager.get_connection("htx") as lease:
-        assert lease.connection.id == ids["htx"]
+        assert lease.connection_id == ids["htx"]
         assert coordinator.get_connection(ids["htx"]).in_flight == 1
         assert (await lease.exchange.fetch_ticker("BTC/USDT"))["symbol"] == "BTC/USDT"
     assert coordinator.get_connection(ids["htx"]).in_flight == 0

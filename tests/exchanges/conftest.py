@@ -17,8 +17,11 @@ HANG_TIMEOUT_MS = 1000
 
 def fast_config() -> Config:
     """Limits high enough that the limiter never slows a test (the simulator still enforces the
-    exchanges' own), and a short timeout so that a hung exchange costs little."""
+    exchanges' own), a short timeout so that a hung exchange costs little, and a short patience
+    for the exchange's own pauses: Binance's Retry-After runs to the end of the minute, and a
+    test must fail it at once rather than wait for the clock."""
     config = Config()
+    config.rate_limiting.acquire_timeout_s = 2
     for limits in config.exchanges.values():
         limits.per_second = 200
         limits.per_minute = 20_000

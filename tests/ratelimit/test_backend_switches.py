@@ -116,7 +116,9 @@ async def test_a_thawed_redis_keeps_its_count_and_gains_only_what_was_spent_mean
         finally:
             redis_server.cont()
         await _until(lambda: backend.state.name == "redis")
-        assert await backend.remaining(plan, NORMAL) == before - 4  # not the three counted twice
+        # Spent: 3 + 1. A thawed server also runs what was queued while it was frozen (the take
+        # that timed out, at most one more): up to 6. The three counted twice would be 7.
+        assert before - 6 <= await backend.remaining(plan, NORMAL) <= before - 4
     finally:
         await limiter.close()
 

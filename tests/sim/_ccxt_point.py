@@ -27,7 +27,6 @@ def point(exchange: Any, base_url: str) -> Any:
     if "hostnames" in exchange.urls:
         exchange.hostname = host
         exchange.urls["hostnames"] = {name: host for name in exchange.urls["hostnames"]}
-    exchange.has["fetchCurrencies"] = False
     return exchange
 
 

@@ -11,7 +11,7 @@ from tests.sim._ccxt_point import point
 
 FETCH_MARKETS = {
     "binance": {"types": ["spot", "linear", "inverse"]},
-    "bybit": {"types": ["spot", "linear"]},
+    "bybit": {"types": ["spot", "linear", "inverse"]},
     "okx": {"types": ["spot", "swap", "future"]},
 }
 

@@ -11,8 +11,8 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from cts_tui.capabilities import SUPPORTED_API_TYPES, ExchangeId, HAS_TESTNET
-from cts_tui.config import Config
+from cts_tui.capabilities import HAS_TESTNET, SUPPORTED_API_TYPES, ExchangeId, PassphrasePolicy, passphrase_policy
+from cts_tui.config import Config, Keys
 from cts_tui.ratelimit.usage import BackendState
 from cts_tui.core.events import Event, SnapshotReady
 from cts_tui.core.snapshots import (
@@ -24,8 +24,10 @@ from cts_tui.core.snapshots import (
     TestSummary,
     Totals,
 )
-from cts_tui.errors import ErrorKind
-from cts_tui.models import ConnectionState, TestResult
+from cts_tui.core.key_policy import KeyAssessment, KeySubject, assess
+from cts_tui.errors import ErrorKind, NotFoundError
+from cts_tui.key_facts import IntendedUse, KeyProfile
+from cts_tui.models import Connection, ConnectionState, TestResult
 from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
 from cts_tui.streams import StreamState, StreamView
 
@@ -33,6 +35,45 @@ FIXED_NOW = datetime(2026, 1, 27, 12, 0, 0, tzinfo=UTC)
 EXCHANGES = list(ExchangeId)
 STATES = [ConnectionState.ACTIVE] * 6 + [ConnectionState.ERROR, ConnectionState.PAUSED,
                                          ConnectionState.DISABLED, ConnectionState.TESTING]
+
+
+TITLES = {ExchangeId.OKX: "OKX", ExchangeId.HTX: "HTX", ExchangeId.BINGX: "BingX", ExchangeId.ORANGEX: "OrangeX"}
+ROLES = ("main", "read-only key", "rotated key", "sub-account 2", "hedging desk")
+
+
+def view_name(index: int, exchange: ExchangeId, api_type: str) -> str:
+    """As long as real ones ("Binance margin (read-only key)"), so that widths are tried on
+    them; unique past the first rounds of roles."""
+    title = TITLES.get(exchange, exchange.value.capitalize())
+    name = f"{title} {api_type.replace('_', ' ')} ({ROLES[index // len(EXCHANGES) % len(ROLES)]})"
+    return name if index < len(EXCHANGES) * len(ROLES) else f"{name} #{index}"
+
+
+# Key facts by index: risky (may withdraw, no whitelist), clean, expiring soon, not read yet, and
+# a monitor key that may trade.
+KEY_KINDS = (
+    dict(permissions=["read", "trade", "withdraw"], ip_restricted=False),
+    dict(permissions=["read", "trade"], ip_restricted=True, ips=["10.0.0.7"]),
+    dict(permissions=["read", "trade"], ip_restricted=False, expires_in=timedelta(days=5)),
+    None,
+    dict(permissions=["read", "trade"], ip_restricted=True, ips=["10.0.0.7"], use=IntendedUse.MONITOR),
+)
+
+
+KEY_SETTINGS = Keys()
+
+
+def make_key(index: int, exchange: ExchangeId, name: str, now: datetime) -> KeyAssessment:
+    kind = dict(KEY_KINDS[index % len(KEY_KINDS)] or {})
+    use = kind.pop("use", IntendedUse.TRADE)
+    expires_in = kind.pop("expires_in", None)
+    cid = f"c{index:05d}"
+    profile = None if not kind else KeyProfile(
+        **kind, expires_at=now + expires_in if expires_in else None, expiry_reported=True,
+        connection_id=cid, exchange=exchange.value, read_at=now - timedelta(minutes=index % 50),
+    )
+    subject = KeySubject(cid, name, exchange.value, "spot", use, cid, now, profile)
+    return assess([subject], KEY_SETTINGS, now)[cid]
 
 
 def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
@@ -50,9 +91,10 @@ def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
         error_kind=ErrorKind.AUTH if failing else None,
         error="invalid API key" if failing else None,
     )
+    name = view_name(index, exchange, api_type.value)
     return ConnectionView(
         id=f"c{index:05d}",
-        name=f"{exchange.value}-{api_type.value.split('_')[0]}-{index}",
+        name=name,
         exchange=exchange,
         api_type=api_type,
         is_testnet=exchange in HAS_TESTNET and index % 4 == 1,
@@ -82,6 +124,7 @@ def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
         weight=100,
         tags=("demo",),
         api_key_masked="AbCd…wXyZ",
+        key=make_key(index, exchange, name, now),
     )
 
 
@@ -200,6 +243,17 @@ class StaticCoordinator:
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    def connection_model(self, connection_id: str) -> Connection:
+        """The stored connection behind a view, with made-up keys (the form and the copy menu)."""
+        view = self._snapshot.connection(connection_id)
+        if view is None:
+            raise NotFoundError(f"no connection {connection_id}")
+        passphrase = None if passphrase_policy(view.exchange) is PassphrasePolicy.NONE else "static-passphrase"
+        return Connection(id=view.id, name=view.name, exchange=view.exchange, api_type=view.api_type,
+                          api_key="static-key", api_secret="static-secret", api_passphrase=passphrase,
+                          is_testnet=view.is_testnet, enabled=view.enabled, tags=list(view.tags),
+                          base_url=f"https://api.{view.exchange.value}.example")
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         self._subscribers.append(callback)

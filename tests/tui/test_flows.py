@@ -117,8 +117,8 @@ async def test_form_validates_inline_and_offers_only_what_the_exchange_has(live_
         assert form.query_one("#derivative-row").display
         await pilot.press("ctrl+s")
         await pilot.pause()
-        error = str(form.query_one("#form-error", Static).render())
-        assert "passphrase" in error
+        error = str(form.query_one("#api_passphrase-error", Static).render())
+        assert error == "This exchange's keys have a passphrase: paste it."  # under the field, in plain words
         assert isinstance(live_app.screen, ConnectionForm)  # nothing saved, the form stays
 
         form.query_one("#exchange", Select).value = ExchangeId.COINBASE
@@ -127,7 +127,7 @@ async def test_form_validates_inline_and_offers_only_what_the_exchange_has(live_
         assert not form.query_one("#testnet-row").display
         assert not form.query_one("#derivative-row").display
         assert not form.query_one("#is_testnet", Checkbox).value
-        await pilot.press("escape")
+        await pilot.press("escape", "y")  # the filled form is thrown away once confirmed
         assert not isinstance(live_app.screen, ConnectionForm)
     assert live_app.coordinator.get_all_connections() == []
 
@@ -145,9 +145,9 @@ async def test_test_before_saving_shows_the_result_and_its_log(live_app: CtsApp,
         form.query_one("#api_secret", Input).value = account.secret[::-1]  # wrong secret
         form.query_one("#base_url", Input).value = sim.base_url("kraken")
         await pilot.press("ctrl+t")
-        output = form.query_one("#test-output")
-        await until(lambda: any("auth" in line.text for line in output.lines), pilot)
-        assert account.secret not in "".join(line.text for line in output.lines)
+        output = form.query_one("#test-output", Static)
+        await until(lambda: "auth" in str(output.render()), pilot)
+        assert account.secret not in str(output.render())
     assert live_app.coordinator.get_all_connections() == []
 
 
@@ -168,6 +168,16 @@ async def test_space_enables_and_disables(live_app: CtsApp, runtime: Runtime, dr
         await until(lambda: state_of(runtime, view.id) is ConnectionState.ACTIVE, pilot)
         await pilot.press("space")
         await until(lambda: state_of(runtime, view.id) is ConnectionState.DISABLED, pilot)
+
+
+async def test_shift_p_pauses_and_resumes(live_app: CtsApp, runtime: Runtime, draft) -> None:
+    view = await runtime.coordinator.add_connection(draft("pionex"), "cli")  # tested: active
+    async with live_app.run_test(size=SIZE) as pilot:
+        await pilot.press("P")
+        await until(lambda: state_of(runtime, view.id) is ConnectionState.PAUSED, pilot)
+        await until(lambda: "paused" in table(live_app).render_line(1).text, pilot)
+        await pilot.press("P")
+        await until(lambda: state_of(runtime, view.id) is ConnectionState.ACTIVE, pilot)
 
 
 async def test_x_deletes_only_after_confirmation(live_app: CtsApp, runtime: Runtime, draft) -> None:

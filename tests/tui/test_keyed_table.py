@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pytest
+from textual import events
 from textual.app import App, ComposeResult
 
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable
@@ -117,7 +118,7 @@ async def test_a_refresh_renders_only_changed_cells_and_keeps_the_cursor_on_its_
         assert table.cursor_row == 27 and table.cursor_key == "t0001"
 
 
-async def test_header_click_sorts_and_a_second_click_on_a_row_selects_it() -> None:
+async def test_header_click_sorts_a_click_selects_a_row_and_a_double_click_opens_it() -> None:
     app = TableApp(things(5))
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(ThingTable)
@@ -130,8 +131,21 @@ async def test_header_click_sorts_and_a_second_click_on_a_row_selects_it() -> No
 
         await pilot.click(ThingTable, offset=(2, 3))  # the third row
         assert table.cursor_key == "t0002" and app.selected == []
-        await pilot.click(ThingTable, offset=(2, 3))
-        assert app.selected == ["t0002"]
+        await pilot.click(ThingTable, offset=(2, 3))  # a click on the selected row is only a click
+        assert app.selected == []
+        await pilot.double_click(ThingTable, offset=(2, 4))
+        assert table.cursor_key == "t0001" and app.selected == ["t0001"]  # the fourth row
+
+
+async def test_the_wheel_scrolls_the_rows() -> None:
+    app = TableApp(things(200))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(ThingTable)
+        await pilot.pause()
+        for _ in range(3):
+            table.post_message(events.MouseScrollDown(table, 2, 2, 0, 0, 0, False, False, False))
+        await pilot.pause()
+        assert round(table.scroll_y) > 0 and table.cursor_key == "t0000"
 
 
 async def test_figures_are_right_aligned_under_their_header() -> None:
@@ -158,7 +172,7 @@ async def test_a_refresh_leaves_a_view_scrolled_away_from_the_cursor() -> None:
         assert round(table.scroll_y) == 1
 
 
-async def test_in_the_app_a_second_click_on_a_connection_opens_its_detail() -> None:
+async def test_in_the_app_a_double_click_on_a_connection_opens_its_detail() -> None:
     from cts_tui.tui.screens.detail import DetailScreen
     from cts_tui.tui.widgets.connections_table import ConnectionsTable
 
@@ -168,5 +182,5 @@ async def test_in_the_app_a_second_click_on_a_connection_opens_its_detail() -> N
         await pilot.click(ConnectionsTable, offset=(5, 3))  # the third connection
         third = table.shown_keys[2]
         assert table.cursor_key == third and not isinstance(app.screen, DetailScreen)
-        await pilot.click(ConnectionsTable, offset=(5, 3))
+        await pilot.double_click(ConnectionsTable, offset=(5, 3))
         assert isinstance(app.screen, DetailScreen) and app.screen.connection_id == third

@@ -1,4 +1,5 @@
-"""Pixels of every screen and form at 120x36 and 80x24, on fixed snapshots and a fixed clock."""
+"""Pixels of every screen and dialog at 80x24, 120x36 and 200x50, on fixed snapshots (names as
+long as real ones) and a fixed clock. One snapshot per screen or dialog and size."""
 
 from __future__ import annotations
 
@@ -10,30 +11,34 @@ from cts_tui.models import ApiType, ExchangeId
 
 from .conftest import static_app
 
-SIZES = [pytest.param((120, 36), id="120x36"), pytest.param((80, 24), id="80x24")]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36"),
+         pytest.param((200, 50), id="200x50")]
 
 
-async def _choose_okx_perpetual(pilot: Pilot) -> None:
+async def _form_with_problems(pilot: Pilot) -> None:
+    """OKX perpetual chosen, the rest left empty, save pressed: each problem under its field."""
     await pilot.press("a")
     form = pilot.app.screen
     form.query_one("#exchange", Select).value = ExchangeId.OKX
     await pilot.pause()
     form.query_one("#api_type", Select).value = ApiType.PERPETUAL_FUTURES
-    await pilot.pause()
+    await pilot.press("ctrl+s")
 
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     "keys",
     [
-        pytest.param([], id="connections"),
+        pytest.param(["m", "j", "m", "slash", *"key", "enter"], id="connections"),  # marks, a filter, the keys
         pytest.param(["2"], id="rate-limits"),
         pytest.param(["3"], id="health"),
         pytest.param(["j", "j", "enter"], id="detail"),
+        pytest.param(["j", "j", "j", "enter"], id="detail-expiring-key"),
         pytest.param(["question_mark"], id="help"),
         pytest.param(["m", "m", "b"], id="batch"),
         pytest.param(["x"], id="confirm-delete"),
-        pytest.param(["slash", *"bin"], id="filter"),
+        pytest.param(["j", "j", "j", "j", "j", "j", "Y"], id="copy-menu"),
+        pytest.param(["c"], id="columns"),
     ],
 )
 def test_screen(snap_compare, size: tuple[int, int], keys: list[str]) -> None:
@@ -42,7 +47,7 @@ def test_screen(snap_compare, size: tuple[int, int], keys: list[str]) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_add_form(snap_compare, size: tuple[int, int]) -> None:
-    assert snap_compare(static_app(), run_before=_choose_okx_perpetual, terminal_size=size)
+    assert snap_compare(static_app(), run_before=_form_with_problems, terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)

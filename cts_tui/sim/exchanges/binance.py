@@ -23,7 +23,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from urllib.parse import parse_qsl
 
+from cts_tui.sim import candles, depth, tape
 from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.assets import assets_for
 from cts_tui.sim.exchange import (
     Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply,
 )
@@ -105,8 +107,16 @@ class BinanceSim(SimExchange):
                 partial(self._tickers, pool, True))
             add("GET", f"{prefix}/ticker/price", pool, _by_symbol(2 if pool == "api" else 1, 4 if pool == "api" else 2),
                 None, partial(self._tickers, pool, False))
+            add("GET", f"{prefix}/depth", pool, _depth_weight(pool), None, partial(self._depth, pool))
+            add("GET", f"{prefix}/trades", pool, 25 if pool == "api" else 5, None, partial(self._trades, pool, False))
+            add("GET", f"{prefix}/aggTrades", pool, 4 if pool == "api" else 20, None, partial(self._trades, pool, True))
+            add("GET", f"{prefix}/klines", pool, 2 if pool == "api" else _klines_weight, None,
+                partial(self._klines, pool))
+            add("GET", f"{prefix}/openOrders", pool, _by_symbol(*((6, 80) if pool == "api" else (1, 40))), "read",
+                lambda req: json_reply([]))
         add("GET", "/api/v3/account", "api", 20, "read", self._spot_account)
         add("POST", "/api/v3/order/test", "api", 1, "trade", self._order_test)
+        add("GET", "/sapi/v1/capital/config/getall", "sapi", 10, "read", self._coins)
         add("GET", "/sapi/v1/system/status", "sapi", 1, None, lambda req: json_reply({"status": 0, "msg": "normal"}))
         add("GET", "/sapi/v1/account/apiRestrictions", "sapi", 1, "read", self._api_restrictions)
         add("GET", "/sapi/v1/margin/account", "sapi", 10, "read", self._margin_account)
@@ -115,6 +125,9 @@ class BinanceSim(SimExchange):
         for version in ("v2", "v3"):
             add("GET", f"/fapi/{version}/account", "fapi", 5, "read", partial(self._futures_account, "fapi"))
             add("GET", f"/fapi/{version}/balance", "fapi", 5, "read", partial(self._futures_balance, "fapi"))
+        for version in ("v2", "v3"):
+            add("GET", f"/fapi/{version}/positionRisk", "fapi", 5, "read", lambda req: json_reply([]))
+        add("GET", "/dapi/v1/positionRisk", "dapi", 1, "read", lambda req: json_reply([]))
         add("GET", "/dapi/v1/account", "dapi", 5, "read", partial(self._futures_account, "dapi"))
         add("GET", "/dapi/v1/balance", "dapi", 1, "read", partial(self._futures_balance, "dapi"))
         return r
@@ -265,7 +278,84 @@ class BinanceSim(SimExchange):
                    "closeTime": now, "firstId": 1, "lastId": 1000, "count": 1000}
         return ticker
 
+    def _market(self, pool: str, req: SimRequest) -> MarketSpec | Reply:
+        symbol = req.query.get("symbol")
+        if not symbol:
+            return _mandatory("symbol")
+        market = {"api": self.spot, "fapi": self.fapi, "dapi": self.dapi}[pool].get(symbol)
+        return market or json_reply({"code": -1121, "msg": "Invalid symbol."}, 400)
+
+    def _depth(self, pool: str, req: SimRequest) -> Reply:
+        market = self._market(pool, req)
+        if isinstance(market, Reply):
+            return market
+        book = depth.order_book(self.ctx.prices, market, req.int_param("limit", 100 if pool == "api" else 500, 5000))
+        d, q = market.price_decimals, market.qty_decimals
+        body: dict = {"lastUpdateId": book.step + 1_000_000}
+        if pool != "api":
+            now = self.ctx.clock.now_ms()
+            body |= {"E": now, "T": now - 3}
+            if pool == "dapi":
+                body |= {"symbol": req.query["symbol"], "pair": market.base + "USD"}
+        body |= {"bids": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.bids],
+                 "asks": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.asks]}
+        return json_reply(body)
+
+    def _trades(self, pool: str, aggregated: bool, req: SimRequest) -> Reply:
+        market = self._market(pool, req)
+        if isinstance(market, Reply):
+            return market
+        trades = tape.recent_trades(self.ctx.prices, market, req.int_param("limit", 500, 1000), self.ctx.clock.now_ms())
+        d, q = market.price_decimals, market.qty_decimals
+        rows = []
+        for t in reversed(trades):  # Binance lists the oldest first
+            if aggregated:
+                row = {"a": t.id, "p": f"{t.price:.{d}f}", "q": f"{t.amount:.{q}f}", "f": t.id, "l": t.id,
+                       "T": t.timestamp_ms, "m": not t.buy}
+                rows.append(row | {"M": True} if pool == "api" else row)
+            else:
+                rows.append({"id": t.id, "price": f"{t.price:.{d}f}", "qty": f"{t.amount:.{q}f}",
+                             "quoteQty": f"{t.price * t.amount:.8f}", "time": t.timestamp_ms,
+                             "isBuyerMaker": not t.buy} | ({"isBestMatch": True} if pool == "api" else {}))
+        return json_reply(rows)
+
+    def _klines(self, pool: str, req: SimRequest) -> Reply:
+        market = self._market(pool, req)
+        if isinstance(market, Reply):
+            return market
+        interval = candles.interval_seconds(req.query.get("interval", ""))
+        if interval is None:
+            return json_reply({"code": -1120, "msg": "Invalid interval."}, 400)
+        rows = candles.in_window(self.ctx.prices, market, interval,
+                                 req.int_param("limit", 500, 1000 if pool == "api" else 1500), self.ctx.clock.now_ms(),
+                                 req.query.get("startTime"), req.query.get("endTime"))
+        d = market.price_decimals
+        return json_reply([[c.open_ms, f"{c.open:.{d}f}", f"{c.high:.{d}f}", f"{c.low:.{d}f}", f"{c.close:.{d}f}",
+                            f"{c.volume:.4f}", c.open_ms + interval * 1000 - 1, f"{c.volume * c.close:.4f}", 100,
+                            f"{c.volume / 2:.4f}", f"{c.volume * c.close / 2:.4f}", "0"] for c in rows])
+
     # -- private data ----------------------------------------------------------------------
+
+    def _coins(self, req: SimRequest) -> Reply:
+        """The wallet's coin list, with the spot balance of each: ccxt reads it before the markets."""
+        balance = _authed(req).balance("spot")
+        rows = []
+        for asset in assets_for(self.ctx.markets):
+            networks = [{"network": c.network, "coin": asset.code, "withdrawIntegerMultiple": "0.00000001",
+                         "isDefault": number == 0, "depositEnable": True, "withdrawEnable": True, "depositDesc": "",
+                         "withdrawDesc": "", "specialTips": "", "specialWithdrawTips": "", "name": c.name,
+                         "resetAddressStatus": False, "addressRegex": "", "memoRegex": "",
+                         "withdrawFee": f"{c.withdraw_fee:g}", "withdrawMin": f"{c.withdraw_min:g}",
+                         "withdrawMax": "9999999999", "depositDust": "0.00000001", "minConfirm": c.confirmations,
+                         "unLockConfirm": 0, "sameAddress": False, "estimatedArrivalTime": 5, "busy": False,
+                         "contractAddressUrl": "", "contractAddress": ""}
+                        for number, c in enumerate(asset.chains)]
+            rows.append({"coin": asset.code, "depositAllEnable": True, "withdrawAllEnable": True, "name": asset.name,
+                         "free": _amount(balance.get(asset.code, 0.0)), "locked": "0", "freeze": "0",
+                         "withdrawing": "0", "ipoing": "0", "ipoable": "0", "storage": "0",
+                         "isLegalMoney": asset.fiat, "trading": True, "networkList": networks})
+        return json_reply(rows)
+
 
     def _spot_account(self, req: SimRequest) -> Reply:
         account = _authed(req)
@@ -324,7 +414,8 @@ class BinanceSim(SimExchange):
     def _api_restrictions(self, req: SimRequest) -> Reply:
         account = _authed(req)
         trade = account.can("trade")
-        return json_reply({"ipRestrict": False, "createTime": 1_700_000_000_000,
+        expiry = {} if account.expires_at_ms is None else {"tradingAuthorityExpirationTime": account.expires_at_ms}
+        return json_reply({"ipRestrict": bool(account.ip_whitelist), "createTime": 1_700_000_000_000, **expiry,
                            "enableReading": account.can("read"), "enableSpotAndMarginTrading": trade,
                            "enableFutures": trade, "enableMargin": trade, "enableVanillaOptions": False,
                            "enablePortfolioMarginTrading": False, "enableFixApiTrade": False,
@@ -370,6 +461,24 @@ class BinanceSim(SimExchange):
 
 def _by_symbol(with_symbol: int, without: int) -> Callable[[SimRequest], int]:
     return lambda req: with_symbol if "symbol" in req.query else without
+
+
+def _depth_weight(pool: str) -> Callable[[SimRequest], int]:
+    """Binance weighs a book by its depth: spot 5/25/50/250, futures 2/5/10/20."""
+    steps = ((100, 5), (500, 25), (1000, 50), (5000, 250)) if pool == "api" else ((50, 2), (100, 5), (500, 10),
+                                                                                     (1000, 20))
+    default = 100 if pool == "api" else 500
+
+    def weigh(req: SimRequest) -> int:
+        limit = req.int_param("limit", default, 5000)
+        return next((weight for most, weight in steps if limit <= most), steps[-1][1])
+    return weigh
+
+
+def _klines_weight(req: SimRequest) -> int:
+    limit = req.int_param("limit", 500, 1500)
+    return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
+
 
 
 def _authed(req: SimRequest) -> SimAccount:

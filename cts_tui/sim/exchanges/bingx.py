@@ -20,9 +20,12 @@ import time
 from collections.abc import Callable, Mapping
 from functools import partial
 
+from cts_tui.sim import candles, depth, tape
 from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.assets import assets_for
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
 from cts_tui.sim.limits import BanList, FixedWindow
+from cts_tui.sim.markets import MarketSpec
 from cts_tui.sim.signing import hmac_hex, same, split_signed_query
 
 Producer = Callable[[SimRequest], Reply]
@@ -61,6 +64,15 @@ class BingxSim(SimExchange):
             "/openApi/spot/v1/ticker/24hr": partial(self._ticker, "spot"),
             "/openApi/swap/v2/quote/ticker": partial(self._ticker, "swap"),
             "/openApi/cswap/v1/market/ticker": partial(self._ticker, "cswap"),
+            "/openApi/spot/v1/market/depth": partial(self._depth, "spot"),
+            "/openApi/swap/v2/quote/depth": partial(self._depth, "swap"),
+            "/openApi/cswap/v1/market/depth": partial(self._depth, "cswap"),
+            "/openApi/spot/v1/market/trades": partial(self._trades, "spot"),
+            "/openApi/swap/v2/quote/trades": partial(self._trades, "swap"),
+            "/openApi/spot/v1/market/kline": partial(self._klines, "spot"),
+            "/openApi/spot/v2/market/kline": partial(self._klines, "spot"),
+            "/openApi/swap/v3/quote/klines": partial(self._klines, "swap"),
+            "/openApi/cswap/v1/market/klines": partial(self._klines, "cswap"),
         }
         private = {
             "/openApi/spot/v1/account/balance": self._spot_balance,
@@ -68,6 +80,11 @@ class BingxSim(SimExchange):
             "/openApi/swap/v3/user/balance": partial(self._contract_balance, "v3"),
             "/openApi/cswap/v1/user/balance": partial(self._contract_balance, "cswap"),
             "/openApi/v1/account/apiPermissions": self._permissions,
+            "/openApi/wallets/v1/capital/config/getall": self._coins,
+            "/openApi/spot/v1/trade/openOrders": lambda req: self._ok({"orders": []}),
+            "/openApi/swap/v2/trade/openOrders": lambda req: self._ok({"orders": []}),
+            "/openApi/swap/v2/user/positions": lambda req: self._ok([]),
+            "/openApi/cswap/v1/user/positions": lambda req: self._ok([]),
         }
         routes: dict[tuple[str, str], Handler] = {("GET", p): partial(self._public, f) for p, f in public.items()}
         routes |= {("GET", p): partial(self._private, f) for p, f in private.items()}
@@ -168,12 +185,59 @@ class BingxSim(SimExchange):
              "minTradeValue": f"{m.contract_size:g}", "minQty": "1", "status": 1,
              "timeOnline": 1_700_000_000_000} for s, m in self.cswap.items()])
 
-    def _ticker(self, family: str, req: SimRequest) -> Reply:
-        markets = {"spot": self.spot, "swap": self.swap, "cswap": self.cswap}[family]
+    def _market(self, family: str, req: SimRequest) -> MarketSpec | Reply:
         symbol = req.query.get("symbol", "")
-        market = markets.get(symbol)
-        if market is None:
-            return self._error(100204, f"symbol {symbol} not found", "bad_request")
+        market = {"spot": self.spot, "swap": self.swap, "cswap": self.cswap}[family].get(symbol)
+        return market or self._error(100204, f"symbol {symbol} not found", "bad_request")
+
+    def _depth(self, family: str, req: SimRequest) -> Reply:
+        market = self._market(family, req)
+        if isinstance(market, Reply):
+            return market
+        book = depth.order_book(self.ctx.prices, market, req.int_param("limit", 20, 1000))
+        d, q, now = market.price_decimals, market.qty_decimals, self.ctx.clock.now_ms()
+        bids = [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.bids]
+        asks = [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.asks]
+        if family == "spot":
+            return self._ok({"bids": bids, "asks": asks, "ts": now, "lastUpdateId": book.step + 1})
+        coins = {"bidsCoin": [[p, f"{float(a) * market.contract_size:g}"] for p, a in bids],
+                 "asksCoin": [[p, f"{float(a) * market.contract_size:g}"] for p, a in asks]}
+        return self._ok({"T": now, "bids": bids, "asks": asks} | coins)
+
+    def _trades(self, family: str, req: SimRequest) -> Reply:
+        market = self._market(family, req)
+        if isinstance(market, Reply):
+            return market
+        trades = tape.recent_trades(self.ctx.prices, market, req.int_param("limit", 100, 1000), self.ctx.clock.now_ms())
+        d, q = market.price_decimals, market.qty_decimals
+        if family == "spot":
+            return self._ok([{"id": t.id, "price": t.price, "qty": t.amount, "time": t.timestamp_ms,
+                              "buyerMaker": not t.buy} for t in trades])
+        return self._ok([{"time": t.timestamp_ms, "isBuyerMaker": not t.buy, "price": f"{t.price:.{d}f}",
+                          "qty": f"{t.amount:.{q}f}", "quoteQty": f"{t.price * t.amount:.4f}"} for t in trades])
+
+    def _klines(self, family: str, req: SimRequest) -> Reply:
+        market = self._market(family, req)
+        if isinstance(market, Reply):
+            return market
+        interval = candles.interval_seconds(req.query.get("interval", ""))
+        if interval is None:
+            return self._error(100400, "invalid interval", "bad_request")
+        rows = candles.in_window(self.ctx.prices, market, interval, req.int_param("limit", 500, 1440),
+                                 self.ctx.clock.now_ms(), req.query.get("startTime"), req.query.get("endTime"))
+        if family == "spot":
+            return self._ok([[c.open_ms, c.open, c.high, c.low, c.close, c.volume, c.open_ms + interval * 1000 - 1,
+                              round(c.volume * c.close, 4)] for c in rows])
+        d = market.price_decimals
+        return self._ok([{"open": f"{c.open:.{d}f}", "close": f"{c.close:.{d}f}", "high": f"{c.high:.{d}f}",
+                          "low": f"{c.low:.{d}f}", "volume": f"{c.volume:.4f}", "time": c.open_ms}
+                         for c in reversed(rows)])
+
+    def _ticker(self, family: str, req: SimRequest) -> Reply:
+        market = self._market(family, req)
+        if isinstance(market, Reply):
+            return market
+        symbol = req.query["symbol"]
         walk = self.ctx.prices.quote(market.key, market.price)
         d, last = market.price_decimals, walk.price
         tick, now = 10.0 ** -d, self.ctx.clock.now_ms()
@@ -205,10 +269,19 @@ class BingxSim(SimExchange):
                 for a, v in wallet.items()]
         return self._ok({"balance": rows[0]} if version == "v2" and rows else rows)
 
+    def _coins(self, req: SimRequest) -> Reply:
+        """The wallet's coins and their networks: ccxt reads them before the markets."""
+        return self._ok([{"coin": a.code, "name": a.name, "networkList": [
+            {"name": c.name, "network": c.network, "isDefault": n == 0, "minConfirm": c.confirmations,
+             "withdrawEnable": True, "depositEnable": True, "withdrawFee": f"{c.withdraw_fee:g}",
+             "withdrawMax": "9999999", "withdrawMin": f"{c.withdraw_min:g}", "depositMin": "0.00000001",
+             "needTagOrMemo": False, "withdrawPrecision": a.decimals, "depositPrecision": a.decimals,
+             "contractAddress": ""} for n, c in enumerate(a.chains)]} for a in assets_for(self.ctx.markets)])
+
     def _permissions(self, req: SimRequest) -> Reply:
         account = _authed(req)
         ids = sorted(i for perm, numbers in PERMISSION_IDS.items() if account.can(perm) for i in numbers)
-        return self._ok({"ipAddresses": [], "permissions": ids, "note": account.name})
+        return self._ok({"ipAddresses": list(account.ip_whitelist), "permissions": ids, "note": account.name})
 
     # -- faults in BingX's words -----------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Bybit v5: spot, linear (USDT perpetuals and futures), the unified trading account.
+"""Bybit v5: spot, linear (USDT perpetuals and futures), inverse (coin-margined perpetuals and
+futures), the unified trading account.
 
 Rate limits as Bybit counts them: every IP may send 600 requests in any 5 s (over that: HTTP 403
 "access too frequent" and a ban of 10 minutes); private endpoints are limited per UID and
@@ -19,11 +20,14 @@ CONTRACT -> "perpetual_futures", spot-cross-margin-trade -> "margin".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
 
+from cts_tui.sim import candles, depth, tape
 from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.assets import assets_for
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
 from cts_tui.sim.limits import BanList, RollingWindow
 from cts_tui.sim.markets import MarketSpec
@@ -31,13 +35,15 @@ from cts_tui.sim.signing import hmac_hex, same
 
 Producer = Callable[[SimRequest], Reply]
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+MONTH_CODES = "FGHJKMNQUVXZ"  # inverse futures are named BTCUSDH26: futures month code and year
 PAGE_LIMIT = 1000  # the most a page may hold
 DEFAULT_PAGE = 500  # instruments-info pages by 500 unless `limit` says otherwise
 
 
 class BybitSim(SimExchange):
     exchange_id = "bybit"
-    market_kinds = {"spot": 0.55, "linear_swap": 0.4, "linear_future": 0.05}
+    market_kinds = {"spot": 0.55, "linear_swap": 0.37, "linear_future": 0.04, "inverse_swap": 0.02,
+                    "inverse_future": 0.02}
 
     class Limits(LimitsModel):
         ip_requests_per_5s: float = 600
@@ -48,11 +54,16 @@ class BybitSim(SimExchange):
     def __init__(self, ctx) -> None:
         self.spot = {m.base + m.quote: m for m in ctx.markets if m.is_spot}
         self.linear = {_linear_id(m): m for m in ctx.markets if not m.is_spot and not m.is_inverse}
-        self._instruments = {
-            "spot": [_spot_instrument(i, m) for i, m in self.spot.items()],
-            "linear": [_linear_instrument(i, m) for i, m in self.linear.items()],
-        }
+        self.inverse = {_inverse_id(m): m for m in ctx.markets if m.is_inverse}
+        self._categories = {"spot": self.spot, "linear": self.linear, "inverse": self.inverse}
         super().__init__(ctx)
+
+    @functools.cached_property
+    def _instruments(self) -> dict[str, list[dict]]:
+        """Built on first ask: most simulators never serve the list, and it is large."""
+        return {"spot": [_spot_instrument(i, m) for i, m in self.spot.items()],
+                "linear": [_contract_instrument(i, m) for i, m in self.linear.items()],
+                "inverse": [_contract_instrument(i, m) for i, m in self.inverse.items()]}
 
     def configure_limits(self) -> None:
         lim = self.limits
@@ -66,12 +77,18 @@ class BybitSim(SimExchange):
             "/v5/market/time": self._time,
             "/v5/market/instruments-info": self._instruments_info,
             "/v5/market/tickers": self._tickers,
+            "/v5/market/orderbook": self._orderbook,
+            "/v5/market/recent-trade": self._recent_trades,
+            "/v5/market/kline": self._kline,
         }
         private = {
             "/v5/account/wallet-balance": self._wallet_balance,
             "/v5/account/info": self._account_info,
             "/v5/user/query-api": self._query_api,
             "/v5/spot-cross-margin-trade/account": self._margin_account,
+            "/v5/asset/coin/query-info": self._coin_info,
+            "/v5/order/realtime": self._empty_page,
+            "/v5/position/list": self._empty_page,
         }
         routes: dict[tuple[str, str], Handler] = {("GET", p): partial(self._public, f) for p, f in public.items()}
         routes |= {("GET", p): partial(self._private, f) for p, f in private.items()}
@@ -155,9 +172,9 @@ class BybitSim(SimExchange):
 
     def _category(self, req: SimRequest) -> tuple[str | None, Reply | None]:
         category = req.query.get("category")
-        if category in ("spot", "linear"):
+        if category in ("spot", "linear", "inverse"):
             return category, None
-        if category in ("inverse", "option"):
+        if category == "option":
             return category, self._ok({"category": category, "list": [], "nextPageCursor": ""})
         return None, self._envelope(10001, "params error: category", {}, outcome="bad_request")
 
@@ -176,11 +193,57 @@ class BybitSim(SimExchange):
         cursor = str(start + limit) if start + limit < len(rows) else ""
         return self._ok({"category": category, "list": page, "nextPageCursor": cursor})
 
+    def _market(self, req: SimRequest) -> MarketSpec | Reply:
+        markets = self._categories.get(req.query.get("category", ""))
+        if markets is None:
+            return self._envelope(10001, "params error: category", {}, outcome="bad_request")
+        market = markets.get(req.query.get("symbol", ""))
+        return market or self._envelope(10001, "Not supported symbols", {}, outcome="bad_request")
+
+    def _orderbook(self, req: SimRequest) -> Reply:
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        spot = req.query["category"] == "spot"
+        limit = req.int_param("limit", 1 if spot else 25, 200 if spot else 500)
+        book = depth.order_book(self.ctx.prices, market, limit)
+        d, q, now = market.price_decimals, market.qty_decimals, self.ctx.clock.now_ms()
+        return self._ok({"s": req.query["symbol"], "b": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.bids],
+                         "a": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.asks], "ts": now, "u": book.step + 1,
+                         "seq": book.step + 7_000_000_000, "cts": now - 2})
+
+    def _recent_trades(self, req: SimRequest) -> Reply:
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        category = req.query["category"]
+        limit = req.int_param("limit", 60 if category == "spot" else 500, 60 if category == "spot" else 1000)
+        d, q = market.price_decimals, market.qty_decimals
+        rows = [{"execId": f"{t.id:x}-{market.base}", "symbol": req.query["symbol"], "price": f"{t.price:.{d}f}",
+                 "size": f"{t.amount:.{q}f}", "side": "Buy" if t.buy else "Sell", "time": str(t.timestamp_ms),
+                 "isBlockTrade": False, "isRPITrade": False}
+                for t in tape.recent_trades(self.ctx.prices, market, limit, self.ctx.clock.now_ms())]
+        return self._ok({"category": category, "list": rows})
+
+    def _kline(self, req: SimRequest) -> Reply:
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        interval = candles.interval_seconds(req.query.get("interval", ""))
+        if interval is None:
+            return self._envelope(10001, "Invalid period!", {}, outcome="bad_request")
+        rows = candles.in_window(self.ctx.prices, market, interval, req.int_param("limit", 200, 1000),
+                                 self.ctx.clock.now_ms(), req.query.get("start"), req.query.get("end"))
+        d = market.price_decimals
+        return self._ok({"category": req.query["category"], "symbol": req.query["symbol"], "list": [
+            [str(c.open_ms), f"{c.open:.{d}f}", f"{c.high:.{d}f}", f"{c.low:.{d}f}", f"{c.close:.{d}f}",
+             f"{c.volume:.4f}", f"{c.volume * c.close:.4f}"] for c in reversed(rows)]})
+
     def _tickers(self, req: SimRequest) -> Reply:
         category, early = self._category(req)
         if early is not None:
             return early
-        markets = self.spot if category == "spot" else self.linear
+        markets = self._categories[category]
         symbol = req.query.get("symbol")
         if symbol is None:
             items = list(markets.items())
@@ -201,7 +264,7 @@ class BybitSim(SimExchange):
             "highPrice24h": f"{walk.high:.{d}f}", "lowPrice24h": f"{walk.low:.{d}f}",
             "turnover24h": f"{walk.volume * last:.4f}", "volume24h": f"{walk.volume:.4f}",
         }
-        if category == "linear":
+        if category != "spot":
             ticker |= {"indexPrice": f"{last:.{d}f}", "markPrice": f"{last:.{d}f}", "fundingRate": "0.0001",
                        "nextFundingTime": str((self.ctx.clock.now_ms() // 28_800_000 + 1) * 28_800_000),
                        "openInterest": f"{walk.volume / 10:.3f}", "deliveryTime": "0", "basis": ""}
@@ -226,6 +289,21 @@ class BybitSim(SimExchange):
             "totalAvailableBalance": total, "totalPerpUPL": "0", "totalInitialMargin": "0",
             "totalMaintenanceMargin": "0", "coin": coins,
         }]})
+
+    def _coin_info(self, req: SimRequest) -> Reply:
+        """The wallet's coins and their chains: ccxt reads them before the markets."""
+        balance = _authed(req).balance("unified" if _unified(_authed(req)) else "spot")
+        rows = [{"name": a.code, "coin": a.code, "remainAmount": f"{balance.get(a.code, 0.0):g}", "chains": [
+            {"chainType": c.name, "confirmation": str(c.confirmations), "withdrawFee": f"{c.withdraw_fee:g}",
+             "depositMin": "0", "withdrawMin": f"{c.withdraw_min:g}", "chain": c.network, "chainDeposit": "1",
+             "chainWithdraw": "1", "minAccuracy": str(a.decimals), "withdrawPercentageFee": "0",
+             "contractAddress": "", "safeConfirmNumber": str(c.confirmations)} for c in a.chains]}
+            for a in assets_for(self.ctx.markets)]
+        return self._ok({"rows": rows})
+
+    def _empty_page(self, req: SimRequest) -> Reply:
+        """Open orders and positions: the simulator holds none (orders are only ever tested)."""
+        return self._ok({"list": [], "nextPageCursor": "", "category": req.query.get("category", "")})
 
     def _margin_account(self, req: SimRequest) -> Reply:
         account = _authed(req)
@@ -253,8 +331,9 @@ class BybitSim(SimExchange):
             permissions["Wallet"].append("Withdraw")
         return self._ok({
             "id": str(account.uid % 100_000_000), "note": account.name, "apiKey": account.api_key,
-            "readOnly": 0 if trade else 1, "secret": "", "permissions": permissions, "ips": ["*"], "type": 1,
-            "deadlineDay": 90, "expiredAt": "", "createdAt": "2024-01-01T00:00:00Z",
+            "readOnly": 0 if trade else 1, "secret": "", "permissions": permissions,
+            "ips": list(account.ip_whitelist) or ["*"], "type": 1, **_expiry(account),
+            "createdAt": "2024-01-01T00:00:00Z",
             "unified": 0, "uta": 1 if _unified(account) else 0, "userID": account.uid, "inviterID": 0,
             "vipLevel": "No VIP", "mktMakerLevel": "0", "affiliateID": 0, "rsaPublicKey": "", "isMaster": True,
         })
@@ -274,6 +353,7 @@ class BybitSim(SimExchange):
 
 def _access_too_frequent() -> Reply:
     return Reply(403, b"access too frequent", None, "text/plain", "rate_limited")
+
 
 
 def _authed(req: SimRequest) -> SimAccount:
@@ -312,9 +392,17 @@ def _spot_instrument(symbol: str, m: MarketSpec) -> dict:
     }
 
 
-def _linear_instrument(symbol: str, m: MarketSpec) -> dict:
+def _inverse_id(m: MarketSpec) -> str:
+    if not m.is_future:
+        return f"{m.base}USD"
+    expiry = dt.datetime.fromtimestamp((m.expiry_ms or 0) / 1000, dt.UTC)
+    return f"{m.base}USD{MONTH_CODES[expiry.month - 1]}{expiry.year % 100:02d}"
+
+
+def _contract_instrument(symbol: str, m: MarketSpec) -> dict:
+    family = "Inverse" if m.is_inverse else "Linear"
     return {
-        "symbol": symbol, "contractType": "LinearFutures" if m.is_future else "LinearPerpetual",
+        "symbol": symbol, "contractType": family + ("Futures" if m.is_future else "Perpetual"),
         "status": "Trading", "baseCoin": m.base, "quoteCoin": m.quote, "launchTime": "1585526400000",
         "deliveryTime": str(m.expiry_ms or 0), "deliveryFeeRate": "", "priceScale": str(m.price_decimals),
         "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00", "leverageStep": "0.01"},
@@ -322,9 +410,18 @@ def _linear_instrument(symbol: str, m: MarketSpec) -> dict:
         "lotSizeFilter": {"maxOrderQty": "1000", "minOrderQty": m.step, "qtyStep": m.step,
                           "postOnlyMaxOrderQty": "1000", "maxMktOrderQty": "100",
                           "minNotionalValue": f"{m.min_notional:g}"},
-        "unifiedMarginTrade": True, "fundingInterval": 480, "settleCoin": m.quote, "copyTrading": "both",
+        "unifiedMarginTrade": True, "fundingInterval": 480, "settleCoin": m.settle, "copyTrading": "both",
         "upperFundingRate": "0.00375", "lowerFundingRate": "-0.00375", "isPreListing": False,
     }
 
 
 SIM_EXCHANGE = BybitSim
+
+
+def _expiry(account: SimAccount) -> dict[str, int | str]:
+    """Bybit states an expiry only for a key that has one (no IP bound): days left and the day."""
+    days = account.days_left()
+    if days is None or account.expires_at_ms is None:
+        return {"deadlineDay": 0, "expiredAt": ""}
+    when = dt.datetime.fromtimestamp(account.expires_at_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"deadlineDay": days, "expiredAt": when}

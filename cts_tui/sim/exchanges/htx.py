@@ -1,4 +1,5 @@
-"""HTX (Huobi): spot and margin on the spot host, USDT-margined swaps on the contract host.
+"""HTX (Huobi): spot and margin on the spot host; USDT-margined swaps, coin-margined swaps and
+coin-margined (inverse) delivery futures on the contract host.
 
 Both hosts are served under one base URL; ccxt is pointed at it by setting `hostname` and every
 `urls['hostnames']` entry to the base URL's host:port and the `urls['api']` templates to
@@ -12,9 +13,13 @@ contract v5 ``{"code", "message"}``.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
+from cts_tui.sim import candles, depth, tape
+from cts_tui.sim.assets import Asset, assets_for
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply, raw_json_reply
 from cts_tui.sim.exchanges import _htx_auth
 from cts_tui.sim.limits import RollingWindow
@@ -27,6 +32,9 @@ TIMESTAMP_WINDOW_S = 300.0  # HTX accepts a `Timestamp` within five minutes of i
 SPOT_RATE_LIMIT = ("base-request-exceed-frequency-limit",
                    "Frequency of requests has exceeded the limit, please try again later")
 PERMISSION_NAMES = {"read": "readOnly", "trade": "trade", "withdraw": "withdraw"}
+PERIODS = {"1min": 60, "5min": 300, "15min": 900, "30min": 1800, "60min": 3600, "4hour": 14400,
+           "1day": 86400, "1week": 604800, "1mon": 2_592_000, "1year": 31_536_000}
+QUARTERS = ("CQ", "NQ")  # HTX's aliases of the current and the next quarter's contract
 
 
 class HtxLimits(LimitsModel):
@@ -43,15 +51,24 @@ class HtxLimits(LimitsModel):
 
 class Htx(SimExchange):
     exchange_id = "htx"
-    market_kinds = {"spot": 0.6, "linear_swap": 0.4}
+    market_kinds = {"spot": 0.6, "linear_swap": 0.3, "inverse_swap": 0.05, "inverse_future": 0.05}
     Limits = HtxLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self._spot = {m.base.lower() + m.quote.lower(): m for m in ctx.markets if m.is_spot}
         self._swaps = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.kind == "linear_swap"}
-        self._symbols_body = json.dumps({"status": "ok", "data": [_spot_row(m) for m in self._spot.values()]},
-                                        separators=(",", ":")).encode()
+        self._inverse_swaps = {f"{m.base}-USD": m for m in ctx.markets if m.kind == "inverse_swap"}
+        futures = sorted((m for m in ctx.markets if m.kind == "inverse_future"), key=lambda m: m.expiry_ms or 0)
+        self._futures = {_future_code(m): m for m in futures}
+        # A future answers to its code (BTC240628) and to its alias (BTC_CQ) in market data.
+        self._future_aliases = {f"{m.base}_{QUARTERS[n]}": m for n, m in _ranked(futures)}
+
+    @functools.cached_property
+    def _symbols_body(self) -> bytes:
+        """Encoded on first ask: most simulators never serve the list, and it is large."""
+        return json.dumps({"status": "ok", "data": [_spot_row(m) for m in self._spot.values()]},
+                          separators=(",", ":")).encode()
 
     def configure_limits(self) -> None:
         lim = self.limits
@@ -68,6 +85,24 @@ class Htx(SimExchange):
             ("GET", "/api/v1/timestamp"): self._contract_time,
             ("GET", "/linear-swap-api/v1/swap_contract_info"): self._swap_contracts,
             ("GET", "/linear-swap-ex/market/detail/merged"): self._swap_ticker,
+            ("GET", "/v2/reference/currencies"): self._currencies,
+            ("GET", "/swap-api/v1/swap_contract_info"): self._inverse_swap_contracts,
+            ("GET", "/api/v1/contract_contract_info"): self._future_contracts,
+            ("GET", "/market/depth"): self._depth,
+            ("GET", "/linear-swap-ex/market/depth"): self._depth,
+            ("GET", "/swap-ex/market/depth"): self._depth,
+            ("GET", "/market/history/trade"): self._trades,
+            ("GET", "/linear-swap-ex/market/history/trade"): self._trades,
+            ("GET", "/swap-ex/market/history/trade"): self._trades,
+            ("GET", "/market/history/kline"): self._klines,
+            ("GET", "/market/history/candles"): self._klines,
+            ("GET", "/linear-swap-ex/market/history/kline"): self._klines,
+            ("GET", "/swap-ex/market/history/kline"): self._klines,
+            ("GET", "/v1/order/openOrders"): self._spot_private(self._no_orders),
+            ("POST", "/linear-swap-api/v1/swap_cross_position_info"): self._contract_private(self._no_positions),
+            ("POST", "/linear-swap-api/v1/swap_position_info"): self._contract_private(self._no_positions),
+            ("POST", "/swap-api/v1/swap_position_info"): self._contract_private(self._no_positions),
+            ("POST", "/api/v1/contract_position_info"): self._contract_private(self._no_positions),
             ("GET", "/v1/account/accounts"): self._spot_private(self._accounts),
             ("GET", "/v1/cross-margin/accounts/balance"): self._spot_private(self._cross_margin_balance),
             ("GET", "/v1/margin/accounts/balance"): self._spot_private(self._isolated_margin_balance),
@@ -110,6 +145,98 @@ class Htx(SimExchange):
         now = self.ctx.clock.now_ms()
         return self._public_reply(request) or json_reply(
             {"status": "ok", "data": [_swap_row(m) for m in markets], "ts": now})
+
+    async def _inverse_swap_contracts(self, request: SimRequest) -> Reply:
+        code = request.query.get("contract_code")
+        rows = [_inverse_swap_row(c, m) for c, m in self._inverse_swaps.items() if not code or c == code]
+        return self._public_reply(request) or json_reply({"status": "ok", "data": rows, "ts": self.ctx.clock.now_ms()})
+
+    async def _future_contracts(self, request: SimRequest) -> Reply:
+        code = request.query.get("contract_code")
+        rows = [_future_row(m, n) for n, m in _ranked(self._futures.values()) if not code or _future_code(m) == code]
+        return self._public_reply(request) or json_reply({"status": "ok", "data": rows, "ts": self.ctx.clock.now_ms()})
+
+    async def _currencies(self, request: SimRequest) -> Reply:
+        """Every currency with its chains: ccxt reads them before the markets."""
+        rows = [_currency_row(a) for a in assets_for(self.ctx.markets)]
+        return self._public_reply(request) or json_reply({"code": 200, "data": rows})
+
+    def _market_of(self, request: SimRequest) -> tuple[str, MarketSpec] | None:
+        """The market a data request names: spot by `symbol`, swaps by `contract_code`, and the
+        inverse futures by `symbol` (BTC_CQ) on the contract host's /market paths."""
+        if request.path.startswith("/linear-swap-ex/"):
+            name = request.query.get("contract_code", "")
+            return (name, self._swaps[name]) if name in self._swaps else None
+        if request.path.startswith("/swap-ex/"):
+            name = request.query.get("contract_code", "")
+            return (name, self._inverse_swaps[name]) if name in self._inverse_swaps else None
+        name = request.query.get("symbol", "")
+        market = self._spot.get(name) or self._future_aliases.get(name) or self._futures.get(name)
+        return (name, market) if market else None
+
+    def _unknown_symbol(self, request: SimRequest) -> Reply:
+        if request.path.startswith(("/linear-swap-ex/", "/swap-ex/")) or "_" in request.query.get("symbol", ""):
+            return json_reply({"status": "error", "err-code": "invalid-parameter",
+                               "err-msg": "invalid contract code", "ts": self.ctx.clock.now_ms()}, outcome="error")
+        return self._error(request, "invalid-parameter", "invalid symbol")
+
+    async def _depth(self, request: SimRequest) -> Reply:
+        found = self._public_reply(request) or self._market_of(request)
+        if isinstance(found, Reply) or found is None:
+            return found or self._unknown_symbol(request)
+        name, market = found
+        book = depth.order_book(self.ctx.prices, market, request.int_param("depth", 150, 150))
+        now, kind = self.ctx.clock.now_ms(), request.query.get("type", "step0")
+        channel = f"market.{name}.depth.{kind}"
+        tick = {"bids": [[p, a] for p, a in book.bids], "asks": [[p, a] for p, a in book.asks],
+                "version": book.step + 1, "ts": now}
+        if not market.is_spot:
+            tick |= {"ch": channel, "id": now // 1000, "mrid": book.step + 1}
+        return json_reply({"ch": channel, "status": "ok", "ts": now, "tick": tick})
+
+    async def _trades(self, request: SimRequest) -> Reply:
+        found = self._public_reply(request) or self._market_of(request)
+        if isinstance(found, Reply) or found is None:
+            return found or self._unknown_symbol(request)
+        name, market = found
+        trades = tape.recent_trades(self.ctx.prices, market, request.int_param("size", 1, 2000),
+                                    self.ctx.clock.now_ms())
+        rows = []
+        for t in trades:
+            fill = {"id": t.id * 1000, "ts": t.timestamp_ms, "amount": t.amount, "price": t.price,
+                    "direction": "buy" if t.buy else "sell"}
+            if market.is_spot:
+                fill["trade-id"] = t.id
+            else:
+                fill |= {"quantity": t.amount * market.contract_size / (t.price if market.is_inverse else 1),
+                         "trade_turnover": t.amount * market.contract_size}
+            rows.append({"id": t.id, "ts": t.timestamp_ms, "data": [fill]})
+        return json_reply({"ch": f"market.{name}.trade.detail", "status": "ok", "ts": self.ctx.clock.now_ms(),
+                           "data": rows})
+
+    async def _klines(self, request: SimRequest) -> Reply:
+        found = self._public_reply(request) or self._market_of(request)
+        if isinstance(found, Reply) or found is None:
+            return found or self._unknown_symbol(request)
+        name, market = found
+        period = request.query.get("period", "")
+        if period not in PERIODS:
+            return self._error(request, "invalid-parameter", "invalid period")
+        rows = candles.in_window(self.ctx.prices, market, PERIODS[period], request.int_param("size", 150, 2000),
+                                 self.ctx.clock.now_ms(), request.query.get("from"), request.query.get("to"), 1000)
+        data = [{"id": c.open_ms // 1000, "open": c.open, "close": c.close, "low": c.low, "high": c.high,
+                 "amount": c.volume, "vol": round(c.volume * c.close, 4), "count": 100} for c in rows]
+        if market.is_spot:
+            data.reverse()  # the spot host lists the newest first, the contract host the oldest
+        return json_reply({"ch": f"market.{name}.kline.{period}", "status": "ok", "ts": self.ctx.clock.now_ms(),
+                           "data": data})
+
+    async def _no_orders(self, request: SimRequest) -> Reply:
+        """Open orders: the simulator holds none (orders are only ever tested)."""
+        return json_reply({"status": "ok", "data": []})
+
+    async def _no_positions(self, request: SimRequest) -> Reply:
+        return json_reply({"status": "ok", "data": [], "ts": self.ctx.clock.now_ms()})
 
     async def _spot_ticker(self, request: SimRequest) -> Reply:
         limited = self._public_reply(request)
@@ -246,7 +373,8 @@ class Htx(SimExchange):
         permission = ",".join(PERMISSION_NAMES[p] for p in ("read", "trade", "withdraw") if account.can(p))
         return json_reply({"code": 200, "message": "success", "data": [{
             "accessKey": account.api_key, "status": "normal", "note": account.name, "permission": permission,
-            "ipAddresses": "", "validDays": -1, "createTime": 1_700_000_000_000,
+            "ipAddresses": ",".join(account.ip_whitelist),
+            "validDays": -1 if (days := account.days_left()) is None else days, "createTime": 1_700_000_000_000,
             "updateTime": 1_700_000_000_000}]})
 
     async def _swap_balance(self, request: SimRequest) -> Reply:
@@ -304,6 +432,48 @@ def _swap_row(market: MarketSpec) -> dict:
         "delivery_time": "", "contract_status": 1, "support_margin_mode": "all", "business_type": "swap",
         "pair": code, "contract_type": "swap", "trade_partition": "USDT",
     }
+
+
+def _inverse_swap_row(code: str, market: MarketSpec) -> dict:
+    return {"symbol": market.base, "contract_code": code, "contract_size": market.contract_size,
+            "price_tick": float(market.tick), "delivery_time": "", "create_date": "20200325", "contract_status": 1,
+            "settlement_date": "1700000000000"}
+
+
+def _future_row(market: MarketSpec, rank: int) -> dict:
+    delivery = dt.datetime.fromtimestamp((market.expiry_ms or 0) / 1000, dt.UTC)
+    return {"symbol": market.base, "contract_code": _future_code(market),
+            "contract_type": ("quarter", "next_quarter")[rank],
+            "contract_size": market.contract_size, "price_tick": float(market.tick),
+            "delivery_date": f"{delivery:%Y%m%d}", "delivery_time": str(market.expiry_ms), "create_date": "20200325",
+            "contract_status": 1, "settlement_time": str(market.expiry_ms)}
+
+
+def _future_code(market: MarketSpec) -> str:
+    return f"{market.base}{dt.datetime.fromtimestamp((market.expiry_ms or 0) / 1000, dt.UTC):%y%m%d}"
+
+
+def _ranked(futures: Iterable[MarketSpec]) -> Iterator[tuple[int, MarketSpec]]:
+    """Each future (nearest first) with its rank among its base's futures: 0 is the current
+    quarter, 1 the next; HTX lists no further quarter."""
+    seen: dict[str, int] = {}
+    for market in futures:
+        seen[market.base] = seen.get(market.base, -1) + 1
+        if seen[market.base] < len(QUARTERS):
+            yield seen[market.base], market
+
+
+def _currency_row(asset: Asset) -> dict:
+    code = asset.code.lower()
+    return {"currency": code, "assetType": 2 if asset.fiat else 1, "instStatus": "normal", "chains": [
+        {"chain": code if c.network == asset.code else f"{c.network.lower()}{code}", "displayName": c.name,
+         "baseChain": c.network, "baseChainProtocol": "", "isDynamic": False,
+         "numOfConfirmations": c.confirmations, "numOfFastConfirmations": c.confirmations,
+         "depositStatus": "allowed", "minDepositAmt": "0.0001", "withdrawStatus": "allowed",
+         "minWithdrawAmt": f"{c.withdraw_min:g}", "withdrawPrecision": asset.decimals,
+         "maxWithdrawAmt": "1000000", "withdrawQuotaPerDay": "1000000", "withdrawQuotaPerYear": None,
+         "withdrawQuotaTotal": None, "withdrawFeeType": "fixed", "transactFeeWithdraw": f"{c.withdraw_fee:g}",
+         "addrWithTag": False, "addrDepositTag": False} for c in asset.chains]}
 
 
 def _balance_list(balances: Mapping[str, float]) -> list[dict]:

@@ -1,5 +1,10 @@
 """Kraken spot REST: ``/0/public/*`` and ``/0/private/*`` with API-Key / API-Sign.
 
+Orders: ``AddOrder`` with ``validate=true`` checks an order as Kraken does (pair, side, type,
+volume against ``ordermin``, a price for limit orders) and describes it without placing it; the
+simulator places nothing, so an order without ``validate`` is refused with
+``EAPI:Feature disabled``.
+
 Every answer is ``{"error": [...], "result": ...}`` with HTTP 200, as Kraken sends it. Private
 calls carry a nonce that must grow for each key (``EAPI:Invalid nonce`` otherwise) and draw on a
 call counter that decays over time (``EAPI:Rate limit exceeded`` when it would pass its maximum);
@@ -8,13 +13,16 @@ the starter tier's figures are the defaults.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Mapping
 from email.utils import formatdate
 from urllib.parse import parse_qsl
 
+from cts_tui.sim import candles, depth, tape
 from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.assets import assets_for
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply, raw_json_reply
 from cts_tui.sim.exchanges import _kraken_auth
 from cts_tui.sim.markets import MarketSpec
@@ -23,6 +31,8 @@ from cts_tui.sim.markets import MarketSpec
 ASSET_IDS = {"BTC": "XXBT", "ETH": "XETH", "LTC": "XLTC", "XRP": "XXRP", "XLM": "XXLM", "ETC": "XETC",
              "DOGE": "XXDG", "USD": "ZUSD", "EUR": "ZEUR"}
 ALTNAMES = {"BTC": "XBT", "DOGE": "XDG"}
+OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)  # minutes
+OHLC_ROWS = 720  # Kraken answers the last 720 candles at most
 
 
 class KrakenLimits(LimitsModel):
@@ -61,9 +71,13 @@ class Kraken(SimExchange):
         super().__init__(ctx)
         self._pairs = {_pair_id(m): m for m in ctx.markets if m.is_spot}
         self._by_altname = {_altname(m.base) + _altname(m.quote): pair for pair, m in self._pairs.items()}
-        result = {pair: _pair_row(pair, m) for pair, m in self._pairs.items()}
-        self._pairs_body = json.dumps({"error": [], "result": result}, separators=(",", ":")).encode()
         self._last_nonce: dict[str, int] = {}
+
+    @functools.cached_property
+    def _pairs_body(self) -> bytes:
+        """Encoded on first ask: most simulators never serve the list, and it is large."""
+        result = {pair: _pair_row(pair, m) for pair, m in self._pairs.items()}
+        return json.dumps({"error": [], "result": result}, separators=(",", ":")).encode()
 
     def configure_limits(self) -> None:
         self._private = DecayingCounter(self.limits.private_max, self.limits.private_decay_per_s)
@@ -71,8 +85,11 @@ class Kraken(SimExchange):
 
     def routes(self) -> Mapping[tuple[str, str], Handler]:
         public = {"Time": self._time, "SystemStatus": self._system_status, "AssetPairs": self._asset_pairs,
-                  "Ticker": self._ticker}
-        private = {"Balance": self._balance, "BalanceEx": self._balance_ex, "TradeBalance": self._trade_balance}
+                  "Ticker": self._ticker, "Assets": self._assets, "Depth": self._depth, "Trades": self._trades,
+                  "OHLC": self._ohlc}
+        private = {"Balance": self._balance, "BalanceEx": self._balance_ex, "TradeBalance": self._trade_balance,
+                   "OpenOrders": self._open_orders, "OpenPositions": self._open_positions,
+                   "AddOrder": self._add_order}
         routes: dict[tuple[str, str], Handler] = {}
         for name, handler in public.items():
             routes[("GET", f"/0/public/{name}")] = self._public_call(handler)
@@ -124,6 +141,56 @@ class Kraken(SimExchange):
                 return _error("EQuery:Unknown asset pair")
             result[pair] = self._ticker_row(self._pairs[pair])
         return _result(result)
+
+    async def _assets(self, request: SimRequest) -> Reply:
+        """Every asset in Kraken's own ids (XXBT, ZUSD, ...): ccxt reads them before the markets."""
+        wanted = set(request.query["asset"].split(",")) if "asset" in request.query else None
+        return _result({_asset_id(a.code): {"aclass": "currency", "altname": _altname(a.code),
+                                            "decimals": 4 if a.fiat else 10, "display_decimals": 2 if a.fiat else 5,
+                                            "collateral_value": 1.0, "status": "enabled"}
+                        for a in assets_for(self._pairs.values())
+                        if wanted is None or {a.code, _asset_id(a.code), _altname(a.code)} & wanted})
+
+    def _pair_of(self, request: SimRequest) -> tuple[str, MarketSpec] | Reply:
+        pair = self._resolve(request.query.get("pair", ""))
+        return (pair, self._pairs[pair]) if pair else _error("EQuery:Unknown asset pair")
+
+    async def _depth(self, request: SimRequest) -> Reply:
+        found = self._pair_of(request)
+        if isinstance(found, Reply):
+            return found
+        pair, market = found
+        book = depth.order_book(self.ctx.prices, market, request.int_param("count", 100, 500))
+        d, now = market.price_decimals, int(self.ctx.clock.now_s())
+        return _result({pair: {"asks": [[f"{p:.{d}f}", f"{a:.8f}", now] for p, a in book.asks],
+                               "bids": [[f"{p:.{d}f}", f"{a:.8f}", now] for p, a in book.bids]}})
+
+    async def _trades(self, request: SimRequest) -> Reply:
+        found = self._pair_of(request)
+        if isinstance(found, Reply):
+            return found
+        pair, market = found
+        trades = tape.recent_trades(self.ctx.prices, market, request.int_param("count", 1000, 1000),
+                                    self.ctx.clock.now_ms())
+        d = market.price_decimals
+        rows = [[f"{t.price:.{d}f}", f"{t.amount:.8f}", t.timestamp_ms / 1000, "b" if t.buy else "s", "l", "", t.id]
+                for t in reversed(trades)]  # oldest first
+        return _result({pair: rows, "last": str(trades[0].timestamp_ms * 1_000_000)})
+
+    async def _ohlc(self, request: SimRequest) -> Reply:
+        found = self._pair_of(request)
+        if isinstance(found, Reply):
+            return found
+        pair, market = found
+        minutes = request.query.get("interval", "1")
+        if not minutes.isdigit() or int(minutes) not in OHLC_INTERVALS:
+            return _error("EGeneral:Invalid arguments:interval")
+        rows = candles.in_window(self.ctx.prices, market, int(minutes) * 60, OHLC_ROWS, self.ctx.clock.now_ms(),
+                                 request.query.get("since"), None, 1000)
+        d = market.price_decimals
+        return _result({pair: [[c.open_ms // 1000, f"{c.open:.{d}f}", f"{c.high:.{d}f}", f"{c.low:.{d}f}",
+                                f"{c.close:.{d}f}", f"{(c.open + c.close) / 2:.{d}f}", f"{c.volume:.8f}", 100]
+                               for c in rows], "last": rows[-1].open_ms // 1000 if rows else 0})
 
     def _resolve(self, name: str) -> str | None:
         return name if name in self._pairs else self._by_altname.get(name)
@@ -178,6 +245,44 @@ class Kraken(SimExchange):
         amount = f"{equity:.4f}"
         return _result({"eb": amount, "tb": amount, "m": "0.0000", "n": "0.0000", "c": "0.0000",
                         "v": "0.0000", "e": amount, "mf": amount, "uv": "0.0000"})
+
+    async def _open_orders(self, request: SimRequest) -> Reply:
+        """Open orders: the simulator holds none (orders are only ever validated)."""
+        return _result({"open": {}})
+
+    async def _add_order(self, request: SimRequest) -> Reply:
+        text = request.body.decode(errors="replace")
+        form = dict(parse_qsl(text)) if not text.startswith("{") else (request.json_body() or {})
+        if not request.account.can("trade"):
+            return _error("EGeneral:Permission denied", outcome="permission_denied")
+        pair = self._resolve(str(form.get("pair", "")))
+        side, kind, price = form.get("type"), form.get("ordertype"), str(form.get("price", ""))
+        if pair is None:
+            return _error("EQuery:Unknown asset pair")
+        if side not in ("buy", "sell"):
+            return _error("EGeneral:Invalid arguments:type")
+        if kind not in ("market", "limit"):
+            return _error("EGeneral:Invalid arguments:ordertype")
+        market = self._pairs[pair]
+        try:
+            volume = float(form.get("volume", ""))
+        except ValueError:
+            return _error("EGeneral:Invalid arguments:volume")
+        try:
+            limit = float(price) if kind == "limit" else None
+        except ValueError:
+            return _error("EGeneral:Invalid arguments:price")
+        if volume < market.min_qty:
+            return _error("EOrder:Order minimum not met")
+        if str(form.get("validate", "")).lower() not in ("true", "1"):
+            return _error("EAPI:Feature disabled")
+        name = _altname(market.base) + _altname(market.quote)
+        at = f"limit {limit:.{market.price_decimals}f}" if limit else "market"
+        described = f"{side} {volume:.8f} {name} @ {at}"
+        return _result({"descr": {"order": described}})
+
+    async def _open_positions(self, request: SimRequest) -> Reply:
+        return _result({})
 
     def _usd_price(self, asset: str) -> float:
         if asset in ("USD", "USDT", "USDC"):

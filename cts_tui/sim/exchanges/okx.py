@@ -16,11 +16,14 @@ are `perm` in `/api/v5/account/config`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
 
+from cts_tui.sim import candles, depth, tape
 from cts_tui.sim.accounts import SimAccount
+from cts_tui.sim.assets import Chain, assets_for
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
 from cts_tui.sim.limits import FixedWindow
 from cts_tui.sim.markets import MarketSpec
@@ -28,6 +31,8 @@ from cts_tui.sim.signing import hmac_base64, same
 
 Producer = Callable[[SimRequest], Reply]
 TIMESTAMP_WINDOW_MS = 30_000
+CHAIN_NAMES = {"ETH": "ERC20", "TRX": "TRC20", "BSC": "BSC", "BTC": "Bitcoin", "SOL": "Solana",
+               "ARBITRUM": "Arbitrum One", "AVAXC": "Avalanche C-Chain"}
 INST_TYPES = {"SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION"}
 
 
@@ -45,15 +50,26 @@ class OkxSim(SimExchange):
         ticker_per_2s: float = 20
         balance_per_2s: float = 10
         config_per_2s: float = 5
+        books_per_2s: float = 40
+        trades_per_2s: float = 100
+        candles_per_2s: float = 40
+        history_candles_per_2s: float = 20
+        currencies_per_s: float = 6
+        orders_pending_per_2s: float = 60
+        positions_per_2s: float = 10
 
     def __init__(self, ctx) -> None:
         self.markets = {_inst_id(m): m for m in ctx.markets}
-        self._instruments: dict[str, list[dict]] = {t: [] for t in INST_TYPES}
-        for inst_id, m in self.markets.items():
-            self._instruments[_inst_type(m)].append(_instrument(inst_id, m))
-        self._instruments["MARGIN"] = [dict(i, instType="MARGIN") for i in self._instruments["SPOT"]
-                                       if i["quoteCcy"] == "USDT"]
         super().__init__(ctx)
+
+    @functools.cached_property
+    def _instruments(self) -> dict[str, list[dict]]:
+        """Built on first ask: most simulators never serve the list, and it is large."""
+        instruments: dict[str, list[dict]] = {t: [] for t in INST_TYPES}
+        for inst_id, m in self.markets.items():
+            instruments[_inst_type(m)].append(_instrument(inst_id, m))
+        instruments["MARGIN"] = [dict(i, instType="MARGIN") for i in instruments["SPOT"] if i["quoteCcy"] == "USDT"]
+        return instruments
 
     def configure_limits(self) -> None:
         lim = self.limits
@@ -64,6 +80,13 @@ class OkxSim(SimExchange):
             "/api/v5/market/tickers": FixedWindow(int(lim.ticker_per_2s), 2.0),
             "/api/v5/account/balance": FixedWindow(int(lim.balance_per_2s), 2.0),
             "/api/v5/account/config": FixedWindow(int(lim.config_per_2s), 2.0),
+            "/api/v5/market/books": FixedWindow(int(lim.books_per_2s), 2.0),
+            "/api/v5/market/trades": FixedWindow(int(lim.trades_per_2s), 2.0),
+            "/api/v5/market/candles": FixedWindow(int(lim.candles_per_2s), 2.0),
+            "/api/v5/market/history-candles": FixedWindow(int(lim.history_candles_per_2s), 2.0),
+            "/api/v5/asset/currencies": FixedWindow(int(lim.currencies_per_s), 1.0),
+            "/api/v5/trade/orders-pending": FixedWindow(int(lim.orders_pending_per_2s), 2.0),
+            "/api/v5/account/positions": FixedWindow(int(lim.positions_per_2s), 2.0),
         }
 
     def routes(self) -> Mapping[tuple[str, str], Handler]:
@@ -72,8 +95,15 @@ class OkxSim(SimExchange):
             "/api/v5/public/instruments": self._instruments_list,
             "/api/v5/market/ticker": self._ticker,
             "/api/v5/market/tickers": self._tickers,
+            "/api/v5/market/books": self._books,
+            "/api/v5/market/trades": self._trades,
+            "/api/v5/market/candles": partial(self._candles, 300),
+            "/api/v5/market/history-candles": partial(self._candles, 100),
         }
-        private = {"/api/v5/account/balance": self._balance, "/api/v5/account/config": self._config}
+        private = {"/api/v5/account/balance": self._balance, "/api/v5/account/config": self._config,
+                   "/api/v5/asset/currencies": self._currencies,
+                   "/api/v5/trade/orders-pending": lambda req: self._ok([]),
+                   "/api/v5/account/positions": lambda req: self._ok([])}
         routes: dict[tuple[str, str], Handler] = {("GET", p): partial(self._public, f) for p, f in public.items()}
         routes |= {("GET", p): partial(self._private, f) for p, f in private.items()}
         return routes
@@ -146,13 +176,54 @@ class OkxSim(SimExchange):
             rows = [r for r in rows if r["instId"] == req.query["instId"]]
         return self._ok(rows)
 
+    def _market(self, req: SimRequest) -> MarketSpec | Reply:
+        market = self.markets.get(req.query.get("instId", ""))
+        return market or json_reply({"code": "51001", "msg": "Instrument ID does not exist.", "data": []},
+                                    outcome="bad_request")
+
     def _ticker(self, req: SimRequest) -> Reply:
-        inst_id = req.query.get("instId", "")
-        market = self.markets.get(inst_id)
-        if market is None:
-            return json_reply({"code": "51001", "msg": "Instrument ID does not exist.", "data": []},
-                              outcome="bad_request")
-        return self._ok([self._ticker_row(inst_id, market)])
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        return self._ok([self._ticker_row(req.query["instId"], market)])
+
+    def _books(self, req: SimRequest) -> Reply:
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        book = depth.order_book(self.ctx.prices, market, req.int_param("sz", 1, 400))
+        d, q = market.price_decimals, market.qty_decimals
+        return self._ok([{"asks": [[f"{p:.{d}f}", f"{a:.{q}f}", "0", "1"] for p, a in book.asks],
+                          "bids": [[f"{p:.{d}f}", f"{a:.{q}f}", "0", "1"] for p, a in book.bids],
+                          "ts": str(self.ctx.clock.now_ms()), "seqId": book.step + 9_000_000_000}])
+
+    def _trades(self, req: SimRequest) -> Reply:
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        d, q = market.price_decimals, market.qty_decimals
+        trades = tape.recent_trades(self.ctx.prices, market, req.int_param("limit", 100, 500), self.ctx.clock.now_ms())
+        return self._ok([{"instId": req.query["instId"], "side": "buy" if t.buy else "sell", "sz": f"{t.amount:.{q}f}",
+                          "px": f"{t.price:.{d}f}", "tradeId": str(t.id), "ts": str(t.timestamp_ms), "source": "0"}
+                         for t in trades])
+
+    def _candles(self, most: int, req: SimRequest) -> Reply:
+        """`after`: candles older than it (paging back); `before`: newer than it."""
+        market = self._market(req)
+        if isinstance(market, Reply):
+            return market
+        interval = candles.interval_seconds(req.query.get("bar", "1m"))
+        if interval is None:
+            return json_reply({"code": "51000", "msg": "Parameter bar error", "data": []}, 400, outcome="bad_request")
+        after, before = req.query.get("after"), req.query.get("before")
+        limit = req.int_param("limit", 100, most)
+        until = int(after) - 1 if after and after.isdigit() else None
+        since = int(before) + 1 if before and before.isdigit() and until is None else None
+        rows = candles.candles(self.ctx.prices, market, interval, limit, self.ctx.clock.now_ms(), since, until)
+        d = market.price_decimals
+        return self._ok([[str(c.open_ms), f"{c.open:.{d}f}", f"{c.high:.{d}f}", f"{c.low:.{d}f}", f"{c.close:.{d}f}",
+                          f"{c.volume:.4f}", f"{c.volume * c.close:.4f}", f"{c.volume * c.close:.4f}",
+                          "0" if n == 0 else "1"] for n, c in enumerate(reversed(rows))])
 
     def _tickers(self, req: SimRequest) -> Reply:
         inst_type = req.query.get("instType")
@@ -185,6 +256,13 @@ class OkxSim(SimExchange):
                           "mgnRatio": "", "mmr": "", "notionalUsd": "", "ordFroz": "", "totalEq": f"{total:.2f}",
                           "uTime": now, "upl": "0"}])
 
+    def _currencies(self, req: SimRequest) -> Reply:
+        """One row per currency and chain: ccxt reads them before the markets."""
+        wanted = set(req.query["ccy"].split(",")) if "ccy" in req.query else None
+        return self._ok([_currency_row(a.code, a.name, a.decimals, c, n == 0)
+                         for a in assets_for(self.ctx.markets) if wanted is None or a.code in wanted
+                         for n, c in enumerate(a.chains)])
+
     def _config(self, req: SimRequest) -> Reply:
         account = _authed(req)
         perms = ["read_only"] + [p for p in ("trade", "withdraw") if account.can(p)]
@@ -192,7 +270,8 @@ class OkxSim(SimExchange):
                           "level": "Lv1", "levelTmp": "", "mgnIsoMode": "automatic", "posMode": "net_mode",
                           "spotOffsetType": "", "uid": str(account.uid), "mainUid": str(account.uid),
                           "label": account.name, "roleType": "0", "traderInsts": [], "spotRoleType": "0",
-                          "spotTraderInsts": [], "opAuth": "0", "kycLv": "2", "ip": "", "perm": ",".join(perms),
+                          "spotTraderInsts": [], "opAuth": "0", "kycLv": "2", "ip": ",".join(account.ip_whitelist),
+                          "perm": ",".join(perms),
                           "liquidationGear": "-1", "enableSpotBorrow": False, "spotBorrowAutoRepay": False}])
 
     # -- faults in OKX's words -------------------------------------------------------------
@@ -211,6 +290,19 @@ class OkxSim(SimExchange):
 
 def _refusal(code: str, message: str, outcome: str) -> Reply:
     return json_reply({"msg": message, "code": code}, 401, outcome=outcome)
+
+
+
+def _currency_row(code: str, name: str, decimals: int, chain: Chain, main: bool) -> dict:
+    fee = f"{chain.withdraw_fee:g}"
+    return {"ccy": code, "name": name, "logoLink": "", "chain": f"{code}-{CHAIN_NAMES.get(chain.network, chain.name)}",
+            "ctAddr": "", "canDep": True, "canWd": True, "canInternal": True, "depEstOpenTime": "",
+            "wdEstOpenTime": "", "minDep": "0.00000001", "minDepArrivalConfirm": str(chain.confirmations),
+            "minWdUnlockConfirm": str(chain.confirmations), "minWd": f"{chain.withdraw_min:g}", "maxWd": "9999999999",
+            "wdTickSz": str(decimals), "wdQuota": "10000000", "usedWdQuota": "0", "fee": fee, "minFee": fee,
+            "maxFee": f"{chain.withdraw_fee * 2:g}", "minFeeForCtAddr": fee, "maxFeeForCtAddr": fee,
+            "burningFeeRate": "", "mainNet": main, "needTag": False, "depQuotaFixed": "", "usedDepQuotaFixed": "",
+            "depQuoteDailyLayer2": ""}
 
 
 def _authed(req: SimRequest) -> SimAccount:

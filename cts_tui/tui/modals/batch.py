@@ -25,13 +25,14 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Button, Label, ProgressBar, RadioButton, RadioSet, Static
+from textual.widgets import Button, Footer, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from cts_tui.core.snapshots import BatchTaskView, ConnectionView
 from cts_tui.errors import CtsError
 from cts_tui.models import BatchResult, TestResult
 from cts_tui.tui import format as fmt
 from cts_tui.tui.backend import BatchJob
+from cts_tui.tui.widgets.column_layout import drop, shrink
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, plain
 
 REFRESH_S = 0.5
@@ -140,12 +141,13 @@ class BatchTasksTable(KeyedTable[TaskRow]):
     """Every task of the batch in the order the jobs list them (no sorting: running first)."""
 
     COLUMNS = (
-        Column("name", "Name", 18, 15, lambda r, _: r.name, plain),
+        Column("name", "Name", 15, 15, lambda r, _: r.name, plain, text=lambda r: r.name),
         Column("exchange", "Exchange", 8, None, lambda r, _: r.task.exchange.value, plain),
         Column("mark", "", 1, 1, _mark, _parts_cell),
         Column("elapsed", "Time", 6, None, _elapsed, _elapsed_cell, align="right"),
-        Column("detail", "Status", 51, 48, _detail, _parts_cell),
+        Column("detail", "Status", 51, 36, _detail, _parts_cell),
     )
+    GIVE_WAY = (drop("exchange"), drop("elapsed"), shrink("detail"))
 
 
 class BatchScreen(ModalScreen[None]):
@@ -193,6 +195,7 @@ class BatchScreen(ModalScreen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Start", variant="primary", id="start")
                 yield Button("Cancel esc", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#batch-progress").display = False

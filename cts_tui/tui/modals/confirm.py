@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -28,6 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 # Content, not a str: a str label is markup, and "[y]" would vanish as a tag.
                 yield Button(Content(f"{self.confirm} [y]"), variant="error", id="yes")
                 yield Button(Content("Cancel [n]"), id="no")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

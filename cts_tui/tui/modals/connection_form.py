@@ -1,13 +1,16 @@
 """Add or edit a connection: exchange first, then only what that exchange offers.
 
-Validation is the model's own (``ConnectionDraft`` / ``Connection.apply``), run on every change so
-the user sees the one-line reason before pressing save. "Test" tries the draft against the
-exchange without storing anything. Secrets live only in password inputs and the model's
-``SecretStr``; editing leaves them unchanged unless new ones are typed.
+Validation is the model's own (``ConnectionDraft`` / ``Connection.apply``), run on every change;
+each reason shows in plain words under its field (``field_errors``) before save is pressed. "Test"
+tries the draft against the exchange without storing anything, and says it is testing (with the
+seconds counting) until the answer replaces it. esc on a form with changes asks first. Secrets
+live only in password inputs and the model's ``SecretStr``; editing leaves them unchanged unless
+new ones are typed.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +22,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Collapsible, Input, Label, RichLog, Select, Static
+from textual.timer import Timer
+from textual.widgets import Button, Checkbox, Collapsible, Footer, Input, Label, Select, Static
 
 from cts_tui.capabilities import (
     DERIVATIVE_API_TYPES,
@@ -31,12 +35,17 @@ from cts_tui.capabilities import (
     passphrase_policy,
 )
 from cts_tui.core.snapshots import ConnectionView
-from cts_tui.errors import CtsError, describe_validation_error
+from cts_tui.errors import CtsError
+from cts_tui.key_facts import IntendedUse
 from cts_tui.models import Connection, ConnectionDraft, ConnectionPatch, MarginType, PositionMode, TestResult
 from cts_tui.tui.messages import OperationDone
+from cts_tui.tui.modals.confirm import ConfirmScreen
+from cts_tui.tui.modals.field_errors import field_errors
 from cts_tui.tui.screens.detail import test_lines
 
 DRAFT_FIELDS = set(ConnectionDraft.model_fields)
+FIELDS_WITH_ERRORS = ("exchange", "api_type", "name", "api_key", "api_secret", "api_passphrase", "is_testnet",
+                      "margin_type", "base_url", "tags")
 
 
 class ConnectionForm(ModalScreen[ConnectionView | None]):
@@ -66,6 +75,9 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         self._tried = False
         self._busy = False
         self._prefilled = ""
+        self._initial: dict[str, Any] = {}
+        self._test_started = 0.0
+        self._test_ticker: Timer | None = None
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -87,32 +99,36 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
                 yield from _row("API secret", Input(id="api_secret", password=True, placeholder=keep, compact=True))
                 yield from _row("Passphrase", Input(id="api_passphrase", password=True, placeholder=keep,
                                                     compact=True), row_id="passphrase-row")
-                with Horizontal(classes="form-row", id="testnet-row"):
-                    yield Label("", classes="form-label")
-                    yield Checkbox("Testnet / demo trading", existing.is_testnet if existing else False,
-                                   id="is_testnet", compact=True)
-                with Horizontal(classes="form-row", id="derivative-row"):
-                    yield Label("Margin / mode", classes="form-label")
-                    yield Select([(m.value, m) for m in MarginType], prompt="margin type", id="margin_type",
-                                 value=_or_null(existing.margin_type if existing else None), compact=True)
-                    yield Select([(p.value, p) for p in PositionMode], prompt="position mode",
-                                 id="position_mode", value=_or_null(existing.position_mode if existing else None),
-                                 compact=True)
+                yield from _row("", Checkbox("Testnet / demo trading", existing.is_testnet if existing else False,
+                                             id="is_testnet", compact=True), row_id="testnet-row")
+                yield from _row("Margin / mode", Select(
+                    [(m.value, m) for m in MarginType], prompt="margin type", id="margin_type",
+                    value=_or_null(existing.margin_type if existing else None), compact=True), Select(
+                    [(p.value, p) for p in PositionMode], prompt="position mode", id="position_mode",
+                    value=_or_null(existing.position_mode if existing else None), compact=True),
+                    row_id="derivative-row")
                 with Collapsible(title="Advanced", collapsed=True, id="advanced"):
                     yield from _row("Base URL", Input((existing.base_url or "") if existing else "", id="base_url",
                                                       placeholder="https://… (default: the exchange's)", compact=True))
                     yield from _row("Tags", Input(", ".join(existing.tags) if existing else "", id="tags",
                                                   placeholder="comma separated", compact=True))
-                yield RichLog(id="test-output", wrap=True, markup=False, max_lines=200, auto_scroll=False)
+                    yield from _row("Key use", Select(
+                        [("monitor (read only)", IntendedUse.MONITOR), ("trade", IntendedUse.TRADE)],
+                        id="intended_use", value=existing.intended_use if existing else IntendedUse.TRADE,
+                        allow_blank=False, compact=True,
+                    ))
+                yield Static(id="test-output")
             yield Static(id="form-error")
             with Horizontal(classes="buttons"):
                 yield Button("Test ^t", id="test")
                 yield Button("Save ^s", variant="primary", id="save")
                 yield Button("Cancel esc", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#test-output").display = False
         self._exchange_changed()
+        self._initial = self._fields()
         self.query_one("#name" if self.existing else "#exchange").focus()
 
     # --- the form follows the exchange and API type ----------------------------------------------
@@ -170,34 +186,42 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
     @on(Input.Changed)
     @on(Checkbox.Changed)
     @on(Select.Changed, "#margin_type, #position_mode")
-    def _validate(self) -> None:
+    def _validate(self) -> bool:
+        """Show each field's problem under it; True when the form can be saved. Before the first
+        try, empty required fields are only listed (a new form is not a page of red)."""
         missing = self._missing()
-        if missing and not self._tried:
-            self.query_one("#form-error", Static).update(Text(f"To fill in: {', '.join(missing)}", style="dim"))
-            return
         try:
             self._candidate()
         except ValidationError as exc:
-            self._show_error(describe_validation_error(exc))
+            errors = field_errors(exc, missing)
         else:
-            self._show_error(None)
+            errors = {}
+        shown = errors if self._tried else {f: e for f, e in errors.items() if f not in missing}
+        for field in FIELDS_WITH_ERRORS:
+            label = self.query_one(f"#{field}-error", Static)
+            label.update(shown.get(field, ""))
+            label.display = field in shown
+        status = self.query_one("#form-error", Static)
+        if "" in shown:
+            status.update(Text(shown[""], style="bold red" if self._tried else "yellow"))
+        elif missing and not self._tried:
+            status.update(Text(f"To fill in: {', '.join(missing.values())}", style="dim"))
+        elif errors:
+            status.update(Text("Fix what is marked above.", style="bold red" if self._tried else "yellow"))
+        else:
+            status.update(Text("✔ ready to test or save", style="green"))
+        return not errors
 
-    def _missing(self) -> list[str]:
-        """Required fields still empty: named plainly before the user has tried to save."""
+    def _missing(self) -> dict[str, str]:
+        """Required fields still empty (field id -> its name), named plainly before the user has
+        tried to save."""
         fields = self._fields()
         required = {"exchange": "exchange", "api_type": "API type", "name": "name"}
         if self.existing is None:
             required |= {"api_key": "API key", "api_secret": "API secret"}
             if self.exchange and passphrase_policy(self.exchange) is PassphrasePolicy.REQUIRED:
                 required["api_passphrase"] = "passphrase"
-        return [label for key, label in required.items() if not fields[key]]
-
-    def _show_error(self, error: str | None) -> None:
-        status = self.query_one("#form-error", Static)
-        if error is None:
-            status.update(Text("✔ ready to test or save", style="green"))
-        else:
-            status.update(Text(error, style="bold red" if self._tried else "yellow"))
+        return {key: label for key, label in required.items() if not fields[key]}
 
     # --- building the draft / patch ---------------------------------------------------------------
 
@@ -221,6 +245,7 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
             "position_mode": choice("position_mode"),
             "base_url": text("base_url") or None,
             "tags": [tag.strip() for tag in text("tags").split(",") if tag.strip()],
+            "intended_use": choice("intended_use"),
         }
 
     def _candidate(self) -> ConnectionDraft | tuple[ConnectionPatch, Connection]:
@@ -251,21 +276,43 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         {"test": self.action_test_draft, "save": self.action_save, "cancel": self.action_cancel}[event.button.id or ""]()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close; what was typed is thrown away only once the user says so."""
+        if self._fields() == self._initial:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen("Discard what you typed in this form?", confirm="Discard"), answered)
 
     def action_test_draft(self) -> None:
-        try:
-            draft = self._draft()
-        except ValidationError as exc:
-            self._tried = True
-            self._show_error(describe_validation_error(exc))
+        """The output box answers every press: a draft that does not validate says so there too
+        (when keys typed in a burst were lost, the box stayed blank and only the status line,
+        away from where the user looked, said why)."""
+        self._tried = True
+        if not self._validate():
+            self._show_test_output(Text("✖ Not tested: fix what is marked above first.", style="bold red"))
             return
-        output = self.query_one("#test-output", RichLog)
+        self._show_test_output(Text(f"◌ Testing {self.exchange.value if self.exchange else ''}…", style="yellow"))
+        self.call_after_refresh(self.query_one("#test-output").scroll_visible, animate=False)  # below the fold
+        self._test_started = time.monotonic()
+        if self._test_ticker is not None:
+            self._test_ticker.stop()
+        self._test_ticker = self.set_interval(1.0, self._tick_test)
+        self._run_test(self._draft())
+
+    def _tick_test(self) -> None:
+        """Progress that visibly moves: a slow exchange is told apart from a stuck screen."""
+        seconds = time.monotonic() - self._test_started
+        self._show_test_output(Text(f"◌ Testing {self.exchange.value if self.exchange else ''}… {seconds:.0f} s",
+                                    style="yellow"))
+
+    def _show_test_output(self, content: Text) -> None:
+        output = self.query_one("#test-output", Static)
         output.display = True
-        output.clear()
-        output.write(Text(f"Testing {draft.exchange.value} {draft.api_type.value}…", style="dim"))
-        self.call_after_refresh(output.scroll_visible, animate=False)  # it sits below the fold
-        self._run_test(draft)
+        output.update(content)
 
     @work(group="form", exclusive=True)
     async def _run_test(self, draft: ConnectionDraft) -> None:
@@ -277,23 +324,21 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         self.post_message(self.DraftTested(result))
 
     def on_connection_form_draft_tested(self, message: DraftTested) -> None:
-        output = self.query_one("#test-output", RichLog)
-        output.clear()
+        if self._test_ticker is not None:
+            self._test_ticker.stop()
+            self._test_ticker = None
         if message.result is None:
-            output.write(Text(f"✖ {message.error}", style="bold red"))
+            self._show_test_output(Text(f"✖ {message.error}", style="bold red"))
             return
-        for line in test_lines(message.result):
-            output.write(line)
+        self._show_test_output(Text("\n").join(test_lines(message.result)))
 
     def action_save(self) -> None:
         if self._busy:
             return
         self._tried = True
-        try:
-            candidate = self._candidate()
-        except ValidationError as exc:
-            self._show_error(describe_validation_error(exc))
+        if not self._validate():
             return
+        candidate = self._candidate()
         self._busy = True
         self.query_one("#form-error", Static).update(Text("Saving…", style="dim"))
         self._save(candidate)
@@ -315,17 +360,22 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
     def on_connection_form_save_finished(self, message: SaveFinished) -> None:
         self._busy = False
         if message.view is None:
-            self._show_error(message.error)
+            self.query_one("#form-error", Static).update(Text(message.error or "", style="bold red"))
             return
         verb = "added" if self.existing is None else "saved"
         self.app.post_message(OperationDone(f"{message.view.name} {verb}"))
         self.dismiss(message.view)
 
 
-def _row(label: str, widget: Any, *, row_id: str | None = None) -> ComposeResult:
-    with Horizontal(classes="form-row", id=row_id):
-        yield Label(label, classes="form-label")
-        yield widget
+def _row(label: str, *widgets: Any, row_id: str | None = None) -> ComposeResult:
+    """A labelled line, with its fields' problems in plain words under it."""
+    with Vertical(classes="field", id=row_id):
+        with Horizontal(classes="form-row"):
+            yield Label(label, classes="form-label")
+            yield from widgets
+        for widget in widgets:
+            if widget.id in FIELDS_WITH_ERRORS:
+                yield Static(classes="field-error", id=f"{widget.id}-error")
 
 
 def _or_null(value: object | None) -> object:

@@ -7,14 +7,16 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Label, RichLog, Sparkline, Static
 
 from cts_tui.core.events import Event, TestFinished
 from cts_tui.core.snapshots import ConnectionView
+from cts_tui.core.health import score_parts
+from cts_tui.core.streams import stream_factor
 from cts_tui.errors import CtsError
-from cts_tui.models import TestResult
+from cts_tui.models import ConnectionState, TestResult
 from cts_tui.tui import format as fmt
 from cts_tui.tui.actions import Scope, bindings
 from cts_tui.tui.messages import Frame
@@ -25,17 +27,18 @@ RECENT_TESTS = 5
 
 
 def _facts(rows: list[tuple[str, Text | str]]) -> Table:
+    """Labels whole (the values give way: they end in an ellipsis)."""
     table = Table(box=None, show_header=False, padding=(0, 1))
-    table.add_column(style="dim", no_wrap=True)
+    table.add_column(style="dim", no_wrap=True, min_width=max((len(label) for label, _ in rows), default=0))
     table.add_column(no_wrap=True, overflow="ellipsis")
     for label, value in rows:
         table.add_row(label, value)
     return table
 
 
-def identity_facts(view: ConnectionView, frame: Frame) -> Table:
+def identity_facts(view: ConnectionView, frame: Frame, breaker_threshold: int) -> Table:
     return _facts([
-        ("state", fmt.state_text(view.state)),
+        ("state", fmt.state_text(view.state, fmt.health_word(view))),
         ("enabled", "yes" if view.enabled else "no"),
         ("exchange", view.exchange.value),
         ("API type", view.api_type.value),
@@ -44,7 +47,46 @@ def identity_facts(view: ConnectionView, frame: Frame) -> Table:
         ("balance", fmt.balance_text(view.balance)),
         ("weight", str(view.weight)),
         ("tags", ", ".join(view.tags) or "–"),
+        *score_facts(view, frame, breaker_threshold),
+        ("last error", Text(view.last_error, style="red") if view.last_error else fmt.DASH),
+        ("last test", _last_test(view, frame)),
     ])
+
+
+def _last_test(view: ConnectionView, frame: Frame) -> Text:
+    """Its outcome and age; a failure's kind and message (the request error above may differ)."""
+    test = view.last_test
+    if test is None:
+        return Text("never", style="dim")
+    when = fmt.age(test.at, frame.now)
+    if test.success:
+        return Text(f"✔ {when}", style="green")
+    kind = test.error_kind.value if test.error_kind else "failed"
+    return Text(f"✖ {when}, {kind}: {test.error or ''}", style="red")
+
+
+def score_facts(view: ConnectionView, frame: Frame, breaker_threshold: int) -> list[tuple[str, Text | str]]:
+    """Why the score is what it is, in the formula's own parts (``core.health``): the points
+    uptime, latency and headroom add (out of 60, 25, 15), and what multiplies them."""
+    stream = frame.snapshot.stream(view.exchange)
+    parts = score_parts(
+        uptime_pct=view.uptime_pct, latency_ms=view.latency_ms, usage_pct=view.rate_limit_usage_pct,
+        consecutive_errors=view.consecutive_errors, threshold=breaker_threshold,
+        breaker_closed=view.breaker == "closed", in_error=view.state is ConnectionState.ERROR,
+        stream=stream_factor(stream.state if stream else None),
+    )
+    if parts.zero_because is not None:
+        return [("score is 0", Text(parts.zero_because, style="red"))]
+    uptime, latency, headroom = parts.points
+    rows: list[tuple[str, Text | str]] = [
+        ("score parts", f"{uptime:.0f} uptime + {latency:.0f} latency"),
+        ("", f"+ {headroom:.0f} rate-limit room"),
+    ]
+    rows += [("", Text(f"× {factor:.2f} {why}", style="yellow")) for factor, why in (
+        (parts.streak, f"{view.consecutive_errors} errors in a row"),
+        (parts.stream, f"stream {stream.state.value if stream else ''}"),
+    ) if factor < 1]
+    return rows
 
 
 def health_facts(view: ConnectionView, frame: Frame) -> Table:
@@ -69,6 +111,28 @@ def health_facts(view: ConnectionView, frame: Frame) -> Table:
         ("last check", fmt.age(view.last_check, frame.now)),
         *stream_facts(frame.snapshot.stream(view.exchange)),
     ])
+
+
+def key_text(view: ConnectionView, frame: Frame) -> Text:
+    """What the exchange said about the key, then each risk with how to fix it at the exchange."""
+    key = view.key
+    text = Text()
+    if key is None or key.profile is None:
+        text.append("not read yet: a passing test reads the key's permissions, IP whitelist and expiry", style="dim")
+        return text
+    profile = key.profile
+    permissions = ", ".join(profile.permissions) if profile.permissions is not None else "not reported"
+    text.append(f"meant to {key.intended_use.value} · may {permissions} · {profile.describe()} · "
+                f"read {fmt.age(profile.read_at, frame.now)}", style="dim")
+    if key.unknown:
+        text.append(f"\n{key.unknown}", style="dim")
+    if not key.risks:
+        text.append("\n✔ no risk found", style="green")
+    for risk in key.risks:
+        symbol, _, style = fmt.RISK_MARKS[risk.severity.value]
+        text.append(f"\n{symbol} {risk.severity.value}: {risk.message}", style=style)
+        text.append(f"\n  fix: {risk.fix}")
+    return text
 
 
 def test_lines(result: TestResult) -> list[Text]:
@@ -98,6 +162,8 @@ class DetailScreen(Screen[None]):
         with Horizontal(id="detail-facts"):
             yield Static(id="identity")
             yield Static(id="health")
+        yield Label("Key", classes="section")
+        yield Static(id="key-facts")
         yield Label("Latency", classes="section", id="latency-label")
         yield Sparkline([], id="latency-spark")
         yield Label("Recent tests", classes="section")
@@ -127,10 +193,12 @@ class DetailScreen(Screen[None]):
         title.append(f" {view.name} ", style="bold reverse")
         title.append(f"  {view.exchange.value} · {view.api_type.value} · "
                      f"{'testnet' if view.is_testnet else 'mainnet'}  ")
-        title.append_text(fmt.state_text(view.state))
+        title.append_text(fmt.state_text(view.state, fmt.health_word(view)))
         self.query_one("#detail-title", Label).update(title)
-        self.query_one("#identity", Static).update(identity_facts(view, frame))
+        threshold = self.app.config.health.breaker_threshold
+        self.query_one("#identity", Static).update(identity_facts(view, frame, threshold))
         self.query_one("#health", Static).update(health_facts(view, frame))
+        self.query_one("#key-facts", Static).update(key_text(view, frame))
         self._show_latency(view.latency_history)
 
     def _show_latency(self, history: tuple[float, ...]) -> None:
@@ -165,7 +233,7 @@ class DetailScreen(Screen[None]):
         self.dismiss()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"test", "edit"}:
+        if action in {"test", "edit", "toggle_paused", "copy_id", "copy_menu"}:
             return self.view is not None or None
         return True
 
@@ -176,3 +244,15 @@ class DetailScreen(Screen[None]):
     def action_edit(self) -> None:
         if self.view is not None:
             self.app.edit_connection(self.view.id)
+
+    def action_toggle_paused(self) -> None:
+        if self.view is not None:
+            self.app.toggle_paused(self.view)
+
+    def action_copy_id(self) -> None:
+        if self.view is not None:
+            self.app.copy_id(self.view)
+
+    def action_copy_menu(self) -> None:
+        if self.view is not None:
+            self.app.open_copy_menu(self.view)

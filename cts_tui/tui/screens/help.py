@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from cts_tui.tui.actions import ACTIONS, Scope
 
@@ -40,6 +40,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog", id="help"):
             yield Static(Text("Keys", style="bold"), id="help-title")
             yield Static(help_table())
+        yield Footer()
 
     def action_scroll(self, direction: str) -> None:
         scroller = self.query_one("#help", VerticalScroll)

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
 
 from cts_tui.core.events import AlertChanged, Event
 from cts_tui.core.fleet_view import exchange_shares, member_label
+from cts_tui.core.snapshots import Snapshot
 from cts_tui.ratelimit.fleet import Fleet
 from cts_tui.ratelimit.usage import BackendState
 from cts_tui.tui.actions import Scope
@@ -19,6 +20,7 @@ from cts_tui.tui.messages import Frame
 from cts_tui.tui.widgets.alert_log import AlertLog
 from cts_tui.tui.widgets.connections_pane import ConnectionsPane
 from cts_tui.tui.widgets.health_table import HealthTable
+from cts_tui.tui.widgets.keyed_table import KeyedTable
 from cts_tui.tui.widgets.limits_table import LimitsTable
 from cts_tui.tui.widgets.streams_table import StreamsPanel
 from cts_tui.tui.widgets.totals_bar import TotalsBar
@@ -68,9 +70,11 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        for table in self.query(KeyedTable):
+            self.app.restore_table(table)
         self.app.frames.subscribe(self, self._frame_arrived)
         self.app.core_events.subscribe(self, self._core_event_arrived)
-        self.query_one(AlertLog).add(self.app.coordinator.alerts.log())
+        self.query_one(AlertLog).add(self.app.coordinator.alerts.log(), self._snapshot)
         if self.app.frame is not None:
             self._frame_arrived(self.app.frame)
 
@@ -114,5 +118,9 @@ class MainScreen(Screen[None]):
 
     def _core_event_arrived(self, event: Event) -> None:
         if isinstance(event, AlertChanged):
-            self.query_one(AlertLog).add([event.alert])
+            self.query_one(AlertLog).add([event.alert], self._snapshot)
+
+    @property
+    def _snapshot(self) -> Snapshot | None:
+        return self.app.frame.snapshot if self.app.frame is not None else None
 

@@ -18,16 +18,17 @@ from cts_tui.tui.widgets.filter_bar import ConnectionFilter, FilterBar
 EMPTY_HELP = """\
 [b]No connections yet.[/b]
 
-Press [b reverse] a [/] to add one: pick the exchange, the API type, paste the key and secret,
+Press [b reverse] a [/] to add one: pick the exchange, the API type, paste the key and secret, \
 test it, save. Keys are stored encrypted in your local store.
 
-From a shell:  [b]cts-tui conn add --name main --exchange binance --api-type spot[/b]
+From a shell:  [b]cts-tui conn add --name main --exchange binance --api-type spot[/b] \
 (the key and secret are read from CTS_API_KEY / CTS_API_SECRET or a hidden prompt).
 
-Just looking?  [b]cts-tui --demo[/b] runs everything against the built-in exchange simulator
+Just looking?  [b]cts-tui --demo[/b] runs everything against the built-in exchange simulator \
 with two dozen connections on all nine exchanges, where things go wrong on purpose.
 
 [dim]? lists every key · ctrl+p searches every action · q quits[/dim]"""
+"""Paragraphs, not lines: the terminal's width decides where they wrap."""
 
 
 class ConnectionsPane(Vertical):
@@ -89,7 +90,8 @@ class ConnectionsPane(Vertical):
         return [view.id for view in self._shown]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"open_detail", "edit", "delete", "toggle_enabled", "test", "toggle_mark"}:
+        if action in {"open_detail", "edit", "delete", "toggle_enabled", "toggle_paused", "test", "toggle_mark",
+                      "copy_id", "copy_menu"}:
             return self.current is not None or None
         if action in {"batch_test", "mark_all"}:
             return bool(self._shown) or None
@@ -152,6 +154,18 @@ class ConnectionsPane(Vertical):
 
         if (view := self.current) is not None:
             self.app.push_screen(DetailScreen(view.id))
+
+    def action_toggle_paused(self) -> None:
+        if (view := self.current) is not None:
+            self.app.toggle_paused(view)
+
+    def action_copy_id(self) -> None:
+        if (view := self.current) is not None:
+            self.app.copy_id(view)
+
+    def action_copy_menu(self) -> None:
+        if (view := self.current) is not None:
+            self.app.open_copy_menu(view)
 
     def action_add(self) -> None:
         from cts_tui.tui.modals.connection_form import ConnectionForm

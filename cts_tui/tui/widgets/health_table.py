@@ -11,6 +11,7 @@ from rich.text import Text
 from cts_tui.core.snapshots import ConnectionView
 from cts_tui.tui import format as fmt
 from cts_tui.tui.widgets.connections_table import STATE_ORDER
+from cts_tui.tui.widgets.column_layout import drop, shrink
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, any_width, plain
 
 SPARK_POINTS = 8
@@ -47,12 +48,12 @@ def _spark_value(view: ConnectionView, _now: datetime) -> tuple[int, ...]:
 
 
 COLUMNS: tuple[Column[ConnectionView], ...] = (
-    Column("name", "Name", 20, 15, lambda v, _: v.name, lambda n, _: Text(n, no_wrap=True, overflow="ellipsis"),
-           sort=lambda v: v.name.lower()),
+    Column("name", "Name", 14, 14, lambda v, _: v.name, lambda n, _: Text(n, no_wrap=True, overflow="ellipsis"),
+           sort=lambda v: v.name.lower(), text=lambda v: v.name),
     Column("exchange", "Exchange", 8, None, lambda v, _: v.exchange.value, plain,
            sort=lambda v: v.exchange.value),
-    Column("state", "State", 10, 10, lambda v, _: v.state, any_width(fmt.state_text),
-           sort=lambda v: STATE_ORDER[v.state]),
+    Column("state", "State", 19, 11, lambda v, _: (v.state, fmt.health_word(v)),
+           lambda value, width: fmt.state_text(*value, room=width), sort=lambda v: STATE_ORDER[v.state]),
     Column("score", "Score", 5, 5, lambda v, _: round(v.health_score), any_width(fmt.score_text),
            sort=lambda v: v.health_score, align="right"),
     Column("p50", "p50", 7, 6, lambda v, _: _rounded(v.p50_ms), any_width(fmt.ms_text), sort=lambda v: v.p50_ms,
@@ -75,6 +76,8 @@ COLUMNS: tuple[Column[ConnectionView], ...] = (
 
 class HealthTable(KeyedTable[ConnectionView]):
     COLUMNS = COLUMNS
+    GIVE_WAY = (drop("hedges"), drop("latency"), drop("uptime"), shrink("p50"), shrink("p95"), shrink("breaker"),
+                drop("exchange"), shrink("state"), drop("p50"), drop("errors"))
     DEFAULT_SORT = "score"
 
     def tie_breaker(self, item: ConnectionView) -> Any:

@@ -29,14 +29,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cts_tui.tui.actions import Scope, bindings
+from cts_tui.tui.widgets import column_layout
+from cts_tui.tui.widgets.column_layout import CELL_PADDING, GiveWay, Placed
 
 Item = TypeVar("Item")
-
-NARROW_BELOW = 110
-"""Terminal width under which tables switch to their narrow column set (80x24 must read well)."""
-
-CELL_PADDING = 1
-"""Blank cells on each side of a column's content."""
 
 HEADER_LINES = 1
 
@@ -47,7 +43,7 @@ class Column(Generic[Item]):
     label: str
     wide: int
     narrow: int | None
-    """Width on a narrow terminal; None hides the column there."""
+    """Width when space is short (None: no narrower than ``wide``)."""
     value: Callable[[Item, datetime], Hashable]
     """What the cell shows, as a cheap comparable value: the diff compares these."""
     render: Callable[[Any, int], Text | str]
@@ -57,6 +53,13 @@ class Column(Generic[Item]):
     """The label on a narrow terminal, when the full one does not fit."""
     align: Literal["left", "right"] = "left"
     """Figures are right-aligned so that their digits line up."""
+    text: Callable[[Item], str] | None = None
+    """The row's identifying text (a name): the column takes spare width up to the longest one,
+    and a cut that would make two rows read alike is made in the middle."""
+
+    @property
+    def flex(self) -> bool:
+        return self.text is not None
 
 
 def plain(value: object, _width: int) -> str:
@@ -83,6 +86,8 @@ class _RenderedRow:
 
 class KeyedTable(ScrollView, Generic[Item], can_focus=True):
     COLUMNS: ClassVar[Sequence[Column[Any]]] = ()
+    GIVE_WAY: ClassVar[Sequence[GiveWay]] = ()
+    """In what order columns shrink or collapse when space runs short (``column_layout.fit``)."""
     DEFAULT_SORT: ClassVar[str | None] = None
     BINDINGS = bindings(Scope.TABLE)
 
@@ -128,13 +133,20 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
     """
 
     class SortChanged(Message):
-        def __init__(self, column: str, reverse: bool) -> None:
+        def __init__(self, column: str, reverse: bool, table_id: str | None) -> None:
             super().__init__()
             self.column = column
             self.reverse = reverse
+            self.table_id = table_id
+
+    class ColumnsChanged(Message):
+        def __init__(self, table_id: str | None, hidden: frozenset[str]) -> None:
+            super().__init__()
+            self.table_id = table_id
+            self.hidden = hidden
 
     class RowSelected(Message):
-        """The row under the cursor was clicked again (enter is the screen's own binding)."""
+        """A row was double-clicked (enter is the screen's own binding)."""
 
         def __init__(self, key: str) -> None:
             super().__init__()
@@ -144,9 +156,15 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         super().__init__(id=id)
         self.sort_column: str | None = self.DEFAULT_SORT
         self.sort_reverse = False
-        self._narrow: bool | None = None
+        self.hidden: frozenset[str] = frozenset()
+        """Columns the user chose not to see (``choose_columns``)."""
+        self._fitted_for: tuple[int, int, frozenset[str]] | None = None
+        self._placed: list[Placed] = []
         self._columns: list[Column[Item]] = []
         self._widths: list[int] = []
+        self._flex = next((c for c in self.COLUMNS if c.flex), None)
+        self._longest = 0
+        self._colliding: frozenset[str] = frozenset()
         self._line_width = 0
         self._source: list[Item] = []
         self._items: dict[str, Item] = {}
@@ -172,44 +190,96 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
     def on_resize(self, _: events.Resize) -> None:
         self._apply_layout()
 
+    @property
+    def _available(self) -> int:
+        """Cells for the columns: the table's width, less a vertical scrollbar's (kept free
+        whether or not one shows, so that a growing list never re-fits the columns)."""
+        width = self.size.width or self.app.size.width
+        return max(0, width - self.styles.scrollbar_size_vertical)
+
     def _apply_layout(self) -> None:
-        narrow = self.app.size.width < NARROW_BELOW
-        if narrow == self._narrow:
+        fitted_for = (self._available, self._longest, self.hidden)
+        if fitted_for == self._fitted_for:
             return
-        self._narrow = narrow
-        self._columns = [c for c in self.COLUMNS if (c.narrow if narrow else c.wide)]
-        self._widths = [(c.narrow if narrow else c.wide) or 0 for c in self._columns]
+        self._fitted_for = fitted_for
+        shown = [column for column in self.COLUMNS if column.key not in self.hidden]
+        self._placed = column_layout.fit(shown, self.GIVE_WAY, self._available, self._longest)
+        self._columns = [placed.column for placed in self._placed]
+        self._widths = [placed.width for placed in self._placed]
         self._line_width = sum(width + 2 * CELL_PADDING for width in self._widths)
+        self._colliding = self._find_colliding()
         self._rendered.clear()
         self._build_header()
         self._resize_virtual()
         self.refresh()
+
+    def _measure(self) -> None:
+        """Re-fit when the longest identifying text changed; re-cut when names would collide."""
+        flex = self._flex
+        if flex is None or flex.text is None:
+            return
+        self._longest = max((len(flex.text(item)) for item in self._source), default=0)
+        if (self._available, self._longest, self.hidden) != self._fitted_for:
+            self._apply_layout()
+            return
+        colliding = self._find_colliding()
+        if colliding != self._colliding:
+            self._colliding = colliding
+            self._rendered.clear()
+
+    def _find_colliding(self) -> frozenset[str]:
+        flex = self._flex
+        if flex is None or flex.text is None or flex not in self._columns:
+            return frozenset()
+        width = self._widths[self._columns.index(flex)]
+        return column_layout.colliding([flex.text(item) for item in self._source], width)
 
     def _resize_virtual(self) -> None:
         size = Size(self._line_width, len(self._order) + HEADER_LINES)
         if size != self.virtual_size:
             self.virtual_size = size
 
-    def _label(self, column: Column[Item], width: int) -> Text:
-        """The column's name, shortened if need be so that the sort arrow always shows."""
-        label = (self._narrow and column.short) or column.label
+    def _label(self, column: Column[Item]) -> Text:
+        """The column's name (its short one when the column shrank), and the sort arrow."""
+        label = next((p.label for p in self._placed if p.column is column), column.label)
         if column.key != self.sort_column:
             return Text(label)
-        arrow = " ▼" if self.sort_reverse else " ▲"
-        return Text(label[: width - len(arrow)] + arrow)
+        return Text(label + (" ▼" if self.sort_reverse else " ▲"))  # the layout leaves room
 
     def _build_header(self) -> None:
-        self._header = self._line([self._fit(column, self._label(column, width), width)
+        self._header = self._line([self._fit(column, self._label(column), width)
                                    for column, width in zip(self._columns, self._widths, strict=True)])
+
+    # --- columns the user hides ------------------------------------------------------------------
+
+    @property
+    def optional_columns(self) -> list[Column[Item]]:
+        """Those the user may hide: all but the identifying one and the unlabelled ones."""
+        return [column for column in self.COLUMNS if not column.flex and column.label.strip()]
+
+    def set_hidden(self, keys: frozenset[str] | set[str], *, announce: bool = True) -> None:
+        hidden = frozenset(keys) & {column.key for column in self.optional_columns}
+        if hidden == self.hidden:
+            return
+        self.hidden = hidden
+        self._apply_layout()
+        if announce:
+            self.post_message(self.ColumnsChanged(self.id, hidden))
+
+    def action_choose_columns(self) -> None:
+        from cts_tui.tui.modals.columns import ColumnsScreen
+
+        self.app.push_screen(ColumnsScreen(self))
 
     # --- sorting --------------------------------------------------------------------------------
 
-    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+    def sort_by(self, column: str, reverse: bool | None = None, *, announce: bool = True) -> None:
         if reverse is None:
             reverse = not self.sort_reverse if column == self.sort_column else False
         self.sort_column, self.sort_reverse = column, reverse
         self._build_header()
-        self.post_message(self.SortChanged(column, reverse))
+        if announce:
+            self.post_message(self.SortChanged(column, reverse, self.id))
         if self._now is not None:
             self.show(self._source, self._now)
 
@@ -257,6 +327,7 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         """
         cursor = keep or self.cursor_key
         self._source, self._now = list(items), now
+        self._measure()
         self._items = {self.item_key(item): item for item in self._ordered(self._source)}
         self._order = list(self._items)
         if len(self._rendered) > len(self._items):
@@ -318,7 +389,7 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         row = round(self.scroll_y) + offset.y - HEADER_LINES
         if row >= len(self._order):
             return
-        if row == self._cursor:
+        if event.chain >= 2 and row == self._cursor:  # a double click opens; one click selects
             self.post_message(self.RowSelected(self._order[row]))
         else:
             self.move_cursor(row)
@@ -368,9 +439,11 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
         self._rendered[key] = _RenderedRow(values, cells, strip)
         return strip
 
-    @staticmethod
-    def _fit(column: Column[Item], content: Text | str, width: int) -> Text:
+    def _fit(self, column: Column[Item], content: Text | str, width: int) -> Text:
         cell = content.copy() if isinstance(content, Text) else Text(content)
+        if column.flex and cell.cell_len > width:
+            cut = column_layout.cut_middle if cell.plain in self._colliding else column_layout.cut_end
+            cell = Text(cut(cell.plain, width), style=cell.style)
         cell.align(column.align, width)
         return cell
 

@@ -10,6 +10,7 @@ from rich.text import Text
 from cts_tui.core.snapshots import ExchangeView
 from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
 from cts_tui.tui import format as fmt
+from cts_tui.tui.widgets.column_layout import drop, shrink
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, plain
 
 FIGURES_WIDTH = 10
@@ -36,18 +37,27 @@ def _gauge_cell(value: tuple[float, int, str] | None, width: int) -> Text:
     return fmt.gauge(used, limit, max(3, width - FIGURES_WIDTH))
 
 
-def _status_value(view: ExchangeView, now: datetime) -> tuple[str, str]:
+def status_value(view: ExchangeView, now: datetime) -> tuple[str, str]:
+    """What holds requests back, most severe first: a ban, a pause, requests waiting in the
+    queue, every concurrency slot taken, a window nearly full; "ok" only when nothing does."""
     usage = view.usage
     if usage is None:
         return ("no limiter", "dim")
     epoch = now.timestamp()
+    words: list[str] = []
+    style = "yellow"
     if usage.banned_until and usage.banned_until > epoch:
-        return (f"banned {fmt.countdown(_at(usage.banned_until), now)}", "bold red")
-    if usage.paused_until and usage.paused_until > epoch:
-        return (f"paused {fmt.countdown(_at(usage.paused_until), now)}", "yellow")
+        words.append(f"banned {fmt.countdown(_at(usage.banned_until), now)}")
+        style = "bold red"
+    elif usage.paused_until and usage.paused_until > epoch:
+        words.append(f"paused {fmt.countdown(_at(usage.paused_until), now)}")
+    if waiting := sum(usage.queued):
+        words.append(f"{waiting} queued")
+    if usage.concurrent_limit and usage.concurrent_in_use >= usage.concurrent_limit:
+        words.append("slots full")
     if usage.fraction >= 0.85:
-        return ("hot", "yellow")
-    return ("ok", "green")
+        words.append("hot")
+    return (", ".join(words), style) if words else ("ok", "green")
 
 
 def _at(epoch: float) -> datetime:
@@ -83,8 +93,8 @@ COLUMNS: tuple[Column[ExchangeView], ...] = (
            sort=lambda v: (_window(v.usage, minute=True) or _NO_WINDOW).fraction),
     Column("concurrency", "Conc", 6, 5, _concurrency, plain, align="right"),
     Column("queue", "Queue H/N/L", 11, 8, _queue, _queue_cell, short="Queue"),
-    Column("status", "Status", 11, 10, _status_value, lambda v, _: Text(v[0], style=v[1]),
-           sort=_fraction),
+    Column("status", "Status", 24, 12, status_value,
+           lambda v, _: Text(v[0], style=v[1], no_wrap=True, overflow="ellipsis"), sort=_fraction),
     Column("backend", "Backend", 8, None, lambda v, _: v.usage.backend if v.usage else "–", plain),
     Column("connections", "Conns", 7, None, lambda v, _: f"{v.active}/{v.connections}", plain,
            sort=lambda v: v.connections, align="right"),
@@ -97,6 +107,9 @@ _NO_WINDOW = WindowUsage(name="", period_s=0, used=0, limit=0)
 
 class LimitsTable(KeyedTable[ExchangeView]):
     COLUMNS = COLUMNS
+    GIVE_WAY = (drop("backend"), drop("rps"), drop("connections"), shrink("second"), shrink("minute"),
+                shrink("exchange"), shrink("concurrency"), shrink("queue"), drop("queue"), shrink("status"))
+    """The queue's figures go before the status is cut: it says "N queued" too."""
     DEFAULT_SORT = "exchange"
 
     def item_key(self, item: ExchangeView) -> str:

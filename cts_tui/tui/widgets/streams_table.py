@@ -18,6 +18,7 @@ from textual.widgets import Label
 
 from cts_tui.streams.views import StreamState, StreamView
 from cts_tui.tui import format as fmt
+from cts_tui.tui.widgets.column_layout import drop, shrink
 from cts_tui.tui.widgets.keyed_table import HEADER_LINES, Column, KeyedTable, any_width, plain
 
 STREAM_STYLE: dict[StreamState, str] = {
@@ -91,12 +92,13 @@ COLUMNS: tuple[Column[StreamView], ...] = (
     Column("reconnects", "Reconn", 6, 6, lambda v, _: v.reconnects, _count_cell, sort=lambda v: v.reconnects,
            align="right"),
     Column("stalls", "Stalls", 6, None, lambda v, _: v.stalls, _count_cell, sort=lambda v: v.stalls, align="right"),
-    Column("error", "Last error", 30, None, lambda v, _: v.last_error, _error_cell),
+    Column("error", "Last error", 30, 12, lambda v, _: v.last_error, _error_cell),
 )
 
 
 class StreamsTable(KeyedTable[StreamView]):
     COLUMNS = COLUMNS
+    GIVE_WAY = (shrink("error"), drop("transport"), drop("stalls"), drop("error"))
     DEFAULT_SORT = "state"
 
     def item_key(self, item: StreamView) -> str:

@@ -73,4 +73,5 @@ class TotalsBar(Static):
     def show(self, snapshot: Snapshot, *, paused: bool, interval_s: float, demo: bool) -> None:
         # One line high by CSS: no layout pass (a reflow redraws the whole screen every second).
         self.update(totals_text(snapshot.totals, paused=paused, interval_s=interval_s, demo=demo,
-                                width=self.app.size.width, scheduler=snapshot.scheduler), layout=False)
+                                width=self.app.size.width, scheduler=snapshot.scheduler,
+                                fleet=snapshot.fleet), layout=False)
