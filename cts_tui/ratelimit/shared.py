@@ -35,6 +35,7 @@ from cts_tui.ratelimit.policy import WindowSpec
 from cts_tui.ratelimit.redis_client import connect
 from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
 from cts_tui.ratelimit.usage import BackendName, BackendState
+from cts_tui.ratelimit.windows import SLOTS
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,10 @@ class SharedBackend:
             spent = self._fallback.spent(key)
             if spent:
                 scaled = [(age, math.ceil(units / share)) for age, units in spent]
-                await self._scripts.restore(charge, scaled, SOCKET_TIMEOUT_S)  # no reply came later
+                # Our reading of a grant comes at most a reply (the socket timeout) after Redis
+                # stamped it, and a local slot is stamped with the latest of its grants.
+                slack = SOCKET_TIMEOUT_S + charge.spec.period_s / SLOTS
+                await self._scripts.restore(charge, scaled, slack)
         for scope, (until, banned) in list(self._untold.items()):
             if until > time.time():
                 await self._scripts.pause(scope, until - time.time(), banned)
