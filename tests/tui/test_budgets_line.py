@@ -37,3 +37,6 @@ def test_the_fleet_shows_each_exchanges_requests_and_each_process_share() -> Non
     header = totals_text(Totals(0, 0, 0, 0, 1.0, 0, 0.0, None, None), paused=False, interval_s=1, demo=False, width=160,
                          fleet=fleet)
     assert "3 processes on 2 hosts share these budgets" in header.plain
+    narrow = totals_text(Totals(0, 0, 0, 0, 1.0, 0, 0.0, None, None), paused=False, interval_s=1, demo=False,
+                         width=100, fleet=fleet)
+    assert " 3p/2h " in narrow.plain and len(narrow.plain) <= 100

@@ -12,6 +12,10 @@ from cts_tui.ratelimit.fleet import Fleet
 from cts_tui.tui import format as fmt
 
 
+LIVE_MARK_WIDTH = 16
+"""Room kept for the live (or paused) mark at the end of the line."""
+
+
 def totals_text(
     totals: Totals,
     *,
@@ -47,8 +51,10 @@ def totals_text(
         text.append_text(_scheduler_text(scheduler, short))
         text.append(gap)
     if fleet is not None and fleet.members:
-        processes, hosts = len(fleet.members), fleet.hosts
-        text.append(f"{processes}p/{hosts}h" if short else fleet.headline(), style="cyan")
+        headline = fleet.headline()
+        if short or len(text.plain) + len(headline) + LIVE_MARK_WIDTH > width:
+            headline = f"{len(fleet.members)}p/{fleet.hosts}h"  # processes/hosts sharing the budgets
+        text.append(headline, style="cyan")
         text.append(gap)
     if paused:
         text.append(" ‖ PAUSED ", style="bold black on yellow")
