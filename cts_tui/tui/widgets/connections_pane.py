@@ -170,7 +170,7 @@ class ConnectionsPane(Vertical):
     def action_add(self) -> None:
         from cts_tui.tui.modals.connection_form import ConnectionForm
 
-        self.app.push_screen(ConnectionForm(None, self.app.base_urls))
+        self.app.push_screen(ConnectionForm(None, self.app.hosts))
 
     def action_edit(self) -> None:
         if (view := self.current) is not None:
