@@ -83,6 +83,11 @@ class ReadOnlyError(CtsError):
     the config or the environment is changed there)."""
 
 
+class KeysMustFollow(CtsError):
+    """An edit that moves a connection to another host without its secrets (REST: 422); see
+    ``exchanges/hosts.py``."""
+
+
 class ExchangeError(CtsError):
     """A failed exchange call, classified. ``retry_after`` / ``banned_until`` are in seconds
     (relative) and epoch seconds respectively, when the exchange said so."""

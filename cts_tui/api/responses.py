@@ -153,7 +153,7 @@ class SwitchAnswer(_Shape):
 
 
 class StreamJson(_Shape):
-    """One exchange's live market stream (``cts_tui.streams.StreamView``)."""
+    """One exchange's live market stream (``cts_tui.views.streams.StreamView``)."""
 
     exchange: str
     transport: Literal["ccxt.pro", "native"]

@@ -16,7 +16,7 @@ from typing import Any
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, to_jsonable
 from cts_tui.errors import scrub
 from cts_tui.models import BatchResult, Connection, ConnectionState, TestResult
-from cts_tui.streams.views import StreamView
+from cts_tui.views.streams import StreamView
 
 
 def now_iso() -> str:

@@ -2,8 +2,7 @@
 
 Secrets never come from argv (shell history, ``ps``): they come from ``CTS_API_KEY``,
 ``CTS_API_SECRET``, ``CTS_API_PASSPHRASE`` or a prompt that does not echo. Output shows keys
-masked. More ``conn`` subcommands plug in from modules named in ``CONN_EXTENSIONS``, each with
-``register(conn_subparsers)``, so that this module need not know them.
+masked. ``conn test`` lives in ``conn_test``, which registers itself on the same group.
 """
 
 from __future__ import annotations
@@ -17,8 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from cts_tui.capabilities import ApiType, ExchangeId, PassphrasePolicy, exchange_names, passphrase_policy
-from cts_tui.cli.context import open_store, optional_module, print_json
-from cts_tui.errors import CtsError, NotFoundError, describe_validation_error
+from cts_tui.cli import conn_test
+from cts_tui.cli.context import open_store, print_json, resolve
+from cts_tui.errors import CtsError, describe_validation_error
 from cts_tui.key_facts import IntendedUse
 from cts_tui.models import (
     Connection,
@@ -31,9 +31,7 @@ from cts_tui.models import (
     next_state,
     validate_base_url,
 )
-from cts_tui.store import ConnectionStore, UnreadableConnection
-
-CONN_EXTENSIONS = ("conn_test",)
+from cts_tui.store import UnreadableConnection
 
 ENV_API_KEY = "CTS_API_KEY"
 ENV_API_SECRET = "CTS_API_SECRET"
@@ -89,10 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("--json", action="store_true")
         sub.set_defaults(func=func)
 
-    for module_name in CONN_EXTENSIONS:
-        module = optional_module(module_name)
-        if module is not None:
-            module.register(actions)
+    conn_test.register(actions)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -124,17 +119,6 @@ def read_secret(env: str, label: str, *, required: bool) -> str | None:
     if required and not entered:
         raise CtsError(f"{label} missing")
     return entered or None
-
-
-async def resolve(store: ConnectionStore, ref: str) -> Connection:
-    """A connection by id, else by name."""
-    try:
-        return await store.get(ref)
-    except NotFoundError:
-        try:
-            return await store.get_by_name(ref)
-        except NotFoundError:
-            raise NotFoundError(f"no connection with id or name {ref!r}") from None
 
 
 def _row(connection: Connection) -> list[str]:

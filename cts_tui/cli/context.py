@@ -1,5 +1,5 @@
 """What the command modules share: the global options turned into a config and a store, JSON
-output, and optional extension modules.
+output, and finding a connection by id or name.
 
 Which commands may create a store: ``conn add``, and the app and ``serve`` on a first run at the
 default location. Any other command, or an explicit ``--db`` / ``CTS_DB`` that names no file,
@@ -13,14 +13,13 @@ import argparse
 import json
 import os
 import sys
-from importlib import import_module
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Literal
 
 from cts_tui import paths
 from cts_tui.config import Config, load_config
-from cts_tui.errors import StoreError
+from cts_tui.errors import NotFoundError, StoreError
+from cts_tui.models import Connection
 from cts_tui.store import ConnectionStore
 from cts_tui.store.env_connections import with_env_connections
 
@@ -67,13 +66,12 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def optional_module(name: str) -> ModuleType | None:
-    """``cts_tui.cli.<name>`` if that module exists in this build, else None (an import error
-    inside an existing module still raises)."""
-    qualified = f"cts_tui.cli.{name}"
+async def resolve(store: ConnectionStore, ref: str) -> Connection:
+    """A connection by id, else by name."""
     try:
-        return import_module(qualified)
-    except ModuleNotFoundError as exc:
-        if exc.name == qualified:
-            return None
-        raise
+        return await store.get(ref)
+    except NotFoundError:
+        try:
+            return await store.get_by_name(ref)
+        except NotFoundError:
+            raise NotFoundError(f"no connection with id or name {ref!r}") from None

@@ -13,15 +13,15 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from importlib import import_module
 from pathlib import Path
 
 from cts_tui import __version__
+from cts_tui.cli import config_cmd, conn, keys, serve, sim, terminal
 from cts_tui.errors import CtsError, install_log_scrubbing, scrub
 
-# Command groups, each a module of cts_tui.cli with ``register(subparsers)``. A group whose
-# module is not present yet is simply not offered.
-COMMAND_MODULES = ("conn", "config_cmd", "keys", "sim", "serve")
+COMMAND_MODULES = (conn, config_cmd, keys, sim, serve)
+"""Command groups, each with ``register(subparsers)``. They import what is heavy (ccxt, Textual,
+aiohttp) when a command runs, so that ``cts-tui --version`` and ``--help`` start at once."""
 
 
 class UsageError(CtsError):
@@ -51,25 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="run against the built-in simulator")
     parser.add_argument("--log-level", default=os.environ.get("CTS_LOG_LEVEL", "WARNING"))
     subparsers = parser.add_subparsers(dest="command", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        try:
-            module = import_module(f"cts_tui.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"cts_tui.cli.{name}":
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(subparsers)
-    parser.set_defaults(func=_run_tui)
+    parser.set_defaults(func=terminal.run_tui)
     return parser
-
-
-def _run_tui(args: argparse.Namespace) -> int:
-    try:
-        from cts_tui.tui.run import run_tui
-    except ModuleNotFoundError:
-        print("the terminal app is not installed in this build; see `cts-tui --help`", file=sys.stderr)
-        return 2
-    return run_tui(args)
 
 
 def run_command(func: Callable[[argparse.Namespace], object], args: argparse.Namespace) -> int:

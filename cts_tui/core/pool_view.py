@@ -51,11 +51,9 @@ def default_hosts(exchange: ExchangeId, testnet: bool, passphrase: bool = False)
     if exchange in CCXT_EXCHANGES:
         coinbase_exchange = exchange is ExchangeId.COINBASE and passphrase
         return _ccxt_hosts("coinbaseexchange" if coinbase_exchange else exchange.value, testnet)
-    from cts_tui.exchanges.orangex import OrangeXClient
-    from cts_tui.exchanges.pionex import PionexClient
+    from cts_tui.exchanges.native_clients import NATIVE_CLIENTS
 
-    native = {ExchangeId.PIONEX: PionexClient, ExchangeId.ORANGEX: OrangeXClient}
-    return frozenset({host_key(native[exchange].default_url)})
+    return frozenset({host_key(NATIVE_CLIENTS[exchange].default_url)})
 
 
 def hosts_of(connections: Iterable[Connection]) -> frozenset[str]:

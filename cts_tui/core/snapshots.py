@@ -20,7 +20,7 @@ from cts_tui.errors import ErrorKind
 from cts_tui.models import ApiType, ConnectionState, ExchangeId, TestResult
 
 if TYPE_CHECKING:
-    from cts_tui.streams.views import StreamView
+    from cts_tui.views.streams import StreamView
 
 BreakerStateName = Literal["closed", "open", "half_open"]
 

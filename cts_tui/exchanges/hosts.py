@@ -6,14 +6,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from cts_tui.errors import CtsError
+from cts_tui.errors import KeysMustFollow
 from cts_tui.models import Connection, ConnectionPatch
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-class KeysMustFollow(CtsError):
-    """The edit moves the connection to another host without its secrets (REST: 422)."""
 
 
 def host_of(url: str | None) -> tuple[str, int | None] | None:

@@ -176,14 +176,3 @@ class NativeClient(ExchangeClient):
 
     def capabilities(self) -> list[str]:
         return sorted(INTERFACE_METHODS)
-
-
-def native_client(connection: Connection, ctx: HubContext) -> NativeClient:
-    from cts_tui.exchanges.orangex import OrangeXClient
-    from cts_tui.exchanges.pionex import PionexClient
-
-    classes: dict[ExchangeId, type[NativeClient]] = {
-        ExchangeId.PIONEX: PionexClient,
-        ExchangeId.ORANGEX: OrangeXClient,
-    }
-    return classes[connection.exchange](connection, ctx)

@@ -38,8 +38,8 @@ from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, CONCURRENCY, Plan, concurrency_caps, make_plan
 from cts_tui.ratelimit.policy import ExchangePolicy, build_policies
 from cts_tui.ratelimit.priority import Priority, current_priority
-from cts_tui.ratelimit.usage import BackendName, ExchangeUsage, WindowUsage
 from cts_tui.ratelimit.waiting import waiting_for
+from cts_tui.views.limits import BackendName, ExchangeUsage, WindowUsage
 
 if TYPE_CHECKING:
     from cts_tui.ratelimit.plan import Charge

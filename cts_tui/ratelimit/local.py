@@ -9,8 +9,8 @@ from typing import Protocol
 
 from cts_tui.ratelimit.plan import Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
-from cts_tui.ratelimit.usage import BackendName
 from cts_tui.ratelimit.windows import AlignedWindow, RollingWindow, Window
+from cts_tui.views.limits import BackendName
 
 
 class Clock(Protocol):

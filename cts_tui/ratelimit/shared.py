@@ -31,7 +31,7 @@ from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
 from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
-from cts_tui.ratelimit.usage import BackendName
+from cts_tui.views.limits import BackendName
 
 log = logging.getLogger(__name__)
 
