@@ -142,7 +142,7 @@ def _print_table(connections: list[Connection], unreadable: list[UnreadableConne
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def _report(args: argparse.Namespace, connection: Connection, text: str) -> None:
+def _report(args: argparse.Namespace, connection: Connection | UnreadableConnection, text: str) -> None:
     if args.json:
         print_json(connection.public_dict())
     else:
@@ -159,7 +159,7 @@ async def list_connections(args: argparse.Namespace) -> int:
         )
         unreadable = [u for u in await store.unreadable() if args.exchange in (None, u.exchange)]
     if args.json:
-        print_json([c.public_dict() for c in [*connections, *unreadable]])
+        print_json([*(c.public_dict() for c in connections), *(u.public_dict() for u in unreadable)])
     elif connections or unreadable:
         _print_table(connections, unreadable)
     else:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from cts_tui import __version__
 from cts_tui.cli import config_cmd, conn, keys, serve, sim, terminal
@@ -29,7 +29,7 @@ class UsageError(CtsError):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own is two lines plus usage
+    def error(self, message: str) -> NoReturn:  # argparse's own is two lines plus usage
         raise UsageError(_without_values(message))
 
 
@@ -57,9 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_command(func: Callable[[argparse.Namespace], object], args: argparse.Namespace) -> int:
+def run_command(
+    func: Callable[[argparse.Namespace], int | None | Coroutine[Any, Any, int | None]], args: argparse.Namespace
+) -> int:
     result = func(args)
-    if inspect.iscoroutine(result):
+    if isinstance(result, Coroutine):
         result = asyncio.run(result)
     return int(result or 0)
 
