@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Literal
 
 import yaml
@@ -45,6 +46,24 @@ class ExchangeLimits(_Section):
         from cts_tui.models import validate_base_url
 
         return validate_base_url(value)
+
+    allowed_hosts: list[str] = Field(default_factory=list, max_length=64)
+    """Hosts (``name``: any port, ``name:port``: that port) a connection of this exchange may be
+    moved to (``base_url``) without entering its secrets again: your own proxies, a gateway.
+    Any other host needs the secrets in the same edit."""
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_only(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            parts = urlsplit(f"//{host}")
+            try:
+                parts.port  # noqa: B018 - raises on a port that is not one
+            except ValueError:
+                raise ValueError(f"{host!r}: not a host or host:port") from None
+            if not parts.hostname or parts.path or parts.username is not None or " " in host:
+                raise ValueError(f"{host!r}: not a host or host:port (no scheme, path or credentials)")
+        return [host.lower() for host in hosts]
 
 
 # Defaults: the specification's figures for its six exchanges; HTX, Coinbase and Kraken from

@@ -88,6 +88,11 @@ class KeysMustFollow(CtsError):
     ``exchanges/hosts.py``."""
 
 
+class AlreadyExists(CtsError):
+    """A name (or id) another stored connection has: a conflict with what is stored (REST: 409),
+    not a malformed request."""
+
+
 class ExchangeError(CtsError):
     """A failed exchange call, classified. ``retry_after`` / ``banned_until`` are in seconds
     (relative) and epoch seconds respectively, when the exchange said so."""

@@ -6,7 +6,7 @@ way out is ``get_secret_value()``, used by the store's encryption and by the cli
 
 from __future__ import annotations
 
-import ipaddress
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, Strict, field_validator, model_validator
 
 from cts_tui.capabilities import (
     DERIVATIVE_API_TYPES,
@@ -116,30 +116,56 @@ def _new_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-Name = Annotated[str, Field(min_length=1, max_length=80)]
+BLANKS = r"\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""Every character ``str.isspace()`` (and so ``str.strip()``) takes for whitespace, as a regex
+class that reads the same in Python and in the ECMAScript of a JSON Schema ``pattern``, whose
+``\\s`` is another set: the published schema then says exactly what the server refuses."""
+NOT_BLANK = f"[^{BLANKS}]"
+NO_BLANKS = f"^[^{BLANKS}]+$"
+
+
+def has_blanks(raw: str) -> bool:
+    """Empty, or holding whitespace: what no key, secret or passphrase may be."""
+    return not raw or any(c.isspace() for c in raw)
+
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not true or false")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=NOT_BLANK)]
+Flag = Annotated[bool, Strict()]
+"""true or false only (not 1, "yes" or "on"): what the schema's boolean admits."""
+Weight = Annotated[int, Field(ge=0, le=10_000), BeforeValidator(_not_a_bool)]
+"""An integer (5.0 too, as JSON Schema counts it), never a boolean."""
 Tag = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_LOOPBACK = rf"(?:localhost|127(?:\.{_OCTET}){{3}}|\[::1\])"
+_PORT = r"(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_TAIL = rf"(?::{_PORT})?(?:/[^?#{BLANKS}]*)?"
+BASE_URL = rf"^(?:https://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|https?://{_LOOPBACK}){_TAIL}$"
+"""What a base URL may be, as one regex that reads the same in Python and in the published
+schema: https to a host name or an address, plain http only to a loopback address (proxies on
+the box, the simulator), no credentials, query or fragment."""
+_BASE_URL_RE = re.compile(BASE_URL)
+
+
 def validate_base_url(url: str | None) -> str | None:
-    """https anywhere; plain http only to a loopback address (proxies on the box, the simulator)."""
+    """``BASE_URL``, said in a message that names what is wrong; a trailing slash is dropped."""
     if url is None or url == "":
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("base_url must be an http(s) URL with a host")
-    if parts.scheme == "http":
-        host = parts.hostname
-        loopback = host == "localhost"
-        if not loopback:
-            try:
-                loopback = ipaddress.ip_address(host).is_loopback
-            except ValueError:
-                loopback = False
-        if not loopback:
-            raise ValueError("base_url must use https (plain http only to a loopback address)")
-    if parts.query or parts.fragment:
+    if _BASE_URL_RE.fullmatch(url):
+        return url.rstrip("/")
+    parts = urlsplit(url) if url.isprintable() else None
+    if parts is not None and (parts.query or parts.fragment):
         raise ValueError("base_url must not carry a query or fragment")
-    return url.rstrip("/")
+    if parts is not None and parts.scheme == "http" and parts.netloc:
+        raise ValueError("base_url must use https (plain http only to a loopback address)")
+    raise ValueError("base_url must be an http(s) URL with a host")
 
 
 class _ConnectionFields(BaseModel):
@@ -155,10 +181,10 @@ class _ConnectionFields(BaseModel):
     api_passphrase: SecretStr | None = None
     margin_type: MarginType | None = None
     position_mode: PositionMode | None = None
-    is_testnet: bool = False
-    enabled: bool = True
+    is_testnet: Flag = False
+    enabled: Flag = True
     base_url: str | None = None
-    weight: int = Field(default=100, ge=0, le=10_000)
+    weight: Weight = 100
     tags: list[Tag] = Field(default_factory=list, max_length=16)
     intended_use: IntendedUse = IntendedUse.TRADE
 
@@ -187,7 +213,9 @@ class _ConnectionFields(BaseModel):
     @classmethod
     def _register_passphrase(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value() == "":
-            return None
+            return None  # none, as null says
+        if value is not None and has_blanks(value.get_secret_value()):
+            raise ValueError("must contain no whitespace")
         if value is not None:
             register_secret(value.get_secret_value())
         return value
@@ -223,7 +251,7 @@ def inapplicable_fields(exchange: ExchangeId, api_type: ApiType, given: Mapping[
 
 def _token_secret(value: SecretStr) -> SecretStr:
     raw = value.get_secret_value()
-    if not raw or any(c.isspace() for c in raw):
+    if has_blanks(raw):
         raise ValueError("must be non-empty and contain no whitespace")
     register_secret(raw)
     return value
@@ -311,10 +339,10 @@ class ConnectionPatch(BaseModel):
     api_passphrase: SecretStr | None = None
     margin_type: MarginType | None = None
     position_mode: PositionMode | None = None
-    is_testnet: bool | None = None
-    enabled: bool | None = None
+    is_testnet: Flag | None = None
+    enabled: Flag | None = None
     base_url: str | None = None
-    weight: int | None = Field(default=None, ge=0, le=10_000)
+    weight: Weight | None = None
     tags: list[Tag] | None = None
     intended_use: IntendedUse | None = None
 

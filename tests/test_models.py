@@ -270,3 +270,11 @@ def test_a_malformed_or_misplaced_pem_secret_is_refused_without_echoing_it(excha
         Connection(**fields(exchange, ApiType.SPOT, api_secret=secret))
     message = describe_validation_error(caught.value)
     assert reason in message and "\n" not in message and PEM_LINES[1] not in message
+
+
+@pytest.mark.parametrize("url", ["https://h:65536", "https://h:99999", "https://h/a b", "http://127.0.0.256", "https://a..b"])
+def test_base_urls_no_http_client_could_use_are_refused(url):
+    """What the published schema's pattern refuses too (a port past 65535 once broke every
+    snapshot: the pool view could not parse the stored URL)."""
+    with pytest.raises(ValueError, match="base_url"):
+        validate_base_url(url)

@@ -19,6 +19,7 @@ from cts_tui.api.docs import render_docs
 from cts_tui.api.openapi import build_openapi
 from cts_tui.api.state import API_STATE, DOCS, OPENAPI, ApiState
 from cts_tui.errors import (
+    AlreadyExists,
     CtsError,
     ExchangeError,
     InvalidTransition,
@@ -52,7 +53,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 def _status_of(exc: CtsError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
-    if isinstance(exc, (InvalidTransition, ReadOnlyError)):
+    if isinstance(exc, (InvalidTransition, ReadOnlyError, AlreadyExists)):
         return 409
     if isinstance(exc, ExchangeError):
         return 502

@@ -16,7 +16,7 @@ _STATUS_TEXT = {
     400: "Bad request: malformed JSON or query parameter (the message names it)",
     401: "Missing or invalid bearer token",
     404: "Unknown id",
-    409: "Not possible in the connection's current state",
+    409: "Conflicts with what is stored: not possible in the connection's current state, or the name is taken",
     413: "Request body too large",
     422: "Body failed validation (the message names the field)",
 }

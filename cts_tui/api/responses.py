@@ -218,3 +218,35 @@ class KeyAudit(_Shape):
     """Risks found per severity."""
     errors: dict[str, str] = {}
     """Keys a read on demand could not read: id -> why (``POST /api/v1/keys/read`` only)."""
+
+
+class RateLimiterJson(_Shape):
+    """Where the rate-limit budgets are counted now (``views.limits.BackendState``)."""
+
+    backend: Literal["redis", "local", "fallback"]
+    """redis: shared with every process on the same Redis; fallback: Redis is unreachable and
+    this process counts its fair share alone; local: this process alone, by configuration."""
+    since: str
+    """When this backend took over (ISO 8601, UTC)."""
+    reason: str | None
+    """Why the fallback is in force ("redis unreachable (ConnectionError)"); null otherwise."""
+
+
+class PerformanceAnswer(_Shape):
+    timestamp: str
+    totals: dict[str, Any]
+    exchanges: dict[str, dict[str, Any]]
+    rate_limiter: RateLimiterJson | None
+
+
+class DashboardAnswer(_Shape):
+    timestamp: str
+    system: SystemStatus
+    totals: dict[str, Any]
+    strategy: str
+    scheduler: dict[str, Any]
+    exchanges: dict[str, dict[str, Any]]
+    connections: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    recent_alerts: list[dict[str, Any]]
+    rate_limiter: RateLimiterJson | None

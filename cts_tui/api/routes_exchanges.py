@@ -16,8 +16,10 @@ from yarl import URL
 from cts_tui.api.bodies import HealthCheckFilter, StrategyBody, StrategyName, StreamFilter
 from cts_tui.api.endpoints import ApiError, Call, Routes
 from cts_tui.api.responses import (
+    DashboardAnswer,
     ExchangeBatchAnswer,
     HealthCheckAnswer,
+    PerformanceAnswer,
     PoolAnswer,
     StrategyAnswer,
     StreamsAnswer,
@@ -30,6 +32,7 @@ from cts_tui.api.wire import (
     exchanges_status,
     now_iso,
     overall_status,
+    rate_limiter_json,
     stream_json,
     system_status,
     totals_json,
@@ -212,13 +215,19 @@ async def disable_exchange(call: Call) -> dict[str, Any]:
     return await _switch(call, False)
 
 
-@routes.get("/api/v1/exchanges/metrics/performance", "Request figures per exchange and in total", auth=False)
+@routes.get(
+    "/api/v1/exchanges/metrics/performance",
+    "Request figures per exchange and in total, and where rate-limit budgets are counted",
+    auth=False,
+    response=PerformanceAnswer,
+)
 async def performance(call: Call) -> dict[str, Any]:
     snapshot = call.state.coordinator.snapshot()
     return {
         "timestamp": now_iso(),
         "totals": totals_json(snapshot),
         "exchanges": {v.exchange.value: exchange_performance(v) for v in snapshot.exchanges.values()},
+        "rate_limiter": rate_limiter_json(snapshot),
     }
 
 
@@ -277,8 +286,9 @@ async def connection_pool(call: Call) -> dict[str, Any]:
 
 @routes.get(
     "/api/v1/exchanges/dashboard",
-    "Everything a dashboard shows: status, exchanges, connections, alerts",
+    "Everything a dashboard shows: status, exchanges, connections, alerts, rate-limit backend",
     auth=True,
+    response=DashboardAnswer,
     errors=(401,),
 )
 async def dashboard(call: Call) -> dict[str, Any]:
@@ -294,4 +304,5 @@ async def dashboard(call: Call) -> dict[str, Any]:
         "connections": [connection_brief(c) for c in snapshot.connections],
         "alerts": to_jsonable(snapshot.alerts),
         "recent_alerts": to_jsonable(list(runtime.coordinator.alerts.log())[-20:]),
+        "rate_limiter": rate_limiter_json(snapshot),
     }

@@ -31,6 +31,7 @@ from cts_tui.api.wire import (
     test_json,
 )
 from cts_tui.core.snapshots import ConnectionView
+from cts_tui.errors import NotFoundError
 from cts_tui.models import ConnectionState, inapplicable_fields
 
 routes = Routes("connections")
@@ -79,7 +80,7 @@ async def list_connections(call: Call) -> dict[str, Any]:
     response=ConnectionAnswer,
     body=CreateConnectionBody,
     status=201,
-    errors=(400, 401, 413, 422),
+    errors=(400, 401, 409, 413, 422),
 )
 async def create_connection(call: Call) -> dict[str, Any]:
     body: CreateConnectionBody = call.body
@@ -100,11 +101,15 @@ async def create_connection(call: Call) -> dict[str, Any]:
 async def update_connection(call: Call) -> dict[str, Any]:
     body: UpdateConnectionBody = call.body
     coordinator = call.state.coordinator
-    current = coordinator.connection_model(call.params["id"])
-    given = {name: getattr(body, name) for name in body.model_fields_set}
-    dropped = inapplicable_fields(current.exchange, body.api_type or current.api_type, given)
+    try:
+        current = coordinator.connection_model(call.params["id"])
+    except NotFoundError:  # not managed here: unreadable (this edit may re-key it) or gone
+        dropped: dict[str, str] = {}
+    else:
+        given = {name: getattr(body, name) for name in body.model_fields_set}
+        dropped = inapplicable_fields(current.exchange, body.api_type or current.api_type, given)
     if dropped:  # as at creation: what the exchange has no use for is ignored, and said
-        kept = {name: value for name, value in given.items() if name not in dropped}
+        kept = {name: getattr(body, name) for name in body.model_fields_set if name not in dropped}
         body = UpdateConnectionBody.model_construct(_fields_set=set(kept), **kept)
     view = await coordinator.update_connection(call.params["id"], body, "api")
     warnings = [f"{name} ignored: {why}" for name, why in dropped.items()]

@@ -18,9 +18,11 @@ import ipaddress
 import logging
 import resource
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger("cts_tui.api")
 READ_TIMEOUT = web.AppKey("cts_read_timeout_s", float)
@@ -94,24 +96,47 @@ class _Gate:
 
 
 class _OncePer(logging.Filter):
-    """Lets a message through at most once per ``every_s`` (asyncio's accept errors)."""
+    """Lets a kind of message through at most once per ``every_s``: what a hostile client can
+    make a server say once per connection (asyncio's accept errors when descriptors run out,
+    aiohttp's traceback for every malformed request) must not flood the log."""
 
-    def __init__(self, every_s: float) -> None:
+    def __init__(self, every_s: float, kind: Callable[[logging.LogRecord], str | None]) -> None:
         super().__init__()
         self._every_s = every_s
+        self._kind = kind
         self._last: dict[str, float] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if "out of system resource" not in str(record.msg):
+        kind = self._kind(record)
+        if kind is None:
             return True
         now = time.monotonic()
-        if now - self._last.get("accept", float("-inf")) < self._every_s:
+        if now - self._last.get(kind, float("-inf")) < self._every_s:
             return False
-        self._last["accept"] = now
+        self._last[kind] = now
         return True
 
 
-_ASYNCIO_FILTER = _OncePer(REFUSAL_LOG_EVERY_S)
+def _accept_errors(record: logging.LogRecord) -> str | None:
+    return "accept" if "out of system resource" in str(record.msg) else None
+
+
+def _malformed_requests(record: logging.LogRecord) -> str | None:
+    """aiohttp answers a request it cannot parse with 400 and logs the parser's traceback at
+    ERROR: one warning line instead, and only now and then."""
+    error = record.exc_info[1] if record.exc_info else None
+    if not isinstance(error, HttpProcessingError):
+        return None
+    record.levelno, record.levelname = logging.WARNING, "WARNING"
+    record.msg, record.args = "malformed HTTP request answered 400 (%s); more are not logged for a while", (
+        " ".join(str(error.message).split())[:120],
+    )
+    record.exc_info = record.exc_text = None
+    return "malformed"
+
+
+_ASYNCIO_FILTER = _OncePer(REFUSAL_LOG_EVERY_S, _accept_errors)
+_AIOHTTP_FILTER = _OncePer(REFUSAL_LOG_EVERY_S, _malformed_requests)
 
 
 def is_loopback(host: str) -> bool:
@@ -153,6 +178,7 @@ class ApiServer:
             assert self._runner.server is not None
             self.gate = _Gate(self._runner.server, self._max_connections or connection_cap())
             logging.getLogger("asyncio").addFilter(_ASYNCIO_FILTER)
+            logging.getLogger("aiohttp.server").addFilter(_AIOHTTP_FILTER)
             self._listener = await asyncio.get_running_loop().create_server(
                 self.gate, self._host, self._port, backlog=ACCEPT_BACKLOG, reuse_address=True
             )

@@ -225,6 +225,18 @@ def stream_json(view: StreamView) -> dict[str, Any]:
     }
 
 
+def rate_limiter_json(snapshot: Snapshot) -> dict[str, Any] | None:
+    """The ``RateLimiterJson`` shape: the backend in force, since when and why."""
+    state = snapshot.budgets
+    if state is None:
+        return None
+    return {
+        "backend": state.name,
+        "since": datetime.fromtimestamp(state.since, UTC).isoformat(),
+        "reason": state.reason,
+    }
+
+
 def totals_json(snapshot: Snapshot) -> dict[str, Any]:
     return {k: _round(v) if isinstance(v, float) else v for k, v in to_jsonable(snapshot.totals).items()}
 

@@ -2,13 +2,13 @@
 
 Secrets never come from argv (shell history, ``ps``): they come from ``CTS_API_KEY``,
 ``CTS_API_SECRET``, ``CTS_API_PASSPHRASE`` or a prompt that does not echo. Output shows keys
-masked. ``conn test`` lives in ``conn_test``, which registers itself on the same group.
+masked. ``conn test`` and ``conn edit`` live in ``conn_test`` and ``conn_edit``, registered on the
+same group.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from typing import Any
@@ -16,8 +16,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from cts_tui.capabilities import ApiType, ExchangeId, PassphrasePolicy, exchange_names, passphrase_policy
-from cts_tui.cli import conn_test
-from cts_tui.cli.context import open_store, print_json, resolve
+from cts_tui.cli import conn_edit, conn_test
+from cts_tui.cli.context import (
+    ENV_API_KEY,
+    ENV_API_PASSPHRASE,
+    ENV_API_SECRET,
+    open_store,
+    print_json,
+    read_secret,
+    report,
+    resolve,
+)
 from cts_tui.errors import CtsError, describe_validation_error
 from cts_tui.key_facts import IntendedUse
 from cts_tui.models import (
@@ -32,10 +41,6 @@ from cts_tui.models import (
     validate_base_url,
 )
 from cts_tui.store import UnreadableConnection
-
-ENV_API_KEY = "CTS_API_KEY"
-ENV_API_SECRET = "CTS_API_SECRET"
-ENV_API_PASSPHRASE = "CTS_API_PASSPHRASE"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -88,6 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.set_defaults(func=func)
 
     conn_test.register(actions)
+    conn_edit.register(actions)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -103,22 +109,6 @@ def exchange(text: str) -> str:
 
 
 EXCHANGE_METAVAR = "{" + ",".join(exchange_names()) + "}"
-
-
-def read_secret(env: str, label: str, *, required: bool) -> str | None:
-    """From ``env``, else a prompt that does not echo (only on a terminal)."""
-    value = os.environ.get(env)
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        if required:
-            raise CtsError(f"{label} missing: set {env} or run in a terminal to be asked for it")
-        return None
-    suffix = "" if required else " (Enter for none)"
-    entered = getpass.getpass(f"{label}{suffix}: ").strip()
-    if required and not entered:
-        raise CtsError(f"{label} missing")
-    return entered or None
 
 
 def _row(connection: Connection) -> list[str]:
@@ -142,13 +132,6 @@ def _print_table(connections: list[Connection], unreadable: list[UnreadableConne
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def _report(args: argparse.Namespace, connection: Connection | UnreadableConnection, text: str) -> None:
-    if args.json:
-        print_json(connection.public_dict())
-    else:
-        print(text)
-
-
 # --- commands -----------------------------------------------------------------------------------
 
 
@@ -166,7 +149,7 @@ async def list_connections(args: argparse.Namespace) -> int:
         print("no connections", file=sys.stderr)
     if unreadable:
         print(f"{len(unreadable)} connection(s) unreadable (their keys do not decrypt): "
-              "cts-tui conn rm ID removes one", file=sys.stderr)
+              "cts-tui conn edit ID --keys enters its keys again, cts-tui conn rm ID removes it", file=sys.stderr)
     return 0
 
 
@@ -217,14 +200,14 @@ async def add_connection(args: argparse.Namespace) -> int:
     async with await open_store(args, use="create") as store:
         connection = await store.add(Connection.from_draft(draft), source="cli")
     due = "" if args.disabled else "; it is due for a test"
-    _report(args, connection, f"added {connection.id} ({connection.name}), state {connection.state.value}{due}")
+    report(args, connection, f"added {connection.id} ({connection.name}), state {connection.state.value}{due}")
     return 0
 
 
 async def remove_connection(args: argparse.Namespace) -> int:
     async with await open_store(args) as store:
         connection = await store.delete(await store.find_id(args.ref), source="cli")
-    _report(args, connection, f"removed {connection.id} ({connection.name})")
+    report(args, connection, f"removed {connection.id} ({connection.name})")
     return 0
 
 
@@ -239,7 +222,7 @@ async def _set_enabled(args: argparse.Namespace, enabled: bool) -> int:
         text = f"{connection.id} ({connection.name}) is already {word}"
     else:
         text = _done(word, connection)
-    _report(args, connection, text)
+    report(args, connection, text)
     return 0
 
 
@@ -263,10 +246,10 @@ async def _move(args: argparse.Namespace, transition: Transition, word: str) -> 
         target = next_state(current.state, transition)  # an illegal move: a one-line error
         connection = await store.set_state(current.id, target, source="cli", expected=current.state)
     if connection.state is target:
-        _report(args, connection, _done(word, connection))
+        report(args, connection, _done(word, connection))
     else:
         moved = f"{connection.id} ({connection.name}) changed meanwhile: state {connection.state.value}"
-        _report(args, connection, moved)
+        report(args, connection, moved)
     return 0
 
 

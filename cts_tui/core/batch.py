@@ -258,7 +258,8 @@ class BatchProcessor:
                 async with asyncio.timeout(timeout):
                     result = await self._run(task.job.kind, task.connection_id)
             except TimeoutError:
-                result = _failed(task.connection_id, ErrorKind.TIMEOUT, tracker.explain_timeout(timeout))
+                error = tracker.timeout_error(timeout)
+                result = _failed(task.connection_id, error.kind, error.message)
             except CtsError as exc:
                 result = _failed(task.connection_id, getattr(exc, "kind", None), exc.message)
         limited = result.error_kind is ErrorKind.RATE_LIMITED

@@ -125,6 +125,8 @@ _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _EXCHANGE_WIDE = frozenset(
     {ErrorKind.NETWORK, ErrorKind.TIMEOUT, ErrorKind.EXCHANGE_DOWN, ErrorKind.MAINTENANCE, ErrorKind.RATE_LIMITED}
 )
+_UNJUDGED = frozenset({ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED})
+"""A test that failed so says nothing about the key: its connection goes back where it was."""
 _CLIENT_FIELDS = ("api_key", "api_secret", "api_passphrase", "base_url", "api_type", "is_testnet")
 """A change to any of these makes the cached exchange client wrong."""
 
@@ -139,8 +141,7 @@ def _error_from(exc: BaseException, timeout_s: float, waits: WaitTracker | None 
     if isinstance(exc, ExchangeError):
         return exc
     if isinstance(exc, TimeoutError):
-        message = waits.explain_timeout(timeout_s) if waits is not None else f"no answer within {timeout_s:g} s"
-        return ExchangeError(ErrorKind.TIMEOUT, message)
+        return (waits or WaitTracker()).timeout_error(timeout_s)
     raise exc
 
 
@@ -171,7 +172,7 @@ class ConnectionCoordinator:
             hub = ExchangeHub(config, limiter)
         self.limiter = limiter
         self.hub = hub
-        self.metrics = CoordinatorMetrics(self._series)
+        self.metrics = CoordinatorMetrics(self._series, lambda: limiter.backend_state)
         self.alerts = AlertEngine(config.alerts)
         self.streams = CoordinatorStreams(hub.clock_offset_ms, self._mark_dirty)
         """The live market streams (``core/streams.py``); they run while ``streams.enabled``."""
@@ -289,7 +290,8 @@ class ConnectionCoordinator:
         self._dirty.set()
 
     def _usage(self, exchange: ExchangeId) -> Any:
-        return self.limiter.usage(exchange.value)
+        """None for an exchange the config disables while connections to it are stored."""
+        return self.limiter.usage(exchange.value) if self.limiter.limits(exchange.value) else None
 
     def _usages(self, exchanges: Iterable[ExchangeId]) -> dict[ExchangeId, Any]:
         """The limiter's figures, read once per exchange for everything one snapshot shows."""
@@ -352,6 +354,7 @@ class ConnectionCoordinator:
             batch=self._batches.stats(),
             streams=streams,
             scheduler=self.scheduler(),
+            budgets=self.limiter.backend_state,
         )
 
     async def _push_snapshots(self) -> None:
@@ -503,22 +506,22 @@ class ConnectionCoordinator:
 
     async def add_connection(self, draft: ConnectionDraft, source: Source) -> ConnectionView:
         """Store a new connection; an enabled one is tested at once (testing -> active | error)."""
-        stored = await self.store.add(Connection.from_draft(draft), source=source)
-        entry = self._manage(stored)
-        self._bus.publish(ConnectionsChanged(added=(stored.id,)))
-        self._health.wake()
-        self._mark_dirty()
-        if stored.state is _S.TESTING:
-            await self.test_connection(stored.id, source=source)
-        return self._view(entry)
+        return await self._adopt(await self.store.add(Connection.from_draft(draft), source=source), source)
 
     async def update_connection(self, connection_id: str, patch: ConnectionPatch, source: Source) -> ConnectionView:
         """Apply an edit. New keys, host, API type or testnet flag drop the cached client and
-        send a working connection back through a test."""
-        entry = self._entry(connection_id)
+        send a working connection back through a test. A stored connection whose keys do not
+        decrypt (not managed here) takes an edit that enters them again, and is managed from
+        then on."""
+        entry = self._entries.get(connection_id)
+        if entry is None:
+            return await self._rekey_unreadable(connection_id, patch, source)
         fields = patch.model_fields_set
         async with entry.lock:
-            check_keys_follow(entry.connection, patch)  # another host: the secrets come again
+            if self._entries.get(connection_id) is not entry:  # left out while this waited
+                return await self._rekey_unreadable(connection_id, patch, source)
+            # another host: the secrets come again, unless the config allows that host
+            check_keys_follow(entry.connection, patch, self._config.limits(entry.exchange).allowed_hosts)
             before = entry.state
             stored = await self.store.update(connection_id, patch, source=source)
             entry.connection = stored
@@ -537,7 +540,26 @@ class ConnectionCoordinator:
             await self.test_connection(connection_id, source=source)
         return self._view(entry)
 
+    async def _rekey_unreadable(self, connection_id: str, patch: ConnectionPatch, source: Source) -> ConnectionView:
+        stored = await self.store.update(connection_id, patch, source=source)  # NotFound / unreadable
+        if connection_id in self._entries:  # the change feed adopted it meanwhile
+            return self._view(self._entries[connection_id])
+        return await self._adopt(stored, source)
+
+    async def _adopt(self, stored: Connection, source: Source) -> ConnectionView:
+        """Manage a connection just written to the store; an enabled one is tested at once."""
+        entry = self._manage(stored)
+        self._bus.publish(ConnectionsChanged(added=(stored.id,)))
+        self._health.wake()
+        self._mark_dirty()
+        if stored.state in (_S.TESTING, _S.ACTIVE, _S.ERROR):
+            await self.test_connection(stored.id, source=source)
+        return self._view(entry)
+
     async def delete_connection(self, connection_id: str, source: Source) -> None:
+        if connection_id not in self._entries:  # unreadable rows are removed all the same
+            await self.store.delete(connection_id, source=source)
+            return
         entry = self._entry(connection_id)
         async with entry.lock:
             await self.store.delete(connection_id, source=source)
@@ -545,9 +567,11 @@ class ConnectionCoordinator:
 
     async def _forget(self, entry: ManagedConnection) -> None:
         """A connection deleted (here or by another process): out of every table, its client
-        closed."""
-        if self._entries.pop(entry.id, None) is None:
+        closed. Only this entry: one made anew for the same id meanwhile (keys entered again
+        while this one was being left out) stays."""
+        if self._entries.get(entry.id) is not entry:
             return
+        del self._entries[entry.id]
         self._routes.invalidate()
         self._reset_breaker(entry)
         await self.hub.drop(entry.id)
@@ -644,7 +668,8 @@ class ConnectionCoordinator:
             with contextlib.suppress(NotFoundError):
                 await self.store.record_test(result)
             return
-        unfinished = result.error_kind is ErrorKind.TIMEOUT or (not result.success and result.error_kind is None)
+        # No answer, or none asked for (no rate-limit permit in time): the key was not judged.
+        unfinished = result.error_kind in _UNJUDGED or (not result.success and result.error_kind is None)
         if result.success:
             target, reason = _S.ACTIVE, "test passed"
         elif unfinished and before is not _S.TESTING:
@@ -955,7 +980,7 @@ class ConnectionCoordinator:
             if entry is None or entry.lock.locked():
                 continue  # unknown yet, or being tested here right now
             if claim is None:  # at worst tested twice, if its adder was about to test it
-                self._spawn(self.test_connection(connection.id, source="system"))
+                self._spawn(self._test_if_still_here(connection.id))
                 continue
             if not claim.abandoned(now):
                 continue
@@ -972,7 +997,23 @@ class ConnectionCoordinator:
                 entry.record_test(result)
                 self._settled(entry, stored, entry.state, f"test interrupted; back to {stored.state.value}")
             if previous is _S.TESTING:
-                self._spawn(self.test_connection(connection.id, source="system"))
+                self._spawn(self._test_if_still_here(connection.id))
+
+    async def _test_if_still_here(self, connection_id: str) -> None:
+        """A test this process starts on its own. The connection may have been deleted, or its
+        row may have stopped decrypting, since it was listed: then it is left out (read again
+        under its lock, as the change feed reads it), not reported as a failed task; any other
+        store failure leaves the test to the next round."""
+        try:
+            await self.test_connection(connection_id, source="system")
+        except NotFoundError:
+            return
+        except StoreError as exc:
+            entry = self._entries.get(connection_id)
+            if entry is not None:
+                await self._reload_locked(entry)
+            if self._entries.get(connection_id) is entry is not None:
+                log.warning("test of %s not started: %s", connection_id, exc.message)
 
     async def _load_observations(self) -> None:
         """What was last measured of each connection, by whichever process measured it."""

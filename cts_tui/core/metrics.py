@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from cts_tui.core.stats import LATENCY_BUCKETS_S, ConnectionStats
+from cts_tui.views.limits import BackendName, BackendState
 
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -57,11 +58,43 @@ class _RequestCollector:
         yield from (requests, successes, failures, latency, in_flight)
 
 
+BACKENDS: tuple[BackendName, ...] = ("redis", "local", "fallback")
+
+
+class _BackendCollector:
+    """Where the rate-limit budgets are counted, read from the limiter at scrape time: a switch
+    between Redis and local counting shows at the next scrape, not at the next snapshot."""
+
+    def __init__(self, source: Callable[[], BackendState]) -> None:
+        self._source = source
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        state = self._source()
+        backend = GaugeMetricFamily(
+            "cts_ratelimit_backend",
+            "Where rate-limit budgets are counted: 1 for the backend in force (redis: shared; "
+            "fallback: redis unreachable, this process counts its share alone; local: never shared)",
+            labels=["backend"],
+        )
+        for name in BACKENDS:
+            backend.add_metric([name], 1 if name == state.name else 0)
+        since = GaugeMetricFamily(
+            "cts_ratelimit_backend_since_seconds", "When the backend in force took over (epoch seconds)"
+        )
+        since.add_metric([], state.since)
+        yield from (backend, since)
+
+
 class CoordinatorMetrics:
-    def __init__(self, source: SeriesSource) -> None:
+    def __init__(self, source: SeriesSource, backend: Callable[[], BackendState] | None = None) -> None:
         self.registry = CollectorRegistry()
         labels = ("exchange", "connection")
         self.registry.register(_RequestCollector(source))  # type: ignore[arg-type]
+        if backend is not None:
+            self.registry.register(_BackendCollector(backend))  # type: ignore[arg-type]
         self.breaker = Gauge(
             "cts_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", labels, registry=self.registry
         )

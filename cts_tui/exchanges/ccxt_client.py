@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from cts_tui.errors import ErrorKind, ExchangeError, scrub
@@ -114,7 +114,11 @@ class CcxtClient(ExchangeClient):
 
     async def _ccxt(self) -> Any:
         if self._instance is None:
-            shared = await self._guard(self._shared.get, self._connection)
+            try:
+                shared = await self._guard(self._shared.get, self._connection)
+            except ExchangeError as exc:  # markets did not load: maintenance, perhaps
+                status = partial(self._guard, self._shared.fetch_status, self._connection)
+                raise (await self._maintenance_or(exc, status)) from None
             if self._instance is None:
                 self._instance = shared.clone(self._connection)
         return self._instance
@@ -156,23 +160,26 @@ class CcxtClient(ExchangeClient):
             await self._clock.ensure_synced(self._sync_clock, force=True)
             return await self._guard(getattr(instance, method), *args, **kwargs)
         except ExchangeError as exc:
-            if exc.kind is ErrorKind.EXCHANGE_DOWN and method != "fetch_status" and await self._under_maintenance():
-                raise ExchangeError(
-                    ErrorKind.MAINTENANCE, f"{self.exchange} is under maintenance (its status endpoint says so)",
-                    status=exc.status, code=exc.code,
-                ) from None
-            raise
+            if method == "fetch_status":
+                raise
+            raise (await self._maintenance_or(exc, partial(self._run, "fetch_status"))) from None
 
-    async def _under_maintenance(self) -> bool:
-        """A bare 5xx does not say why; exchanges with a status endpoint (Binance's
-        system/status, OKX's, Kraken's) do. One probe, only after a server error."""
-        if not _has_of(self._ccxt_id).get("fetchStatus"):
-            return False
+    async def _maintenance_or(self, error: ExchangeError, status: Callable[[], Awaitable[Any]]) -> ExchangeError:
+        """``error``, or a MAINTENANCE error when it is a bare server error and the exchange's
+        status endpoint (Binance's system/status, OKX's, Kraken's) says maintenance: a 5xx alone
+        does not say why. One probe, only after a server error."""
+        if error.kind is not ErrorKind.EXCHANGE_DOWN or not _has_of(self._ccxt_id).get("fetchStatus"):
+            return error
         try:
-            status = await self._run("fetch_status")
+            answer = await status()
         except ExchangeError:
-            return False
-        return isinstance(status, dict) and status.get("status") == "maintenance"
+            return error
+        if not (isinstance(answer, dict) and answer.get("status") == "maintenance"):
+            return error
+        return ExchangeError(
+            ErrorKind.MAINTENANCE, f"{self.exchange} is under maintenance (its status endpoint says so)",
+            status=error.status, code=error.code,
+        )
 
     # --- the interface ---------------------------------------------------------------------------
 

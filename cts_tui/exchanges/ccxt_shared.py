@@ -100,14 +100,19 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
     clock = ctx.clock(exchange)
 
     def sign(self: Any, path: str, api: Any = "public", *args: Any, **kwargs: Any) -> Any:
-        # ccxt's fetch2 calls fetch right after sign, with no await between: fetch reads this first.
+        # ccxt's fetch2 calls fetch right after sign, with no await between: fetch reads these
+        # first, and signs again with them when its request had to wait for a permit.
         # (``is_signed_api``, inline: every request passes here.)
-        self._cts_signed = _names_private(api) if type(api) is str else _path_names_private(tuple(api))
+        signed = _names_private(api) if type(api) is str else _path_names_private(tuple(api))
+        self._cts_signed = signed
+        if signed:
+            self._cts_sign_args = (path, api, args, kwargs)
         return base_sign(self, path, api, *args, **kwargs)
 
     overrides: dict[str, Any] = {
         "_cts_account": None,
         "_cts_signed": False,
+        "_cts_sign_args": None,
         "milliseconds": staticmethod(clock.now_ms),
         "seconds": staticmethod(clock.now_s),
         "sign": sign,
@@ -277,6 +282,16 @@ class SharedExchanges:
                     raise
                 shared = self._shared[key] = SharedExchange(key, prototype)
         return shared
+
+    async def fetch_status(self, connection: Connection) -> Any:
+        """The exchange's status (ccxt's ``fetch_status``) asked by a throwaway instance that
+        needs no markets: what a client whose markets failed to load asks to learn whether the
+        exchange is under maintenance."""
+        instance = self._prototype(SharedKey.of(connection))
+        try:
+            return await instance.fetch_status()
+        finally:
+            instance.session = None
 
     def _prototype(self, key: SharedKey) -> Any:
         profile = profile_for(key.exchange, key.api_type)

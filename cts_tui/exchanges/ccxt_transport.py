@@ -71,6 +71,16 @@ _public_budget_terms = lru_cache(maxsize=4096)(_budget_terms)
 timestamp and signature), so only public ones are remembered."""
 
 
+def _signed_again(instance: Any, sign_args: tuple[Any, Any, Any, Any]) -> tuple[str, str, Any, Any]:
+    """A signed request that waited for its permit, signed anew with the arguments of its first
+    signing: its timestamp (or nonce) is taken now, so a long wait for the budget never earns a
+    stale-timestamp rejection."""
+    path, api, args, kwargs = sign_args
+    request = instance.sign(path, api, *args, **kwargs)
+    instance._cts_signed = False
+    return request["url"], request["method"], request["headers"], request["body"]
+
+
 def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callable[..., Awaitable[Any]]:
     """The ``fetch`` of the exchange's hooked ccxt class (``ccxt_shared``). A signed request
     (``sign`` set ``_cts_signed``) counts against the connection's account, a public one against
@@ -80,8 +90,10 @@ def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callabl
     limiter = ctx.limiter
 
     async def fetch(self: Any, url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
-        if self._cts_signed:
+        signed = self._cts_signed
+        if signed:
             self._cts_signed = False
+            sign_args = self._cts_sign_args  # read before any await: concurrent calls sign too
             account = self._cts_account
             endpoint, weight = _budget_terms(exchange_id, method, url, base_path)
         else:
@@ -90,6 +102,8 @@ def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callabl
         permit = limiter.acquire(exchange_id, endpoint, weight, account=account)
         if not permit.granted:
             await permit.wait()
+            if signed:
+                url, method, headers, body = _signed_again(self, sign_args)
         try:
             record = ctx.record_sent()
             request_headers = _request_headers(self, headers)

@@ -35,6 +35,9 @@ from cts_tui.models import Connection
 
 FRESH_SAMPLE_S = 5.0
 
+Signed = tuple[str, str | None, dict[str, str]]
+"""A signed request's query, body and headers, made by ``_send`` once its permit is granted."""
+
 
 _SHAPE_ERRORS = SHAPE_ERRORS
 
@@ -89,11 +92,16 @@ class NativeClient(ExchangeClient):
         headers: dict[str, str] | None = None,
         account: str | None = None,
         time_of: Callable[[Any], float | None] | None = None,
+        sign: Callable[[], Signed] | None = None,
     ) -> Any:
         """One HTTP request; returns the decoded JSON or raises a classified ExchangeError.
-        ``time_of`` reads the server time from the answer (default: ``_server_time``)."""
-        url = yarl.URL(f"{self._base_url}{path}" + (f"?{query}" if query else ""), encoded=True)
+        ``time_of`` reads the server time from the answer (default: ``_server_time``). ``sign``
+        makes the query, body and headers of a signed request after the permit is granted, so
+        its timestamp is taken after any wait for the budget, never before."""
         async with self._ctx.limiter.acquire(self._exchange.value, f"{method} {path}", account=account) as permit:
+            if sign is not None:
+                query, body, headers = sign()
+            url = yarl.URL(f"{self._base_url}{path}" + (f"?{query}" if query else ""), encoded=True)
             record = self._ctx.record_sent()
             sent = time.time()
             try:

@@ -23,7 +23,7 @@ from typing import Any
 
 from cts_tui.errors import ErrorKind, ExchangeError, register_secret
 from cts_tui.exchanges import shapes
-from cts_tui.exchanges.native import NativeClient
+from cts_tui.exchanges.native import NativeClient, Signed
 
 ROOT = "/api/v1"
 AUTH_FAILURE = "10000"
@@ -72,20 +72,25 @@ class OrangeXClient(NativeClient):
     async def _rpc(
         self,
         method: str,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
         *,
         token: str | None = None,
         time_of: Callable[[Any], float | None] | None = None,
     ) -> Any:
-        body = json.dumps({"jsonrpc": "2.0", "id": next(_ids), "method": method, "params": params or {}})
+        """``params`` as a function: parameters that carry a signed timestamp, made once the
+        request's permit is granted."""
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"bearer {token}"
+
+        def request() -> Signed:
+            values = params() if callable(params) else params
+            body = json.dumps({"jsonrpc": "2.0", "id": next(_ids), "method": method, "params": values or {}})
+            return "", body, headers
+
         # OrangeX counts a bearer's requests per token and the rest, /public/auth too, per IP.
         account = self._connection.account if token is not None else None
-        payload = await self._send(
-            "POST", ROOT + method, body=body, headers=headers, account=account, time_of=time_of
-        )
+        payload = await self._send("POST", ROOT + method, account=account, time_of=time_of, sign=request)
         if not isinstance(payload, dict) or "result" not in payload:
             raise ExchangeError(ErrorKind.BAD_RESPONSE, f"orangex answer to {method} has no result")
         return payload["result"]
@@ -112,16 +117,17 @@ class OrangeXClient(NativeClient):
         client_id = self._connection.api_key.get_secret_value()
         secret = self._connection.api_secret.get_secret_value()
         await self._clock.ensure_synced(self._sync_clock)
-        timestamp, nonce = str(self._clock.now_ms()), secrets.token_hex(8)
-        signature = hmac.new(
-            secret.encode(), f"{client_id}\n{timestamp}\n{nonce}\n".encode(), hashlib.sha256
-        ).hexdigest()
+
+        def signed() -> dict[str, Any]:
+            timestamp, nonce = str(self._clock.now_ms()), secrets.token_hex(8)
+            signature = hmac.new(
+                secret.encode(), f"{client_id}\n{timestamp}\n{nonce}\n".encode(), hashlib.sha256
+            ).hexdigest()
+            return {"grant_type": "client_signature", "client_id": client_id, "timestamp": timestamp,
+                    "nonce": nonce, "signature": signature}
+
         try:
-            return await self._grant(
-                {"grant_type": "client_signature", "client_id": client_id, "timestamp": timestamp,
-                 "nonce": nonce, "signature": signature},
-                "client_signature",
-            )
+            return await self._grant(signed, "client_signature")
         except ExchangeError as exc:
             if exc.kind is not ErrorKind.AUTH:
                 raise
@@ -130,7 +136,7 @@ class OrangeXClient(NativeClient):
             "client_credentials",
         )
 
-    async def _grant(self, params: dict[str, Any], grant: str) -> Token:
+    async def _grant(self, params: dict[str, Any] | Callable[[], dict[str, Any]], grant: str) -> Token:
         result = await self._rpc("/public/auth", params)
         access = result.get("access_token") if isinstance(result, dict) else None
         if not isinstance(access, str) or not access:

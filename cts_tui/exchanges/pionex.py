@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.exchanges import shapes
-from cts_tui.exchanges.native import NativeClient
+from cts_tui.exchanges.native import NativeClient, Signed
 
 
 def _query(pairs: dict[str, str]) -> tuple[str, str]:
@@ -46,12 +46,14 @@ class PionexClient(NativeClient):
         key = self._connection.api_key.get_secret_value()
         secret = self._connection.api_secret.get_secret_value().encode()
 
-        async def send() -> Any:
+        def sign() -> Signed:
             pairs = dict(params or {}, timestamp=str(self._clock.now_ms()))
             signed, sent = _query(pairs)
             signature = hmac.new(secret, f"GET{path}?{signed}".encode(), hashlib.sha256).hexdigest()
-            headers = {"PIONEX-KEY": key, "PIONEX-SIGNATURE": signature}
-            return await self._send("GET", path, query=sent, headers=headers, account=self._connection.account)
+            return sent, None, {"PIONEX-KEY": key, "PIONEX-SIGNATURE": signature}
+
+        async def send() -> Any:
+            return await self._send("GET", path, sign=sign, account=self._connection.account)
 
         return await self._signed(send)
 

@@ -39,7 +39,7 @@ from cts_tui.ratelimit.plan import BAN_MARK, CONCURRENCY, Plan, concurrency_caps
 from cts_tui.ratelimit.policy import ExchangePolicy, build_policies
 from cts_tui.ratelimit.priority import Priority, current_priority
 from cts_tui.ratelimit.waiting import waiting_for
-from cts_tui.views.limits import BackendName, ExchangeUsage, WindowUsage
+from cts_tui.views.limits import BackendName, BackendState, ExchangeUsage, WindowUsage
 
 if TYPE_CHECKING:
     from cts_tui.ratelimit.plan import Charge
@@ -58,6 +58,8 @@ concurrency slot, waiters ahead): not now, but soon."""
 
 
 class Backend(Protocol):
+    state: BackendState
+
     @property
     def name(self) -> BackendName: ...
     async def start(self) -> None: ...
@@ -83,6 +85,8 @@ class _Waiter:
     deadline: float
     future: asyncio.Future[object]
     """Resolves to the grant's receipt."""
+    blocked_by: str | None = None
+    """What held it back at the pump's last pass (a window or pause key, or ``CONCURRENCY``)."""
 
     def __lt__(self, other: _Waiter) -> bool:
         return self.order < other.order
@@ -198,6 +202,11 @@ class RateLimiter:
     @property
     def backend(self) -> BackendName:
         return self._backend.name
+
+    @property
+    def backend_state(self) -> BackendState:
+        """Where budgets are counted now and since when (REST, ``/metrics``, screen 2)."""
+        return self._backend.state
 
     async def start(self) -> None:
         await self._backend.start()
@@ -317,7 +326,9 @@ class RateLimiter:
 
     def budget_wait(self, plan: Plan, priority: int = Priority.NORMAL) -> float:
         """Read-only: seconds until ``plan``'s budget (its windows and pauses, not the
-        concurrency slots) has room; 0.0 when it has now."""
+        concurrency slots) has room; 0.0 when it has now. With a shared backend the windows
+        live in Redis: requests of ``plan`` that the pump holds back for a window say it has
+        none now (``SLOT_WAIT_S``)."""
         wait = 0.0
         if self._pauses:
             paused = self._paused_for(plan, time.time())
@@ -325,7 +336,15 @@ class RateLimiter:
                 wait = paused[0]
         if self._local is not None:
             wait = max(wait, self._local.wait_now(plan, priority))
+        elif not wait and self._held_for_budget(plan):
+            wait = SLOT_WAIT_S
         return wait
+
+    def _held_for_budget(self, plan: Plan) -> bool:
+        state = self._states.get(plan.exchange)
+        return state is not None and any(
+            w.plan is plan and w.blocked_by not in (None, CONCURRENCY) for w in state.queue
+        )
 
     def _paused_for(self, plan: Plan, now: float) -> tuple[float, str] | None:
         for key in plan.pause_keys:
@@ -440,6 +459,7 @@ class RateLimiter:
                     if waiter.future.done():
                         continue
                     if blocked and not blocked.isdisjoint(waiter.plan.block_keys):
+                        waiter.blocked_by = next(iter(blocked & waiter.plan.block_keys))
                         continue
                     try:
                         decision = await self._attempt(state, waiter.plan, waiter.priority)
@@ -462,6 +482,7 @@ class RateLimiter:
                         if not waiter.future.done():
                             waiter.future.set_exception(error)
                         continue
+                    waiter.blocked_by = blocking
                     blocked.add(blocking)
                     sleep = min(sleep, wait)
                     if state.wake.is_set():
@@ -528,6 +549,11 @@ class RateLimiter:
         task.add_done_callback(self._background.discard)
 
     # --- gauges ---------------------------------------------------------------------------------
+
+    def limits(self, exchange: str) -> bool:
+        """Whether ``exchange`` has limits here (one the config disables has none: nothing may
+        be sent there, and it has no gauges)."""
+        return exchange in self._policies
 
     def usage(self, exchange: str) -> ExchangeUsage:
         """A snapshot for the gauges: no I/O, so the UI may call it every refresh."""

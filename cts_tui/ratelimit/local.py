@@ -3,6 +3,7 @@ a budget that Redis normally shares."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from typing import Protocol
@@ -10,7 +11,7 @@ from typing import Protocol
 from cts_tui.ratelimit.plan import Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
 from cts_tui.ratelimit.windows import AlignedWindow, RollingWindow, Window
-from cts_tui.views.limits import BackendName
+from cts_tui.views.limits import BackendName, BackendState
 
 
 class Clock(Protocol):
@@ -33,6 +34,7 @@ class LocalBackend:
     def __init__(self, share: float = 1.0, clock: Clock | None = None) -> None:
         self.share = share
         self._clock: Clock = clock or time
+        self.state = BackendState("local", self._clock.time())
         self._windows: dict[str, Window] = {}
         self._instances: dict[tuple[str, str], list[Window]] = defaultdict(list)
         self._compiled: dict[Plan, _Compiled] = {}
@@ -162,11 +164,30 @@ class LocalBackend:
     def raise_usage(
         self, exchange: str, charge: Charge, used: int, observed_at: float, tolerance: float = 0
     ) -> None:
+        """``observed_at`` (epoch seconds) dates the count: a rolling window frees it when its
+        own period ends, an aligned one ignores a count from a period that is over."""
         window = self._windows.get(charge.key) or self._window(exchange, charge)
+        wall = self._clock.time()
         if isinstance(window, AlignedWindow):
-            window.raise_to(self._clock.time(), used, tolerance, observed_at)
+            window.raise_to(wall, used, tolerance, observed_at)
         else:
-            window.raise_to(self._clock.monotonic(), used, tolerance)
+            mono = self._clock.monotonic()
+            window.raise_to(mono, used, tolerance, mono - max(0.0, wall - observed_at))
+
+    def shadow(self, plan: Plan) -> None:
+        """Count a grant made elsewhere (by Redis) at no cap: if Redis goes away, this
+        process's own spending is here already, each grant at its real time."""
+        mono, wall = self._clock.monotonic(), self._clock.time()
+        for charge in plan.charges:
+            window = self._windows.get(charge.key) or self._window(plan.exchange, charge)
+            window.try_take(wall if charge.spec.aligned else mono, charge.units, math.inf)
+
+    def spent(self, key: str) -> list[tuple[float, int]]:
+        """A rolling window's grants still in it, as (age in seconds, units), youngest first."""
+        window = self._windows.get(key)
+        if not isinstance(window, RollingWindow):
+            return []
+        return window.spent(self._clock.monotonic())
 
     async def share_pause(self, key: str, seconds: float, banned: bool) -> float | None:
         """Pauses are kept by the limiter itself; alone there is no one to tell."""

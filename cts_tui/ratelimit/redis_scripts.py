@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -135,10 +136,24 @@ end
 return 0
 """
 
+_EVICT = """local edge = now - period
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', edge)
+if #old > 0 then
+  local freed = 0
+  for _, m in ipairs(old) do freed = freed + tonumber(string.match(m, ':(%d+)$')) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', edge)
+  redis.call('DECRBY', KEYS[2], freed)
+end
+"""
+"""Lua: forget the grants of the rolling window at KEYS[1] (its sum at KEYS[2]) that are older
+than ``period`` ms before ``now``; leaves ``edge``, the window's start."""
+
 # KEYS: window log, window sum. ARGV: aligned, period ms, units seen by the exchange, token,
-# observed-at ms, tolerance. Raises the window to what the exchange counted when that exceeds our
-# count by more than the tolerance; never lowers it.
-_RAISE = """
+# observed-at ms, tolerance, age ms of the observation. Raises the window to what the exchange
+# counted when that exceeds our count by more than the tolerance; never lowers it. A rolling
+# window counts the difference as spent when it was observed (now minus its age), not now.
+_RAISE = (
+    """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local period, seen, tolerance = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
@@ -154,17 +169,13 @@ if ARGV[1] == '1' then
   redis.call('PEXPIRE', KEYS[1], period * 2)
   return math.max(seen, u)
 end
-local edge = now - period
-local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', edge)
-if #old > 0 then
-  local freed = 0
-  for _, m in ipairs(old) do freed = freed + tonumber(string.match(m, ':(%d+)$')) end
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', edge)
-  redis.call('DECRBY', KEYS[2], freed)
-end
+"""
+    + _EVICT
+    + """
 local total = math.max(0, tonumber(redis.call('GET', KEYS[2]) or '0'))
-if seen > total + tolerance then
-  redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. (seen - total))
+local at = now - tonumber(ARGV[7])
+if seen > total + tolerance and at > edge then
+  redis.call('ZADD', KEYS[1], at, ARGV[4] .. ':' .. (seen - total))
   redis.call('INCRBY', KEYS[2], seen - total)
   redis.call('PEXPIRE', KEYS[1], period + 1000)
   redis.call('PEXPIRE', KEYS[2], period + 1000)
@@ -172,6 +183,49 @@ if seen > total + tolerance then
 end
 return total
 """
+)
+
+# KEYS: rolling window log, window sum. ARGV: period ms, token, "age_ms units" pairs youngest
+# first, slack ms. Raises the log so that, for every pair, the units granted since that moment
+# (less the slack) are at least the pairs' units up to it: what one process counted while Redis
+# was away joins the shared count at the moments it was spent (never re-dated to now), and what
+# Redis already holds (a frozen server keeps its data) is not counted twice. The slack covers
+# our clock reading a grant a round trip after Redis stamped it.
+_RESTORE = (
+    """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local period = tonumber(ARGV[1])
+"""
+    + _EVICT
+    + """
+local log = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local j = #log - 1
+local theirs, mine, added, n = 0, 0, 0, 0
+for age, units in string.gmatch(ARGV[3], '(%d+) (%d+)') do
+  local at = now - tonumber(age)
+  if at > edge then
+    while j >= 1 and tonumber(log[j + 1]) >= at - tonumber(ARGV[4]) do
+      theirs = theirs + tonumber(string.match(log[j], ':(%d+)$'))
+      j = j - 2
+    end
+    mine = mine + tonumber(units)
+    local missing = mine - theirs - added
+    if missing > 0 then
+      n = n + 1
+      redis.call('ZADD', KEYS[1], at, ARGV[2] .. '.' .. n .. ':' .. missing)
+      added = added + missing
+    end
+  end
+end
+if added > 0 then
+  redis.call('INCRBY', KEYS[2], added)
+  redis.call('PEXPIRE', KEYS[1], period + 1000)
+  redis.call('PEXPIRE', KEYS[2], period + 1000)
+end
+return added
+"""
+)
 
 # KEYS: pause key. ARGV: milliseconds, ban flag. Extends a pause, never shortens it.
 _PAUSE = """
@@ -231,6 +285,7 @@ class RedisScripts:
         self._grants = itertools.count()
         self._take = client.register_script(_TAKE)
         self._raise = client.register_script(_RAISE)
+        self._restore = client.register_script(_RESTORE)
         self._pause = client.register_script(_PAUSE)
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._settle = client.register_script(_SETTLE)
@@ -348,9 +403,20 @@ class RedisScripts:
     async def raise_usage(
         self, charge: Charge, used: int, observed_at: float, tolerance: float = 0
     ) -> int:
+        """``observed_at``: epoch seconds of the count; a rolling window dates it by its age
+        (by our clock, applied to Redis's), an aligned one keeps it only in its own period."""
+        age_ms = max(0, int((time.time() - observed_at) * 1000))
         args = [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000), used,
-                self._token(), int(observed_at * 1000), tolerance]
+                self._token(), int(observed_at * 1000), tolerance, age_ms]
         return int(await self._raise(keys=list(self.window_keys(charge)), args=args))
+
+    async def restore(self, charge: Charge, spent: Sequence[tuple[float, int]], slack_s: float) -> int:
+        """Merge ``spent`` ((age in seconds, units), youngest first) into a rolling window, each
+        at its own moment by Redis's clock, a grant of Redis's up to ``slack_s`` older standing
+        for one of ours; returns the units added."""
+        pairs = " ".join(f"{int(age * 1000)} {units}" for age, units in spent)
+        args = [int(charge.spec.period_s * 1000), self._token(), pairs, int(slack_s * 1000)]
+        return int(await self._restore(keys=list(self.window_keys(charge)), args=args))
 
     async def pause(self, scope: str, seconds: float, banned: bool) -> float:
         """Returns the pause's end, epoch seconds in Redis's clock."""

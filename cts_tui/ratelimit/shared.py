@@ -8,6 +8,13 @@ was spent, and the request that met the failure is decided locally, not lost. A 
 in the background and closes the breaker when it answers; what was spent meanwhile is written back
 (scaled up to an estimate of the total) so the shared count does not start from zero, and pauses
 or bans learnt meanwhile are shared then.
+
+Neither switch re-dates spent budget: the local count already holds this process's own grants
+at their real times (each grant Redis makes is shadowed locally, at no cap), what Redis said the
+others spent is added dated when Redis said it, and the write-back puts each locally counted
+grant into Redis at the moment it was granted. A budget therefore frees within its own window length of its last real spending,
+however often the backend switches (re-dating a minute's window to "now" at each switch once
+held a budget shut for minutes).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
 from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
-from cts_tui.views.limits import BackendName
+from cts_tui.views.limits import BackendName, BackendState
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +93,9 @@ class SharedBackend:
         self._healthy = True
         self._live = 1
         self._live_seen: deque[tuple[float, int]] = deque()
-        self._seen: dict[str, tuple[Charge, int, float]] = {}
-        """Window key -> (charge, units Redis last reported, monotonic time of that report)."""
+        self._seen: dict[str, tuple[Charge, int, float, float]] = {}
+        """Window key -> (charge, units Redis last reported, monotonic and epoch time of that
+        report)."""
         self._keys_by_window: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._untold: dict[str, tuple[float, bool]] = {}
         """Pauses and bans learnt while Redis was away: told to the others when it is back."""
@@ -99,10 +107,11 @@ class SharedBackend:
         self._heartbeat: asyncio.Task[None] | None = None
         self.trips = 0
         """How often the breaker opened: the benchmarks and the tests read it."""
+        self.state = BackendState("redis", time.time())
 
     @property
     def name(self) -> BackendName:
-        return "redis" if self._healthy else "fallback"
+        return self.state.name
 
     @property
     def live_processes(self) -> int:
@@ -146,15 +155,16 @@ class SharedBackend:
             return
         self._healthy = False
         self.trips += 1
+        self.state = BackendState("fallback", time.time(), f"redis unreachable ({error.__class__.__name__})")
         share = 1.0 / max(1, self._live)
         log.warning("redis unavailable (%s): counting locally on 1/%d of each budget",
                     error.__class__.__name__, max(1, self._live))
         self._fallback.set_share(share)
         now = time.monotonic()
-        for charge, used, seen_at in self._seen.values():
-            if now - seen_at < charge.spec.period_s:
+        for charge, used, seen_mono, seen_wall in self._seen.values():
+            if now - seen_mono < charge.spec.period_s:
                 self._fallback.raise_usage(charge.key.split("|", 1)[0], charge,
-                                           math.ceil(used * share), time.time())
+                                           math.ceil(used * share), seen_wall)
         self._probe = asyncio.get_running_loop().create_task(self._probe_loop())
 
     async def _probe_loop(self) -> None:
@@ -169,17 +179,28 @@ class SharedBackend:
                 continue
             self._healthy = True
             self._probe = None
+            self.state = BackendState("redis", time.time())
             log.warning("redis is back: sharing budgets again")
             return
 
     async def _write_back(self) -> None:
-        """What this process spent alone, scaled to the estimated total, so no budget restarts
-        at zero when Redis comes back empty."""
+        """The local count, scaled to the estimated total, so no budget restarts at zero when
+        Redis comes back empty. A rolling window gets every grant the local windows hold (this
+        process's own, shadowed while Redis was there, those made alone since, and what Redis
+        said the others spent, dated when it said so) at the moment it was made; what a server
+        that kept its data holds already is not added again. An aligned window gets its period's
+        count."""
         share = self._fallback.share
-        for key, (charge, _used, _at) in list(self._seen.items()):
-            spent = self._fallback.used_at(key, charge.spec)
+        for key, (charge, _used, _mono, _wall) in list(self._seen.items()):
+            if charge.spec.aligned:
+                local = self._fallback.used_at(key, charge.spec)
+                if local:
+                    await self._scripts.raise_usage(charge, math.ceil(local / share), time.time())
+                continue
+            spent = self._fallback.spent(key)
             if spent:
-                await self._scripts.raise_usage(charge, math.ceil(spent / share), time.time())
+                scaled = [(age, math.ceil(units / share)) for age, units in spent]
+                await self._scripts.restore(charge, scaled, SOCKET_TIMEOUT_S)  # no reply came later
         for scope, (until, banned) in list(self._untold.items()):
             if until > time.time():
                 await self._scripts.pause(scope, until - time.time(), banned)
@@ -215,6 +236,7 @@ class SharedBackend:
             else:
                 self._remember(plan, result.used)
                 if result.granted:
+                    self._fallback.shadow(plan)
                     return 0.0, None, result.receipt
                 if result.blocking < 0:
                     scope = plan.pause_keys[-result.blocking - 1]
@@ -244,11 +266,11 @@ class SharedBackend:
                 self._settler = asyncio.get_running_loop().create_task(self._settle_soon())
 
     def _remember(self, plan: Plan, used: tuple[int, ...]) -> None:
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
         for charge, units in zip(plan.charges, used, strict=False):
             if charge.key not in self._seen:
                 self._keys_by_window[(plan.exchange, charge.spec.name)].add(charge.key)
-            self._seen[charge.key] = (charge, units, now)
+            self._seen[charge.key] = (charge, units, now, wall)
 
     async def remaining(self, plan: Plan, priority: int) -> int:
         if self._healthy:
@@ -272,7 +294,7 @@ class SharedBackend:
             return self._fallback.used(exchange, spec)
         now = time.monotonic()
         fresh = [used for key in self._keys_by_window.get((exchange, spec.name), ())
-                 for _charge, used, at in (self._seen[key],) if now - at < spec.period_s]
+                 for _charge, used, at, _wall in (self._seen[key],) if now - at < spec.period_s]
         return max(fresh, default=0)
 
     def raise_usage(

@@ -14,17 +14,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from cts_tui.errors import ErrorKind, ExchangeError
+
 
 class WaitTracker:
     """The current wait (if any) and the total waited, for one operation."""
 
-    __slots__ = ("waiting_for", "waited_for", "_since", "_waited_s")
+    __slots__ = ("waiting_for", "waited_for", "cut_short", "_since", "_waited_s")
 
     def __init__(self) -> None:
         self.waiting_for: str | None = None
         """What the operation waits for right now, in words ("bingx's rate-limit budget")."""
         self.waited_for: str | None = None
         """What it waited for last (kept after the wait ends)."""
+        self.cut_short = False
+        """A wait ended without its permit (the operation's time ran out, or it was cancelled)."""
         self._since = 0.0
         self._waited_s = 0.0
 
@@ -32,10 +36,11 @@ class WaitTracker:
         self.waiting_for = self.waited_for = what
         self._since = time.monotonic()
 
-    def end(self) -> None:
+    def end(self, cut_short: bool = False) -> None:
         if self.waiting_for is not None:
             self._waited_s += time.monotonic() - self._since
             self.waiting_for = None
+            self.cut_short = cut_short
 
     @property
     def waited_s(self) -> float:
@@ -52,6 +57,16 @@ class WaitTracker:
         if what is not None and waited >= 0.05:
             return f"no answer within {timeout_s:g} s ({waited:.1f} s of it waiting for {what})"
         return f"no answer within {timeout_s:g} s"
+
+    def timeout_error(self, timeout_s: float) -> ExchangeError:
+        """The error of an operation that ran out of time. Time that ran out while it waited
+        for a permit is a rate-limit wait: the exchange never saw the request, so it is not the
+        exchange's timeout and must not count against its breaker. Time that ran out after the
+        permit came is the exchange's, however long the wait before it was."""
+        explained = self.explain_timeout(timeout_s)
+        if self.waited_for is not None and self.cut_short:
+            return ExchangeError(ErrorKind.RATE_LIMITED, f"rate limit wait: {explained}")
+        return ExchangeError(ErrorKind.TIMEOUT, explained)
 
 
 _current: ContextVar[WaitTracker | None] = ContextVar("cts_wait_tracker", default=None)
@@ -84,5 +99,7 @@ def waiting_for(what: str) -> Iterator[None]:
     tracker.begin(what)
     try:
         yield
-    finally:
-        tracker.end()
+    except BaseException:
+        tracker.end(cut_short=True)
+        raise
+    tracker.end()

@@ -11,9 +11,13 @@ heavier than the whole cap could otherwise never go.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
+from operator import itemgetter
 
+
+_first = itemgetter(0)
 
 SLOTS = 1000
 """A rolling window keeps at most about this many log entries, whatever the rate."""
@@ -105,12 +109,31 @@ class RollingWindow:
         if now > slot[0]:
             slot[0] = now
 
-    def raise_to(self, now: float, used: int, tolerance: float = 0) -> None:
-        """Another client spent what we did not see: count the difference as spent now. Gaps
-        within ``tolerance`` are timing (the exchange counts arrivals, we count grants)."""
+    def raise_to(self, now: float, used: int, tolerance: float = 0, at: float | None = None) -> None:
+        """Another client spent what we did not see: count the difference as spent ``at`` (when
+        the count was observed; now by default), so that it frees when its own window ends, not
+        a whole period after we learnt of it. Gaps within ``tolerance`` are timing (the exchange
+        counts arrivals, we count grants)."""
         self._evict(now)
-        if used > self.total + tolerance:
+        if used <= self.total + tolerance:
+            return
+        if at is None or at >= now:
             self.try_take(now, used - self.total, math.inf)
+            return
+        if at <= now - self.period:
+            return
+        # At least a slot's width in the past: the grants that follow never share its slot, so
+        # what was counted here stays apart from what this process spends after.
+        at = min(at, now - self._slot_s)
+        missing = used - self.total
+        self.total += missing
+        log = self._log
+        log.insert(bisect.bisect_right(log, at, key=_first), [at, missing])
+
+    def spent(self, now: float) -> list[tuple[float, int]]:
+        """(age in seconds, units) of every slot still in the window, youngest first."""
+        self._evict(now)
+        return sorted(((now - at, int(units)) for at, units in self._log if units > 0), key=_first)
 
 
 class AlignedWindow:

@@ -61,9 +61,12 @@ def to_row(connection: Connection, cipher: SecretCipher) -> tuple[Any, ...]:
     return tuple(data[column] for column in COLUMNS)
 
 
-def from_row(row: sqlite3.Row | Mapping[str, Any], cipher: SecretCipher) -> Connection:
+def from_row(
+    row: sqlite3.Row | Mapping[str, Any], cipher: SecretCipher, secrets: Mapping[str, Any] | None = None
+) -> Connection:
+    """``secrets``: entered again for a row whose own do not decrypt (its re-keying)."""
     data = {column: row[column] for column in COLUMNS if column != "secrets"}
-    data.update(cipher.open(row["id"], row["secrets"]))
+    data.update(secrets if secrets is not None else cipher.open(row["id"], row["secrets"]))
     data["is_testnet"] = bool(data["is_testnet"])
     data["enabled"] = bool(data["enabled"])
     data["tags"] = json.loads(data["tags"])

@@ -26,7 +26,9 @@ import builtins
 from pydantic import ValidationError
 
 from cts_tui import paths
-from cts_tui.errors import CtsError, ErrorKind, NotFoundError, StoreError, describe_validation_error, scrub
+from cts_tui.errors import (
+    AlreadyExists, CtsError, ErrorKind, InvalidTransition, NotFoundError, StoreError, describe_validation_error, scrub,
+)
 from cts_tui.key_facts import KeyProfile
 from cts_tui.models import (
     ApiType,
@@ -271,7 +273,7 @@ class ConnectionStore:
         try:
             await db.execute(f"UPDATE connections SET {assignments} WHERE id = ?", (*values[1:], values[0]))
         except sqlite3.IntegrityError:
-            raise CtsError(f"a connection named {connection.name!r} already exists") from None
+            raise AlreadyExists(f"a connection named {connection.name!r} already exists") from None
 
     # --- connections ----------------------------------------------------------------------------
 
@@ -293,7 +295,7 @@ class ConnectionStore:
                     await db.execute("SELECT 1 FROM connections WHERE name = ?", (connection.name,))
                 ).fetchone()
                 what = f"named {connection.name!r}" if taken else f"with id {connection.id}"
-                raise CtsError(f"a connection {what} already exists") from None
+                raise AlreadyExists(f"a connection {what} already exists") from None
             await self._audit(
                 db, "add", source, connection,
                 {"exchange": connection.exchange.value, "api_type": connection.api_type.value},
@@ -354,9 +356,14 @@ class ConnectionStore:
         return found[0]["id"]
 
     async def update(self, connection_id: str, patch: ConnectionPatch, source: Source = "cli") -> Connection:
+        """Apply ``patch``. A connection whose keys do not decrypt takes only a patch that enters
+        its API key and secret again (its re-keying); the rest of the edit applies with them."""
         _check_source(source)
         async with self._writing() as db:
-            current = await self._load(db, connection_id)
+            row = await self._raw(db, connection_id)
+            current = self._decode(row)
+            if isinstance(current, UnreadableConnection):
+                current = self._rekeyed(row, current, patch)
             try:
                 updated = current.apply(patch)
             except ValidationError as exc:
@@ -375,6 +382,19 @@ class ConnectionStore:
                 action = "edit"
             await self._audit(db, action, source, updated, {"fields": changed, "values": values})
         return updated
+
+    def _rekeyed(self, row: sqlite3.Row, unreadable: UnreadableConnection, patch: ConnectionPatch) -> Connection:
+        if patch.api_key is None or patch.api_secret is None:
+            raise InvalidTransition(
+                f"connection {unreadable.id} ({unreadable.name}) is unreadable ({unreadable.reason}): "
+                "enter its API key and secret again, or remove it"
+            )
+        secrets = {
+            "api_key": patch.api_key.get_secret_value(),
+            "api_secret": patch.api_secret.get_secret_value(),
+            "api_passphrase": patch.api_passphrase.get_secret_value() if patch.api_passphrase else None,
+        }
+        return rows.from_row(row, self._cipher, secrets)
 
     async def set_state(
         self,

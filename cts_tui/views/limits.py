@@ -9,6 +9,17 @@ BackendName = Literal["local", "redis", "fallback"]
 
 
 @dataclass(frozen=True, slots=True)
+class BackendState:
+    """Where budgets are counted now, since when, and why there (``fallback``: Redis was
+    unreachable and this process counts its share alone)."""
+
+    name: BackendName
+    since: float
+    """Epoch seconds of the last switch (or of the start)."""
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class WindowUsage:
     name: str
     period_s: float

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -236,6 +238,10 @@ async def test_performance_pool_and_dashboard(world: World) -> None:
     assert board["scheduler"] == {"here": True, "holder": board["scheduler"]["holder"]}
     assert board["scheduler"]["holder"].startswith("serve pid ") or board["scheduler"]["holder"].startswith("library pid ")
     assert len(board["connections"]) == 5
+    # The demo counts locally, since the limiter started; the fallback would give its reason.
+    assert board["rate_limiter"]["backend"] == perf["rate_limiter"]["backend"] == "local"
+    assert board["rate_limiter"]["reason"] is None
+    assert datetime.fromisoformat(board["rate_limiter"]["since"]) <= datetime.now(UTC)
 
 
 async def test_metrics_parse_as_prometheus_text(world: World) -> None:
@@ -249,6 +255,10 @@ async def test_metrics_parse_as_prometheus_text(world: World) -> None:
     samples = [s for s in families["cts_requests"].samples if s.name == "cts_requests_total"]
     assert sum(s.value for s in samples) >= 5
     assert {s.labels["exchange"] for s in samples} >= {"binance", "htx"}
+    backends = {s.labels["backend"]: s.value for s in families["cts_ratelimit_backend"].samples}
+    assert backends == {"local": 1, "redis": 0, "fallback": 0}
+    (since,) = families["cts_ratelimit_backend_since_seconds"].samples
+    assert 0 < since.value <= time.time()
 
 
 async def test_openapi_describes_every_route_the_server_has(world: World) -> None:

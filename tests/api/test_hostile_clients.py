@@ -184,3 +184,20 @@ async def test_explicit_null_and_blank_secrets_are_422_as_the_schema_says(world:
         assert status == 422 and answer["error"].startswith(f"body.{next(iter(body))}"), (body, answer)
     status, _ = await world.call("PATCH", path, body={"margin_type": None})
     assert status == 200
+
+
+async def test_malformed_requests_are_400_and_logged_once_without_a_traceback(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A NUL in a header value (what schemathesis probes with) fails aiohttp's parser: each is
+    answered 400, and the log gets one warning line, not a traceback per request."""
+    for _ in range(5):
+        reader, writer = await _open(world.url, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Probe: \x00\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), 5)
+        await _close(writer)
+        assert answer.split(b"\r\n", 1)[0].endswith(b" 400 Bad Request")
+    logged = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert len(logged) <= 1  # none when an earlier test's line is still recent
+    for record in logged:
+        assert record.levelname == "WARNING" and record.exc_info is None
+        assert "malformed HTTP request answered 400" in record.getMessage()

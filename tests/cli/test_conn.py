@@ -13,6 +13,8 @@ from cts_tui.cli.context import open_store
 from cts_tui.models import ConnectionState
 from cts_tui.store import ConnectionStore
 
+from tests.store.helpers import damage
+
 from .helpers import add, one_line_error
 
 
@@ -178,3 +180,27 @@ async def test_store_keeps_as_many_results_as_the_config_says(tmp_path):
     config.write_text("store:\n  results_kept: 7\n")
     async with await open_store(argparse.Namespace(config=config, db=tmp_path / "x.db"), use="create") as store:
         assert store.results_kept == 7
+
+
+def test_edit_renames_and_reweighs_and_needs_something_to_change(cli, api_env):
+    add(cli, "main")
+    edited = cli("conn", "edit", "main", "--name", "renamed", "--weight", "7", "--json")
+    assert edited.code == 0, edited.err
+    assert (json.loads(edited.out)["name"], json.loads(edited.out)["weight"]) == ("renamed", 7)
+    assert "nothing to change" in one_line_error(cli("conn", "edit", "renamed"))
+
+
+def test_an_unreadable_connection_takes_its_keys_again_from_the_environment(cli, api_env, monkeypatch):
+    connection_id = json.loads(add(cli, "main").out)["id"]
+    damage(paths.default_db_path(), connection_id)
+    listed = cli("conn", "list")
+    assert "unreadable" in listed.out and "conn edit ID --keys" in listed.err
+    assert "enter its API key and secret again" in one_line_error(cli("conn", "edit", "main", "--weight", "3"))
+    monkeypatch.setenv("CTS_API_KEY", "FreshKeyFreshKey0123456789")
+    monkeypatch.setenv("CTS_API_SECRET", "FreshSecretFreshSecret0123456789")
+    edited = cli("conn", "edit", "main", "--keys")
+    assert edited.code == 0, edited.err
+    assert edited.out.strip() == f"edited {connection_id} (main): keys"
+    [row] = json.loads(cli("conn", "list", "--json").out)
+    assert (row["id"], row["api_key"], row["state"]) == (connection_id, "Fres…6789", "testing")
+    assert "FreshSecret" not in edited.out + edited.err

@@ -29,6 +29,7 @@ CASES = [
     (X.BINANCE, HttpReply(200, {}, '{"symbol":"BTCUSDT","pri'), ErrorKind.BAD_RESPONSE),
     (X.COINBASE, HttpReply(502, {}, "<html>bad gateway</html>"), ErrorKind.EXCHANGE_DOWN),
     (X.KRAKEN, HttpReply(503, {}, "<html>We are down for maintenance</html>"), ErrorKind.MAINTENANCE),
+    (X.BINANCE, HttpReply(503, {}, '{"code":1,"msg":"System is under maintenance."}'), ErrorKind.MAINTENANCE),
 ]
 
 

@@ -152,3 +152,14 @@ async def test_kraken_signs_on_after_its_clock_moves_back(sim: Simulator, hub: E
     hub._ctx.clocks[ExchangeId.KRAKEN].forget()  # the next signed call re-syncs first
     assert await hub.client_for(_connection(sim, ExchangeId.KRAKEN)).fetch_balance()
     assert abs(hub.clock_offset_ms(ExchangeId.KRAKEN) or 0) < 2_000
+
+
+async def test_binance_maintenance_is_maintenance_from_the_first_request_on(sim: Simulator, hub: ExchangeHub) -> None:
+    """The fault on before anything was loaded: the markets answer a bare 503, which alone reads
+    like any outage; Binance's system/status says maintenance, and so does the test."""
+    need(sim, ExchangeId.BINANCE)
+    await sim.set_fault("binance", maintenance=True)
+    result = await hub.client_for(_connection(sim, ExchangeId.BINANCE)).test_connection()
+    assert not result.success and result.error_kind is ErrorKind.MAINTENANCE, result.error
+    assert [e.endpoint for e in sim.journal.entries(exchange="binance")][-1] == "/sapi/v1/system/status"
+

@@ -107,6 +107,8 @@ async def test_maintenance_in_each_exchanges_own_words(simulator: Simulator) -> 
         with pytest.raises(ccxt.ExchangeNotAvailable, match="503"):
             await binance.fetch_time()
         assert (await binance.sapi_get_system_status())["status"] == 1  # Binance's own maintenance flag
+        with pytest.raises(ccxt.OnMaintenance, match="System is under maintenance"):
+            await binance.sapi_get_capital_config_getall()  # the wallet API says so itself
     finally:
         await okx.close()
         await binance.close()

@@ -27,7 +27,7 @@ from cts_tui.core.key_policy import KeyAssessment, KeySubject, assess
 from cts_tui.errors import ErrorKind, NotFoundError
 from cts_tui.key_facts import IntendedUse, KeyProfile
 from cts_tui.models import Connection, ConnectionState, TestResult
-from cts_tui.views.limits import ExchangeUsage, WindowUsage
+from cts_tui.views.limits import BackendState, ExchangeUsage, WindowUsage
 from cts_tui.views.streams import StreamState, StreamView
 
 FIXED_NOW = datetime(2026, 1, 27, 12, 0, 0, tzinfo=UTC)
@@ -209,7 +209,8 @@ def make_snapshot(count: int, *, seed: int = 7, now: datetime = FIXED_NOW,
     return Snapshot(at=now, connections=views, exchanges=exchanges, totals=totals,
                     alerts=(), strategy="weighted_round_robin",
                     batch=BatchStats(queued=0, running=0, completed=0, failed=0, cancelled=0),
-                    streams=make_streams(now) if views else ())
+                    streams=make_streams(now) if views else (),
+                    budgets=BackendState("local", now.timestamp()))
 
 
 ALERTS = (

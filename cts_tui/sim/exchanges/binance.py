@@ -441,8 +441,13 @@ class BinanceSim(SimExchange):
 
     def fault_reply(self, kind, req: SimRequest) -> Reply:
         if kind == "maintenance":
+            # During a system maintenance the status endpoint says so, the wallet API (/sapi)
+            # answers code 1 "System is under maintenance." and the trading gateways a bare
+            # "Service Unavailable." that, alone, reads like any outage.
             if req.path == "/sapi/v1/system/status":
                 return json_reply({"status": 1, "msg": "system_maintenance"})
+            if req.path.startswith("/sapi/"):
+                return json_reply({"code": 1, "msg": "System is under maintenance."}, 503, outcome="maintenance")
             return Reply(503, b"Service Unavailable.", None, "text/plain", "maintenance")
         if kind == "rate_limited":
             return json_reply({"code": -1003, "msg": "Too many requests; current limit of IP(127.0.0.1) is "

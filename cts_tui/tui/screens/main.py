@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -20,12 +22,22 @@ from cts_tui.tui.widgets.keyed_table import KeyedTable
 from cts_tui.tui.widgets.limits_table import LimitsTable
 from cts_tui.tui.widgets.streams_table import StreamsPanel
 from cts_tui.tui.widgets.totals_bar import TotalsBar
+from cts_tui.views.limits import BackendState
+
+
+def _budgets_line(state: BackendState | None) -> str:
+    """Where budgets are counted and since when: a switch to the local fallback (Redis gone)
+    shows here with its reason, because the shares differ from what the gauges usually mean."""
+    if state is None:
+        return "budgets: not limited"
+    since = datetime.fromtimestamp(state.since, UTC).strftime("%H:%M:%S UTC")
+    if state.name == "fallback":
+        return f"budgets: local since {since} ({state.reason})"
+    return f"budgets: {state.name} since {since}"
 
 
 def _limiter_summary(frame: Frame) -> str:
-    backends = sorted({view.usage.backend for view in frame.snapshot.exchanges.values() if view.usage})
-    backend = ", ".join(backends) if backends else "none"
-    return f" Limiter backend: {backend}   ·   load balancing: {frame.snapshot.strategy}"
+    return f" {_budgets_line(frame.snapshot.budgets)}   ·   load balancing: {frame.snapshot.strategy}"
 
 
 class MainScreen(Screen[None]):
