@@ -131,7 +131,7 @@ def test_json(result: TestResult) -> dict[str, Any]:
 def batch_json(result: BatchResult, kind: str = "test") -> dict[str, Any]:
     """The specification's batch shape; a ``capabilities`` batch adds what each key can do."""
     data = result.wire()
-    for connection_id, brief in data["results"].items():  # type: ignore[union-attr]
+    for connection_id, brief in data["results"].items():
         if brief.get("error"):
             brief["error"] = scrub(brief["error"])
         if kind == "capabilities" and brief["success"]:

@@ -92,9 +92,9 @@ class CoordinatorMetrics:
     def __init__(self, source: SeriesSource, backend: Callable[[], BackendState] | None = None) -> None:
         self.registry = CollectorRegistry()
         labels = ("exchange", "connection")
-        self.registry.register(_RequestCollector(source))  # type: ignore[arg-type]
+        self.registry.register(_RequestCollector(source))
         if backend is not None:
-            self.registry.register(_BackendCollector(backend))  # type: ignore[arg-type]
+            self.registry.register(_BackendCollector(backend))
         self.breaker = Gauge(
             "cts_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", labels, registry=self.registry
         )

@@ -164,12 +164,12 @@ class NativeClient(ExchangeClient):
     async def _shared(self, key: tuple[object, ...], load: Callable[[], Awaitable[Any]]) -> Any:
         """Load once per key for the whole hub; concurrent callers share one load."""
         cached = self._ctx.shared_data.get(key)
-        if cached is None:
+        if not isinstance(cached, asyncio.Future):
             cached = self._ctx.shared_data[key] = asyncio.ensure_future(load())
         try:
-            return await asyncio.shield(cached)  # type: ignore[arg-type]
+            return await asyncio.shield(cached)
         except BaseException:
-            if self._ctx.shared_data.get(key) is cached and cached.done():  # type: ignore[union-attr]
+            if self._ctx.shared_data.get(key) is cached and cached.done():
                 del self._ctx.shared_data[key]
             raise
 

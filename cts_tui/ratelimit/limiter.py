@@ -24,11 +24,11 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cts_tui.config import Config
 from cts_tui.errors import ErrorKind, ExchangeError
@@ -67,8 +67,9 @@ class Backend(Protocol):
     def forget_plans(self) -> None: ...
     async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
         """(0, None, receipt) when granted, else (seconds to wait, what blocks, None)."""
-    def settle(self, receipt: object) -> None:
-        """The granted request is done: count it until now rather than from its grant."""
+    def settle(self, receipt: Any) -> None:
+        """The granted request is done: count it until now rather than from its grant (the
+        receipt is what this backend's ``take`` gave)."""
     async def remaining(self, plan: Plan, priority: int) -> int: ...
     def used(self, exchange: str, spec: WindowSpec) -> int: ...
     def raise_usage(
@@ -538,13 +539,13 @@ class RateLimiter:
         if state is not None:
             self._kick(state)
 
-    def _spawn(self, coro: object) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            coro.close()  # type: ignore[attr-defined]
+            coro.close()
             return
-        task = loop.create_task(coro)  # type: ignore[arg-type]
+        task = loop.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -25,6 +25,8 @@ import logging
 import math
 import time
 from collections import defaultdict, deque
+from collections.abc import Coroutine
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
@@ -59,7 +61,7 @@ REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
 locally rather than failed, and the breaker's warning says why."""
 
 
-def _no_handshake() -> dict[str, None]:
+def _no_handshake() -> dict[str, Any]:
     """A new connection sends nothing before our first command (no CLIENT SETINFO): connecting
     to a frozen server then costs one timeout, not a half-open connection left behind."""
     parameters = inspect.signature(AbstractConnection.__init__).parameters
@@ -99,7 +101,7 @@ class SharedBackend:
         self._keys_by_window: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._untold: dict[str, tuple[float, bool]] = {}
         """Pauses and bans learnt while Redis was away: told to the others when it is back."""
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._probe: asyncio.Task[None] | None = None
         self._unsettled: list[RedisReceipt] = []
         self._settler: asyncio.Task[None] | None = None
@@ -320,7 +322,7 @@ class SharedBackend:
         self._untold[key] = (max(until, time.time() + seconds), banned or was_banned)
         return None
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -136,8 +136,10 @@ class SimExchange:
     has_demo_keys: ClassVar[bool] = False  # adds a default "demo" account with testnet=True
     extra_accounts: ClassVar[tuple[AccountSpec, ...]] = ()  # default accounts beyond main/readonly/demo
 
-    class Limits(LimitsModel):
-        """The exchange's rate-limit parameters; subclasses replace it with real figures."""
+    Limits: ClassVar[type[LimitsModel]] = LimitsModel
+    """The exchange's rate-limit parameters; subclasses replace it with real figures (and
+    annotate ``limits`` with it)."""
+    limits: LimitsModel
 
     def __init__(self, ctx: ExchangeContext) -> None:
         self.ctx = ctx

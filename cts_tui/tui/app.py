@@ -432,7 +432,7 @@ def _offers(target: DOMNode, action: str) -> bool:
 
 def _runner(target: DOMNode, action: str) -> Callable[[], object]:
     def run() -> object:
-        return target.run_action(action)
+        return target.app.run_action(action, target)
 
     return run
 

@@ -61,6 +61,8 @@ class BinanceSim(SimExchange):
         ban_seconds: float = 120
         max_recv_window_ms: float = 60000
 
+    limits: Limits
+
     def __init__(self, ctx) -> None:
         self.spot: dict[str, MarketSpec] = {}
         self.fapi: dict[str, MarketSpec] = {}

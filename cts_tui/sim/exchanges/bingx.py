@@ -43,6 +43,8 @@ class BingxSim(SimExchange):
         ban_after_rejections: float = 10  # 429s within a minute before the 418 ban
         ban_seconds: float = 300
 
+    limits: Limits
+
     def __init__(self, ctx) -> None:
         self.spot = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.is_spot}
         self.swap = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.kind == "linear_swap"}

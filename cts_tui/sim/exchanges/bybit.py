@@ -51,6 +51,8 @@ class BybitSim(SimExchange):
         private_per_second: float = 10
         wallet_balance_per_second: float = 50
 
+    limits: Limits
+
     def __init__(self, ctx) -> None:
         self.spot = {m.base + m.quote: m for m in ctx.markets if m.is_spot}
         self.linear = {_linear_id(m): m for m in ctx.markets if not m.is_spot and not m.is_inverse}

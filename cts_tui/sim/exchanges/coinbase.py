@@ -48,6 +48,7 @@ class Coinbase(SimExchange):
     market_kinds = {"spot": 1.0}
     extra_accounts = (AccountSpec(name="cdp", options={"key": "cdp"}),)
     Limits = CoinbaseLimits
+    limits: CoinbaseLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

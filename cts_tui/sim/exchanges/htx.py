@@ -53,6 +53,7 @@ class Htx(SimExchange):
     exchange_id = "htx"
     market_kinds = {"spot": 0.6, "linear_swap": 0.3, "inverse_swap": 0.05, "inverse_future": 0.05}
     Limits = HtxLimits
+    limits: HtxLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

@@ -66,6 +66,7 @@ class Kraken(SimExchange):
     exchange_id = "kraken"
     market_kinds = {"spot": 1.0}
     Limits = KrakenLimits
+    limits: KrakenLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

@@ -58,6 +58,8 @@ class OkxSim(SimExchange):
         orders_pending_per_2s: float = 60
         positions_per_2s: float = 10
 
+    limits: Limits
+
     def __init__(self, ctx) -> None:
         self.markets = {_inst_id(m): m for m in ctx.markets}
         super().__init__(ctx)

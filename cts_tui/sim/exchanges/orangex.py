@@ -51,6 +51,7 @@ class Orangex(SimExchange):
     exchange_id = "orangex"
     market_kinds = {"spot": 0.6, "linear_swap": 0.4}
     Limits = OrangexLimits
+    limits: OrangexLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

@@ -33,6 +33,7 @@ class Pionex(SimExchange):
     exchange_id = "pionex"
     market_kinds = {"spot": 0.6, "linear_swap": 0.4}
     Limits = PionexLimits
+    limits: PionexLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

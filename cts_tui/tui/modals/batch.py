@@ -208,7 +208,7 @@ class BatchScreen(ModalScreen[None]):
         self.running = True
         self._started = time.monotonic()
         wanted = set(ids)
-        views = host(self).frame.snapshot.connections if host(self).frame else ()
+        views = frame.snapshot.connections if (frame := host(self).frame) else ()
         self._connections = {c.id: c for c in views if c.id in wanted}
         self._later = list(ids)
         self.query_one(RadioSet).disabled = True

@@ -161,8 +161,8 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         host(self).frames.subscribe(self, self._frame_arrived)
         host(self).core_events.subscribe(self, self._core_event_arrived)
-        if host(self).frame is not None:
-            self._frame_arrived(host(self).frame)
+        if (frame := host(self).frame) is not None:
+            self._frame_arrived(frame)
         self._load_tests()
 
     def action_target(self, scope: Scope) -> DetailScreen | None:

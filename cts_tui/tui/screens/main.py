@@ -63,8 +63,8 @@ class MainScreen(Screen[None]):
         host(self).frames.subscribe(self, self._frame_arrived)
         host(self).core_events.subscribe(self, self._core_event_arrived)
         self.query_one(AlertLog).add(host(self).coordinator.alerts.log(), self._snapshot)
-        if host(self).frame is not None:
-            self._frame_arrived(host(self).frame)
+        if (frame := host(self).frame) is not None:
+            self._frame_arrived(frame)
 
     @property
     def active_tab(self) -> str:
@@ -80,8 +80,8 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if host(self).frame is not None:
-            self._render_tab(host(self).frame)
+        if (frame := host(self).frame) is not None:
+            self._render_tab(frame)
         pane_table = {"connections": "#connections-table", "limits": "#limits-table", "health": "#health-table"}
         self.query_one(pane_table[self.active_tab]).focus()
 
@@ -108,5 +108,5 @@ class MainScreen(Screen[None]):
 
     @property
     def _snapshot(self) -> Snapshot | None:
-        return host(self).frame.snapshot if host(self).frame is not None else None
+        return frame.snapshot if (frame := host(self).frame) is not None else None
 

@@ -78,8 +78,8 @@ class ConnectionsPane(Vertical):
         return " " + " · ".join(parts)
 
     def _redraw(self) -> None:
-        if host(self).frame is not None:
-            self.show(host(self).frame)
+        if (frame := host(self).frame) is not None:
+            self.show(frame)
 
     @property
     def current(self) -> ConnectionView | None:

@@ -102,7 +102,7 @@ COLUMNS: tuple[Column[ExchangeView], ...] = (
            sort=lambda v: v.requests_per_s, align="right"),
 )
 
-_NO_WINDOW = WindowUsage(name="", period_s=0, used=0, limit=0)
+_NO_WINDOW: WindowUsage = WindowUsage(name="", period_s=0, used=0, limit=0)
 
 
 class LimitsTable(KeyedTable[ExchangeView]):
