@@ -64,6 +64,13 @@ class SimRequest:
         self.weight = 1
         self.endpoint = path
 
+    @property
+    def signed(self) -> SimAccount:
+        """The account a handler behind the exchange's authentication runs for (set there)."""
+        if self.account is None:
+            raise RuntimeError(f"{self.path}: no authenticated account")
+        return self.account
+
     def int_param(self, name: str, default: int, most: int) -> int:
         """A count from the query (`limit`, `depth`, ...) clamped to [1, most]; `default` when absent
         or not a number, as exchanges treat a count they cannot read."""

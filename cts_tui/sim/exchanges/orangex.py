@@ -18,6 +18,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cts_tui.sim.accounts import SimAccount
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
@@ -197,8 +198,8 @@ class Orangex(SimExchange):
         asset_types = self._params(request).get("asset_type") or ["SPOT"]
         if not isinstance(asset_types, list):
             return self._error(request, (9001, "asset_type must be an array"))
-        account = request.account
-        result = {}
+        account = request.signed
+        result: dict[str, Any] = {}
         for asset_type in asset_types:
             if asset_type == "SPOT":
                 details = [{"coin_type": coin, "available": f"{amount:.8f}", "freeze": "0", "total": f"{amount:.8f}"}
