@@ -40,6 +40,7 @@ from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
 from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
+from cts_tui.ratelimit.windows import SLOTS
 from cts_tui.views.limits import BackendName, BackendState
 
 log = logging.getLogger(__name__)
@@ -202,7 +203,10 @@ class SharedBackend:
             spent = self._fallback.spent(key)
             if spent:
                 scaled = [(age, math.ceil(units / share)) for age, units in spent]
-                await self._scripts.restore(charge, scaled, SOCKET_TIMEOUT_S)  # no reply came later
+                # Our reading of a grant comes at most a reply (the socket timeout) after Redis
+                # stamped it, and a local slot is stamped with the latest of its grants.
+                slack = SOCKET_TIMEOUT_S + charge.spec.period_s / SLOTS
+                await self._scripts.restore(charge, scaled, slack)
         for scope, (until, banned) in list(self._untold.items()):
             if until > time.time():
                 await self._scripts.pause(scope, until - time.time(), banned)
