@@ -15,7 +15,7 @@ import ccxt.async_support as ccxt_async
 
 from client_memory import open_config, simulator_process
 from cts_tui.capabilities import ApiType, ExchangeId
-from cts_tui.exchanges.ccxt_shared import _rewrite
+from cts_tui.exchanges.ccxt_shared import rewrite_urls
 from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.models import Connection
 from cts_tui.ratelimit import RateLimiter
@@ -43,7 +43,7 @@ async def main() -> None:
     with simulator_process({"binance": 2000}, keys=3) as info:
         bare = ccxt_async.binance({"enableRateLimit": False, "options": {"fetchMarkets": {"types": ["spot"]}},
                                    "has": {"fetchCurrencies": False}})
-        bare.urls["api"] = _rewrite(bare.urls["api"], info["exchanges"]["binance"]["base_url"])
+        bare.urls["api"] = rewrite_urls(bare.urls["api"], info["exchanges"]["binance"]["base_url"])
         try:
             await bare.load_markets()
             bare_us = await cpu_per_request_us(lambda: bare.fetch_ticker("BTC/USDT"), REQUESTS)

@@ -29,6 +29,7 @@ import yaml
 
 from cts_tui.capabilities import SUPPORTED_API_TYPES, ExchangeId
 from cts_tui.config import Config
+from cts_tui.exchanges.hosts import base_url_in
 from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.models import Connection
 from cts_tui.ratelimit import RateLimiter
@@ -113,7 +114,8 @@ def connections(info: dict[str, Any], count: int) -> list[Connection]:
         made.append(Connection(
             name=f"c{index}", exchange=exchange, api_type=api_type, api_key=account["api_key"],
             api_secret=account["secret"], api_passphrase=account["passphrase"],
-            base_url=info["exchanges"][exchange.value]["base_url"],
+            base_url=base_url_in(info["exchanges"][exchange.value]["hosts"], exchange, api_type,
+                                 account["passphrase"] is not None),
         ))
     return made
 
@@ -133,7 +135,7 @@ async def naive_ccxt_mb(info: dict[str, Any], instances: int) -> float:
     (currencies off, as for ours: the simulator serves no currency list)."""
     import ccxt.async_support as ccxt_async
 
-    from cts_tui.exchanges.ccxt_shared import _rewrite
+    from cts_tui.exchanges.ccxt_shared import rewrite_urls
 
     base = info["exchanges"]["binance"]["base_url"]
     before = settle()
@@ -144,7 +146,7 @@ async def naive_ccxt_mb(info: dict[str, Any], instances: int) -> float:
                                            "has": {"fetchCurrencies": False},
                                            "options": {"fetchMarkets": {"types": ["spot"]}}})
             made.append(exchange)
-            exchange.urls["api"] = _rewrite(exchange.urls["api"], base)
+            exchange.urls["api"] = rewrite_urls(exchange.urls["api"], base)
             await exchange.load_markets()
         return (settle() - before) / instances
     finally:

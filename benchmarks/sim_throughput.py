@@ -59,11 +59,11 @@ async def _serve_bare(ready: mp.Queue, measuring, stop) -> None:
         return web.Response(body=body, content_type="application/json")
 
     app = web.Application()
-    app.router.add_get("/binance/api/v3/ticker/24hr", ticker)
+    app.router.add_get(TICKER_PATH.split("?")[0], ticker)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     server = await asyncio.get_running_loop().create_server(runner.server, "127.0.0.1", 0)
-    ready.put(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/binance" + TICKER_PATH)
+    ready.put(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}" + TICKER_PATH)
     await _report_when_done(measuring, stop, ready, lambda: served)
     server.close()
     await runner.cleanup()

@@ -40,7 +40,7 @@ def serve(pipe: Connection) -> None:
                        if m.is_spot and m.quote == "USDT"][:SYMBOLS_PER_EXCHANGE]
                 for name in EXCHANGES
             }
-            pipe.send({"base_urls": {name: sim.base_url(name) for name in EXCHANGES}, "symbols": symbols})
+            pipe.send({"hosts": {name: sim.hosts(name) for name in EXCHANGES}, "symbols": symbols})
             loop = asyncio.get_running_loop()
             while await loop.run_in_executor(None, pipe.recv) == "count":
                 pipe.send(sum(sim.streams.pushed.values()))
@@ -53,7 +53,7 @@ async def measure(info: dict, seconds: float, pipe: Connection) -> None:
         "enabled": True, "stall_factor": 5.0,
         **{name: {"symbols": info["symbols"][name]} for name in EXCHANGES},
     })
-    async with StreamMonitor(settings, base_urls=info["base_urls"]) as monitor:
+    async with StreamMonitor(settings, targets=info["hosts"]) as monitor:
         started = time.monotonic()
         while not all(v.state is StreamState.LIVE for v in monitor.snapshot()):
             if time.monotonic() - started > WARMUP_TIMEOUT_S:

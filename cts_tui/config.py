@@ -286,6 +286,9 @@ class ExchangeStream(_Section):
     symbols: list[str] = Field(default_factory=lambda: ["BTC/USDT", "ETH/USDT"])
     # Replaces scheme and host of the exchange's stream URLs, as a connection's base_url does for REST.
     base_url: str | None = None
+    # Or each real stream host by its own URL ({"stream.binance.com": "ws://127.0.0.1:9443"}, what
+    # `cts-tui sim` prints as `hosts`); hosts absent from the map stay as they are. Wins over base_url.
+    hosts: dict[str, str] = Field(default_factory=dict)
 
 
 class Streams(_Section):

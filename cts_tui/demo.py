@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.config import Config, parse_config_text
 from cts_tui.errors import ConfigError, CtsError, describe_validation_error
+from cts_tui.exchanges.hosts import base_url_in
 from cts_tui.key_facts import IntendedUse
 from cts_tui.models import Connection
 from cts_tui.sim import Scenario, Simulator
@@ -121,7 +122,7 @@ def _streams_to(config: Config, sim: Simulator) -> Config:
     if not streams.enabled:
         return config
     pointed: dict[str, Any] = {
-        exchange.value: streams.for_exchange(exchange).model_copy(update={"base_url": sim.base_url(exchange.value)})
+        exchange.value: streams.for_exchange(exchange).model_copy(update={"hosts": sim.hosts(exchange.value)})
         for exchange in ExchangeId
         if exchange.value in sim.exchanges
     }
@@ -154,7 +155,8 @@ def _connection(spec: DemoConnection, sim: Simulator) -> Connection:
         api_secret=secret,
         api_passphrase=account.passphrase,
         is_testnet=spec.is_testnet,
-        base_url=sim.base_url(spec.exchange.value),
+        base_url=base_url_in(sim.hosts(spec.exchange.value), spec.exchange, spec.api_type,
+                             account.passphrase is not None),
         tags=["demo", spec.account] + (["wrong-key"] if spec.wrong_secret else []),
         intended_use=spec.intended_use,
     )
@@ -176,9 +178,10 @@ class DemoEnvironment:
     simulator: Simulator
     scenario: DemoScenario
 
-    def base_urls(self) -> dict[ExchangeId, str]:
-        """Each simulated exchange's base URL: where a connection added by hand should point."""
-        return {exchange: self.simulator.base_url(exchange.value)
+    def hosts(self) -> dict[ExchangeId, dict[str, str]]:
+        """Each simulated exchange's hosts ({real host: local URL}): where a connection added by
+        hand should point (the twin of its API type's host, `hosts.api_host`)."""
+        return {exchange: self.simulator.hosts(exchange.value)
                 for exchange in ExchangeId if exchange.value in self.simulator.exchanges}
 
     @contextlib.asynccontextmanager

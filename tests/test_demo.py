@@ -15,6 +15,7 @@ from cts_tui.core.runtime import open_runtime
 from cts_tui.core.snapshots import Snapshot
 from cts_tui.demo import demo_environment, load_demo_scenario
 from cts_tui.errors import ConfigError
+from cts_tui.exchanges.hosts import base_url_in
 from cts_tui.models import ConnectionState, ErrorKind
 from cts_tui.store.store import ConnectionStore
 from cts_tui.views.streams import StreamState
@@ -53,11 +54,13 @@ async def test_the_throwaway_store_holds_the_simulators_keys() -> None:
             stored = await store.list()
         assert len(stored) == 24
         for connection in stored:
-            assert connection.base_url == demo.simulator.base_url(connection.exchange.value)
-            assert demo.config.streams.for_exchange(connection.exchange).base_url == connection.base_url
+            hosts = demo.simulator.hosts(connection.exchange.value)
+            assert connection.base_url == base_url_in(hosts, connection.exchange, connection.api_type,
+                                                       connection.api_passphrase is not None)
+            assert demo.config.streams.for_exchange(connection.exchange).hosts == hosts
             keys = {a.api_key for a in demo.simulator.accounts(connection.exchange.value)}
             assert connection.api_key.get_secret_value() in keys
-            assert demo.base_urls()[connection.exchange] == connection.base_url  # the add form's default
+            assert demo.hosts()[connection.exchange] == hosts  # the add form's defaults
         path = demo.db_path
     assert not path.exists()  # throwaway: gone with the demo
 

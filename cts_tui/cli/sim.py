@@ -1,7 +1,8 @@
 """`cts-tui sim`: the exchange simulator as a process, for the demo and for other machines' tests.
 
-Prints one JSON line once every listener is up (the contract other processes parse), then serves
-until SIGINT or SIGTERM and closes its listeners before exiting 0.
+Prints one JSON line once every listener is up (the contract other processes parse: per exchange
+its `base_url`, `ws_url`, `hosts` and accounts; `ca_file` with `--tls`), then serves until SIGINT
+or SIGTERM and closes its listeners before exiting 0.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="control port (default: any free port)")
     parser.add_argument("--scenario", type=Path, help="scenario YAML (markets, accounts, limits, faults)")
+    parser.add_argument("--tls", action="store_true",
+                        help="serve HTTPS and WSS with a throwaway CA (its file is `ca_file` in the JSON line)")
     parser.set_defaults(func=run_sim)
 
 
@@ -36,7 +39,7 @@ async def run_sim(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with Simulator(scenario, host=args.host, port=args.port) as sim:
+        async with Simulator(scenario, host=args.host, port=args.port, tls=args.tls) as sim:
             sys.stdout.write(json.dumps(sim.info()) + "\n")
             sys.stdout.flush()
             await stop.wait()

@@ -38,8 +38,8 @@ async def _run(args: argparse.Namespace) -> int:
     file to back up, why it cannot open) reaches stderr in one line and not the log file."""
     from cts_tui.tui.app import CtsApp
 
-    async with _runtime(args) as (runtime, base_urls):
-        app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo), base_urls=base_urls,
+    async with _runtime(args) as (runtime, hosts):
+        app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo), hosts=hosts,
                      freeze_startup_objects=True, preferences_path=paths.preferences_path())
         loop = asyncio.get_running_loop()
         for sig in EXIT_SIGNALS:
@@ -54,9 +54,9 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, dict[ExchangeId, str]]]:
+async def _runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, dict[ExchangeId, dict[str, str]]]]:
     """The user's store and config, or the demo's simulator world with its activity running;
-    with the base URLs a new connection starts with (the demo's: its simulator's)."""
+    with the host maps a new connection starts from (the demo's: its simulator's)."""
     from cts_tui.core.runtime import open_runtime
 
     if not args.demo:
@@ -70,7 +70,7 @@ async def _runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, dic
     async with demo_environment() as demo:
         async with open_runtime(demo.config, demo.db_path, master_key=demo.master_key, kind="tui") as runtime:
             async with demo.activity(runtime):
-                yield runtime, demo.base_urls()
+                yield runtime, demo.hosts()
 
 
 @contextlib.contextmanager

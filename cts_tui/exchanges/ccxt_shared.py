@@ -26,6 +26,7 @@ from cts_tui.exchanges import shapes
 from cts_tui.exchanges.ccxt_transport import make_fetch
 from cts_tui.exchanges.clock import increasing_ms
 from cts_tui.exchanges.context import HubContext
+from cts_tui.exchanges.hosts import Target, rehost
 from cts_tui.exchanges.profiles import Profile, market_options, profile_for
 from cts_tui.models import Connection
 
@@ -123,14 +124,13 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type[Any]:
     return type(f"Cts{ccxt_cls.__name__}", (ccxt_cls,), overrides)
 
 
-def _rewrite(node: Any, base_url: str) -> Any:
-    """Every URL in ccxt's ``urls['api']`` with its scheme and host replaced by ``base_url``."""
+def rewrite_urls(node: Any, target: Target, hostname: str | None = None) -> Any:
+    """Every URL in ccxt's ``urls['api']`` tree swapped to `target` (`hosts.rehost`), its
+    ``{hostname}`` templates filled with `hostname` first where given."""
     if isinstance(node, dict):
-        return {key: _rewrite(value, base_url) for key, value in node.items()}
+        return {key: rewrite_urls(value, target, hostname) for key, value in node.items()}
     if isinstance(node, str) and "://" in node:
-        parts = urlsplit(node)
-        rest = parts.path + (f"?{parts.query}" if parts.query else "")
-        return base_url.rstrip("/") + rest
+        return rehost(node, target, hostname)
     return node
 
 
@@ -321,7 +321,7 @@ class SharedExchanges:
             # replaces only scheme and host, keeping the testnet's paths.
             instance.set_sandbox_mode(True)
         if key.base_url:
-            instance.urls = {**instance.urls, "api": _rewrite(instance.urls["api"], key.base_url)}
+            instance.urls = {**instance.urls, "api": rewrite_urls(instance.urls["api"], key.base_url)}
             # Exchanges that sign the host name (HTX) must sign the host they really talk to.
             host = urlsplit(key.base_url).netloc
             instance.hostname = host

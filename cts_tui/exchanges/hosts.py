@@ -1,14 +1,80 @@
-"""Keys go only where they were meant to go: an edit that points a connection at another host
-must carry its secrets again, so that whoever can edit connections (a REST token, a shared
-terminal) cannot send stored keys and signed requests to a host of their choosing."""
+"""Where requests go: the real host each API type talks to, the rule that swaps hosts for a base
+URL or a host map, and the guard that keys go only where they were meant to go.
+
+A connection's ``base_url`` stands for the host its API type talks to (`api_host`: Binance
+USD-M futures talk to fapi.binance.com, Coinbase Exchange keys to api.exchange.coinbase.com) and
+replaces scheme and host of every URL the client builds, as a proxy for that API would. A host
+map ({real host: base URL}, what ``cts-tui sim`` prints as ``hosts``) swaps each real host for its
+own twin instead, for clients that reach several hosts (market streams).
+
+An edit that points a connection at another host must carry its secrets again, so that whoever
+can edit connections (a REST token, a shared terminal) cannot send stored keys and signed
+requests to a host of their choosing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
+from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.errors import KeysMustFollow
 from cts_tui.models import Connection, ConnectionPatch
+
+Target = str | Mapping[str, str]
+"""A base URL (every host goes there) or a host map (each real host to its twin; others stay)."""
+
+MAIN_HOSTS: dict[ExchangeId, str] = {
+    ExchangeId.BINANCE: "api.binance.com",
+    ExchangeId.BYBIT: "api.bybit.com",
+    ExchangeId.OKX: "www.okx.com",
+    ExchangeId.BINGX: "open-api.bingx.com",
+    ExchangeId.PIONEX: "api.pionex.com",
+    ExchangeId.ORANGEX: "api.orangex.com",
+    ExchangeId.HTX: "api.huobi.pro",
+    ExchangeId.COINBASE: "api.coinbase.com",
+    ExchangeId.KRAKEN: "api.kraken.com",
+}
+_OTHER_HOSTS: dict[tuple[ExchangeId, ApiType], str] = {
+    (ExchangeId.BINANCE, ApiType.PERPETUAL_FUTURES): "fapi.binance.com",
+    (ExchangeId.BINANCE, ApiType.FUTURES): "fapi.binance.com",  # USD-M quarterly contracts
+    (ExchangeId.HTX, ApiType.PERPETUAL_FUTURES): "api.hbdm.com",
+}
+COINBASE_EXCHANGE_HOST = "api.exchange.coinbase.com"
+_WEB_SOCKET = {"http": "ws", "https": "wss"}
+
+
+def api_host(exchange: ExchangeId, api_type: ApiType | None, has_passphrase: bool = False) -> str:
+    """The real REST host a connection of this API type talks to (keys with a passphrase on
+    Coinbase are Coinbase Exchange keys); the exchange's main host while the type is not known."""
+    if exchange is ExchangeId.COINBASE and has_passphrase:
+        return COINBASE_EXCHANGE_HOST
+    return _OTHER_HOSTS.get((exchange, api_type), MAIN_HOSTS[exchange]) if api_type else MAIN_HOSTS[exchange]
+
+
+def base_url_in(hosts: Mapping[str, str], exchange: ExchangeId, api_type: ApiType | None,
+                has_passphrase: bool = False) -> str | None:
+    """The base URL a connection of this API type takes from a host map (the twin of its host)."""
+    return hosts.get(api_host(exchange, api_type, has_passphrase))
+
+
+def rehost(url: str, target: Target | None, hostname: str | None = None) -> str:
+    """`url` with scheme and host swapped for `target`'s (see `Target`); a ``{hostname}``
+    template (ccxt's) is filled with `hostname` first. A WebSocket URL sent to an http(s) twin
+    keeps speaking WebSocket (ws/wss)."""
+    if hostname is not None:
+        url = url.replace("{hostname}", hostname)
+    if not target:
+        return url
+    parts = urlsplit(url)
+    base = target if isinstance(target, str) else target.get((parts.hostname or "").lower())
+    if base is None:
+        return url
+    base = base.rstrip("/")
+    scheme, sep, rest = base.partition("://")
+    if parts.scheme in ("ws", "wss") and sep:
+        base = f"{_WEB_SOCKET.get(scheme, scheme)}://{rest}"
+    return base + parts.path + (f"?{parts.query}" if parts.query else "")
+
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 

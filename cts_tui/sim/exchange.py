@@ -3,13 +3,15 @@
 An exchange module lives in ``cts_tui/sim/exchanges/<name>.py`` and declares, at module level,
 ``SIM_EXCHANGE = <a SimExchange subclass>``; nothing else registers it (the package is scanned).
 
-The framework owns the HTTP server, URL routing below ``/<exchange_id>``, the fault injection
+The framework owns the HTTP server, the hosts (`cts_tui.sim.hosts`: which real host serves which
+paths, each at the root of its own port), the fault injection
 (latency, 5xx, outage, 429 storm, maintenance, malformed bodies), the journal and the control
 API. The module owns the exchange's wire protocol: its routes, signatures, rate limits, error
 codes and JSON shapes. Per request the framework:
 
-1. finds the module by the first path segment and the handler by ``(METHOD, path)`` in
-   ``routes()``, where path is what follows the exchange's base URL (``/api/v3/time``);
+1. finds the module and host by the port the request came in on and the handler by
+   ``(METHOD, path)`` in ``routes()``, where path is the real one (``/api/v3/time``), if that
+   host serves the path (else the module's ``fault_reply("not_found")``);
    ``route_prefixes()`` may also answer whole subtrees (for RPC-style APIs);
 2. applies the faults; ``fault_reply(kind, request)`` shapes those answers in the exchange's
    own format;
@@ -31,7 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from multidict import CIMultiDictProxy, MultiDictProxy
+from multidict import CIMultiDictProxy, MultiMapping
 from pydantic import BaseModel, ConfigDict
 
 from cts_tui.sim.accounts import SimAccount
@@ -46,11 +48,12 @@ FaultKind = Literal["not_found", "maintenance", "rate_limited", "server_error"]
 class SimRequest:
     """One request as an exchange module sees it. `raw_query` and `body` are exactly as sent."""
 
-    __slots__ = ("method", "path", "query", "raw_query", "headers", "body", "remote", "wall", "mono",
+    __slots__ = ("method", "path", "query", "raw_query", "headers", "body", "remote", "wall", "mono", "host",
                  "account", "weight", "endpoint")
 
-    def __init__(self, method: str, path: str, query: MultiDictProxy[str], raw_query: str,
-                 headers: CIMultiDictProxy[str], body: bytes, remote: str, wall: float, mono: float) -> None:
+    def __init__(self, method: str, path: str, query: MultiMapping[str], raw_query: str,
+                 headers: CIMultiDictProxy[str], body: bytes, remote: str, wall: float, mono: float,
+                 host: str = "") -> None:
         self.method = method
         self.path = path
         self.query = query
@@ -60,6 +63,8 @@ class SimRequest:
         self.remote = remote
         self.wall = wall
         self.mono = mono
+        self.host = host
+        """The real host name the request was served as (HTX's spot and contract hosts share paths)."""
         self.account: SimAccount | None = None
         self.weight = 1
         self.endpoint = path

@@ -1,8 +1,8 @@
 """Streams through unmodified ccxt.pro: one instance per exchange, one `watch_ticker` loop per
 symbol (each symbol has its own future in ccxt, so no update is lost to a busy loop).
 
-The instance's ``urls['api']`` (REST and WebSocket alike) are rewritten to the base URL the way
-REST clients are (`cts_tui.exchanges.ccxt_shared`), and its markets are limited to the kinds the
+The instance's ``urls['api']`` (REST and WebSocket alike) are rewritten to the target (a base URL
+or a host map, `cts_tui.exchanges.hosts.rehost`) the way REST clients are, and its markets are limited to the kinds the
 symbols need. ccxt reconnects lazily on the next watch call; this feed instead closes every
 socket of the instance whenever a run ends, so that the next run subscribes afresh on a new
 connection, exactly once per symbol.
@@ -17,7 +17,8 @@ from typing import Any
 import ccxt.pro as ccxtpro
 
 from cts_tui.capabilities import ApiType, ExchangeId
-from cts_tui.exchanges.ccxt_shared import _rewrite
+from cts_tui.exchanges.ccxt_shared import rewrite_urls
+from cts_tui.exchanges.hosts import Target
 from cts_tui.exchanges.profiles import market_options, profile_for
 from cts_tui.streams.feed import Feed, Sink, first_failure
 
@@ -27,12 +28,13 @@ SOCKET_CLOSE_TIMEOUT_S = 2.0
 class CcxtFeed(Feed):
     transport = "ccxt.pro"
 
-    def __init__(self, exchange: ExchangeId, symbols: Iterable[str], base_url: str | None = None) -> None:
+    def __init__(self, exchange: ExchangeId, symbols: Iterable[str], target: Target | None = None) -> None:
         self._ccxt_id = exchange.value  # public streams: ccxt.pro's class of the same name
-        self._base_url = base_url
+        self._target = target
         self._instance: Any = None
         super().__init__(exchange.value, "", symbols)
-        self.url = self._ws_url(getattr(ccxtpro, self._ccxt_id)().urls["api"]["ws"])
+        plain = getattr(ccxtpro, self._ccxt_id)()
+        self.url = self._ws_url(plain.urls["api"]["ws"], plain.hostname)
 
     async def run(self, sink: Sink) -> None:
         exchange = await self._ready()
@@ -60,8 +62,9 @@ class CcxtFeed(Feed):
         instance = getattr(ccxtpro, self._ccxt_id)({"enableRateLimit": False,
                                                     "options": market_options(exchange, market_types)})
         instance.has = {**instance.has, "fetchCurrencies": False}
-        if self._base_url:
-            instance.urls = {**instance.urls, "api": _rewrite(instance.urls["api"], self._base_url)}
+        if self._target:
+            instance.urls = {**instance.urls, "api": rewrite_urls(instance.urls["api"], self._target,
+                                                                  instance.hostname)}
         return instance
 
     @staticmethod
@@ -77,12 +80,11 @@ class CcxtFeed(Feed):
         except (asyncio.TimeoutError, OSError):
             exchange.clients = {}  # abandoned: the next run must not reuse a half-closed client
 
-    def _ws_url(self, urls: Any) -> str:
+    def _ws_url(self, urls: Any, hostname: str | None) -> str:
         """The first public stream URL, for display."""
         while isinstance(urls, dict):
             urls = urls.get("public", urls.get("spot", next(iter(urls.values()))))
-        url = str(urls)
-        return _rewrite(url, self._base_url) if self._base_url else url
+        return rewrite_urls(str(urls), self._target or {}, hostname)
 
 
 def _stamped(exchange: Any, info: Any) -> int | None:

@@ -36,14 +36,6 @@ class Feed(ABC):
         """Releases what outlives a connection (a ccxt instance); the stream calls it once."""
 
 
-def rebase(url: str, base_url: str | None) -> str:
-    """`url` with scheme and host replaced by `base_url` (the rule REST base URLs follow)."""
-    if not base_url:
-        return url
-    parts = urlsplit(url)
-    return base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
-
-
 async def first_failure(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
     """Runs the coroutines together until one ends or fails; cancels the rest and re-raises."""
     tasks = [asyncio.ensure_future(c) for c in coroutines]

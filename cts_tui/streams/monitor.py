@@ -1,6 +1,6 @@
 """`StreamMonitor`: every configured exchange's public ticker stream, watched.
 
-    monitor = StreamMonitor(config, base_urls={"binance": sim.base_url("binance")},
+    monitor = StreamMonitor(config, targets={"binance": sim.hosts("binance")},
                             clock_offset_ms=hub.clock_offset_ms)
     await monitor.start()
     unsubscribe = monitor.subscribe(on_stream_change)   # called with a StreamView on each change
@@ -22,6 +22,7 @@ import aiohttp
 from cts_tui.capabilities import CCXT_EXCHANGES, ExchangeId
 from cts_tui.config import Config, Streams
 from cts_tui.errors import CtsError
+from cts_tui.exchanges.hosts import Target
 from cts_tui.streams.ccxt_feed import CcxtFeed
 from cts_tui.streams.feed import Feed
 from cts_tui.streams.native import NativeFeed
@@ -37,15 +38,16 @@ StreamCallback = Callable[[StreamView], None]
 
 
 class StreamMonitor:
-    def __init__(self, config: Config | Streams, *, base_urls: Mapping[str, str] | None = None,
+    def __init__(self, config: Config | Streams, *, targets: Mapping[str, Target] | None = None,
                  clock_offset_ms: Callable[[str], float | None] | None = None,
                  exchanges: set[ExchangeId] | None = None) -> None:
-        """`base_urls` (exchange -> URL) override each exchange's configured `base_url`;
+        """`targets` (exchange -> a base URL or a host map, `cts_tui.exchanges.hosts.Target`)
+        override each exchange's configured `hosts` / `base_url`;
         `clock_offset_ms(exchange)` (exchange clock minus local, ms; e.g. `ExchangeHub.clock_offset_ms`)
         corrects lateness; `exchanges` limits the streams to some exchanges (default: all the
         configured ones that are enabled)."""
         self._settings = config.streams if isinstance(config, Config) else config
-        self._base_urls = dict(base_urls or {})
+        self._targets = dict(targets or {})
         self._clock_offset_ms = clock_offset_ms
         self._only = exchanges
         self._streams: dict[str, Stream] = {}
@@ -69,7 +71,8 @@ class StreamMonitor:
             if (self._only is not None and exchange not in self._only) or not settings.enabled \
                     or not settings.symbols:
                 continue
-            feed = self._feed(exchange, settings.symbols, self._base_urls.get(exchange.value, settings.base_url))
+            feed = self._feed(exchange, settings.symbols,
+                              self._targets.get(exchange.value, settings.hosts or settings.base_url))
             self._streams[exchange.value] = Stream(feed, policy, self._changed, self._clock_offset_ms)
         for stream in self._streams.values():
             stream.start()
@@ -106,10 +109,10 @@ class StreamMonitor:
         return StreamPolicy(s.stall_factor, s.stall_after_s, s.expected_interval_s, s.reconnect_after_stall,
                             s.reconnect_min_s, s.reconnect_max_s)
 
-    def _feed(self, exchange: ExchangeId, symbols: list[str], base_url: str | None) -> Feed:
+    def _feed(self, exchange: ExchangeId, symbols: list[str], target: Target | None) -> Feed:
         if exchange in CCXT_EXCHANGES:
-            return CcxtFeed(exchange, symbols, base_url)
-        return NATIVE_FEEDS[exchange](exchange.value, symbols, self._shared_session, base_url)
+            return CcxtFeed(exchange, symbols, target)
+        return NATIVE_FEEDS[exchange](exchange.value, symbols, self._shared_session, target)
 
     def _shared_session(self) -> aiohttp.ClientSession:
         if self._session is None:

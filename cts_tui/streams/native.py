@@ -10,15 +10,16 @@ from typing import Any
 
 import aiohttp
 
-from cts_tui.streams.feed import Feed, Sink, rebase
+from cts_tui.exchanges.hosts import Target, rehost
+from cts_tui.streams.feed import Feed, Sink
 
 class NativeFeed(Feed):
     transport = "native"
     default_url: str
 
     def __init__(self, exchange: str, symbols: Iterable[str], session: Callable[[], aiohttp.ClientSession],
-                 base_url: str | None = None) -> None:
-        super().__init__(exchange, rebase(self.default_url, base_url), symbols)
+                 target: Target | None = None) -> None:
+        super().__init__(exchange, rehost(self.default_url, target), symbols)
         self._session = session
         self._by_id = {self.market_id(symbol): symbol for symbol in self.symbols}
 
@@ -27,7 +28,7 @@ class NativeFeed(Feed):
         async with self._session().ws_connect(self.url, autoping=True, compress=0, timeout=timeout) as ws:
             await self.subscribe(ws)
             async for message in ws:
-                if message.type is aiohttp.WSMsgType.TEXT:
+                if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):  # Pionex: binary JSON
                     try:
                         frame = json.loads(message.data)
                     except ValueError:

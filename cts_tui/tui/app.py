@@ -94,7 +94,7 @@ class CtsApp(App[None]):
         config: Config | None = None,
         clock: Callable[[], datetime] = _utcnow,
         demo: bool = False,
-        base_urls: Mapping[ExchangeId, str] | None = None,
+        hosts: Mapping[ExchangeId, Mapping[str, str]] | None = None,
         freeze_startup_objects: bool = False,
         preferences_path: Path | None = None,
     ) -> None:
@@ -104,9 +104,9 @@ class CtsApp(App[None]):
         self.config = config or coordinator.config
         self.clock = clock
         self.demo = demo
-        self.base_urls: Mapping[ExchangeId, str] = base_urls or {}
-        """Where a new connection to each exchange points unless told otherwise (the demo's
-        simulator); empty: the exchanges' own hosts."""
+        self.hosts: Mapping[ExchangeId, Mapping[str, str]] = hosts or {}
+        """Where a new connection to each exchange points unless told otherwise: {real host:
+        local URL} per exchange (the demo's simulator); empty: the exchanges' own hosts."""
         self.freeze_startup_objects = freeze_startup_objects
         self.frames: Signal[Frame] = Signal(self, "frames")
         self.core_events: Signal[Event] = Signal(self, "core-events")
@@ -316,7 +316,7 @@ class CtsApp(App[None]):
     def add_connection(self) -> None:
         from cts_tui.tui.modals.connection_form import ConnectionForm
 
-        self.push_screen(ConnectionForm(None, self.base_urls))
+        self.push_screen(ConnectionForm(None, self.hosts))
 
     def confirm(self, question: str, confirm: str, then: Callable[[], object]) -> None:
         """Ask; ``then`` runs only on a yes."""

@@ -48,7 +48,7 @@ class Host(Protocol):
     config: Config
     clock: Callable[[], datetime]
     demo: bool
-    base_urls: Mapping[ExchangeId, str]
+    hosts: Mapping[ExchangeId, Mapping[str, str]]
     preferences: Preferences
     frame: Frame | None
     frames: Signal[Frame]

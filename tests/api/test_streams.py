@@ -54,7 +54,7 @@ async def test_live_then_stalled_streams_with_their_figures(streaming: World) ->
     assert status == 200 and body["enabled"] is True and list(body["streams"]) == ["binance"]
     binance = body["streams"]["binance"]
     assert binance["transport"] == "ccxt.pro" and binance["symbols"] == ["BTC/USDT"] and binance["healthy"]
-    assert binance["url"].startswith(streaming.demo.simulator.base_url("binance")) and binance["messages"] >= 1
+    assert binance["url"].startswith(streaming.demo.simulator.hosts("binance")["stream.binance.com"]) and binance["messages"] >= 1
     assert binance["stall_threshold_s"] == 0.5 and binance["reconnects"] == 0
 
     streaming.demo.simulator.streams.set_fault("binance", stall=True)

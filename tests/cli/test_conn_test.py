@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cts_tui.store import ConnectionStore
+from tests.sim_hosts import twin
 
 
 async def _cts(env: dict[str, str], *argv: str) -> tuple[int, str, str]:
@@ -39,7 +40,7 @@ async def _add(env: dict[str, str], sim, name: str, exchange: str, api_type: str
     }
     code, _, err = await _cts(
         {**env, **values}, "conn", "add", "--name", name, "--exchange", exchange,
-        "--api-type", api_type, "--base-url", sim.base_url(exchange),
+        "--api-type", api_type, "--base-url", twin(sim, exchange, api_type, account.passphrase),
     )
     assert code == 0, err
 

@@ -11,6 +11,7 @@ from cts_tui.core.runtime import Runtime, open_runtime
 from cts_tui.models import ConnectionDraft
 
 from .helpers import EventLog, fast_config
+from tests.sim_hosts import twin
 
 
 @pytest.fixture
@@ -35,9 +36,10 @@ def draft(sim) -> Callable[..., ConnectionDraft]:
         acct = sim.account(exchange, account)
         values = dict(
             name=name or f"{exchange}-{account}", exchange=exchange, api_type="spot", api_key=acct.api_key,
-            api_secret=acct.secret, api_passphrase=acct.passphrase, base_url=sim.base_url(exchange),
+            api_secret=acct.secret, api_passphrase=acct.passphrase,
         )
         values.update(fields)
+        values.setdefault("base_url", twin(sim, exchange, values["api_type"], acct.passphrase))
         return ConnectionDraft(**values)
 
     return make

@@ -32,7 +32,7 @@ def streams_settings(sim, *exchanges: str) -> Streams:
     for exchange in ExchangeId:
         streamed = exchange.value in exchanges
         fields[exchange.value] = {"enabled": streamed, "symbols": ["BTC/USDT"],
-                                  "base_url": sim.base_url(exchange.value) if streamed else None}
+                                  "hosts": sim.hosts(exchange.value) if streamed else {}}
     return Streams.model_validate(fields)
 
 

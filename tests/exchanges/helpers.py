@@ -7,6 +7,7 @@ import pytest
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.models import Connection
 from cts_tui.sim import Simulator
+from tests.sim_hosts import twin
 
 
 def need(sim: Simulator, exchange: ExchangeId) -> None:
@@ -30,7 +31,7 @@ def connection_for(
         "api_key": acct.api_key,
         "api_secret": acct.secret,
         "api_passphrase": acct.passphrase,
-        "base_url": sim.base_url(exchange.value),
+        "base_url": twin(sim, exchange, api_type, acct.passphrase),
         "is_testnet": acct.testnet,
     }
     fields.update(overrides)

@@ -1,32 +1,34 @@
-"""Points an unmodified ccxt instance at the simulator, the way the client side does it.
+"""Points an unmodified ccxt instance at the simulator as a new user would: each real host in its
+URLs swapped for its local twin (`Simulator.hosts`), paths untouched.
 
-Every URL in `urls['api']` keeps its path and gets the simulator's base URL in place of its scheme
-and host. HTX also signs the host, so its `hostname` settings name the simulator's host:port.
+HTX builds its URLs from ``https://{hostname}`` and one real host per API family
+(``urls['hostnames']``), and signs the host it addresses: those names become the twins'
+host:port and the templates' scheme the twins'. Elsewhere ``{hostname}`` templates (Bybit's
+``api.{hostname}``) are filled with the real name first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from cts_tui.exchanges.ccxt_shared import rewrite_urls
 from cts_tui.sim import Scenario
 from cts_tui.sim.scenario import ExchangeScenario
 
 
-def point(exchange: Any, base_url: str) -> Any:
-    host = urlsplit(base_url).netloc
-
-    def rewrite(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: rewrite(item) for key, item in value.items()}
-        if isinstance(value, str) and value.startswith(("http://", "https://")):
-            return base_url + urlsplit(value).path
-        return value
-
-    exchange.urls["api"] = rewrite(exchange.urls["api"])
-    if "hostnames" in exchange.urls:
-        exchange.hostname = host
-        exchange.urls["hostnames"] = {name: host for name in exchange.urls["hostnames"]}
+def point(exchange: Any, hosts: Mapping[str, str]) -> Any:
+    hostnames = exchange.urls.get("hostnames")
+    if isinstance(hostnames, dict):
+        twins = {name: urlsplit(hosts[real]) for name, real in hostnames.items()}
+        scheme = next(iter(twins.values())).scheme
+        exchange.urls["hostnames"] = {name: twin.netloc for name, twin in twins.items()}
+        exchange.hostname = exchange.urls["hostnames"].get("spot", exchange.hostname)
+        exchange.urls["api"] = {key: value.replace("https://", f"{scheme}://", 1) if isinstance(value, str)
+                                else value for key, value in exchange.urls["api"].items()}
+    else:
+        exchange.urls["api"] = rewrite_urls(exchange.urls["api"], hosts, exchange.hostname)
     return exchange
 
 

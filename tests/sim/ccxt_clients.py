@@ -22,7 +22,7 @@ def ccxt_client(sim: Simulator, exchange_id: str, account: str | None = "main", 
         acct = sim.account(exchange_id, account)
         config = {"apiKey": acct.api_key, "secret": acct.secret, "password": acct.passphrase} | config
     exchange = getattr(ccxt, exchange_id)(config)
-    point(exchange, sim.base_url(exchange_id))
+    point(exchange, sim.hosts(exchange_id))
     if exchange_id in FETCH_MARKETS:
         exchange.options["fetchMarkets"] = dict(exchange.options.get("fetchMarkets") or {}) | FETCH_MARKETS[exchange_id]
     return exchange

@@ -31,7 +31,7 @@ def default_client(sim: Simulator, exchange_id: str) -> Any:
     # option that decides what ccxt asks for stays at its default.
     config = {"apiKey": account.api_key, "secret": account.secret, "password": account.passphrase,
               "enableRateLimit": False}
-    return point(getattr(ccxt, exchange_id)(config), sim.base_url(exchange_id))
+    return point(getattr(ccxt, exchange_id)(config), sim.hosts(exchange_id))
 
 
 @pytest.mark.parametrize("exchange_id", list(TABLE))
@@ -79,7 +79,7 @@ async def test_kraken_validates_an_order_without_placing_it(sim: Simulator) -> N
 async def test_coinbase_previews_an_order_with_a_cdp_key(sim: Simulator) -> None:
     account = sim.account("coinbase", "cdp")
     exchange = point(ccxt.coinbase({"apiKey": account.api_key, "secret": account.secret, "enableRateLimit": False}),
-                     sim.base_url("coinbase"))
+                     sim.hosts("coinbase"))
     try:
         order = {"product_id": "BTC-USD", "side": "BUY",
                  "order_configuration": {"market_market_ioc": {"quote_size": "100"}}}

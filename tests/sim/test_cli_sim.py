@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
+import ssl
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +47,24 @@ def test_bad_scenario_is_one_line_and_exit_2(tmp_path) -> None:
         out, err = process.communicate(timeout=20)
     assert process.returncode == 2 and out == ""
     assert err.count("\n") == 1 and "exchanges.binance.faults.outage" in err
+
+
+def test_tls_prints_the_ca_file_that_its_https_is_trusted_with(tmp_path) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("exchanges:\n" + "".join(f"  {name}: {{enabled: false}}\n" for name in (
+        "bybit", "okx", "bingx", "pionex", "orangex", "htx", "coinbase", "kraken")))
+    with start("--tls", "--scenario", str(scenario)) as process:
+        try:
+            info = json.loads(process.stdout.readline())
+            binance = info["exchanges"]["binance"]
+            assert binance["base_url"].startswith("https://") and binance["ws_url"].startswith("wss://")
+            assert binance["hosts"]["fapi.binance.com"].startswith("https://")
+            trusted = ssl.create_default_context(cafile=info["ca_file"])
+            with urllib.request.urlopen(binance["base_url"] + "/api/v3/time", timeout=5, context=trusted) as response:
+                assert "serverTime" in json.load(response)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert not Path(info["ca_file"]).exists()  # throwaway: removed on exit

@@ -26,13 +26,13 @@ async def sim():
 
 def advanced(sim: Simulator, account: str = "main", **overrides) -> ccxt.coinbase:
     acct = sim.account("coinbase", account)
-    return point(ccxt.coinbase({"apiKey": acct.api_key, "secret": acct.secret, **overrides}), sim.base_url("coinbase"))
+    return point(ccxt.coinbase({"apiKey": acct.api_key, "secret": acct.secret, **overrides}), sim.hosts("coinbase"))
 
 
 def exchange_api(sim: Simulator, **overrides) -> ccxt.coinbaseexchange:
     acct = sim.account("coinbase", "exchange")
     credentials = {"apiKey": acct.api_key, "secret": acct.secret, "password": acct.passphrase}
-    return point(ccxt.coinbaseexchange(credentials | overrides), sim.base_url("coinbase"))
+    return point(ccxt.coinbaseexchange(credentials | overrides), sim.hosts("coinbase"))
 
 
 async def test_advanced_trade_calls(sim: Simulator) -> None:

@@ -26,7 +26,7 @@ async def sim():
 def client(sim: Simulator, account: str = "main", **overrides) -> ccxt.htx:
     acct = sim.account("htx", account)
     exchange = ccxt.htx({"apiKey": acct.api_key, "secret": acct.secret, **overrides})
-    point(exchange, sim.base_url("htx"))
+    point(exchange, sim.hosts("htx"))
     exchange.options["fetchMarkets"] = {"types": {"spot": True, "linear": True, "inverse": False}}
     return exchange
 
@@ -66,7 +66,8 @@ async def test_wrong_secret_wrong_key_and_wrong_host_are_authentication_errors(s
     wrong_key = client(sim, apiKey="unknown-key")
     wrong_host = client(sim)
     wrong_host.urls["hostnames"] = {"spot": "api.huobi.pro", "contract": "api.hbdm.vn"}
-    wrong_host.urls["api"] = {name: sim.base_url("htx") for name in wrong_host.urls["api"]}
+    wrong_host.urls["api"] = {name: sim.base_url("htx", "api.hbdm.com" if name == "contract" else None)
+                              for name in wrong_host.urls["api"]}
     try:
         for exchange in (wrong_secret, wrong_key, wrong_host):
             with pytest.raises(ccxt.AuthenticationError):

@@ -22,7 +22,7 @@ def client(sim: Simulator, account: str = "main", **overrides) -> ccxt.kraken:
     acct = sim.account("kraken", account)
     # ccxt's own throttle (one call per second) would only slow the test; the server's counter is under test.
     settings = {"apiKey": acct.api_key, "secret": acct.secret, "enableRateLimit": False, **overrides}
-    return point(ccxt.kraken(settings), sim.base_url("kraken"))
+    return point(ccxt.kraken(settings), sim.hosts("kraken"))
 
 
 async def test_public_calls_and_spot_and_margin_balances(sim: Simulator) -> None:

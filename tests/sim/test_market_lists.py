@@ -25,7 +25,7 @@ REAL_IDS = {
 
 @pytest.mark.parametrize("exchange_id", list(REAL_IDS))
 async def test_ccxt_reads_the_real_market_names(sim: Simulator, exchange_id: str) -> None:
-    exchange = point(getattr(ccxt, exchange_id)({"enableRateLimit": False}), sim.base_url(exchange_id))
+    exchange = point(getattr(ccxt, exchange_id)({"enableRateLimit": False}), sim.hosts(exchange_id))
     try:
         markets = await exchange.load_markets()
     finally:

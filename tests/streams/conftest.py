@@ -34,7 +34,7 @@ def stream_settings(*exchanges: str, **policy: object) -> Streams:
 
 def monitor(sim: Simulator, *exchanges: str, **policy: object) -> StreamMonitor:
     return StreamMonitor(stream_settings(*exchanges, **policy),
-                         base_urls={name: sim.base_url(name) for name in exchanges})
+                         targets={name: sim.hosts(name) for name in exchanges})
 
 
 async def eventually(predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = "condition") -> None:

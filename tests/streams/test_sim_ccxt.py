@@ -8,7 +8,7 @@ import time
 import ccxt.pro as ccxtpro
 import pytest
 
-from cts_tui.exchanges.ccxt_shared import _rewrite
+from cts_tui.exchanges.ccxt_shared import rewrite_urls
 
 from .conftest import ALL
 
@@ -24,7 +24,7 @@ SPOT_ONLY = {
 @pytest.mark.parametrize("name", CCXT)
 async def test_watch_ticker_streams_from_the_simulator(sim, name):
     exchange = getattr(ccxtpro, name)({"enableRateLimit": False, "options": SPOT_ONLY.get(name, {})})
-    exchange.urls = {**exchange.urls, "api": _rewrite(exchange.urls["api"], sim.base_url(name))}
+    exchange.urls = {**exchange.urls, "api": rewrite_urls(exchange.urls["api"], sim.hosts(name), exchange.hostname)}
     exchange.has = {**exchange.has, "fetchCurrencies": False}
     try:
         tickers = [await exchange.watch_ticker("BTC/USDT") for _ in range(3)]

@@ -13,6 +13,7 @@ from cts_tui.models import ConnectionDraft
 from cts_tui.tui.app import CtsApp
 
 from .static_backend import FIXED_NOW, StaticCoordinator, StaticStore
+from tests.sim_hosts import twin
 
 FAST_EXCHANGES = ("binance", "htx", "kraken", "pionex")
 
@@ -41,9 +42,10 @@ def draft(sim) -> Callable[..., ConnectionDraft]:
         account = sim.account(exchange, "main")
         values: dict[str, object] = dict(
             name=name or f"{exchange}-main", exchange=exchange, api_type="spot", api_key=account.api_key,
-            api_secret=account.secret, api_passphrase=account.passphrase, base_url=sim.base_url(exchange),
+            api_secret=account.secret, api_passphrase=account.passphrase,
         )
         values.update(fields)
+        values.setdefault("base_url", twin(sim, exchange, str(values["api_type"]), account.passphrase))
         return ConnectionDraft(**values)
 
     return make

@@ -80,8 +80,8 @@ async def test_adding_a_connection_in_the_form_stores_it_encrypted(
 
 async def test_the_add_form_starts_at_the_injected_base_url_unless_one_was_typed(runtime: Runtime, sim) -> None:
     """In the demo a connection added by hand points at the simulator without typing its URL."""
-    app = CtsApp(runtime.coordinator, runtime.store, base_urls={
-        ExchangeId.BINANCE: sim.base_url("binance"), ExchangeId.OKX: sim.base_url("okx")})
+    app = CtsApp(runtime.coordinator, runtime.store, hosts={
+        ExchangeId.BINANCE: sim.hosts("binance"), ExchangeId.OKX: sim.hosts("okx")})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a")
         form = app.screen
@@ -89,6 +89,9 @@ async def test_the_add_form_starts_at_the_injected_base_url_unless_one_was_typed
         form.query_one("#exchange", Select).value = ExchangeId.BINANCE
         await pilot.pause()
         assert base_url.value == sim.base_url("binance")
+        form.query_one("#api_type", Select).value = ApiType.PERPETUAL_FUTURES  # another host: its twin
+        await pilot.pause()
+        assert base_url.value == sim.base_url("binance", "fapi.binance.com")
         form.query_one("#exchange", Select).value = ExchangeId.OKX
         await pilot.pause()
         assert base_url.value == sim.base_url("okx")

@@ -2,8 +2,9 @@
 
 The signed text is METHOD, host, path and the URL-encoded parameters (every query parameter but
 `Signature`, sorted by name) joined by newlines; the signature is the base64 HMAC-SHA256 of that
-text. The host is the one the request was sent to, lowercased: a client that signs for a
-different host than it talks to is refused, as HTX refuses it.
+text. The host is the one the request was sent to, lowercased, with or without its port (real
+hosts have none, so SDKs sign the bare name; ccxt signs what it addresses): a client that signs
+for a different host than it talks to is refused, as HTX refuses it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ def signature(secret: str, method: str, host: str, path: str, params: Iterable[t
 
 
 def verify(secret: str, given: str, method: str, host: str, path: str, params: Iterable[tuple[str, str]]) -> bool:
-    return hmac.compare_digest(signature(secret, method, host, path, params), given)
+    """`host` is the request's Host header; the signed host may carry its port or not."""
+    pairs = list(params)
+    bare = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return any(hmac.compare_digest(signature(secret, method, name, path, pairs), given)
+               for name in dict.fromkeys((host, bare)))
 
 
 def parse_timestamp(text: str) -> float | None:

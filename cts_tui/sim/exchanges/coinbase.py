@@ -1,12 +1,13 @@
-"""Coinbase: Advanced Trade (``/api/v3/brokerage``, ``/v2``) and Coinbase Exchange (``/time``,
-``/products``, ``/accounts``) under one base URL.
+"""Coinbase: Advanced Trade (``/api/v3/brokerage``, ``/v2`` on api.coinbase.com) and Coinbase
+Exchange (``/time``, ``/products``, ``/accounts`` on api.exchange.coinbase.com), each host on a
+port of its own (`cts_tui.sim.hosts`).
 
 A key without a passphrase signs the Advanced Trade way (ccxt ``coinbase``); a key with one signs
 the Coinbase Exchange way and must send its passphrase (ccxt ``coinbaseexchange``). A CDP key
 (the default account "cdp": ``organizations/.../apiKeys/...`` with a PEM EC key, see
 ``cts_tui.sim.cdp``) sends ``Authorization: Bearer`` with an ES256 JWT to Advanced Trade; its
 ``uri`` claim may name the real host (api.coinbase.com) or the host the client addressed, with or
-without the port, and the path below the base URL or with the base URL's path. Advanced Trade
+without the port. Advanced Trade
 errors are ``{"errors": [{"id", "message"}]}``; Exchange errors are ``{"message"}``. Both refuse a
 timestamp more than 30 s from the server clock with "request timestamp expired".
 """
@@ -100,9 +101,9 @@ class Coinbase(SimExchange):
 
     def _public(self, handler: Handler) -> Handler:
         async def limited(request: SimRequest) -> Reply:
-            if not self._public_limit.try_acquire(request.remote, request.mono)[0]:
-                return self._rate_limited(request)
-            return await handler(request)
+            window = self._public_limit.try_acquire(request.remote, request.mono)
+            reply = await handler(request) if window[0] else self._rate_limited(request)
+            return _with_usage(reply, request, self._public_limit.limit, window)
         return limited
 
     def _advanced(self, handler: Handler) -> Handler:
@@ -116,11 +117,12 @@ class Coinbase(SimExchange):
                 return refused
             account = request.account
             assert account is not None
-            if not self._private_limit.try_acquire(account.api_key, request.mono)[0]:
-                return self._rate_limited(request)
+            window = self._private_limit.try_acquire(account.api_key, request.mono)
+            if not window[0]:
+                return _with_usage(self._rate_limited(request), request, self._private_limit.limit, window)
             if not account.can("read") and not request.path.endswith("/key_permissions"):
                 return _advanced_error(403, "PERMISSION_DENIED", "Missing required scopes", "permission_denied")
-            return await handler(request)
+            return _with_usage(await handler(request), request, self._private_limit.limit, window)
         return checked
 
     def _check_hmac(self, request: SimRequest) -> Reply | None:
@@ -147,8 +149,7 @@ class Coinbase(SimExchange):
             return Reply(401, b"Unauthorized\n", None, "text/plain", "auth_failed")
         host = request.headers.get("Host", "")
         hosts = {"api.coinbase.com", host, host.rpartition(":")[0] or host, f"http://{host}"}
-        paths = {request.path, f"/{self.exchange_id}{request.path}"}
-        uris = {f"{request.method} {h}{p}" for h in hosts for p in paths}
+        uris = {f"{request.method} {h}{request.path}" for h in hosts}
         problem = cdp.verify(token, account.api_key, account.secret, uris, self.ctx.clock.now_s())
         if problem is not None:
             outcome = "invalid_timestamp" if problem == "token expired" else "auth_failed"
@@ -431,3 +432,14 @@ def _iso(seconds: float) -> str:
 
 
 SIM_EXCHANGE = Coinbase
+
+
+def _with_usage(reply: Reply, request: SimRequest, limit: int, window: tuple[bool, int, float]) -> Reply:
+    """Advanced Trade's usage headers (lower case: the official SDK reads them from a plain dict):
+    the limit, what is left of it, and when (Unix seconds) the window frees a request."""
+    if request.path.startswith("/api/v3/"):
+        _, remaining, frees_at = window
+        reset = time.time() + max(0.0, frees_at - request.mono)
+        reply.headers = {**(reply.headers or {}), "x-ratelimit-limit": str(limit),
+                         "x-ratelimit-remaining": str(remaining), "x-ratelimit-reset": str(int(reset + 0.999))}
+    return reply

@@ -1,10 +1,7 @@
-"""HTX (Huobi): spot and margin on the spot host; USDT-margined swaps, coin-margined swaps and
-coin-margined (inverse) delivery futures on the contract host.
-
-Both hosts are served under one base URL; ccxt is pointed at it by setting `hostname` and every
-`urls['hostnames']` entry to the base URL's host:port and the `urls['api']` templates to
-``http://{hostname}/htx``. The host is part of HTX's signed text and is checked against the Host
-header the request carried, as HTX does.
+"""HTX (Huobi): spot and margin on the spot host (api.huobi.pro); USDT-margined swaps,
+coin-margined swaps and coin-margined (inverse) delivery futures on the contract host
+(api.hbdm.com); `cts_tui.sim.hosts` gives each its own port. The host is part of HTX's signed
+text and is checked against the Host header the request carried, as HTX does.
 
 Errors use the envelope of the API family that raised them: spot ``{"status": "error",
 "err-code", "err-msg"}``, contract v1 ``{"status": "error", "err_code", "err_msg"}`` and

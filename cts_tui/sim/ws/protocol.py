@@ -1,7 +1,7 @@
 """The contract between the simulator's stream framework and one exchange's WebSocket protocol.
 
-A protocol module (``cts_tui/sim/ws/exchanges/<name>.py``) says which paths below the exchange's
-base URL upgrade to a stream, how the exchange names its markets there, how it answers the
+A protocol module (``cts_tui/sim/ws/exchanges/<name>.py``) names its stream endpoints (which
+host serves which is in `cts_tui.sim.hosts`), how the exchange names its markets there, how it answers the
 client's frames (subscribe, unsubscribe, ping), what its ticker push looks like, and how its
 server heartbeat looks. The framework (`session.WsSession`) owns the socket, the push pacing,
 the heartbeat timer, gzip framing and the faults, so a protocol is only the wire format.
@@ -61,6 +61,8 @@ class WsProtocol:
     exchange_id: ClassVar[str]
     gzip: ClassVar[bool] = False
     """Every server frame is a gzip-compressed binary frame (HTX, BingX)."""
+    binary: ClassVar[bool] = False
+    """Every server frame is a binary frame of plain JSON (Pionex)."""
     heartbeat_s: ClassVar[float | None] = None
     """Interval of the server's own heartbeat; None where only the client pings."""
 
@@ -73,12 +75,16 @@ class WsProtocol:
     # -- what a module declares -------------------------------------------------------------
 
     def routes(self) -> tuple[str, ...]:
-        """Paths below the base URL that accept a WebSocket; `route_of` maps a path to one."""
+        """The stream endpoints (paths on the real stream host); `cts_tui.sim.hosts` maps each
+        stream host's URL paths to these."""
         raise NotImplementedError
 
     def index(self, route: str, markets: Iterable[MarketSpec]) -> Iterable[tuple[str, MarketSpec]]:
         """(market id as the stream at `route` spells it, market) for the markets it carries."""
         raise NotImplementedError
+
+    async def on_open(self, session: WsSession) -> None:
+        """What the server says first, unasked (Kraken's status message)."""
 
     async def on_frame(self, session: WsSession, frame: Any) -> None:
         """One client frame, JSON-decoded where it was JSON, else the text."""
@@ -87,18 +93,16 @@ class WsProtocol:
     def ticker(self, session: WsSession, sub: Subscription, now_ms: int) -> Frame:
         raise NotImplementedError
 
+    def beats(self, session: WsSession) -> bool:
+        """Whether the heart beats on this connection now (Kraken's once it is subscribed,
+        Coinbase's once the heartbeats channel is)."""
+        return True
+
     def heartbeat(self, session: WsSession, now_ms: int) -> Frame | None:
         """The server's heartbeat frame; None sends a WebSocket protocol ping."""
         return None
 
     # -- shared helpers -----------------------------------------------------------------------
-
-    def route_of(self, path: str) -> str | None:
-        """The route serving `path`: equal to it, or `path` continuing it with a slash."""
-        for route in self.routes():
-            if path == route or path.startswith(route.rstrip("/") + "/"):
-                return route
-        return None
 
     def market(self, route: str, market_id: str) -> MarketSpec | None:
         return self.markets[route].get(market_id)

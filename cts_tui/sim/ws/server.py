@@ -27,6 +27,7 @@ CLOSE_TIMEOUT_S = 1.0
 
 class StreamServer:
     def __init__(self, interval_s: float = 0.5) -> None:
+        self._initial_interval_s = interval_s
         self._default_interval_s = interval_s
         self._intervals: dict[str, float] = {}
         self._faults: dict[str, StreamFaults] = {}
@@ -77,6 +78,13 @@ class StreamServer:
         else:
             self._faults.pop(exchange, None)
 
+    def reset(self) -> None:
+        """Push intervals, heartbeat overrides and faults back to what they were at start."""
+        self._default_interval_s = self._initial_interval_s
+        self._intervals.clear()
+        self._heartbeats.clear()
+        self._faults.clear()
+
     def drop(self, exchange: str) -> int:
         """Cuts every live connection of `exchange`; returns how many were cut."""
         live = list(self._sessions.get(exchange, ()))
@@ -94,14 +102,16 @@ class StreamServer:
 
     # -- serving --------------------------------------------------------------------------------
 
-    async def serve(self, ctx: ExchangeContext, path: str, request: web.Request) -> web.StreamResponse:
+    async def serve(self, ctx: ExchangeContext, route: str, request: web.BaseRequest,
+                    headers: dict[str, str]) -> web.StreamResponse:
+        """Upgrades `request` to a stream of `route` (the host's table resolved its path)."""
         protocol = self._protocol(ctx)
-        route = protocol.route_of(path) if protocol is not None else None
-        if protocol is None or route is None:
-            return web.json_response({"error": "no stream at this path"}, status=404)
+        if protocol is None:
+            return web.Response(status=404, headers=headers)
         if self.faults(ctx.exchange_id).refuse:
-            return web.json_response({"error": "service unavailable"}, status=503)
+            return web.Response(status=503, headers=headers)
         ws = web.WebSocketResponse(autoping=True, compress=False, timeout=CLOSE_TIMEOUT_S)
+        ws.headers.update(headers)
         await ws.prepare(request)
         session = WsSession(self, protocol, route, request, ws)
         live = self._sessions.setdefault(ctx.exchange_id, set())

@@ -32,12 +32,15 @@ class WsSession:
         self.server = server
         self.protocol = protocol
         self.route = route
-        self.conn_id = f"sim-{next(_ids)}"
+        self.number = next(_ids)
+        self.conn_id = f"sim-{self.number}"
         self.subscriptions: dict[str, Subscription] = {}
         self.subscribe_requests = 0
         self.duplicate_subscribes = 0
         self.pongs = 0
         self.sequence = 0
+        self.state: dict[str, Any] = {}
+        """What a protocol keeps per connection (Coinbase's message sequence, its channels)."""
         self._request = request
         self._ws = ws
         self._heartbeat_s = protocol.heartbeat_s
@@ -77,6 +80,8 @@ class WsSession:
             text = text[: max(1, len(text) // 2)]
         if self.protocol.gzip:
             await self._ws.send_bytes(gzip.compress(text.encode(), compresslevel=1))
+        elif self.protocol.binary:
+            await self._ws.send_bytes(text.encode())
         else:
             await self._ws.send_str(text)
 
@@ -85,6 +90,7 @@ class WsSession:
     async def run(self) -> None:
         tasks = [asyncio.create_task(self._push_loop()), asyncio.create_task(self._heartbeat_loop())]
         try:
+            await self.protocol.on_open(self)
             async for message in self._ws:
                 if message.type is WSMsgType.TEXT:
                     await self.protocol.on_frame(self, _decode(message.data))
@@ -131,6 +137,8 @@ class WsSession:
                 continue  # the interval changed; start over with the new one
             except asyncio.TimeoutError:
                 pass
+            if not self.protocol.beats(self):
+                continue
             frame = self.protocol.heartbeat(self, self.now_ms())
             if frame is None:
                 await self._ws.ping()

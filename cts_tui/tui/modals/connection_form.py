@@ -36,6 +36,7 @@ from cts_tui.capabilities import (
 )
 from cts_tui.core.snapshots import ConnectionView
 from cts_tui.errors import CtsError
+from cts_tui.exchanges.hosts import base_url_in
 from cts_tui.key_facts import IntendedUse
 from cts_tui.models import Connection, ConnectionDraft, ConnectionPatch, MarginType, PositionMode, TestResult
 from cts_tui.tui import format as fmt
@@ -68,11 +69,13 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
             self.view = view
             self.error = error
 
-    def __init__(self, existing: Connection | None, base_urls: Mapping[ExchangeId, str] | None = None) -> None:
+    def __init__(self, existing: Connection | None,
+                 hosts: Mapping[ExchangeId, Mapping[str, str]] | None = None) -> None:
         super().__init__()
         self.existing = existing
-        self.base_urls = base_urls or {}
-        """Base URLs a new connection starts with per exchange (the demo's simulator)."""
+        self.hosts = hosts or {}
+        """{real host: URL} per exchange (the demo's simulator): a new connection starts with the
+        URL of its API type's host."""
         self._tried = False
         self._busy = False
         self._prefilled = ""
@@ -162,21 +165,22 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         self.query_one("#testnet-row").display = exchange in HAS_TESTNET
         if exchange not in HAS_TESTNET:
             self.query_one("#is_testnet", Checkbox).value = False
-        self._prefill_base_url(exchange)
         self._api_type_changed()
 
-    def _prefill_base_url(self, exchange: ExchangeId | None) -> None:
-        """A new connection gets the exchange's default base URL, unless the user typed one."""
+    def _prefill_base_url(self) -> None:
+        """A new connection gets the URL of its API type's host, unless the user typed one."""
         if self.existing is not None:
             return
         field = self.query_one("#base_url", Input)
         if field.value not in ("", self._prefilled):
             return
-        self._prefilled = self.base_urls.get(exchange, "") if exchange else ""
+        exchange = self.exchange
+        self._prefilled = (base_url_in(self.hosts.get(exchange, {}), exchange, self.api_type) or "") if exchange else ""
         field.value = self._prefilled
 
     @on(Select.Changed, "#api_type")
     def _api_type_changed(self) -> None:
+        self._prefill_base_url()
         derivative = self.api_type in DERIVATIVE_API_TYPES
         self.query_one("#derivative-row").display = derivative
         if not derivative:

@@ -2,7 +2,9 @@
 
 ``{"op": "subscribe", "req_id": r, "args": ["tickers.BTCUSDT"]}`` is answered with
 ``{"success": true, "ret_msg": "", "op": "subscribe", ...}`` (false naming the bad topics when
-a symbol does not exist); the client pings with ``{"op": "ping"}`` and gets a ``pong``. Pushes
+a symbol does not exist); the client pings with ``{"op": "ping"}``: spot answers ``{"success":
+true, "ret_msg": "pong", "conn_id", "op": "ping"}``, linear ``{"op": "pong", "args": [ms],
+"conn_id"}``; ``req_id`` comes back only when one was sent. Pushes
 are ``tickers.<symbol>`` snapshots; spot carries ``usdIndexPrice``, which is how ccxt tells them
 apart.
 """
@@ -32,9 +34,12 @@ class BybitStreams(WsProtocol):
     async def on_frame(self, session: WsSession, frame: Any) -> None:
         if not isinstance(frame, dict):
             return
-        op, req_id = frame.get("op"), frame.get("req_id")
-        reply = {"req_id": req_id, "conn_id": session.conn_id, "op": op}
-        if op == "ping":
+        op = frame.get("op")
+        echo = {"req_id": frame["req_id"]} if "req_id" in frame else {}
+        reply = {**echo, "conn_id": session.conn_id, "op": op}
+        if op == "ping" and session.route != SPOT:  # contract streams answer in another shape
+            await session.send({**echo, "op": "pong", "args": [str(session.now_ms())], "conn_id": session.conn_id})
+        elif op == "ping":
             await session.send({"success": True, "ret_msg": "pong", **reply})
         elif op == "subscribe":
             topics = [str(t) for t in frame.get("args") or []]

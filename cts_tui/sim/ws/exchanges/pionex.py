@@ -2,8 +2,10 @@
 
 Topics are ``TRADE`` and ``DEPTH`` per symbol (``BTC_USDT``); Pionex has no ticker topic, so the
 trade stream is the price feed. ``{"op": "SUBSCRIBE", "topic": "TRADE", "symbol": "BTC_USDT"}``
-is answered ``{"op": "SUBSCRIBED", ...}``, an unknown symbol with ``{"result": false, "code":
-"SYMBOL_INVALID", ...}``. The server sends ``{"op": "PING", "timestamp": ms}``; the client must
+is answered ``{"type": "SUBSCRIBED", "topic": "TRADE", "symbol": "BTC_USDT"}`` (and an
+unsubscribe ``{"type": "UNSUBSCRIBED", ...}``), an unknown symbol with ``{"result": false,
+"code": "SYMBOL_INVALID", ...}``. Every server frame is a binary frame of plain JSON, as Pionex
+sends them. The server sends ``{"op": "PING", "timestamp": ms}``; the client must
 answer ``{"op": "PONG", "timestamp": ms}``.
 """
 
@@ -19,6 +21,7 @@ from cts_tui.sim.ws.session import WsSession
 
 class PionexStreams(WsProtocol):
     exchange_id = "pionex"
+    binary = True
     heartbeat_s = 15.0
 
     def routes(self) -> tuple[str, ...]:
@@ -39,10 +42,10 @@ class PionexStreams(WsProtocol):
         if op == "PONG":
             session.pongs += 1
         elif op == "SUBSCRIBE" and topic == "TRADE" and session.subscribe(f"TRADE:{symbol}", symbol):
-            await session.send({"op": "SUBSCRIBED", "topic": topic, "symbol": symbol, "timestamp": now})
+            await session.send({"type": "SUBSCRIBED", "topic": topic, "symbol": symbol})
         elif op == "UNSUBSCRIBE":
             session.unsubscribe(f"{topic}:{symbol}")
-            await session.send({"op": "UNSUBSCRIBED", "topic": topic, "symbol": symbol, "timestamp": now})
+            await session.send({"type": "UNSUBSCRIBED", "topic": topic, "symbol": symbol})
         else:
             await session.send({"result": False, "code": "SYMBOL_INVALID", "message": f"invalid {topic} {symbol}",
                                 "timestamp": now})
