@@ -528,7 +528,8 @@ def explain_config_text(
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of sections")
     try:
-        native, mapped = translate(_interpolate_tree(raw, ""))
+        documented = {exchange: limits["per_minute"] for exchange, limits in _EXCHANGE_DEFAULTS.items()}
+        native, mapped = translate(_interpolate_tree(raw, ""), documented)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     return _validated(native, mapped, source, environment)
