@@ -109,6 +109,10 @@ class HealthScheduler:
         self._task: asyncio.Task[None] | None = None
         self.semaphore = asyncio.Semaphore(settings.concurrency)
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="cts-health-scheduler")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 NOT_ANSWERING = "not answering"
 """The breaker's reason when suspicion opened it."""
@@ -27,7 +27,13 @@ Call = tuple[float, str, tuple[Any, ...], dict[str, Any], "str | None", int]
 """One read in flight through ``execute_request``, what a hedge needs to send it again:
 (``time.perf_counter()`` when sent, method, args, kwargs, the ``exchange_id`` the caller asked
 for, priority). A plain tuple: every read makes one."""
-STARTED, METHOD, ARGS, KWARGS, TARGET, PRIORITY = range(6)
+STARTED: Final = 0
+METHOD: Final = 1
+ARGS: Final = 2
+KWARGS: Final = 3
+TARGET: Final = 4
+PRIORITY: Final = 5
+"""A ``Call``'s fields by position (literal constants, so that each field keeps its type)."""
 
 
 @dataclass(slots=True)

@@ -9,8 +9,13 @@ makes every stop finish.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import Coroutine, Iterable
 from typing import Any
+
+from cts_tui.errors import scrub
+
+log = logging.getLogger(__name__)
 
 RECANCEL_AFTER_S = 0.5
 
@@ -26,3 +31,25 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:
     for task in tasks:  # retrieve outcomes: nothing is reported as "never retrieved"
         if not task.cancelled():
             task.exception()
+
+
+class Spawner:
+    """The coordinator's fire-and-forget tasks (a probe, a rejected key's move to error, a
+    hedge), kept so that closing ends them all and a failure is logged rather than lost."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("coordinator task failed: %s", scrub(repr(task.exception())))
+
+    async def close(self) -> None:
+        await cancel_and_wait(self._tasks)

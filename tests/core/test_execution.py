@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from yarl import URL
 
-from cts_tui.core.coordinator import is_state_changing
+from cts_tui.core.requests import is_state_changing
 from cts_tui.capabilities import ExchangeId
 from cts_tui.core.manager import ConnectionStrategy, ExchangeManager
 from cts_tui.core.pool_view import default_hosts

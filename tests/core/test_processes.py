@@ -73,7 +73,7 @@ async def test_one_process_runs_the_checks_and_another_takes_over_when_it_is_kil
             assert coordinator.scheduler().holder.startswith(f"serve pid {serve.pid} ")
             since = time.monotonic()
             await asyncio.sleep(4 * INTERVAL_S)
-            assert coordinator._health._task is None
+            assert not coordinator.parts.health.scheduling
             one_scheduler = len(CONNECTIONS) * 4  # four intervals, each connection once
             assert 0 < checks_in(sim, since) <= one_scheduler * 1.5
             # The watcher shows the holder's checks without running any.

@@ -212,7 +212,7 @@ async def test_a_reload_applies_routing_settings_per_exchange(coordinator, draft
     new.routing.exchanges = {"okx": ExchangeRouting(hedge=False, budget_aware=False)}
     new.limits("okx").per_second = 1_000_000
     await coordinator.reload_config(new)
-    entry = coordinator._entries[okx.id]
+    entry = coordinator.parts.table[okx.id]
     assert (entry.routing.hedge, entry.budget_aware, entry.routing.suspect) == (False, False, True)
     assert "exchanges.okx.per_second is 1,000,000, above the 20" in caplog.text
     assert "20 per 2 s for /api/v5/market/ticker" in caplog.text  # what stays in force

@@ -39,9 +39,13 @@ def ids(group) -> list[str]:
 def assert_cache_is_fresh(coordinator, *targets: str | None) -> None:
     """The cached route equals one worked out from scratch now, and holds only connections that
     take traffic."""
-    fresh = RouteTable(coordinator._entries, coordinator._supports, lambda: coordinator.config.health.breaker_threshold)
+    fresh = RouteTable(
+        coordinator.parts.table,
+        lambda entry, method: coordinator.hub.client_for(entry.connection).supports(method),
+        lambda: coordinator.config.health.breaker_threshold,
+    )
     for target in targets:
-        preferred, everyone = coordinator._routes.route(METHOD, target)
+        preferred, everyone = coordinator.parts.picker.routes.route(METHOD, target)
         again = fresh.route(METHOD, target)
         assert (ids(preferred), ids(everyone)) == (ids(again[0]), ids(again[1])), target
         assert all(entry.takes_traffic() for entry in everyone), target
@@ -130,7 +134,7 @@ async def test_a_connection_under_test_is_not_chosen(coordinator, sim, draft):
     assert picks(coordinator) == {a, b}
     await sim.set_fault("binance", latency_ms=100)  # the test takes a while
     test = asyncio.create_task(coordinator.test_connection(a))
-    await eventually(lambda: coordinator._entries[a].state is ConnectionState.TESTING)
+    await eventually(lambda: coordinator.parts.table[a].state is ConnectionState.TESTING)
     assert picks(coordinator) == {b}
     assert coordinator.choose(METHOD, a) is None
     await sim.clear_faults()
@@ -181,7 +185,7 @@ async def test_a_half_open_breaker_belongs_to_its_probe(coordinator, sim, draft)
 
     await sim.set_fault("binance", outage="refused")
     await fail(coordinator, a, 3)
-    breaker = coordinator._entries[a].breaker
+    breaker = coordinator.parts.table[a].breaker
     await sim.set_fault("binance", outage="hang")
     await until(coordinator, lambda: breaker.state is BreakerState.HALF_OPEN, never=a)
     assert picks(coordinator, "binance") == {b}
@@ -202,11 +206,11 @@ async def test_breaker_opened_by_recorded_failures_and_closed_by_a_health_check(
     b = await add(coordinator, draft, "htx", "h1")
     coordinator.set_strategy("round_robin")
     assert picks(coordinator) == {a, b}
-    entry = coordinator._entries[a]
+    entry = coordinator.parts.table[a]
     for _ in range(health.breaker_threshold - 1):
-        coordinator._record_failure(entry, ExchangeError(ErrorKind.EXCHANGE_DOWN, "502"), 0.01)
+        coordinator.parts.health.record_failure(entry, ExchangeError(ErrorKind.EXCHANGE_DOWN, "502"), 0.01)
     assert picks(coordinator) == {a, b}  # below the threshold: still in rotation
-    coordinator._record_failure(entry, ExchangeError(ErrorKind.EXCHANGE_DOWN, "502"), 0.01)
+    coordinator.parts.health.record_failure(entry, ExchangeError(ErrorKind.EXCHANGE_DOWN, "502"), 0.01)
     assert entry.breaker.state is BreakerState.OPEN
     assert picks(coordinator) == {b}
     assert coordinator.choose(METHOD, "binance") is None
@@ -222,10 +226,10 @@ async def test_rate_limit_answers_never_move_a_connection(coordinator, draft):
     a = await add(coordinator, draft, "binance", "b1")
     b = await add(coordinator, draft, "htx", "h1")
     coordinator.set_strategy("round_robin")
-    entry = coordinator._entries[a]
+    entry = coordinator.parts.table[a]
     for _ in range(10):
-        coordinator._record_failure(entry, ExchangeError(ErrorKind.RATE_LIMITED, "429"), 0.01)
-    preferred, _ = coordinator._routes.route(METHOD, None)
+        coordinator.parts.health.record_failure(entry, ExchangeError(ErrorKind.RATE_LIMITED, "429"), 0.01)
+    preferred, _ = coordinator.parts.picker.routes.route(METHOD, None)
     assert ids(preferred) == sorted([a, b])
     assert picks(coordinator) == {a, b}
 
@@ -249,14 +253,14 @@ async def test_a_streak_kept_in_rotation_goes_behind_healthy_peers_until_a_succe
     await fail(coordinator, a, health.breaker_threshold)
     assert coordinator.get_connection(a).breaker == "open"
     await fail(coordinator, b, health.breaker_threshold - 1)
-    preferred, _ = coordinator._routes.route(METHOD, None)
+    preferred, _ = coordinator.parts.picker.routes.route(METHOD, None)
     assert ids(preferred) == sorted([b, c])  # below the threshold: still preferred
     await fail(coordinator, b, 1)
     await sim.clear_faults()
     held = coordinator.get_connection(b)
     assert held.breaker == "closed" and held.consecutive_errors == health.breaker_threshold  # share: 1 of 2
 
-    preferred, everyone = coordinator._routes.route(METHOD, None)
+    preferred, everyone = coordinator.parts.picker.routes.route(METHOD, None)
     assert ids(preferred) == [c] and ids(everyone) == sorted([b, c])
     assert picks(coordinator) == {c}
     assert picks(coordinator, "binance") == {b}  # nothing else left on binance
@@ -268,7 +272,7 @@ async def test_a_streak_kept_in_rotation_goes_behind_healthy_peers_until_a_succe
 
     await coordinator.execute_request(METHOD, "BTC/USDT", exchange_id="binance")  # goes to b, succeeds
     assert coordinator.get_connection(b).consecutive_errors == 0
-    preferred, _ = coordinator._routes.route(METHOD, None)
+    preferred, _ = coordinator.parts.picker.routes.route(METHOD, None)
     assert ids(preferred) == sorted([b, c])
     assert picks(coordinator) == {b, c}
 
@@ -286,7 +290,7 @@ async def test_a_held_back_breaker_that_opens_later_leaves_at_once(coordinator, 
     await fail(coordinator, a, health.breaker_threshold)
     await fail(coordinator, b, health.breaker_threshold)
     await sim.clear_faults()
-    assert coordinator._entries[b].breaker.state is BreakerState.CLOSED  # held back: a is out
+    assert coordinator.parts.table[b].breaker.state is BreakerState.CLOSED  # held back: a is out
     assert await coordinator.run_health_checks([a]) == {a: True}  # a closes: room for one
     assert picks(coordinator, "binance") == {a}  # b, on its streak, behind a
     assert coordinator.choose(METHOD, b).id == b  # asked for by id it is still usable
@@ -294,7 +298,7 @@ async def test_a_held_back_breaker_that_opens_later_leaves_at_once(coordinator, 
     await sim.set_fault("binance", outage="refused")
     assert await fail(coordinator, b, 1) == ["network"]
     await sim.clear_faults()
-    assert coordinator._entries[b].breaker.state is BreakerState.OPEN
+    assert coordinator.parts.table[b].breaker.state is BreakerState.OPEN
     assert coordinator.choose(METHOD, b) is None
     assert picks(coordinator, "binance") == {a}
     assert coordinator.choose(METHOD, "binance", excluded={a}) is None  # not even as a last resort
@@ -315,7 +319,7 @@ async def test_a_new_breaker_threshold_reorders_at_once(coordinator, sim, draft)
     lower = coordinator.config.model_copy(deep=True)
     lower.health.breaker_threshold = 2
     await coordinator.reload_config(lower)
-    assert coordinator._entries[a].breaker.state is BreakerState.CLOSED
+    assert coordinator.parts.table[a].breaker.state is BreakerState.CLOSED
     assert picks(coordinator) == {b}
     assert picks(coordinator, "binance") == {a}
     assert_cache_is_fresh(coordinator, None, "binance")
@@ -396,5 +400,5 @@ async def test_the_coordinators_table_stays_bounded(coordinator, draft):
     a = await add(coordinator, draft, "binance", "b1")
     for i in range(MAX_ROUTES + 100):
         assert coordinator.choose(f"fetch_made_up_{i}") is None
-    assert len(coordinator._routes._routes) <= MAX_ROUTES
+    assert len(coordinator.parts.picker.routes._routes) <= MAX_ROUTES
     assert coordinator.choose(METHOD).id == a

@@ -128,9 +128,9 @@ async def test_one_scheduler_per_store_and_takeover(sim, tmp_path, config):
             assert second.coordinator.scheduler().holder == first.coordinator.scheduler().holder
             assert "tui pid" in second.coordinator.snapshot().scheduler.describe()
             await first.coordinator.close()  # releases the lease
-            await second.coordinator._lease.renew()  # its next renewal, without waiting a third of the ttl
+            await second.coordinator.parts.shared.lease.renew()  # its next renewal, without waiting a third of the ttl
             assert second.coordinator.scheduler().here
-            assert second.coordinator._health._task is not None
+            assert second.coordinator.parts.health.scheduling
 
 
 async def test_a_batch_task_that_times_out_leaves_the_previous_state(coordinator, sim, draft, config):
@@ -147,12 +147,12 @@ async def test_a_batch_task_that_times_out_leaves_the_previous_state(coordinator
 
 
 async def test_a_watcher_the_feed_was_pruned_past_reads_everything_again(coordinator, other, draft):
-    coordinator._feed._task.cancel()  # polled by hand below, after the pruning
+    coordinator.parts.shared.feed._task.cancel()  # polled by hand below, after the pruning
     first = await other.add(Connection.from_draft(draft("binance")).model_copy(update={"enabled": False}))
     second = await other.add(Connection.from_draft(draft("htx")).model_copy(update={"enabled": False}))
     await other.update(first.id, ConnectionPatch(name="renamed"))
     assert await other.prune_changes(keep=1) == 2  # only the rename is left: the adds are gone
-    await coordinator._feed.poll()
+    await coordinator.parts.shared.feed.poll()
     names = {v.id: v.name for v in coordinator.get_all_connections()}
     assert names == {first.id: "renamed", second.id: second.name}
 

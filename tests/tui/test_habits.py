@@ -71,7 +71,7 @@ async def test_a_changed_config_file_is_applied_and_named(tmp_path: Path) -> Non
                        for m in notices), notices
 
             path.write_text("ui: [not, a, mapping]\n")
-            await runtime.coordinator._reload_quietly(path, "file")
+            await runtime.coordinator.parts.config_watch.reload_quietly(path, "file")
             await until(lambda: any("ui" in n.message and n.title.startswith("Config not reloaded")
                                     for n in app._notifications), pilot)
             assert app.config.ui.refresh_interval_s == 5.0
