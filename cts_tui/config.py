@@ -10,16 +10,19 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
-from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model, field_validator, model_validator,
+)
 
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.errors import ConfigError, describe_validation_error, register_secret
 from cts_tui.key_facts import Severity
 from cts_tui.spec_config import Mapped, apply_environment, translate
+from cts_tui.venues import VENUES
 
 
 class _Section(BaseModel):
@@ -66,23 +69,16 @@ class ExchangeLimits(_Section):
         return [host.lower() for host in hosts]
 
 
-# Defaults: the specification's figures for its six exchanges; HTX, Coinbase and Kraken from
-# their own documentation (HTX 10/s per key; Coinbase Advanced 10/s public; Kraken 1/s public).
-_EXCHANGE_DEFAULTS: dict[ExchangeId, dict[str, int]] = {
-    ExchangeId.BYBIT: {"per_second": 10, "per_minute": 120, "max_concurrent": 5, "ip_limit": 600},
-    ExchangeId.BINANCE: {"per_second": 10, "per_minute": 1200, "max_concurrent": 10},
-    ExchangeId.OKX: {"per_second": 20, "per_minute": 600, "max_concurrent": 10},
-    ExchangeId.BINGX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3},
-    ExchangeId.PIONEX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3, "ip_limit": 10},
-    ExchangeId.ORANGEX: {"per_second": 5, "per_minute": 100, "max_concurrent": 3},
-    ExchangeId.HTX: {"per_second": 10, "per_minute": 600, "max_concurrent": 5},
-    ExchangeId.COINBASE: {"per_second": 10, "per_minute": 600, "max_concurrent": 5},
-    ExchangeId.KRAKEN: {"per_second": 1, "per_minute": 60, "max_concurrent": 2},
-}
-
-
 def _default_exchanges() -> dict[ExchangeId, ExchangeLimits]:
-    return {ex: ExchangeLimits(**limits) for ex, limits in _EXCHANGE_DEFAULTS.items()}
+    """Each venue's documented figures (``cts_tui/venues``): the specification's for its six
+    exchanges, the exchange's own documentation for the others."""
+    return {
+        venue.id: ExchangeLimits(
+            per_second=venue.limits.per_second, per_minute=venue.limits.per_minute,
+            max_concurrent=venue.limits.max_concurrent, ip_limit=venue.limits.ip_limit,
+        )
+        for venue in VENUES.values()
+    }
 
 
 class PriorityCeilings(_Section):
@@ -291,7 +287,7 @@ class ExchangeStream(_Section):
     hosts: dict[str, str] = Field(default_factory=dict)
 
 
-class Streams(_Section):
+class _StreamsCommon(_Section):
     """Public ticker streams (cts_tui.streams). Off by default: they open sockets to the exchanges."""
 
     enabled: bool = False
@@ -301,18 +297,25 @@ class Streams(_Section):
     reconnect_after_stall: bool = True  # a stream stalled for another threshold is reconnected
     reconnect_min_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)
-    binance: ExchangeStream = Field(default_factory=ExchangeStream)
-    bybit: ExchangeStream = Field(default_factory=ExchangeStream)
-    okx: ExchangeStream = Field(default_factory=ExchangeStream)
-    bingx: ExchangeStream = Field(default_factory=ExchangeStream)
-    pionex: ExchangeStream = Field(default_factory=ExchangeStream)
-    orangex: ExchangeStream = Field(default_factory=ExchangeStream)
-    htx: ExchangeStream = Field(default_factory=ExchangeStream)
-    coinbase: ExchangeStream = Field(default_factory=ExchangeStream)
-    kraken: ExchangeStream = Field(default_factory=ExchangeStream)
 
     def for_exchange(self, exchange: ExchangeId | str) -> ExchangeStream:
-        return getattr(self, ExchangeId(exchange).value)
+        stream: ExchangeStream = getattr(self, ExchangeId(exchange).value)
+        return stream
+
+
+if TYPE_CHECKING:
+    Streams = _StreamsCommon
+else:
+    # One ``streams.<id>`` section per venue (``streams.binance.symbols``), in ``ExchangeId``'s
+    # order: the exchanges are the venue modules' to list. Type checkers see the common part;
+    # code reaches an exchange's section through ``for_exchange``.
+    Streams = create_model(
+        "Streams",
+        __base__=_StreamsCommon,
+        __module__=__name__,
+        __doc__=_StreamsCommon.__doc__,
+        **{member.value: (ExchangeStream, Field(default_factory=ExchangeStream)) for member in ExchangeId},
+    )
 
 
 class Credentials(_Section):
@@ -426,7 +429,7 @@ class _BoundedLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing a document whose aliases expand past MAX_CONFIG_VALUES
     values (or refer to themselves) before anything walks the expanded tree."""
 
-    def compose_document(self) -> yaml.Node | None:  # type: ignore[override]
+    def compose_document(self) -> yaml.Node | None:
         node = super().compose_document()
         if node is not None:
             _check_expansion(node)
@@ -528,8 +531,7 @@ def explain_config_text(
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of sections")
     try:
-        documented = {exchange: limits["per_minute"] for exchange, limits in _EXCHANGE_DEFAULTS.items()}
-        native, mapped = translate(_interpolate_tree(raw, ""), documented)
+        native, mapped = translate(_interpolate_tree(raw, ""))
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     return _validated(native, mapped, source, environment)

@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cts_tui.venues import VENUES
+
 
 class Severity(StrEnum):
     """How much a key risk matters, lowest first (``rank`` orders them)."""
@@ -100,8 +102,7 @@ class KeyProfile(KeyFacts):
         return f"{', '.join(missing)} not reported by {exchange_title(self.exchange)}"
 
 
-_TITLES = {"okx": "OKX", "bingx": "BingX", "htx": "HTX", "orangex": "OrangeX"}
-
-
 def exchange_title(exchange: str) -> str:
-    return _TITLES.get(exchange, exchange.capitalize())
+    """The exchange's name as people write it (OKX, BingX), from its venue module."""
+    known = VENUES.get(exchange)
+    return known.title if known is not None else exchange.capitalize()

@@ -29,6 +29,10 @@ from cts_tui.capabilities import (
 from cts_tui.errors import ErrorKind, InvalidTransition, mask, register_secret
 from cts_tui.key_facts import IntendedUse, KeyFacts
 from cts_tui.pem_keys import body_lines, canonical_pem, looks_like_pem
+from cts_tui.venues import VENUES
+
+PEM_KEYS = ", ".join(venue.pem_keys for venue in VENUES.values() if venue.pem_keys)
+"""The keys whose secret is a PEM private key, for the error that refuses one elsewhere."""
 
 __all__ = [
     "ApiType",
@@ -222,8 +226,8 @@ class _ConnectionFields(BaseModel):
 
     @model_validator(mode="after")
     def _check_capabilities(self) -> _ConnectionFields:
-        if looks_like_pem(self.api_secret.get_secret_value()) and self.exchange is not ExchangeId.COINBASE:
-            raise ValueError(f"{self.exchange.value} secrets are tokens; a PEM key is for Coinbase CDP keys")
+        if looks_like_pem(self.api_secret.get_secret_value()) and VENUES[self.exchange].pem_keys is None:
+            raise ValueError(f"{self.exchange.value} secrets are tokens; a PEM key is for {PEM_KEYS}")
         check_combination(
             self.exchange,
             self.api_type,

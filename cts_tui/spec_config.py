@@ -34,6 +34,7 @@ from typing import Any
 
 from cts_tui.capabilities import EXCHANGE_ALIASES, ExchangeId
 from cts_tui.errors import ConfigError, mask
+from cts_tui.venues import VENUES
 
 CREDENTIAL_KEYS = {"api_key": "api_key", "api_secret": "api_secret", "passphrase": "api_passphrase",
                    "api_passphrase": "api_passphrase", "api_type": "api_type", "testnet": "testnet"}
@@ -108,12 +109,8 @@ def _exchange_name(name: object) -> str:
         return str(name)  # left for the native validation to name
 
 
-def translate(
-    raw: Mapping[str, Any], documented_per_minute: Mapping[ExchangeId, int]
-) -> tuple[dict[str, Any], list[Mapped]]:
-    """The native tree of an (interpolated) config tree, and every setting's mapping.
-    ``documented_per_minute``: each exchange's own figure, which ``default_limit`` never raises
-    (given by ``config``, which sits above this module)."""
+def translate(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[Mapped]]:
+    """The native tree of an (interpolated) config tree, and every setting's mapping."""
     out = _Rewrite()
     for section, body in raw.items():
         if section == "exchanges" and isinstance(body, dict):
@@ -121,7 +118,7 @@ def translate(
         elif section == "exchange_manager":
             _exchange_manager(out, body)
         elif section == "rate_limiting" and isinstance(body, dict):
-            _rate_limiting(out, body, raw, documented_per_minute)
+            _rate_limiting(out, body, raw)
         elif section == "credentials" and isinstance(body, dict):
             for name, fields in body.items():
                 for key, value in (fields.items() if isinstance(fields, dict) else [(None, fields)]):
@@ -165,9 +162,7 @@ def _exchange_manager(out: _Rewrite, body: Any) -> None:
             raise ConfigError(f"exchange_manager.{key}: unknown key (the specification's keys here: {known})")
 
 
-def _rate_limiting(
-    out: _Rewrite, body: dict[str, Any], raw: Mapping[str, Any], documented_per_minute: Mapping[ExchangeId, int]
-) -> None:
+def _rate_limiting(out: _Rewrite, body: dict[str, Any], raw: Mapping[str, Any]) -> None:
     for key, value in body.items():
         given = f"rate_limiting.{key}"
         if key == "use_redis":
@@ -175,7 +170,7 @@ def _rate_limiting(
                 raise ConfigError(f"{given}: must be true or false")
             out.put(given, "rate_limiting.backend", "redis" if value else "local")
         elif key == "default_limit":
-            _default_limit(out, value, raw.get("exchanges"), documented_per_minute)
+            _default_limit(out, value, raw.get("exchanges"))
         elif key == "priority_multiplier":
             _priority_multiplier(out, value)
         else:
@@ -183,9 +178,7 @@ def _rate_limiting(
                 out.put(leaf, leaf, leaf_value)
 
 
-def _default_limit(
-    out: _Rewrite, value: Any, exchanges: Any, documented_per_minute: Mapping[ExchangeId, int]
-) -> None:
+def _default_limit(out: _Rewrite, value: Any, exchanges: Any) -> None:
     given = "rate_limiting.default_limit"
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ConfigError(f"{given}: must be a positive whole number of requests per minute")
@@ -194,10 +187,11 @@ def _default_limit(
         for name, fields in (exchanges or {}).items()
         if isinstance(fields, dict) and ({"rate_limit", "per_minute"} & set(fields))
     }
-    for exchange, figure in documented_per_minute.items():
-        if exchange.value not in own:
-            note = f"{exchange.value} documents {figure}" if figure < value else ""
-            out.put(given, f"exchanges.{exchange.value}.per_minute", min(value, figure), note)
+    for exchange, venue in VENUES.items():
+        if exchange not in own:
+            figure = venue.limits.per_minute
+            note = f"{exchange} documents {figure}" if figure < value else ""
+            out.put(given, f"exchanges.{exchange}.per_minute", min(value, figure), note)
 
 
 def _priority_multiplier(out: _Rewrite, value: Any) -> None:

@@ -15,6 +15,7 @@ from yarl import URL
 
 from cts_tui.capabilities import CCXT_EXCHANGES, ExchangeId
 from cts_tui.models import Connection
+from cts_tui.venues import VENUES
 
 _COUNTS = ("requests", "new_connections", "reused_connections")
 
@@ -45,15 +46,12 @@ def _ccxt_hosts(ccxt_name: str, testnet: bool) -> frozenset[str]:
 
 
 def default_hosts(exchange: ExchangeId, testnet: bool, passphrase: bool = False) -> frozenset[str]:
-    """The hosts an exchange's client reaches when no base URL is set: ccxt's URL table (Coinbase
-    keys with a passphrase are Coinbase Exchange keys, on ccxt's ``coinbaseexchange``), or a
-    native client's default URL."""
+    """The hosts an exchange's client reaches when no base URL is set: ccxt's URL table (of the
+    key's ccxt class: keys with a passphrase may be another product's), or a native client's
+    default URL."""
     if exchange in CCXT_EXCHANGES:
-        coinbase_exchange = exchange is ExchangeId.COINBASE and passphrase
-        return _ccxt_hosts("coinbaseexchange" if coinbase_exchange else exchange.value, testnet)
-    from cts_tui.exchanges.native_clients import NATIVE_CLIENTS
-
-    return frozenset({host_key(NATIVE_CLIENTS[exchange].default_url)})
+        return _ccxt_hosts(VENUES[exchange].ccxt_id(passphrase), testnet)
+    return frozenset({host_key(VENUES[exchange].native_rest_url)})
 
 
 def hosts_of(connections: Iterable[Connection]) -> frozenset[str]:

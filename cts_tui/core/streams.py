@@ -24,15 +24,15 @@ from cts_tui.capabilities import ExchangeId
 from cts_tui.config import Streams
 from cts_tui.core.snapshots import ExchangeView
 from cts_tui.streams import StreamMonitor
+from cts_tui.venues import VENUES
 from cts_tui.views.streams import StreamState, StreamView
 
 DEGRADED_STREAM_FACTOR = 0.6
 """S while the exchange's stream is stalled or reconnecting: a connection that was at 95 drops
 to 57, out of the healthy colour band, while keeping its place in rotation (REST still works)."""
 _DOWN = frozenset({StreamState.STALLED, StreamState.RECONNECTING})
-WHOLE_SECOND_CLOCKS = frozenset({ExchangeId.KRAKEN.value, ExchangeId.COINBASE.value})
-"""Exchanges whose server time (ccxt ``fetch_time``: Kraken's ``unixtime``, Coinbase's v2
-``epoch``) comes in whole seconds: the hub's offset for them is off by up to a second, which
+WHOLE_SECOND_CLOCKS = frozenset(venue.id.value for venue in VENUES.values() if venue.whole_second_clock)
+"""Exchanges whose server time (ccxt ``fetch_time``) comes in whole seconds: the hub's offset for them is off by up to a second, which
 would swamp a lateness of tens of milliseconds, so their lateness is left uncorrected."""
 
 

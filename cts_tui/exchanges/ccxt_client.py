@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any, TypeVar
 
@@ -29,6 +28,7 @@ from cts_tui.exchanges.lending import LendingObserver, lend
 from cts_tui.exchanges.profiles import profile_for
 from cts_tui.key_facts import KeyFacts
 from cts_tui.models import Connection
+from cts_tui.venues import VENUES
 
 T = TypeVar("T")
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])([A-Z])")
@@ -203,17 +203,17 @@ class CcxtClient(ExchangeClient):
         return (await self.fetch_key_facts()).permissions or []
 
     async def fetch_key_facts(self) -> KeyFacts:
-        reader = _KEY_READERS.get(self._ccxt_id)
+        # By ccxt class: some keys of an exchange (its other product's) have no such endpoint.
+        reader = VENUES[self.exchange].key_readers.get(self._ccxt_id)
         if reader is None:
             return KeyFacts()
-        requests, parse = reader
         raw: dict[str, Any] = {}
-        for method, params in requests:
+        for method, params in reader.requests:
             answer = await self._run(method, params(raw))
             if not isinstance(answer, dict):
                 raise shapes.bad_shape(self.exchange, "key facts of an unexpected shape")
             raw = answer
-        return parse(raw)
+        return KeyFacts(**reader.parse(raw))
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         # Not a coroutine itself: it hands back ``_run``'s, one frame fewer on every request.
@@ -270,7 +270,7 @@ def _has_of(name: str) -> dict[str, Any]:
     has = _HAS.get(name)
     if has is None:
         cls = ccxt_class(name)
-        has = _HAS[name] = cls.describe(cls.__new__(cls)).get("has", {})
+        has = _HAS[name] = cls.describe(object.__new__(cls)).get("has", {})
     return has
 
 
@@ -281,143 +281,3 @@ def _supports(ccxt_name: str, method: str) -> bool:
     parts = method.split("_")
     camel = parts[0] + "".join(_CAMEL_PARTS.get(p, p.capitalize()) for p in parts[1:])
     return _has_of(ccxt_name).get(camel) in (True, "emulated")
-
-
-def _flags(pairs: dict[str, bool]) -> list[str]:
-    return [name for name, allowed in pairs.items() if allowed]
-
-
-def _epoch_ms(value: Any) -> datetime | None:
-    """Epoch milliseconds; absent or zero is "none" (a wrong type surfaces as bad_response)."""
-    return datetime.fromtimestamp(float(value) / 1000, UTC) if value not in (None, "", 0, "0") else None
-
-
-def _iso_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _address_list(value: Any) -> list[str]:
-    """A whitelist as a list or a comma-separated string; "*" (Bybit) means none."""
-    items = value if isinstance(value, list) else str(value or "").split(",")
-    return [str(item).strip() for item in items if str(item).strip() not in ("", "*")]
-
-
-def _whitelist(value: Any) -> dict[str, Any]:
-    ips = _address_list(value)
-    return {"ip_restricted": bool(ips), "ips": ips}
-
-
-def _binance_key(raw: dict[str, Any]) -> KeyFacts:
-    # Binance states whether a whitelist is set, not the addresses; the expiry it reports is
-    # that of the key's trading authority (keys without an IP whitelist lose it after a while).
-    return KeyFacts(
-        permissions=_flags(
-            {
-                "read": bool(raw.get("enableReading")),
-                "trade": bool(raw.get("enableSpotAndMarginTrading")),
-                "futures": bool(raw.get("enableFutures")),
-                "margin": bool(raw.get("enableMargin")),
-                "transfer": bool(raw.get("enableInternalTransfer") or raw.get("permitsUniversalTransfer")),
-                "withdraw": bool(raw.get("enableWithdrawals")),
-            }
-        ),
-        ip_restricted=bool(raw.get("ipRestrict")),
-        expires_at=_epoch_ms(raw.get("tradingAuthorityExpirationTime")),
-        expiry_reported=True,
-        created_at=_epoch_ms(raw.get("createTime")),
-    )
-
-
-def _bybit_key(raw: dict[str, Any]) -> KeyFacts:
-    result = raw.get("result") or {}
-    groups = result.get("permissions") or {}
-    wallet = groups.get("Wallet") or []
-    trade = any(groups.get(name) for name in ("ContractTrade", "Spot", "Options", "Derivatives"))
-    return KeyFacts(
-        permissions=_flags(
-            {
-                "read": True,
-                "trade": trade and str(result.get("readOnly", "0")) == "0",
-                "transfer": any(p in wallet for p in ("AccountTransfer", "SubMemberTransfer", "SubMemberTransferList")),
-                "withdraw": "Withdraw" in wallet,
-            }
-        ),
-        **_whitelist(result.get("ips")),
-        expires_at=_iso_time(result.get("expiredAt")),
-        expiry_reported=True,
-        created_at=_iso_time(result.get("createdAt")),
-    )
-
-
-def _okx_key(raw: dict[str, Any]) -> KeyFacts:
-    config = (raw.get("data") or [{}])[0] or {}
-    names = {"read_only": "read", "trade": "trade", "withdraw": "withdraw"}
-    perms = [names[p.strip()] for p in str(config.get("perm", "")).split(",") if p.strip() in names]
-    return KeyFacts(permissions=perms, **_whitelist(config.get("ip")))
-
-
-def _coinbase_key(raw: dict[str, Any]) -> KeyFacts:
-    # can_transfer covers sending funds off the account: a withdrawal in every other exchange's words.
-    return KeyFacts(
-        permissions=_flags(
-            {"read": bool(raw.get("can_view")), "trade": bool(raw.get("can_trade")),
-             "withdraw": bool(raw.get("can_transfer"))}
-        )
-    )
-
-
-def _bingx_key(raw: dict[str, Any]) -> KeyFacts:
-    data = raw.get("data") or {}
-    codes = {int(p) for p in (data.get("permissions") or []) if str(p).isdigit()}
-    # BingX's codes: 1 spot trading, 2 read, 3 perpetual trading, 4 universal transfer, 5 withdraw.
-    return KeyFacts(
-        permissions=_flags(
-            {"read": 2 in codes or bool(codes), "trade": bool(codes & {1, 3}), "transfer": 4 in codes,
-             "withdraw": 5 in codes}
-        ),
-        **_whitelist(data.get("ipAddresses")),
-    )
-
-
-def _htx_key(raw: dict[str, Any]) -> KeyFacts:
-    keys = raw.get("data") or [{}]
-    key = keys[0] or {}
-    names = {"readOnly": "read", "trade": "trade", "withdraw": "withdraw"}
-    days = key.get("validDays")
-    # validDays: the days the key stays valid, -1 for a key that never expires.
-    expires = None if days in (None, -1, "-1") else datetime.now(UTC) + timedelta(days=float(days))
-    return KeyFacts(
-        permissions=[names[p] for p in str(key.get("permission", "")).split(",") if p in names],
-        **_whitelist(key.get("ipAddresses")),
-        expires_at=expires,
-        expiry_reported=days is not None,
-        created_at=_epoch_ms(key.get("createTime")),
-    )
-
-
-def _no_params(_previous: dict[str, Any]) -> dict[str, Any]:
-    return {}
-
-
-def _htx_key_params(uid_answer: dict[str, Any]) -> dict[str, Any]:
-    return {"uid": uid_answer.get("data")}
-
-
-KeyRequests = tuple[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]], ...]
-
-# By ccxt class: the requests that read a key's facts (each given the previous answer), and the
-# parser of the last answer. Kraken and Coinbase Exchange keys (coinbaseexchange) have no such
-# endpoint; Pionex and OrangeX are native clients.
-_KEY_READERS: dict[str, tuple[KeyRequests, Callable[[dict[str, Any]], KeyFacts]]] = {
-    "binance": ((("sapi_get_account_apirestrictions", _no_params),), _binance_key),
-    "bybit": ((("private_get_v5_user_query_api", _no_params),), _bybit_key),
-    "okx": ((("private_get_account_config", _no_params),), _okx_key),
-    "coinbase": ((("v3_private_get_brokerage_key_permissions", _no_params),), _coinbase_key),
-    "bingx": ((("account_v1_private_get_account_apipermissions", _no_params),), _bingx_key),
-    "htx": (
-        (("v2private_get_user_uid", _no_params), ("v2private_get_user_api_key", _htx_key_params)),
-        _htx_key,
-    ),
-}

@@ -29,14 +29,13 @@ from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.hosts import Target, rehost
 from cts_tui.exchanges.profiles import Profile, market_options, profile_for
 from cts_tui.models import Connection
+from cts_tui.venues import VENUES
 
 # ccxt's ids where they differ from ours.
 def ccxt_id(exchange: ExchangeId, has_passphrase: bool) -> str:
-    """The ccxt class for a key: Coinbase keys with a passphrase are Coinbase Exchange keys, which
-    sign differently from Advanced Trade keys and have their own ccxt class."""
-    if exchange is ExchangeId.COINBASE and has_passphrase:
-        return "coinbaseexchange"
-    return exchange.value
+    """The ccxt class for a key: keys with a passphrase may be another product's keys, which sign
+    differently and have their own ccxt class (``Venue.passphrase_ccxt_id``)."""
+    return VENUES[exchange].ccxt_id(has_passphrase)
 
 
 def ccxt_class(name: str) -> type[Any]:
@@ -48,7 +47,7 @@ _SILENT = logging.getLogger("cts_tui.exchanges.ccxt_silenced")
 _SILENT.disabled = True
 _SILENT.propagate = False
 
-OWN_CLOCK_NONCE = frozenset({ExchangeId.KRAKEN})
+OWN_CLOCK_NONCE = frozenset(venue.id for venue in VENUES.values() if venue.own_clock_nonce)
 """Exchanges whose signed calls carry a nonce that must grow per key: taken from our own clock
 (``clock.increasing_ms``), not from the exchange's, which can move back."""
 
@@ -186,10 +185,10 @@ class MarketStore:
 
 
 async def _fetch_markets(instance: Any, exchange: ExchangeId, kind: str) -> list[dict[str, Any]]:
-    if exchange is ExchangeId.BINGX:
-        # BingX's fetch_markets always pulls spot, swap and inverse; its per-type loaders do not.
-        loaders = {"spot": instance.fetch_spot_markets, "swap": instance.fetch_swap_markets}
-        return await loaders[kind]({})
+    loader = VENUES[exchange].market_loaders.get(kind)
+    if loader is not None:
+        # This exchange's fetch_markets always pulls every type; its per-type loaders do not.
+        return await getattr(instance, loader)({})
     narrowed = market_options(exchange, (kind,)).get("fetchMarkets")
     if narrowed is not None:
         current = instance.options.get("fetchMarkets")

@@ -19,6 +19,8 @@ from typing import Any
 from cts_tui.capabilities import ExchangeId
 from cts_tui.errors import ErrorKind, ExchangeError, scrub
 from cts_tui.ratelimit.feedback import header, parse_retry_after
+from cts_tui.venues import VENUES
+from cts_tui.venues.reading import text
 
 _E = ErrorKind
 _MAX_MESSAGE = 160
@@ -41,88 +43,6 @@ class HttpReply:
             return None
 
 
-# Exchange error codes whose meaning the kind depends on. Codes not listed fall back to the HTTP
-# status and then to the library's reading of them.
-CODE_KINDS: dict[ExchangeId, dict[str, ErrorKind]] = {
-    ExchangeId.BINANCE: {
-        "-1002": _E.AUTH, "-1022": _E.AUTH, "-2014": _E.AUTH, "-2015": _E.AUTH, "-2008": _E.AUTH,
-        "-1003": _E.RATE_LIMITED, "-1015": _E.RATE_LIMITED, "-1001": _E.EXCHANGE_DOWN,
-        "-1007": _E.TIMEOUT, "-1016": _E.EXCHANGE_DOWN, "-1021": _E.INVALID_REQUEST,
-        "-1121": _E.INVALID_REQUEST, "-2010": _E.INVALID_REQUEST,
-    },
-    ExchangeId.BYBIT: {
-        "10003": _E.AUTH, "10004": _E.AUTH, "10007": _E.AUTH, "33004": _E.AUTH,
-        "10005": _E.PERMISSION, "10010": _E.PERMISSION, "10006": _E.RATE_LIMITED,
-        "10018": _E.RATE_LIMITED, "10009": _E.BANNED, "10016": _E.EXCHANGE_DOWN,
-        "10002": _E.INVALID_REQUEST, "10001": _E.INVALID_REQUEST,
-    },
-    ExchangeId.OKX: {
-        "50111": _E.AUTH, "50113": _E.AUTH, "50105": _E.AUTH, "50119": _E.AUTH, "50101": _E.AUTH,
-        "50104": _E.AUTH, "50114": _E.AUTH, "50100": _E.PERMISSION, "50110": _E.PERMISSION,
-        "50120": _E.PERMISSION, "50011": _E.RATE_LIMITED, "50061": _E.RATE_LIMITED,
-        "50001": _E.MAINTENANCE, "50013": _E.EXCHANGE_DOWN, "50026": _E.EXCHANGE_DOWN,
-        "50004": _E.TIMEOUT, "50102": _E.INVALID_REQUEST, "50112": _E.INVALID_REQUEST,
-    },
-    ExchangeId.BINGX: {
-        "100001": _E.AUTH, "100412": _E.AUTH, "100413": _E.AUTH, "100419": _E.PERMISSION,
-        "100410": _E.RATE_LIMITED, "100500": _E.EXCHANGE_DOWN, "100503": _E.EXCHANGE_DOWN,
-        "100421": _E.INVALID_REQUEST,
-    },
-    ExchangeId.HTX: {
-        "api-signature-not-valid": _E.AUTH, "invalid-access-key-id": _E.AUTH,
-        "api-signature-check-failed": _E.AUTH, "login-required": _E.AUTH,
-        "api-not-support-temp-addr": _E.PERMISSION, "forbidden-trade-for-open-protect": _E.PERMISSION,
-        "too-many-request": _E.RATE_LIMITED, "invalid-timestamp": _E.INVALID_REQUEST,
-        "system-maintenance": _E.MAINTENANCE, "base-system-error": _E.EXCHANGE_DOWN,
-    },
-    ExchangeId.COINBASE: {
-        "UNAUTHORIZED": _E.AUTH, "authentication_error": _E.AUTH, "invalid_signature": _E.AUTH,
-        "PERMISSION_DENIED": _E.PERMISSION, "permission_denied": _E.PERMISSION,
-        "rate_limit_exceeded": _E.RATE_LIMITED, "RATE_LIMIT_EXCEEDED": _E.RATE_LIMITED,
-        "INTERNAL": _E.EXCHANGE_DOWN, "UNAVAILABLE": _E.MAINTENANCE,
-    },
-    ExchangeId.KRAKEN: {
-        "EAPI:Invalid key": _E.AUTH, "EAPI:Invalid signature": _E.AUTH,
-        "EAPI:Bad request": _E.INVALID_REQUEST, "EGeneral:Permission denied": _E.PERMISSION,
-        "EAPI:Rate limit exceeded": _E.RATE_LIMITED, "EGeneral:Temporary lockout": _E.BANNED,
-        "EService:Unavailable": _E.MAINTENANCE, "EService:Busy": _E.EXCHANGE_DOWN,
-        "EAPI:Invalid nonce": _E.INVALID_REQUEST,
-    },
-    ExchangeId.PIONEX: {
-        "APIKEY_LOST": _E.AUTH, "INVALID_APIKEY": _E.AUTH, "INVALID_SIGNATURE": _E.AUTH,
-        "SIGNATURE_MISMATCH": _E.AUTH, "IP_NOT_WHITELISTED": _E.PERMISSION,
-        "PERMISSION_DENIED": _E.PERMISSION, "INVALID_TIMESTAMP": _E.INVALID_REQUEST,
-        "RATE_LIMIT": _E.RATE_LIMITED, "TOO_MANY_REQUESTS": _E.RATE_LIMITED,
-        "SYSTEM_MAINTENANCE": _E.MAINTENANCE, "MAINTENANCE": _E.MAINTENANCE,
-    },
-    ExchangeId.ORANGEX: {
-        "10000": _E.AUTH, "2033": _E.PERMISSION, "10028": _E.RATE_LIMITED,
-        "11000": _E.MAINTENANCE, "11001": _E.EXCHANGE_DOWN, "1000": _E.INVALID_REQUEST,
-    },
-}
-
-# Codes that mean "your timestamp is off": the clock re-syncs and the request is sent once more.
-TIMESTAMP_CODES: dict[ExchangeId, frozenset[str]] = {
-    ExchangeId.BINANCE: frozenset({"-1021"}),
-    ExchangeId.BYBIT: frozenset({"10002"}),
-    ExchangeId.OKX: frozenset({"50102", "50112"}),
-    ExchangeId.BINGX: frozenset({"100421"}),
-    ExchangeId.HTX: frozenset({"invalid-timestamp"}),
-    ExchangeId.COINBASE: frozenset(),
-    ExchangeId.KRAKEN: frozenset({"EAPI:Invalid nonce"}),
-    ExchangeId.PIONEX: frozenset({"INVALID_TIMESTAMP"}),
-    ExchangeId.ORANGEX: frozenset(),
-}
-
-# Plain-text answers whose status means something particular on one exchange.
-TEXT_STATUS_KINDS: dict[tuple[ExchangeId, int], ErrorKind] = {
-    # Bybit's IP limit: HTTP 403 "access too frequent", not JSON.
-    (ExchangeId.BYBIT, 403): _E.RATE_LIMITED,
-    # Coinbase Advanced Trade refuses a CDP key's JWT (wrong key, expired, wrong uri) with HTTP 401
-    # "Unauthorized" in plain text.
-    (ExchangeId.COINBASE, 401): _E.AUTH,
-}
-
 _BANNED_UNTIL_RE = re.compile(r"(?i)banned until (\d{10,13})")
 _MAINTENANCE_RE = re.compile(r"(?i)maintenance|upgrad")
 _LIBRARY_KINDS: tuple[tuple[str, ErrorKind], ...] = (
@@ -144,37 +64,17 @@ _LIBRARY_KINDS: tuple[tuple[str, ErrorKind], ...] = (
 
 
 def error_fields(exchange: ExchangeId, payload: Any) -> tuple[str | None, str | None]:
-    """The exchange's error code and short message in ``payload``, if it reports an error."""
+    """The exchange's error code and short message in ``payload``, if it reports an error: where
+    the venue reads them (``Venue.error_fields``), else from the common ``code``/``msg`` fields."""
     if isinstance(payload, dict):
-        if exchange is ExchangeId.KRAKEN:
-            errors = payload.get("error")
-            if isinstance(errors, list) and errors:
-                first = str(errors[0])
-                return ":".join(first.split(":")[:2]), first
-            return None, None
-        if exchange is ExchangeId.ORANGEX:
-            error = payload.get("error")
-            if isinstance(error, dict):
-                return _text(error.get("code")), _text(error.get("message"))
-            return None, None
-        if exchange is ExchangeId.HTX and payload.get("status") == "error":
-            return _text(payload.get("err-code")), _text(payload.get("err-msg"))
-        if exchange is ExchangeId.PIONEX and payload.get("result") is False:
-            return _text(payload.get("code")), _text(payload.get("message"))
-        if exchange is ExchangeId.BYBIT:
-            code = _text(payload.get("retCode"))
-            return (code, _text(payload.get("retMsg"))) if code not in (None, "0") else (None, None)
-        if exchange is ExchangeId.COINBASE:
-            code = _text(payload.get("error") or payload.get("error_details"))
-            return (code, _text(payload.get("message"))) if code or payload.get("message") else (None, None)
-        code = _text(payload.get("code", payload.get("err-code")))
+        own = VENUES[exchange].error_fields
+        fields = own(payload) if own is not None else None
+        if fields is not None:
+            return fields
+        code = text(payload.get("code", payload.get("err-code")))
         if code not in (None, "0", "200"):
-            return code, _text(payload.get("msg") or payload.get("message") or payload.get("err-msg"))
+            return code, text(payload.get("msg") or payload.get("message") or payload.get("err-msg"))
     return None, None
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
 
 
 def retry_after_s(headers: Mapping[str, str]) -> float | None:
@@ -183,7 +83,7 @@ def retry_after_s(headers: Mapping[str, str]) -> float | None:
 
 
 def is_timestamp_rejection(exchange: ExchangeId, error: ExchangeError) -> bool:
-    return error.code is not None and error.code in TIMESTAMP_CODES.get(exchange, frozenset())
+    return error.code is not None and error.code in VENUES[exchange].timestamp_codes
 
 
 def classify_reply(exchange: ExchangeId, reply: HttpReply, *, library_kind: ErrorKind | None = None) -> ExchangeError | None:
@@ -225,13 +125,14 @@ def _kind_of(
         return _E.BANNED
     if status == 429:
         return _E.RATE_LIMITED
-    known = CODE_KINDS.get(exchange, {}).get(code) if code is not None else None
+    venue = VENUES[exchange]
+    known = venue.error_codes.get(code) if code is not None else None
     if known is _E.EXCHANGE_DOWN and _MAINTENANCE_RE.search(exchange_message or ""):
         return _E.MAINTENANCE
     if known is not None:
         return known
-    if payload is None and (exchange, status) in TEXT_STATUS_KINDS:
-        return TEXT_STATUS_KINDS[(exchange, status)]
+    if payload is None and status in venue.text_status_kinds:
+        return venue.text_status_kinds[status]
     if status >= 500 or (payload is None and status >= 400 and not reply.text.strip()):
         if status == 503 and _MAINTENANCE_RE.search(reply.text or ""):
             return _E.MAINTENANCE
@@ -249,20 +150,12 @@ def _kind_of(
     return _E.INVALID_REQUEST
 
 
-_NUMERIC_CODES = frozenset({ExchangeId.BINANCE, ExchangeId.BYBIT, ExchangeId.OKX, ExchangeId.BINGX, ExchangeId.ORANGEX})
 _NUMERIC_CODE_RE = re.compile(r"-?\d{1,9}")
 _WORD_CODE_RE = re.compile(r"[A-Za-z][\w:. -]{0,80}")
 
 
-# The JSON type of each exchange's code field, as the exchange sends it.
-_CODE_TYPES: dict[ExchangeId, tuple[str, type]] = {
-    ExchangeId.BINANCE: ("code", int), ExchangeId.BYBIT: ("retCode", int), ExchangeId.OKX: ("code", str),
-    ExchangeId.BINGX: ("code", int), ExchangeId.HTX: ("err-code", str),
-}
-
-
 def _code_typed(exchange: ExchangeId, payload: Any) -> bool:
-    field_type = _CODE_TYPES.get(exchange)
+    field_type = VENUES[exchange].code_field
     if field_type is None or not isinstance(payload, dict) or payload.get(field_type[0]) is None:
         return True
     value = payload[field_type[0]]
@@ -274,7 +167,7 @@ def _plausible_code(exchange: ExchangeId, code: str | None) -> bool:
     numbers, a short word elsewhere)."""
     if code is None:
         return True
-    pattern = _NUMERIC_CODE_RE if exchange in _NUMERIC_CODES else _WORD_CODE_RE
+    pattern = _NUMERIC_CODE_RE if VENUES[exchange].numeric_codes else _WORD_CODE_RE
     return pattern.fullmatch(code) is not None
 
 

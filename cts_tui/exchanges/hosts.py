@@ -19,36 +19,22 @@ from urllib.parse import urlsplit
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.errors import KeysMustFollow
 from cts_tui.models import Connection, ConnectionPatch
+from cts_tui.venues import VENUES
 
 Target = str | Mapping[str, str]
 """A base URL (every host goes there) or a host map (each real host to its twin; others stay)."""
 
-MAIN_HOSTS: dict[ExchangeId, str] = {
-    ExchangeId.BINANCE: "api.binance.com",
-    ExchangeId.BYBIT: "api.bybit.com",
-    ExchangeId.OKX: "www.okx.com",
-    ExchangeId.BINGX: "open-api.bingx.com",
-    ExchangeId.PIONEX: "api.pionex.com",
-    ExchangeId.ORANGEX: "api.orangex.com",
-    ExchangeId.HTX: "api.huobi.pro",
-    ExchangeId.COINBASE: "api.coinbase.com",
-    ExchangeId.KRAKEN: "api.kraken.com",
-}
-_OTHER_HOSTS: dict[tuple[ExchangeId, ApiType], str] = {
-    (ExchangeId.BINANCE, ApiType.PERPETUAL_FUTURES): "fapi.binance.com",
-    (ExchangeId.BINANCE, ApiType.FUTURES): "fapi.binance.com",  # USD-M quarterly contracts
-    (ExchangeId.HTX, ApiType.PERPETUAL_FUTURES): "api.hbdm.com",
-}
-COINBASE_EXCHANGE_HOST = "api.exchange.coinbase.com"
 _WEB_SOCKET = {"http": "ws", "https": "wss"}
 
 
 def api_host(exchange: ExchangeId, api_type: ApiType | None, has_passphrase: bool = False) -> str:
-    """The real REST host a connection of this API type talks to (keys with a passphrase on
-    Coinbase are Coinbase Exchange keys); the exchange's main host while the type is not known."""
-    if exchange is ExchangeId.COINBASE and has_passphrase:
-        return COINBASE_EXCHANGE_HOST
-    return _OTHER_HOSTS.get((exchange, api_type), MAIN_HOSTS[exchange]) if api_type else MAIN_HOSTS[exchange]
+    """The real REST host a connection of this API type talks to (``Venue.main_host``,
+    ``api_hosts``; keys with a passphrase may be another product's: ``passphrase_host``); the
+    exchange's main host while the type is not known."""
+    venue = VENUES[exchange]
+    if has_passphrase and venue.passphrase_host is not None:
+        return venue.passphrase_host
+    return venue.api_hosts.get(api_type, venue.main_host) if api_type else venue.main_host
 
 
 def base_url_in(hosts: Mapping[str, str], exchange: ExchangeId, api_type: ApiType | None,

@@ -31,6 +31,7 @@ from cts_tui.exchanges.classify import (
 from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.shapes import SHAPE_ERRORS
 from cts_tui.models import Connection
+from cts_tui.venues import VENUES
 
 
 FRESH_SAMPLE_S = 5.0
@@ -60,8 +61,6 @@ def _shape_checked(method: Callable[..., Awaitable[Any]], exchange_name: str) ->
 class NativeClient(ExchangeClient):
     """The transport and the interface plumbing; subclasses add signing and the endpoints."""
 
-    default_url: str
-
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Answers of a wrong shape (a list where an object was documented, a missing field)
         surface as bad_response, like ccxt-backed clients' do, whatever line of parsing meets
@@ -74,7 +73,7 @@ class NativeClient(ExchangeClient):
     def __init__(self, connection: Connection, ctx: HubContext) -> None:
         super().__init__(connection)
         self._ctx = ctx
-        self._base_url = (connection.base_url or self.default_url).rstrip("/")
+        self._base_url = (connection.base_url or VENUES[connection.exchange].native_rest_url).rstrip("/")
         self._clock = ctx.clock(connection.exchange)
         self._exchange = connection.exchange
 

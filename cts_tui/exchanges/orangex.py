@@ -46,8 +46,6 @@ class Token:
 
 
 class OrangeXClient(NativeClient):
-    default_url = "https://api.orangex.com"
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._token: Token | None = None

@@ -28,8 +28,6 @@ def _query(pairs: dict[str, str]) -> tuple[str, str]:
 
 
 class PionexClient(NativeClient):
-    default_url = "https://api.pionex.com"
-
     @property
     def quote(self) -> str:
         return "USDT"

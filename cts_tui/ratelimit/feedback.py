@@ -1,8 +1,9 @@
 """What an exchange's response says about our budget, read from its status and headers.
 
-The clients hand every response's status and headers to the limiter; this module
-turns them into a ``Verdict``: pause (429, exhausted quota), ban (418), or the exchange's own count
-of what was spent, which tells us about other tools using the same key or IP.
+The clients hand every response's status and headers to the limiter; this module turns them,
+with the venue's reading of its usage headers (``Venue.read_usage``), into a ``Verdict``: pause
+(429, exhausted quota), ban (418), or the exchange's own count of what was spent, which tells us
+about other tools using the same key or IP.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from functools import partial
 from typing import NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from cts_tui.venues import VENUES
+from cts_tui.venues.reading import number
+
+__all__ = ["ResponseFeedback", "Verdict", "header", "interpret", "parse_retry_after"]
 
 _CASE_INSENSITIVE = (CIMultiDict, CIMultiDictProxy)
 
@@ -42,6 +48,8 @@ class Verdict(NamedTuple):
 
 
 _PLAIN = Verdict()
+_USAGE_READERS = {venue.id.value: venue.read_usage for venue in VENUES.values() if venue.read_usage}
+"""The venues whose answers say what was spent (``Venue.read_usage``)."""
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -57,20 +65,11 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _number(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text.strip())
-    except ValueError:
-        return None
-
-
 def parse_retry_after(text: str | None, received_at: float) -> float | None:
     """Retry-After is delta-seconds or an HTTP date; either becomes seconds from arrival."""
     if text is None:
         return None
-    seconds = _number(text)
+    seconds = number(text)
     if seconds is not None:
         return max(0.0, seconds)
     try:
@@ -78,15 +77,6 @@ def parse_retry_after(text: str | None, received_at: float) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - received_at)
-
-
-def until_reset(value: float, received_at: float) -> float:
-    """Reset stamps come as epoch ms, epoch s or seconds from now, depending on the exchange."""
-    if value > 1e12:
-        return max(0.0, value / 1000 - received_at)
-    if value > 1e9:
-        return max(0.0, value - received_at)
-    return max(0.0, value)
 
 
 def interpret(exchange: str, status: int, headers: Mapping[str, str], at: float) -> Verdict:
@@ -101,26 +91,10 @@ def interpret(exchange: str, status: int, headers: Mapping[str, str], at: float)
     pause_s: float | None = None
     used: int | None = None
     used_share: float | None = None
-    if exchange == "binance":
-        weight = _number(get("X-MBX-USED-WEIGHT-1M"))
-        used = int(weight) if weight is not None else None
-    elif exchange == "bybit":
-        remaining = _number(get("X-Bapi-Limit-Status"))
-        limit = _number(get("X-Bapi-Limit"))
-        if remaining is not None and limit:
-            used_share = min(1.0, max(0.0, (limit - remaining) / limit))
-        reset = _number(get("X-Bapi-Limit-Reset-Timestamp"))
-        if remaining is not None and remaining <= 0:
-            throttled = True
-            if reset is not None:
-                pause_s = until_reset(reset, at)
-    elif exchange == "bingx":
-        remaining = _number(get("X-RateLimit-Requests-Remain"))
-        expire = _number(get("X-RateLimit-Requests-Expire"))
-        if remaining is not None and remaining <= 0:
-            throttled = True
-            if expire is not None:
-                pause_s = until_reset(expire, at)
+    read_usage = _USAGE_READERS.get(exchange)
+    if read_usage is not None:
+        exhausted, pause_s, used, used_share = read_usage(get, at)
+        throttled = throttled or exhausted
     if throttled:
         retry_after = parse_retry_after(get("Retry-After"), at)
         if retry_after is not None:  # the exchange's own word beats a reset stamp

@@ -12,14 +12,14 @@ import aiohttp
 
 from cts_tui.exchanges.hosts import Target, rehost
 from cts_tui.streams.feed import Feed, Sink
+from cts_tui.venues import VENUES
 
 class NativeFeed(Feed):
     transport = "native"
-    default_url: str
 
     def __init__(self, exchange: str, symbols: Iterable[str], session: Callable[[], aiohttp.ClientSession],
                  target: Target | None = None) -> None:
-        super().__init__(exchange, rehost(self.default_url, target), symbols)
+        super().__init__(exchange, rehost(VENUES[exchange].native_stream_url, target), symbols)
         self._session = session
         self._by_id = {self.market_id(symbol): symbol for symbol in self.symbols}
 

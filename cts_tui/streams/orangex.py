@@ -16,8 +16,6 @@ HEARTBEAT_S = 10
 
 
 class OrangexFeed(NativeFeed):
-    default_url = "wss://api.orangex.com/ws/api/v1"
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._ids = itertools.count(1)

@@ -13,8 +13,6 @@ from cts_tui.streams.native import NativeFeed, split_symbol
 
 
 class PionexFeed(NativeFeed):
-    default_url = "wss://ws.pionex.com/wsPub"
-
     @staticmethod
     def market_id(symbol: str) -> str:
         base, quote, perpetual = split_symbol(symbol)
