@@ -17,7 +17,7 @@ import time
 
 from cts_tui.core.runtime import open_runtime
 from cts_tui.demo import demo_environment, load_demo_scenario
-from cts_tui.streams import StreamState
+from cts_tui.views.streams import StreamState
 
 SETTLE_TIMEOUT_S = 30.0
 

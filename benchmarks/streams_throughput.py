@@ -19,7 +19,8 @@ from multiprocessing.connection import Connection
 
 from cts_tui.config import Streams
 from cts_tui.sim import Simulator
-from cts_tui.streams import StreamMonitor, StreamState
+from cts_tui.streams import StreamMonitor
+from cts_tui.views.streams import StreamState
 
 EXCHANGES = ("binance", "bybit", "okx", "bingx", "htx", "coinbase", "kraken", "pionex", "orangex")
 SYMBOLS_PER_EXCHANGE = 50

@@ -436,7 +436,7 @@ class _BoundedLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing a document whose aliases expand past MAX_CONFIG_VALUES
     values (or refer to themselves) before anything walks the expanded tree."""
 
-    def compose_document(self) -> yaml.Node | None:  # type: ignore[override]
+    def compose_document(self) -> yaml.Node | None:
         node = super().compose_document()
         if node is not None:
             _check_expansion(node)

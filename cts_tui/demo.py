@@ -121,7 +121,7 @@ def _streams_to(config: Config, sim: Simulator) -> Config:
     streams = config.streams
     if not streams.enabled:
         return config
-    pointed = {
+    pointed: dict[str, Any] = {
         exchange.value: streams.for_exchange(exchange).model_copy(update={"hosts": sim.hosts(exchange.value)})
         for exchange in ExchangeId
         if exchange.value in sim.exchanges

@@ -83,6 +83,11 @@ class ReadOnlyError(CtsError):
     the config or the environment is changed there)."""
 
 
+class KeysMustFollow(CtsError):
+    """An edit that moves a connection to another host without its secrets (REST: 422); see
+    ``exchanges/hosts.py``."""
+
+
 class AlreadyExists(CtsError):
     """A name (or id) another stored connection has: a conflict with what is stored (REST: 409),
     not a malformed request."""

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, Strict, field_validator, model_validator
@@ -407,7 +407,7 @@ class BatchResult(BaseModel):
             results=results,
         )
 
-    def wire(self) -> dict[str, object]:
+    def wire(self) -> dict[str, Any]:
         """``success`` as the specification's example has it: the batch ran (its example says
         true with one connection failed); each connection's outcome is in ``results``."""
         return {

@@ -104,7 +104,7 @@ def _leaves(node: Any, path: str) -> list[tuple[str, Any]]:
 
 def _exchange_name(name: object) -> str:
     try:
-        return ExchangeId(name).value
+        return ExchangeId(str(name)).value
     except ValueError:
         return str(name)  # left for the native validation to name
 

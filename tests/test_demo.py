@@ -18,7 +18,7 @@ from cts_tui.errors import ConfigError
 from cts_tui.exchanges.hosts import base_url_in
 from cts_tui.models import ConnectionState, ErrorKind
 from cts_tui.store.store import ConnectionStore
-from cts_tui.streams import StreamState
+from cts_tui.views.streams import StreamState
 
 REPO = Path(__file__).resolve().parents[1]
 LIVE_WITHIN_S = 20  # the scenario is tuned for 10 s; twice that on a loaded 2-core CI box

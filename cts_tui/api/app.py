@@ -23,11 +23,11 @@ from cts_tui.errors import (
     CtsError,
     ExchangeError,
     InvalidTransition,
+    KeysMustFollow,
     NotFoundError,
     ReadOnlyError,
     describe_validation_error,
 )
-from cts_tui.exchanges.hosts import KeysMustFollow
 
 log = logging.getLogger(__name__)
 

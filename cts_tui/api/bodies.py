@@ -42,6 +42,11 @@ class StrategyBody(_Strict):
     strategy: StrategyName
 
 
+_TASK_OF_TEST_TYPE: dict[str, TaskKind] = {
+    "all": "test", "connection": "test", "balance": "balance", "capabilities": "capabilities", "health": "health",
+}
+
+
 class BatchTestBody(_Strict):
     """The specification's batch request. The upper bound on ids is the config's
     ``batch.max_per_request``, checked at request time so a reload applies at once."""
@@ -57,7 +62,7 @@ class BatchTestBody(_Strict):
     @property
     def kind(self) -> TaskKind:
         """The batch task the test type runs."""
-        return "test" if self.testType in ("all", "connection") else self.testType
+        return _TASK_OF_TEST_TYPE[self.testType]
 
 
 class ConnectionFilter(_Strict):
@@ -156,7 +161,7 @@ class CreateConnectionBody(ConnectionDraft):
         warnings: list[str] = []
         if isinstance(data, dict):
             try:
-                exchange, api_type = ExchangeId(data.get("exchange")), ApiType(data.get("api_type"))
+                exchange, api_type = ExchangeId(str(data.get("exchange"))), ApiType(str(data.get("api_type")))
             except ValueError:
                 pass  # the model's own validation names what is wrong
             else:

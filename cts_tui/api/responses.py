@@ -153,7 +153,7 @@ class SwitchAnswer(_Shape):
 
 
 class StreamJson(_Shape):
-    """One exchange's live market stream (``cts_tui.streams.StreamView``)."""
+    """One exchange's live market stream (``cts_tui.views.streams.StreamView``)."""
 
     exchange: str
     transport: Literal["ccxt.pro", "native"]
@@ -221,7 +221,7 @@ class KeyAudit(_Shape):
 
 
 class RateLimiterJson(_Shape):
-    """Where the rate-limit budgets are counted now (``ratelimit.usage.BackendState``)."""
+    """Where the rate-limit budgets are counted now (``views.limits.BackendState``)."""
 
     backend: Literal["redis", "local", "fallback"]
     """redis: shared with every process on the same Redis; fallback: Redis is unreachable and

@@ -17,7 +17,7 @@ from cts_tui.core.fleet_view import exchange_shares
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, to_jsonable
 from cts_tui.errors import scrub
 from cts_tui.models import BatchResult, Connection, ConnectionState, TestResult
-from cts_tui.streams.views import StreamView
+from cts_tui.views.streams import StreamView
 
 
 def now_iso() -> str:
@@ -132,7 +132,7 @@ def test_json(result: TestResult) -> dict[str, Any]:
 def batch_json(result: BatchResult, kind: str = "test") -> dict[str, Any]:
     """The specification's batch shape; a ``capabilities`` batch adds what each key can do."""
     data = result.wire()
-    for connection_id, brief in data["results"].items():  # type: ignore[union-attr]
+    for connection_id, brief in data["results"].items():
         if brief.get("error"):
             brief["error"] = scrub(brief["error"])
         if kind == "capabilities" and brief["success"]:

@@ -2,14 +2,13 @@
 
 Secrets never come from argv (shell history, ``ps``): they come from ``CTS_API_KEY``,
 ``CTS_API_SECRET``, ``CTS_API_PASSPHRASE`` or a prompt that does not echo. Output shows keys
-masked. More ``conn`` subcommands plug in from modules named in ``CONN_EXTENSIONS``, each with
-``register(conn_subparsers)``, so that this module need not know them.
+masked. ``conn test`` and ``conn edit`` live in ``conn_test`` and ``conn_edit``, registered on the
+same group.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from typing import Any
@@ -17,8 +16,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from cts_tui.capabilities import ApiType, ExchangeId, PassphrasePolicy, exchange_names, passphrase_policy
-from cts_tui.cli.context import open_store, optional_module, print_json
-from cts_tui.errors import CtsError, NotFoundError, describe_validation_error
+from cts_tui.cli import conn_edit, conn_test
+from cts_tui.cli.context import (
+    ENV_API_KEY,
+    ENV_API_PASSPHRASE,
+    ENV_API_SECRET,
+    open_store,
+    print_json,
+    read_secret,
+    report,
+    resolve,
+)
+from cts_tui.errors import CtsError, describe_validation_error
 from cts_tui.key_facts import IntendedUse
 from cts_tui.models import (
     Connection,
@@ -31,13 +40,7 @@ from cts_tui.models import (
     next_state,
     validate_base_url,
 )
-from cts_tui.store import ConnectionStore, UnreadableConnection
-
-CONN_EXTENSIONS = ("conn_test", "conn_edit")
-
-ENV_API_KEY = "CTS_API_KEY"
-ENV_API_SECRET = "CTS_API_SECRET"
-ENV_API_PASSPHRASE = "CTS_API_PASSPHRASE"
+from cts_tui.store import UnreadableConnection
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,10 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("--json", action="store_true")
         sub.set_defaults(func=func)
 
-    for module_name in CONN_EXTENSIONS:
-        module = optional_module(module_name)
-        if module is not None:
-            module.register(actions)
+    conn_test.register(actions)
+    conn_edit.register(actions)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -108,33 +109,6 @@ def exchange(text: str) -> str:
 
 
 EXCHANGE_METAVAR = "{" + ",".join(exchange_names()) + "}"
-
-
-def read_secret(env: str, label: str, *, required: bool) -> str | None:
-    """From ``env``, else a prompt that does not echo (only on a terminal)."""
-    value = os.environ.get(env)
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        if required:
-            raise CtsError(f"{label} missing: set {env} or run in a terminal to be asked for it")
-        return None
-    suffix = "" if required else " (Enter for none)"
-    entered = getpass.getpass(f"{label}{suffix}: ").strip()
-    if required and not entered:
-        raise CtsError(f"{label} missing")
-    return entered or None
-
-
-async def resolve(store: ConnectionStore, ref: str) -> Connection:
-    """A connection by id, else by name."""
-    try:
-        return await store.get(ref)
-    except NotFoundError:
-        try:
-            return await store.get_by_name(ref)
-        except NotFoundError:
-            raise NotFoundError(f"no connection with id or name {ref!r}") from None
 
 
 def _row(connection: Connection) -> list[str]:
@@ -158,13 +132,6 @@ def _print_table(connections: list[Connection], unreadable: list[UnreadableConne
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def report(args: argparse.Namespace, connection: Connection, text: str) -> None:
-    if args.json:
-        print_json(connection.public_dict())
-    else:
-        print(text)
-
-
 # --- commands -----------------------------------------------------------------------------------
 
 
@@ -175,7 +142,7 @@ async def list_connections(args: argparse.Namespace) -> int:
         )
         unreadable = [u for u in await store.unreadable() if args.exchange in (None, u.exchange)]
     if args.json:
-        print_json([c.public_dict() for c in [*connections, *unreadable]])
+        print_json([*(c.public_dict() for c in connections), *(u.public_dict() for u in unreadable)])
     elif connections or unreadable:
         _print_table(connections, unreadable)
     else:

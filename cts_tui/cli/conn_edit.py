@@ -14,8 +14,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from cts_tui.capabilities import ExchangeId, PassphrasePolicy, passphrase_policy
-from cts_tui.cli.conn import ENV_API_KEY, ENV_API_PASSPHRASE, ENV_API_SECRET, read_secret, report
-from cts_tui.cli.context import config_from_args, open_store
+from cts_tui.cli.context import (
+    ENV_API_KEY,
+    ENV_API_PASSPHRASE,
+    ENV_API_SECRET,
+    config_from_args,
+    open_store,
+    read_secret,
+    report,
+)
 from cts_tui.errors import CtsError, StoreError, describe_validation_error
 from cts_tui.exchanges.hosts import check_keys_follow
 from cts_tui.models import ConnectionPatch

@@ -14,8 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from cts_tui.cli.conn import resolve
-from cts_tui.cli.context import config_from_args, db_path_from_args, print_json
+from cts_tui.cli.context import config_from_args, db_path_from_args, print_json, resolve
 from cts_tui.models import BatchResult, Connection, TestResult
 
 SKIPPED_DISABLED = "disabled"

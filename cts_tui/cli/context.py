@@ -1,5 +1,6 @@
 """What the command modules share: the global options turned into a config and a store, JSON
-output, and optional extension modules.
+output, finding a connection by id or name, and reading secrets (from the environment or a prompt
+that does not echo, never from argv: shell history, ``ps``).
 
 Which commands may create a store: ``conn add``, and the app and ``serve`` on a first run at the
 default location. Any other command, or an explicit ``--db`` / ``CTS_DB`` that names no file,
@@ -10,19 +11,23 @@ and new directories behind, nor look like a store with no connections.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
-from importlib import import_module
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Literal
 
 from cts_tui import paths
 from cts_tui.config import Config, load_config
-from cts_tui.errors import StoreError
-from cts_tui.store import ConnectionStore
+from cts_tui.errors import CtsError, NotFoundError, StoreError
+from cts_tui.models import Connection
+from cts_tui.store import ConnectionStore, UnreadableConnection
 from cts_tui.store.env_connections import with_env_connections
+
+ENV_API_KEY = "CTS_API_KEY"
+ENV_API_SECRET = "CTS_API_SECRET"
+ENV_API_PASSPHRASE = "CTS_API_PASSPHRASE"
 
 StoreUse = Literal["existing", "first-run", "create"]
 """``existing``: the store must be there; ``first-run``: created only at the default location;
@@ -67,13 +72,36 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def optional_module(name: str) -> ModuleType | None:
-    """``cts_tui.cli.<name>`` if that module exists in this build, else None (an import error
-    inside an existing module still raises)."""
-    qualified = f"cts_tui.cli.{name}"
+def report(args: argparse.Namespace, connection: Connection | UnreadableConnection, text: str) -> None:
+    """What a command did to one connection: its masked JSON with ``--json``, else ``text``."""
+    if args.json:
+        print_json(connection.public_dict())
+    else:
+        print(text)
+
+
+def read_secret(env: str, label: str, *, required: bool) -> str | None:
+    """From ``env``, else a prompt that does not echo (only on a terminal)."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        if required:
+            raise CtsError(f"{label} missing: set {env} or run in a terminal to be asked for it")
+        return None
+    suffix = "" if required else " (Enter for none)"
+    entered = getpass.getpass(f"{label}{suffix}: ").strip()
+    if required and not entered:
+        raise CtsError(f"{label} missing")
+    return entered or None
+
+
+async def resolve(store: ConnectionStore, ref: str) -> Connection:
+    """A connection by id, else by name."""
     try:
-        return import_module(qualified)
-    except ModuleNotFoundError as exc:
-        if exc.name == qualified:
-            return None
-        raise
+        return await store.get(ref)
+    except NotFoundError:
+        try:
+            return await store.get_by_name(ref)
+        except NotFoundError:
+            raise NotFoundError(f"no connection with id or name {ref!r}") from None

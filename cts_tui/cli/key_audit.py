@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from cts_tui.cli.conn import resolve
-from cts_tui.cli.context import config_from_args, db_path_from_args, open_store, print_json
+from cts_tui.cli.context import config_from_args, db_path_from_args, open_store, print_json, resolve
 from cts_tui.key_facts import IntendedUse, Severity
 from cts_tui.models import ConnectionPatch
 

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-from importlib import import_module
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from cts_tui import __version__
+from cts_tui.cli import config_cmd, conn, keys, serve, sim, terminal
 from cts_tui.errors import CtsError, install_log_scrubbing, scrub
 
-# Command groups, each a module of cts_tui.cli with ``register(subparsers)``. A group whose
-# module is not present yet is simply not offered.
-COMMAND_MODULES = ("conn", "config_cmd", "keys", "sim", "serve")
+COMMAND_MODULES = (conn, config_cmd, keys, sim, serve)
+"""Command groups, each with ``register(subparsers)``. They import what is heavy (ccxt, Textual,
+aiohttp) when a command runs, so that ``cts-tui --version`` and ``--help`` start at once."""
 
 
 class UsageError(CtsError):
@@ -29,7 +29,7 @@ class UsageError(CtsError):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own is two lines plus usage
+    def error(self, message: str) -> NoReturn:  # argparse's own is two lines plus usage
         raise UsageError(_without_values(message))
 
 
@@ -51,30 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="run against the built-in simulator")
     parser.add_argument("--log-level", default=os.environ.get("CTS_LOG_LEVEL", "WARNING"))
     subparsers = parser.add_subparsers(dest="command", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        try:
-            module = import_module(f"cts_tui.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"cts_tui.cli.{name}":
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(subparsers)
-    parser.set_defaults(func=_run_tui)
+    parser.set_defaults(func=terminal.run_tui)
     return parser
 
 
-def _run_tui(args: argparse.Namespace) -> int:
-    try:
-        from cts_tui.tui.run import run_tui
-    except ModuleNotFoundError:
-        print("the terminal app is not installed in this build; see `cts-tui --help`", file=sys.stderr)
-        return 2
-    return run_tui(args)
-
-
-def run_command(func: Callable[[argparse.Namespace], object], args: argparse.Namespace) -> int:
+def run_command(
+    func: Callable[[argparse.Namespace], int | None | Coroutine[Any, Any, int | None]], args: argparse.Namespace
+) -> int:
     result = func(args)
-    if inspect.iscoroutine(result):
+    if isinstance(result, Coroutine):
         result = asyncio.run(result)
     return int(result or 0)
 

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import ccxt
@@ -32,7 +32,13 @@ from cts_tui.models import Connection, ConnectionState
 
 if TYPE_CHECKING:
     from cts_tui.core.coordinator import ConnectionCoordinator
-    from cts_tui.core.manager import ExchangeManager
+
+
+class Lender(Protocol):
+    """Who borrows from the pool (``ExchangeManager``): its coordinator chooses and leases."""
+
+    @property
+    def coordinator(self) -> ConnectionCoordinator: ...
 
 
 def _refused(message: str) -> ExchangeError:
@@ -168,7 +174,7 @@ class ConnectionPool:
         self._reused = 0
         self._max_idle = 0
 
-    async def get_connection(self, exchange_id: str | None, manager: ExchangeManager) -> ExchangeConnection:
+    async def get_connection(self, exchange_id: str | None, manager: Lender) -> ExchangeConnection:
         """A connection of ``exchange_id`` (an exchange name or a connection id; None: any),
         chosen by the manager's strategy among those that take traffic."""
         coordinator = manager.coordinator

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cts_tui.ratelimit.fleet import Fleet, FleetMember
+from cts_tui.views.fleet import Fleet, FleetMember
 
 
 def member_label(member: FleetMember) -> str:

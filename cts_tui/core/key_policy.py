@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from cts_tui.config import Keys
 from cts_tui.key_facts import IntendedUse, KeyProfile, Severity, exchange_title
@@ -157,7 +158,7 @@ def _risks(subject: KeySubject, settings: Keys, now: datetime, others: list[str]
 def audit_wire(audit: Iterable[KeyAssessment]) -> dict[str, object]:
     """The audit as JSON (``keys audit --json``, ``GET /api/v1/keys/audit``): each connection's
     key facts as last read, its risks worst first, and what its exchange does not report."""
-    connections = []
+    connections: list[dict[str, Any]] = []
     for assessed in audit:
         profile = assessed.profile
         connections.append({

@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from cts_tui.core.stats import LATENCY_BUCKETS_S, ConnectionStats
-from cts_tui.ratelimit.fleet import Fleet
-from cts_tui.ratelimit.usage import BackendName, BackendState
+from cts_tui.views.fleet import Fleet
+from cts_tui.views.limits import BackendName, BackendState
 
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -129,11 +129,11 @@ class CoordinatorMetrics:
     ) -> None:
         self.registry = CollectorRegistry()
         labels = ("exchange", "connection")
-        self.registry.register(_RequestCollector(source))  # type: ignore[arg-type]
+        self.registry.register(_RequestCollector(source))
         if backend is not None:
-            self.registry.register(_BackendCollector(backend))  # type: ignore[arg-type]
+            self.registry.register(_BackendCollector(backend))
         if fleet is not None:
-            self.registry.register(_FleetCollector(fleet))  # type: ignore[arg-type]
+            self.registry.register(_FleetCollector(fleet))
         self.breaker = Gauge(
             "cts_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", labels, registry=self.registry
         )

@@ -82,7 +82,7 @@ def build_coordinator(
     streams = CoordinatorStreams(hub.clock_offset_ms, publisher.mark_dirty)
     keys = KeyHygiene(store, lambda: live.current.keys, table.values, publisher.mark_dirty)
     for collector in (streams.collector, PoolCollector(hub.pool_stats), keys):
-        metrics.registry.register(collector)  # type: ignore[arg-type]
+        metrics.registry.register(collector)
     services = Services(live, table, publisher, hub, store, me, spawner)
     machine = StateMachine(services)
     health = HealthWatch(services, machine)

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from cts_tui.core.key_policy import KeyAssessment
 from cts_tui.errors import ErrorKind
 from cts_tui.models import ApiType, ConnectionState, ExchangeId, TestResult
-from cts_tui.ratelimit.fleet import Fleet
-from cts_tui.ratelimit.usage import BackendState
+from cts_tui.views.fleet import Fleet
+from cts_tui.views.limits import BackendState
 
 if TYPE_CHECKING:
-    from cts_tui.streams.views import StreamView
+    from cts_tui.views.streams import StreamView
 
 BreakerStateName = Literal["closed", "open", "half_open"]
 

@@ -23,8 +23,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from cts_tui.capabilities import ExchangeId
 from cts_tui.config import Streams
 from cts_tui.core.snapshots import ExchangeView
-from cts_tui.streams import StreamMonitor, StreamState, StreamView
+from cts_tui.streams import StreamMonitor
 from cts_tui.venues import VENUES
+from cts_tui.views.streams import StreamState, StreamView
 
 DEGRADED_STREAM_FACTOR = 0.6
 """S while the exchange's stream is stalled or reconnecting: a connection that was at 95 drops

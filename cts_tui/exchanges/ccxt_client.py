@@ -270,7 +270,7 @@ def _has_of(name: str) -> dict[str, Any]:
     has = _HAS.get(name)
     if has is None:
         cls = ccxt_class(name)
-        has = _HAS[name] = cls.describe(cls.__new__(cls)).get("has", {})
+        has = _HAS[name] = cls.describe(object.__new__(cls)).get("has", {})
     return has
 
 

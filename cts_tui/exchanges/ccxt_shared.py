@@ -38,7 +38,7 @@ def ccxt_id(exchange: ExchangeId, has_passphrase: bool) -> str:
     return VENUES[exchange].ccxt_id(has_passphrase)
 
 
-def ccxt_class(name: str) -> type:
+def ccxt_class(name: str) -> type[Any]:
     return getattr(ccxt_async, name)
 
 # ccxt logs every request with its headers (API keys) and signed URL at DEBUG: its instances get
@@ -90,7 +90,7 @@ def _path_names_private(sections: tuple[Any, ...]) -> bool:
     return any(map(_names_private, map(str, sections)))
 
 
-def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type:
+def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type[Any]:
     """A subclass of the exchange's ccxt class whose every HTTP request goes through our
     ``fetch`` (``ccxt_transport``: limiter, pool, feedback) and is signed with the exchange's
     clock."""
@@ -237,10 +237,10 @@ class SharedExchange:
             name: staticmethod(value) if isinstance(value, types.FunctionType) else value
             for name, value in prototype.__dict__.items()
         }
-        self.clone_class: type = type(f"{type(prototype).__name__}Shared", (type(prototype),), attrs)
+        self.clone_class: type[Any] = type(f"{type(prototype).__name__}Shared", (type(prototype),), attrs)
 
     def clone(self, connection: Connection) -> Any:
-        instance = self.clone_class.__new__(self.clone_class)
+        instance = object.__new__(self.clone_class)
         instance.apiKey = connection.api_key.get_secret_value()
         instance.secret = connection.api_secret.get_secret_value()
         passphrase = connection.api_passphrase

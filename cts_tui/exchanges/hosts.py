@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from cts_tui.capabilities import ApiType, ExchangeId
-from cts_tui.errors import CtsError
+from cts_tui.errors import KeysMustFollow
 from cts_tui.models import Connection, ConnectionPatch
 from cts_tui.venues import VENUES
 
@@ -61,11 +61,8 @@ def rehost(url: str, target: Target | None, hostname: str | None = None) -> str:
         base = f"{_WEB_SOCKET.get(scheme, scheme)}://{rest}"
     return base + parts.path + (f"?{parts.query}" if parts.query else "")
 
+
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-class KeysMustFollow(CtsError):
-    """The edit moves the connection to another host without its secrets (REST: 422)."""
 
 
 def host_of(url: str | None) -> tuple[str, int | None] | None:

@@ -19,6 +19,7 @@ from cts_tui.exchanges.ccxt_client import CcxtClient
 from cts_tui.exchanges.ccxt_shared import SharedExchanges
 from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.http import HttpPool
+from cts_tui.exchanges.native_clients import native_client
 from cts_tui.models import Connection
 from cts_tui.ratelimit import RateLimiter
 
@@ -99,8 +100,6 @@ class ExchangeHub:
             raise ExchangeError(ErrorKind.INVALID_REQUEST, f"{connection.exchange.value} has no testnet")
         if connection.exchange in CCXT_EXCHANGES:
             return CcxtClient(connection, self._ctx, self._shared)
-        from cts_tui.exchanges.native import native_client
-
         return native_client(connection, self._ctx)
 
     async def drop(self, connection_id: str) -> None:

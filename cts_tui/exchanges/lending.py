@@ -29,10 +29,10 @@ class LendingObserver(Protocol):
         """The request's outcome: ``failure`` None on success; ``record`` holds the answer."""
 
 
-_LENT_CLASSES: weakref.WeakKeyDictionary[type, type] = weakref.WeakKeyDictionary()
+_LENT_CLASSES: weakref.WeakKeyDictionary[type[Any], type[Any]] = weakref.WeakKeyDictionary()
 
 
-def _lent_class(clone_class: type) -> type:
+def _lent_class(clone_class: type[Any]) -> type[Any]:
     lent = _LENT_CLASSES.get(clone_class)
     if lent is not None:
         return lent

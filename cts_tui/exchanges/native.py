@@ -163,12 +163,12 @@ class NativeClient(ExchangeClient):
     async def _shared(self, key: tuple[object, ...], load: Callable[[], Awaitable[Any]]) -> Any:
         """Load once per key for the whole hub; concurrent callers share one load."""
         cached = self._ctx.shared_data.get(key)
-        if cached is None:
+        if not isinstance(cached, asyncio.Future):
             cached = self._ctx.shared_data[key] = asyncio.ensure_future(load())
         try:
-            return await asyncio.shield(cached)  # type: ignore[arg-type]
+            return await asyncio.shield(cached)
         except BaseException:
-            if self._ctx.shared_data.get(key) is cached and cached.done():  # type: ignore[union-attr]
+            if self._ctx.shared_data.get(key) is cached and cached.done():
                 del self._ctx.shared_data[key]
             raise
 
@@ -183,14 +183,3 @@ class NativeClient(ExchangeClient):
 
     def capabilities(self) -> list[str]:
         return sorted(INTERFACE_METHODS)
-
-
-def native_client(connection: Connection, ctx: HubContext) -> NativeClient:
-    from cts_tui.exchanges.orangex import OrangeXClient
-    from cts_tui.exchanges.pionex import PionexClient
-
-    classes: dict[ExchangeId, type[NativeClient]] = {
-        ExchangeId.PIONEX: PionexClient,
-        ExchangeId.ORANGEX: OrangeXClient,
-    }
-    return classes[connection.exchange](connection, ctx)

@@ -99,8 +99,8 @@ class OrangeXClient(NativeClient):
         async with self._auth_lock:
             token = self._token
             if token is None or token.due():
-                self._token = await self._renew(token)
-            return self._token.access
+                token = self._token = await self._renew(token)
+            return token.access
 
     async def _renew(self, token: Token | None) -> Token:
         if token is not None and token.refresh is not None and time.monotonic() < token.expires_at:
@@ -202,9 +202,10 @@ class OrangeXClient(NativeClient):
             return shapes.balances("orangex", {section.get("currency", "USDT"): total})
         totals: dict[str, Any] = {}
         for row in section.get("details") or []:
-            if not isinstance(row, dict):
+            coin = row.get("coin_type") if isinstance(row, dict) else None
+            if not isinstance(coin, str):
                 raise shapes.bad_shape("orangex", "a balance of an unexpected shape")
-            totals[row.get("coin_type")] = row.get("total") or 0.0
+            totals[coin] = row.get("total") or 0.0
         return shapes.balances("orangex", totals)
 
     async def fetch_permissions(self) -> list[str]:

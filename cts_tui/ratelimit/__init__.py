@@ -4,15 +4,12 @@ optionally shared across processes through Redis."""
 from cts_tui.ratelimit.feedback import ResponseFeedback
 from cts_tui.ratelimit.limiter import Permit, RateLimiter
 from cts_tui.ratelimit.priority import Priority, current_priority, request_priority
-from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
 
 __all__ = [
-    "ExchangeUsage",
     "Permit",
     "Priority",
     "RateLimiter",
     "ResponseFeedback",
-    "WindowUsage",
     "current_priority",
     "request_priority",
 ]

@@ -13,16 +13,14 @@ import os
 import socket
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cts_tui import __version__
+from cts_tui.views.fleet import SPENT_WINDOW_S, Fleet, FleetMember
 
 if TYPE_CHECKING:
     from cts_tui.ratelimit.redis_client import AnyRedis
 
-SPENT_WINDOW_S = 60.0
-"""Each process reports the requests it sent per exchange over this long."""
 
 # KEYS: heartbeat set, info hash. ARGV: process id, liveness ms, the process's JSON.
 # Returns {now_ms, id, last beat ms, JSON, id, ...} for every live process, itself included.
@@ -48,46 +46,6 @@ for i = 1, #beats, 2 do
 end
 return r
 """
-
-
-@dataclass(frozen=True, slots=True)
-class FleetMember:
-    id: str
-    host: str
-    pid: int
-    kind: str
-    """tui, serve, cli or library."""
-    version: str
-    started_at: float
-    """Epoch seconds."""
-    seen_at: float
-    """Its last heartbeat, epoch seconds by Redis's clock."""
-    spent: dict[str, int] = field(default_factory=dict)
-    """Requests it sent per exchange in the last ``SPENT_WINDOW_S``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Fleet:
-    """The processes sharing the budgets, as Redis last listed them to this one."""
-
-    me: str
-    members: tuple[FleetMember, ...]
-    at: float
-    """When Redis listed them (epoch seconds, its clock)."""
-
-    @property
-    def hosts(self) -> int:
-        return len({m.host for m in self.members})
-
-    def headline(self) -> str:
-        processes, hosts = len(self.members), self.hosts
-        if processes == 1:
-            return "1 process on 1 host shares these budgets"
-        return f"{processes} processes on {hosts} host{'s' if hosts != 1 else ''} share these budgets"
-
-    def spent(self, exchange: str) -> int:
-        """Fleet-wide requests to ``exchange`` in the last minute."""
-        return sum(m.spent.get(exchange, 0) for m in self.members)
 
 
 class RecentRequests:

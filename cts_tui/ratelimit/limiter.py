@@ -24,11 +24,11 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cts_tui.config import Config
 from cts_tui.errors import ErrorKind, ExchangeError
@@ -38,11 +38,11 @@ from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, CONCURRENCY, Plan, concurrency_caps, make_plan
 from cts_tui.ratelimit.policy import ExchangePolicy, build_policies
 from cts_tui.ratelimit.priority import Priority, current_priority
-from cts_tui.ratelimit.usage import BackendName, BackendState, ExchangeUsage, WindowUsage
 from cts_tui.ratelimit.waiting import waiting_for
+from cts_tui.views.limits import BackendName, BackendState, ExchangeUsage, WindowUsage
 
 if TYPE_CHECKING:
-    from cts_tui.ratelimit.fleet import Fleet
+    from cts_tui.views.fleet import Fleet
     from cts_tui.ratelimit.plan import Charge
     from cts_tui.ratelimit.policy import WindowSpec
 
@@ -68,8 +68,9 @@ class Backend(Protocol):
     def forget_plans(self) -> None: ...
     async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
         """(0, None, receipt) when granted, else (seconds to wait, what blocks, None)."""
-    def settle(self, receipt: object) -> None:
-        """The granted request is done: count it until now rather than from its grant."""
+    def settle(self, receipt: Any) -> None:
+        """The granted request is done: count it until now rather than from its grant (the
+        receipt is what this backend's ``take`` gave)."""
     async def remaining(self, plan: Plan, priority: int) -> int: ...
     def used(self, exchange: str, spec: WindowSpec) -> int: ...
     def raise_usage(
@@ -545,13 +546,13 @@ class RateLimiter:
         if state is not None:
             self._kick(state)
 
-    def _spawn(self, coro: object) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            coro.close()  # type: ignore[attr-defined]
+            coro.close()
             return
-        task = loop.create_task(coro)  # type: ignore[arg-type]
+        task = loop.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -10,8 +10,8 @@ from typing import Protocol
 
 from cts_tui.ratelimit.plan import Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
-from cts_tui.ratelimit.usage import BackendName, BackendState
 from cts_tui.ratelimit.windows import AlignedWindow, RollingWindow, Window
+from cts_tui.views.limits import BackendName, BackendState
 
 
 class Clock(Protocol):

@@ -410,7 +410,7 @@ class RedisScripts:
         at its own moment by Redis's clock, a grant of Redis's up to ``slack_s`` older standing
         for one of ours; returns the units added."""
         pairs = " ".join(f"{int(age * 1000)} {units}" for age, units in spent)
-        args = [int(charge.spec.period_s * 1000), self._token(), pairs, int(slack_s * 1000)]
+        args: list[str | int] = [int(charge.spec.period_s * 1000), self._token(), pairs, int(slack_s * 1000)]
         return int(await self._restore(keys=list(self.window_keys(charge)), args=args))
 
     async def pause(self, scope: str, seconds: float, banned: bool) -> float:

@@ -24,18 +24,21 @@ import logging
 import math
 import time
 from collections import defaultdict, deque
+from collections.abc import Coroutine
+from typing import Any
 
 from redis.exceptions import RedisError
 
 from cts_tui.config import RateLimiting
-from cts_tui.ratelimit.fleet import Fleet, FleetRegistry, RecentRequests
+from cts_tui.ratelimit.fleet import FleetRegistry, RecentRequests
+from cts_tui.views.fleet import Fleet
 from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
 from cts_tui.ratelimit.redis_client import connect
 from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
-from cts_tui.ratelimit.usage import BackendName, BackendState
 from cts_tui.ratelimit.windows import SLOTS
+from cts_tui.views.limits import BackendName, BackendState
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ class SharedBackend:
         self._keys_by_window: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._untold: dict[str, tuple[float, bool]] = {}
         """Pauses and bans learnt while Redis was away: told to the others when it is back."""
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._probe: asyncio.Task[None] | None = None
         self._unsettled: list[RedisReceipt] = []
         self._settler: asyncio.Task[None] | None = None
@@ -304,7 +307,7 @@ class SharedBackend:
         self._untold[key] = (max(until, time.time() + seconds), banned or was_banned)
         return None
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -50,7 +50,7 @@ class RollingWindow:
         log = self._log
         edge = now - self.period
         while log and log[0][0] <= edge:
-            self.total -= log.popleft()[1]
+            self.total -= int(log.popleft()[1])  # a slot is [time, units]: its units are whole
 
     def used(self, now: float) -> int:
         self._evict(now)

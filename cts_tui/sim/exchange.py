@@ -69,6 +69,13 @@ class SimRequest:
         self.weight = 1
         self.endpoint = path
 
+    @property
+    def signed(self) -> SimAccount:
+        """The account a handler behind the exchange's authentication runs for (set there)."""
+        if self.account is None:
+            raise RuntimeError(f"{self.path}: no authenticated account")
+        return self.account
+
     def int_param(self, name: str, default: int, most: int) -> int:
         """A count from the query (`limit`, `depth`, ...) clamped to [1, most]; `default` when absent
         or not a number, as exchanges treat a count they cannot read."""
@@ -141,8 +148,10 @@ class SimExchange:
     has_demo_keys: ClassVar[bool] = False  # adds a default "demo" account with testnet=True
     extra_accounts: ClassVar[tuple[AccountSpec, ...]] = ()  # default accounts beyond main/readonly/demo
 
-    class Limits(LimitsModel):
-        """The exchange's rate-limit parameters; subclasses replace it with real figures."""
+    Limits: ClassVar[type[LimitsModel]] = LimitsModel
+    """The exchange's rate-limit parameters; subclasses replace it with real figures (and
+    annotate ``limits`` with it)."""
+    limits: LimitsModel
 
     def __init__(self, ctx: ExchangeContext) -> None:
         self.ctx = ctx

@@ -106,7 +106,7 @@ def generate_markets(seed: int, count: int, kinds: Mapping[str, float]) -> list[
 
 def quarterly_expiries(today: dt.date, count: int) -> list[int]:
     """The next `count` last-Fridays of a quarter month, 08:00 UTC, as exchanges list them."""
-    result = []
+    result: list[int] = []
     year, month = today.year, today.month
     while len(result) < count:
         if month in (3, 6, 9, 12):

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import aiosqlite
@@ -121,9 +122,18 @@ async def _open(path: Path, read_only: bool) -> aiosqlite.Connection:
     )
 
 
+async def pragma(db: aiosqlite.Connection, name: str) -> Any:
+    """The value of a PRAGMA that answers with one value (SQLite always gives it one row)."""
+    cursor = await db.execute(f"PRAGMA {name}")
+    row = await cursor.fetchone()
+    if row is None:
+        raise StoreError(f"PRAGMA {name} gave no answer")
+    return row[0]
+
+
 async def is_read_only(db: aiosqlite.Connection) -> bool:
     """Whether ``connect`` opened the store read-only (its writes are refused by SQLite)."""
-    return (await db.execute_fetchall("PRAGMA query_only"))[0][0] == 1
+    return await pragma(db, "query_only") == 1
 
 
 @asynccontextmanager
@@ -195,14 +205,14 @@ async def migrate(db: aiosqlite.Connection, path: Path, migrations: Sequence[Mig
     The version is read inside the write lock, so two processes opening a new file at once
     migrate it once."""
     async with write_transaction(db):
-        version = (await (await db.execute("PRAGMA user_version")).fetchone())[0]
+        version = await pragma(db, "user_version")
         _check_version(version, len(migrations), path)
         for statements in migrations[version:]:
             for statement in statements:
                 await db.execute(statement)
         if version != len(migrations):
             await db.execute(f"PRAGMA user_version = {len(migrations)}")
-        if (await (await db.execute("PRAGMA application_id")).fetchone())[0] != APPLICATION_ID:
+        if await pragma(db, "application_id") != APPLICATION_ID:
             await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     return len(migrations)
 
@@ -216,7 +226,7 @@ async def _check_ownership(db: aiosqlite.Connection, path: Path) -> None:
     """Refuse, before anything is written (the WAL switch included), a database that is neither
     new nor ours: another application's file named by a mistyped ``--db`` stays as it was. A
     store made before stores carried the application id is recognised by its tables."""
-    application_id = (await db.execute_fetchall("PRAGMA application_id"))[0][0]
+    application_id = await pragma(db, "application_id")
     if application_id == APPLICATION_ID:
         return
     tables = {
@@ -263,7 +273,7 @@ async def connect(path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> a
     try:
         await _check_integrity(db, path)
         await _check_ownership(db, path)
-        version = (await db.execute_fetchall("PRAGMA user_version"))[0][0]
+        version = await pragma(db, "user_version")
         _check_version(version, len(migrations), path)
         await db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if read_only:

@@ -12,6 +12,7 @@ path can write one to the file.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -68,7 +69,7 @@ def with_env_connections(store: ConnectionStore, config: Config) -> ConnectionSt
     connections = env_connections(config)
     if not connections:
         return store
-    return WithEnvConnections(store, connections)  # type: ignore[return-value] - same interface
+    return WithEnvConnections(store, connections)  # type: ignore[return-value]  # same interface, delegating
 
 
 def env_connection_ids(store: ConnectionStore) -> list[str]:
@@ -139,7 +140,7 @@ class WithEnvConnections:
 
     async def list(
         self, exchange: Any = None, api_type: Any = None, enabled: bool | None = None, active: bool | None = None
-    ) -> list[Connection]:
+    ) -> builtins.list[Connection]:
         stored = await self._store.list(exchange=exchange, api_type=api_type, enabled=enabled, active=active)
         env = [c for c in self._env.values() if _matches(c, exchange, api_type, enabled, active)]
         return sorted([*stored, *env], key=lambda c: c.name)
@@ -203,7 +204,7 @@ class WithEnvConnections:
         kept.insert(0, result)
         del kept[self._store.results_kept:]
 
-    async def test_results(self, connection_id: str, limit: int | None = None) -> list[TestResult]:
+    async def test_results(self, connection_id: str, limit: int | None = None) -> builtins.list[TestResult]:
         if connection_id not in self._env:
             return await self._store.test_results(connection_id, limit)
         return self._results.get(connection_id, [])[:limit]
@@ -220,7 +221,7 @@ class WithEnvConnections:
             return await self._store.record_check(check)
         self._checks[check.connection_id] = check
 
-    async def checks(self, connection_id: str | None = None) -> list[CheckRecord]:
+    async def checks(self, connection_id: str | None = None) -> builtins.list[CheckRecord]:
         stored = [] if connection_id in self._env else await self._store.checks(connection_id)
         return stored + [c for cid, c in self._checks.items() if connection_id in (None, cid)]
 

@@ -6,6 +6,7 @@ Secrets go through the cipher and nowhere else: a row holds them only as one sea
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,7 +61,9 @@ def to_row(connection: Connection, cipher: SecretCipher) -> tuple[Any, ...]:
     return tuple(data[column] for column in COLUMNS)
 
 
-def from_row(row: Mapping[str, Any], cipher: SecretCipher, secrets: Mapping[str, Any] | None = None) -> Connection:
+def from_row(
+    row: sqlite3.Row | Mapping[str, Any], cipher: SecretCipher, secrets: Mapping[str, Any] | None = None
+) -> Connection:
     """``secrets``: entered again for a row whose own do not decrypt (its re-keying)."""
     data = {column: row[column] for column in COLUMNS if column != "secrets"}
     data.update(secrets if secrets is not None else cipher.open(row["id"], row["secrets"]))

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, Literal, get_args
 
 import aiosqlite
+import builtins
 from pydantic import ValidationError
 
 from cts_tui import paths
@@ -40,7 +41,7 @@ from cts_tui.models import (
 )
 from cts_tui.store import rows
 from cts_tui.store.binding import bind, read_binding, rebind
-from cts_tui.store.database import connect, is_read_only, write_transaction
+from cts_tui.store.database import connect, is_read_only, pragma, write_transaction
 from cts_tui.store.records import Change, ChangeKind, CheckRecord, Lease, ProcessIdentity, TestClaim
 from cts_tui.store.registry import remember_store
 from cts_tui.store.secrets import MasterKey, SecretCipher, key_mismatch, parse_key, resolve_master_key
@@ -317,7 +318,7 @@ class ConnectionStore:
         api_type: ApiType | str | None = None,
         enabled: bool | None = None,
         active: bool | None = None,
-    ) -> list[Connection]:
+    ) -> builtins.list[Connection]:
         clauses: list[str] = []
         params: list[Any] = []
         if exchange is not None:
@@ -339,7 +340,7 @@ class ConnectionStore:
         decoded = (self._decode(row) for row in found)
         return [c for c in decoded if isinstance(c, Connection)]  # the others: ``unreadable()``
 
-    async def unreadable(self) -> list[UnreadableConnection]:
+    async def unreadable(self) -> builtins.list[UnreadableConnection]:
         """The stored connections ``list`` leaves out because their keys cannot be decrypted."""
         found = await self._fetchall(f"SELECT {', '.join(rows.COLUMNS)} FROM connections ORDER BY name")
         decoded = (self._decode(row) for row in found)
@@ -461,7 +462,7 @@ class ConnectionStore:
             (clean.connection_id, clean.connection_id, self.results_kept),
         )
 
-    async def test_results(self, connection_id: str, limit: int | None = None) -> list[TestResult]:
+    async def test_results(self, connection_id: str, limit: int | None = None) -> builtins.list[TestResult]:
         """Newest first."""
         found = await self._fetchall(
             "SELECT data FROM test_results WHERE connection_id = ? ORDER BY seq DESC LIMIT ?",
@@ -492,7 +493,7 @@ class ConnectionStore:
 
     # --- audit and keys -------------------------------------------------------------------------
 
-    async def audit_log(self, limit: int = 100, connection_id: str | None = None) -> list[AuditEntry]:
+    async def audit_log(self, limit: int = 100, connection_id: str | None = None) -> builtins.list[AuditEntry]:
         """Newest first."""
         where, params = _of_connection(connection_id)
         found = await self._fetchall(
@@ -519,7 +520,7 @@ class ConnectionStore:
         new_cipher = new_key.cipher()
         async with self._writing() as db:
             cursor = await db.execute("SELECT id, secrets FROM connections")
-            found = await cursor.fetchall()
+            found = list(await cursor.fetchall())
             for connection_id, token in found:
                 sealed = new_cipher.seal(connection_id, self._cipher.open(connection_id, token))
                 await db.execute("UPDATE connections SET secrets = ? WHERE id = ?", (sealed, connection_id))
@@ -534,13 +535,13 @@ class ConnectionStore:
         """Changes whenever another connection (another process) commits: the cheap question
         a watcher asks before it asks what changed."""
         async with self._lock:
-            return (await (await self._db.execute("PRAGMA data_version")).fetchone())[0]
+            return int(await pragma(self._db, "data_version"))
 
     async def last_change(self) -> int:
         found = await self._fetchall("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes")
         return found[0]["seq"]
 
-    async def changes_since(self, seq: int, limit: int) -> list[Change]:
+    async def changes_since(self, seq: int, limit: int) -> builtins.list[Change]:
         """Up to ``limit`` changes after ``seq``, oldest first. A first row beyond ``seq + 1``
         means the feed was pruned past the caller: it must read everything again."""
         found = await self._fetchall(
@@ -568,7 +569,7 @@ class ConnectionStore:
                 ),
             )
 
-    async def checks(self, connection_id: str | None = None) -> list[CheckRecord]:
+    async def checks(self, connection_id: str | None = None) -> builtins.list[CheckRecord]:
         where, params = _of_connection(connection_id)
         found = await self._fetchall(f"SELECT * FROM checks {where}", params)
         return [
@@ -670,7 +671,7 @@ class ConnectionStore:
             await self._audit(db, "state", source, updated, {"from": "testing", "to": state.value})
         return updated
 
-    async def test_claims(self) -> list[tuple[Connection, TestClaim | None]]:
+    async def test_claims(self) -> builtins.list[tuple[Connection, TestClaim | None]]:
         """Every connection in ``testing`` with its claim (None: stored mid-test by a process
         that predates claims, or added and not yet picked up)."""
         found = await self._fetchall(

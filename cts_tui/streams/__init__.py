@@ -1,10 +1,10 @@
 """Live public market streams per exchange: state, rate, lateness, stalls and reconnects.
 
-`StreamMonitor` is the entry point; it yields frozen `StreamView`s. ccxt exchanges stream through
-unmodified ccxt.pro; Pionex and OrangeX through their own WebSocket protocols.
+`StreamMonitor` is the entry point; it yields frozen `StreamView`s (`cts_tui.views.streams`).
+ccxt exchanges stream through unmodified ccxt.pro; Pionex and OrangeX through their own
+WebSocket protocols.
 """
 
 from cts_tui.streams.monitor import StreamMonitor
-from cts_tui.streams.views import StreamState, StreamView
 
-__all__ = ["StreamMonitor", "StreamState", "StreamView"]
+__all__ = ["StreamMonitor"]

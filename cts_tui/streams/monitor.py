@@ -29,7 +29,7 @@ from cts_tui.streams.native import NativeFeed
 from cts_tui.streams.orangex import OrangexFeed
 from cts_tui.streams.pionex import PionexFeed
 from cts_tui.streams.stream import Stream, StreamPolicy
-from cts_tui.streams.views import StreamView
+from cts_tui.views.streams import StreamView
 
 NATIVE_FEEDS: dict[ExchangeId, type[NativeFeed]] = {ExchangeId.PIONEX: PionexFeed, ExchangeId.ORANGEX: OrangexFeed}
 WATCH_TICK_MAX_S = 0.25

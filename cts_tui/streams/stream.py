@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from cts_tui.errors import scrub
 from cts_tui.streams.feed import Feed
 from cts_tui.streams.stats import StreamStats
-from cts_tui.streams.views import StreamState, StreamView
+from cts_tui.views.streams import StreamState, StreamView
 
 FIRST_MESSAGE_GRACE_S = 10.0  # a connection attempt may take this long (market loading) before
                               # silence counts against it

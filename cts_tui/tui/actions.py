@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 class Scope(StrEnum):
@@ -107,7 +107,7 @@ def specs(scope: Scope) -> list[ActionSpec]:
     return [spec for spec in ACTIONS if spec.scope is scope]
 
 
-def bindings(scope: Scope) -> list[Binding]:
+def bindings(scope: Scope) -> list[BindingType]:
     return [
         Binding(spec.keys, spec.action, spec.word or spec.title, show=spec.footer, priority=spec.priority,
                 key_display=spec.key_display.split(" ")[0], tooltip=spec.help)

@@ -42,6 +42,7 @@ from cts_tui.models import ConnectionState, ExchangeId
 from cts_tui.tui import preferences
 from cts_tui.tui.actions import ACTIONS, Scope, bindings
 from cts_tui.tui.backend import Coordinator, Store
+from cts_tui.tui.host import BatchSets, Host
 from cts_tui.tui.messages import CoreEvent, Frame, OperationDone, TestCompleted
 from cts_tui.tui.preferences import Preferences, TableSort
 from cts_tui.tui.widgets.keyed_table import KeyedTable
@@ -269,14 +270,6 @@ class CtsApp(App[None]):
         self.preferences = self.preferences.model_copy(update=changes)
         preferences.save(self.preferences_path, self.preferences)
 
-    def restore_table(self, table: KeyedTable[Any]) -> None:
-        """A table's remembered sort and hidden columns (a column it no longer has is ignored)."""
-        keys = {column.key for column in table.COLUMNS}
-        sort = self.preferences.sort.get(table.id or "")
-        if sort is not None and sort.column in keys:
-            table.sort_by(sort.column, sort.reverse, announce=False)
-        table.set_hidden(set(self.preferences.hidden_columns.get(table.id or "", ())), announce=False)
-
     def on_keyed_table_sort_changed(self, message: KeyedTable.SortChanged) -> None:
         if message.table_id:
             sort = {**self.preferences.sort, message.table_id: TableSort(column=message.column,
@@ -287,6 +280,11 @@ class CtsApp(App[None]):
         if message.table_id:
             self._remember(hidden_columns={**self.preferences.hidden_columns,
                                            message.table_id: sorted(message.hidden)})
+
+    def on_keyed_table_columns_wanted(self, message: KeyedTable.ColumnsWanted) -> None:
+        from cts_tui.tui.modals.columns import ColumnsScreen
+
+        self.push_screen(ColumnsScreen(message.table))
 
     def action_next_theme(self) -> None:
         cycle = [name for name in THEME_CYCLE if name in self.available_themes]
@@ -308,7 +306,32 @@ class CtsApp(App[None]):
         if isinstance(self.screen, MainScreen):
             self.screen.show_tab(tab)
 
-    # --- work shared by several screens ----------------------------------------------------------
+    # --- work shared by several screens (``host.Host``) ------------------------------------------
+
+    def open_detail(self, connection_id: str) -> None:
+        from cts_tui.tui.screens.detail import DetailScreen
+
+        self.push_screen(DetailScreen(connection_id))
+
+    def add_connection(self) -> None:
+        from cts_tui.tui.modals.connection_form import ConnectionForm
+
+        self.push_screen(ConnectionForm(None, self.hosts))
+
+    def confirm(self, question: str, confirm: str, then: Callable[[], object]) -> None:
+        """Ask; ``then`` runs only on a yes."""
+        from cts_tui.tui.modals.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.push_screen(ConfirmScreen(question, confirm=confirm), answered)
+
+    def open_batch(self, sets: BatchSets) -> None:
+        from cts_tui.tui.modals.batch import BatchScreen
+
+        self.push_screen(BatchScreen(sets))
 
     def edit_connection(self, connection_id: str) -> None:
         """Open the edit form on the stored model (the form needs fields views omit)."""
@@ -409,6 +432,10 @@ def _offers(target: DOMNode, action: str) -> bool:
 
 def _runner(target: DOMNode, action: str) -> Callable[[], object]:
     def run() -> object:
-        return target.run_action(action)
+        return target.app.run_action(action, target)
 
     return run
+
+
+_CHECKED_AS_HOST: type[Host] = CtsApp
+"""mypy checks here that the app offers all that its screens, modals and widgets use."""

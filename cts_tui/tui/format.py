@@ -12,7 +12,7 @@ from datetime import datetime
 from rich.text import Text
 
 from cts_tui.core.snapshots import ConnectionView
-from cts_tui.models import ConnectionState
+from cts_tui.models import ConnectionState, TestResult
 
 DASH = Text("–", style="dim")
 
@@ -190,3 +190,16 @@ def risk_text(worst: str | None, read: bool, complete: bool, width: int = 6) -> 
     if not complete:
         return Text("✔" if width < 2 else "✔?", style="dim green")
     return Text("✔", style="green")
+
+
+def test_lines(result: TestResult) -> list[Text]:
+    head = Text()
+    head.append(result.tested_at.strftime("%Y-%m-%d %H:%M:%S "), style="dim")
+    if result.success:
+        head.append(f"✔ OK in {result.duration_ms} ms", style="green")
+        if result.balance is not None:
+            head.append(f" · balance {result.balance:,.2f} {result.quote}")
+    else:
+        head.append(f"✖ {result.error_kind.value if result.error_kind else 'failed'}", style="bold red")
+        head.append(f" after {result.duration_ms} ms: {result.error or ''}")
+    return [head, *(Text(f"    {line}") for line in result.log)]

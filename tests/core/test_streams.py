@@ -14,7 +14,7 @@ from cts_tui.config import Config, Streams
 from cts_tui.core.events import AlertChanged
 from cts_tui.core.health import health_score
 from cts_tui.core.streams import DEGRADED_STREAM_FACTOR, stream_down, stream_factor
-from cts_tui.streams import StreamState, StreamView
+from cts_tui.views.streams import StreamState, StreamView
 
 from .helpers import eventually, fast_config
 

@@ -10,7 +10,8 @@ import pytest
 
 from cts_tui import __version__
 from cts_tui.ratelimit import Priority, RateLimiter, shared
-from cts_tui.ratelimit.fleet import Fleet, FleetMember, FleetRegistry
+from cts_tui.ratelimit.fleet import FleetRegistry
+from cts_tui.views.fleet import Fleet, FleetMember
 from cts_tui.ratelimit.redis_client import connect
 from tests.core.helpers import eventually
 

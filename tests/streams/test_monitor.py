@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cts_tui.streams import StreamMonitor, StreamState
+from cts_tui.streams import StreamMonitor
+from cts_tui.views.streams import StreamState
 
 from .conftest import ALL, PUSH_INTERVAL_S, eventually, monitor, stream_settings
 

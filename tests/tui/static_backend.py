@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from cts_tui.capabilities import HAS_TESTNET, SUPPORTED_API_TYPES, ExchangeId, PassphrasePolicy, passphrase_policy
 from cts_tui.config import Config, Keys
-from cts_tui.ratelimit.usage import BackendState
 from cts_tui.core.events import Event, SnapshotReady
 from cts_tui.core.snapshots import (
     Alert,
@@ -28,8 +27,8 @@ from cts_tui.core.key_policy import KeyAssessment, KeySubject, assess
 from cts_tui.errors import ErrorKind, NotFoundError
 from cts_tui.key_facts import IntendedUse, KeyProfile
 from cts_tui.models import Connection, ConnectionState, TestResult
-from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
-from cts_tui.streams import StreamState, StreamView
+from cts_tui.views.limits import BackendState, ExchangeUsage, WindowUsage
+from cts_tui.views.streams import StreamState, StreamView
 
 FIXED_NOW = datetime(2026, 1, 27, 12, 0, 0, tzinfo=UTC)
 EXCHANGES = list(ExchangeId)

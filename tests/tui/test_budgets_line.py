@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cts_tui.core.snapshots import Totals
-from cts_tui.ratelimit.fleet import Fleet, FleetMember
-from cts_tui.ratelimit.usage import BackendState
 from cts_tui.tui.screens.main import _budgets_line, _fleet_lines
 from cts_tui.tui.widgets.totals_bar import totals_text
+from cts_tui.views.fleet import Fleet, FleetMember
+from cts_tui.views.limits import BackendState
 
 SINCE = datetime(2026, 12, 5, 6, 40, 12, tzinfo=UTC).timestamp()
 

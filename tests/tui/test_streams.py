@@ -9,9 +9,9 @@ import io
 from rich.console import Console
 from textual.widgets import Label, Static
 
-from cts_tui.streams import StreamState
 from cts_tui.tui.screens.detail import DetailScreen
 from cts_tui.tui.widgets.streams_table import StreamsPanel, StreamsTable
+from cts_tui.views.streams import StreamState
 
 from .conftest import static_app
 

@@ -21,6 +21,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
+from typing import Any
 from urllib.parse import parse_qsl
 
 from cts_tui.sim import candles, depth, tape
@@ -60,6 +61,8 @@ class BinanceSim(SimExchange):
         ban_after_rejections: float = 10  # 429s within a minute before the 418 ban
         ban_seconds: float = 120
         max_recv_window_ms: float = 60000
+
+    limits: Limits
 
     def __init__(self, ctx) -> None:
         self.spot: dict[str, MarketSpec] = {}
@@ -230,7 +233,7 @@ class BinanceSim(SimExchange):
             markets = self.fapi if pool == "fapi" else self.dapi
             symbols = [_contract_symbol(i, m) for i, m in markets.items()]
             extra = {"exchangeFilters": [], "assets": [{"asset": a, "marginAvailable": True}
-                                                       for a in sorted({m.settle for m in markets.values()})]}
+                                                       for a in sorted({m.settle for m in markets.values() if m.settle})]}
             if pool == "fapi":
                 extra["futuresType"] = "U_MARGINED"
         body = json.dumps({"timezone": "UTC", "serverTime": 0, "rateLimits": rate_limits, **extra,
@@ -257,7 +260,7 @@ class BinanceSim(SimExchange):
             return {"symbol": symbol, "price": f"{last:.{d}f}", "time": now}
         tick = 10.0 ** -d
         change = last - walk.open_price
-        ticker = {
+        ticker: dict[str, Any] = {
             "symbol": symbol,
             "priceChange": f"{change:.{d}f}",
             "priceChangePercent": f"{100 * change / walk.open_price:.3f}",
@@ -543,6 +546,7 @@ def _spot_symbol(symbol: str, m: MarketSpec) -> dict:
 
 
 def _contract_symbol(symbol: str, m: MarketSpec) -> dict:
+    delivery: int | None
     if m.is_swap:
         contract_type, delivery = "PERPETUAL", PERPETUAL_DELIVERY
     else:

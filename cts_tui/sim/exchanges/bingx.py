@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Any
 
 from cts_tui.sim import candles, depth, tape
 from cts_tui.sim.accounts import SimAccount
@@ -43,6 +44,8 @@ class BingxSim(SimExchange):
         ban_after_rejections: float = 10  # 429s within a minute before the 418 ban
         ban_seconds: float = 300
 
+    limits: Limits
+
     def __init__(self, ctx) -> None:
         self.spot = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.is_spot}
         self.swap = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.kind == "linear_swap"}
@@ -56,7 +59,7 @@ class BingxSim(SimExchange):
         self.bans = BanList(int(lim.ban_after_rejections), lim.ban_seconds, 60.0)
 
     def routes(self) -> Mapping[tuple[str, str], Handler]:
-        public = {
+        public: dict[str, Callable[[SimRequest], Reply]] = {
             "/openApi/swap/v2/server/time": self._time,
             "/openApi/spot/v1/common/symbols": self._spot_symbols,
             "/openApi/swap/v2/quote/contracts": self._swap_contracts,
@@ -74,7 +77,7 @@ class BingxSim(SimExchange):
             "/openApi/swap/v3/quote/klines": partial(self._klines, "swap"),
             "/openApi/cswap/v1/market/klines": partial(self._klines, "cswap"),
         }
-        private = {
+        private: dict[str, Callable[[SimRequest], Reply]] = {
             "/openApi/spot/v1/account/balance": self._spot_balance,
             "/openApi/swap/v2/user/balance": partial(self._contract_balance, "v2"),
             "/openApi/swap/v3/user/balance": partial(self._contract_balance, "v3"),
@@ -241,7 +244,7 @@ class BingxSim(SimExchange):
         walk = self.ctx.prices.quote(market.key, market.price)
         d, last = market.price_decimals, walk.price
         tick, now = 10.0 ** -d, self.ctx.clock.now_ms()
-        ticker = {"symbol": symbol, "priceChange": f"{last - walk.open_price:.{d}f}",
+        ticker: dict[str, Any] = {"symbol": symbol, "priceChange": f"{last - walk.open_price:.{d}f}",
                   "priceChangePercent": f"{100 * (last / walk.open_price - 1):.2f}", "lastPrice": f"{last:.{d}f}",
                   "lastQty": "0.5", "highPrice": f"{walk.high:.{d}f}", "lowPrice": f"{walk.low:.{d}f}",
                   "volume": f"{walk.volume:.4f}", "quoteVolume": f"{walk.volume * last:.2f}",

@@ -51,6 +51,8 @@ class BybitSim(SimExchange):
         private_per_second: float = 10
         wallet_balance_per_second: float = 50
 
+    limits: Limits
+
     def __init__(self, ctx) -> None:
         self.spot = {m.base + m.quote: m for m in ctx.markets if m.is_spot}
         self.linear = {_linear_id(m): m for m in ctx.markets if not m.is_spot and not m.is_inverse}
@@ -128,7 +130,7 @@ class BybitSim(SimExchange):
 
     def _authenticate(self, req: SimRequest) -> Reply | None:
         h = req.headers
-        api_key, timestamp, signature = h.get("X-BAPI-API-KEY"), h.get("X-BAPI-TIMESTAMP"), h.get("X-BAPI-SIGN")
+        api_key, timestamp, signature = h.get("X-BAPI-API-KEY", ""), h.get("X-BAPI-TIMESTAMP", ""), h.get("X-BAPI-SIGN", "")
         recv_window = h.get("X-BAPI-RECV-WINDOW", "5000")
         account = self.ctx.account_by_key(api_key)
         if account is None:
@@ -170,18 +172,19 @@ class BybitSim(SimExchange):
         now_ns = self.ctx.clock.now_ms() * 1_000_000
         return self._ok({"timeSecond": str(now_ns // 10**9), "timeNano": str(now_ns)})
 
-    def _category(self, req: SimRequest) -> tuple[str | None, Reply | None]:
+    def _category(self, req: SimRequest) -> str | Reply:
+        """The category asked for, or the answer already due (options list nothing)."""
         category = req.query.get("category")
         if category in ("spot", "linear", "inverse"):
-            return category, None
+            return category
         if category == "option":
-            return category, self._ok({"category": category, "list": [], "nextPageCursor": ""})
-        return None, self._envelope(10001, "params error: category", {}, outcome="bad_request")
+            return self._ok({"category": category, "list": [], "nextPageCursor": ""})
+        return self._envelope(10001, "params error: category", {}, outcome="bad_request")
 
     def _instruments_info(self, req: SimRequest) -> Reply:
-        category, early = self._category(req)
-        if early is not None:
-            return early
+        category = self._category(req)
+        if isinstance(category, Reply):
+            return category
         rows = self._instruments[category]
         if req.query.get("status") not in (None, "Trading"):
             rows = []
@@ -240,9 +243,9 @@ class BybitSim(SimExchange):
              f"{c.volume:.4f}", f"{c.volume * c.close:.4f}"] for c in reversed(rows)]})
 
     def _tickers(self, req: SimRequest) -> Reply:
-        category, early = self._category(req)
-        if early is not None:
-            return early
+        category = self._category(req)
+        if isinstance(category, Reply):
+            return category
         markets = self._categories[category]
         symbol = req.query.get("symbol")
         if symbol is None:

@@ -18,6 +18,7 @@ import hmac
 import time
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from cts_tui.sim import candles, cdp, depth, tape
 from cts_tui.sim.accounts import SimAccount
@@ -49,6 +50,7 @@ class Coinbase(SimExchange):
     market_kinds = {"spot": 1.0}
     extra_accounts = (AccountSpec(name="cdp", options={"key": "cdp"}),)
     Limits = CoinbaseLimits
+    limits: CoinbaseLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -114,7 +116,7 @@ class Coinbase(SimExchange):
                 refused = self._check_hmac(request)
             if refused is not None:
                 return refused
-            account = request.account
+            account = request.signed
             assert account is not None
             window = self._private_limit.try_acquire(account.api_key, request.mono)
             if not window[0]:
@@ -264,7 +266,7 @@ class Coinbase(SimExchange):
             return _advanced_error(400, "INVALID_ARGUMENT", "ProductID is invalid", "bad_request")
         if body.get("side") not in ("BUY", "SELL") or len(configuration) != 1:
             return _advanced_error(400, "INVALID_ARGUMENT", "invalid order configuration", "bad_request")
-        if not request.account.can("trade"):
+        if not request.signed.can("trade"):
             return _advanced_error(403, "PERMISSION_DENIED", "Missing required scopes", "permission_denied")
         (kind, terms), = configuration.items()
         try:
@@ -310,23 +312,23 @@ class Coinbase(SimExchange):
                                                                 for code, price in usd.items()}}})
 
     async def _v2_accounts(self, request: SimRequest) -> Reply:
-        rows = [{"id": _account_id(request.account, asset), "name": f"{asset} Wallet", "primary": asset == "BTC",
+        rows = [{"id": _account_id(request.signed, asset), "name": f"{asset} Wallet", "primary": asset == "BTC",
                  "type": "wallet", "currency": {"code": asset, "name": asset, "type": "crypto"},
                  "balance": {"amount": f"{amount:.8f}", "currency": asset},
                  "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z",
-                 "resource": "account", "resource_path": f"/v2/accounts/{_account_id(request.account, asset)}",
+                 "resource": "account", "resource_path": f"/v2/accounts/{_account_id(request.signed, asset)}",
                  "allow_deposits": True, "allow_withdrawals": True}
-                for asset, amount in request.account.balance("spot").items()]
+                for asset, amount in request.signed.balance("spot").items()]
         pagination = {"ending_before": None, "starting_after": None, "limit": int(request.query.get("limit", 25)),
                       "order": "desc", "previous_uri": None, "next_uri": None}
         return json_reply({"pagination": pagination, "data": rows})
 
     async def _v3_accounts(self, request: SimRequest) -> Reply:
-        rows = [{"uuid": _account_id(request.account, asset), "name": f"{asset} Wallet", "currency": asset,
+        rows = [{"uuid": _account_id(request.signed, asset), "name": f"{asset} Wallet", "currency": asset,
                  "available_balance": {"value": f"{amount:.8f}", "currency": asset}, "default": asset == "BTC",
                  "active": True, "type": "ACCOUNT_TYPE_CRYPTO", "ready": True,
                  "hold": {"value": "0", "currency": asset}}
-                for asset, amount in request.account.balance("spot").items()]
+                for asset, amount in request.signed.balance("spot").items()]
         return json_reply({"accounts": rows, "has_next": False, "cursor": "", "size": len(rows)})
 
     async def _transaction_summary(self, request: SimRequest) -> Reply:
@@ -337,7 +339,7 @@ class Coinbase(SimExchange):
                            "advanced_trade_only_fees": 0, "coinbase_pro_volume": 0, "coinbase_pro_fees": 0})
 
     async def _key_permissions(self, request: SimRequest) -> Reply:
-        account = request.account
+        account = request.signed
         return json_reply({"can_view": account.can("read"), "can_trade": account.can("trade"),
                            "can_transfer": account.can("withdraw"),
                            "portfolio_uuid": str(uuid.uuid5(uuid.NAMESPACE_OID, account.api_key)),
@@ -359,7 +361,7 @@ class Coinbase(SimExchange):
         } for pid, m in self._products.items()])
 
     async def _exchange_currencies(self, request: SimRequest) -> Reply:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for a in assets_for(self.ctx.markets):
             step = f"{10.0 ** -a.decimals:.{a.decimals}f}"
             networks = [{"id": c.network.lower(), "name": c.name, "status": "online", "contract_address": "",
@@ -387,7 +389,7 @@ class Coinbase(SimExchange):
                            "time": _iso(self.ctx.clock.now_s()), "bid": bid, "ask": ask, "volume": "1000"})
 
     async def _exchange_accounts(self, request: SimRequest) -> Reply:
-        account = request.account
+        account = request.signed
         return json_reply([{"id": _account_id(account, asset), "currency": asset, "balance": f"{amount:.16f}",
                             "hold": "0.0000000000000000", "available": f"{amount:.16f}",
                             "profile_id": str(uuid.uuid5(uuid.NAMESPACE_OID, account.api_key)),

@@ -50,6 +50,7 @@ class Htx(SimExchange):
     exchange_id = "htx"
     market_kinds = {"spot": 0.6, "linear_swap": 0.3, "inverse_swap": 0.05, "inverse_future": 0.05}
     Limits = HtxLimits
+    limits: HtxLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -290,7 +291,7 @@ class Htx(SimExchange):
             failure = self._authenticate(request)
             if failure is not None:
                 return failure
-            account = request.account
+            account = request.signed
             limiter, scope = limiter_for(request)
             allowed, remaining, expires = limiter.try_acquire(f"{account.uid}:{scope}", request.mono)
             expires_ms = int((request.wall + expires - request.mono) * 1000)
@@ -327,14 +328,14 @@ class Htx(SimExchange):
         return None
 
     async def _accounts(self, request: SimRequest) -> Reply:
-        uid = request.account.uid
+        uid = request.signed.uid
         data = [{"id": uid, "type": "spot", "subtype": "", "state": "working"},
                 {"id": uid + 1, "type": "super-margin", "subtype": "", "state": "working"},
                 {"id": uid + 2, "type": "margin", "subtype": "btcusdt", "state": "working"}]
         return json_reply({"status": "ok", "data": data})
 
     async def _spot_balance(self, request: SimRequest) -> Reply:
-        account = request.account
+        account = request.signed
         tail = request.path.removeprefix("/v1/account/accounts/")
         account_id, _, rest = tail.partition("/")
         request.endpoint = "/v1/account/accounts/{account-id}/balance"
@@ -345,7 +346,7 @@ class Htx(SimExchange):
                                                     "list": _balance_list(account.balance("spot"))}})
 
     async def _cross_margin_balance(self, request: SimRequest) -> Reply:
-        account = request.account
+        account = request.signed
         balances = account.balance("margin")
         return json_reply({"status": "ok", "code": 200, "data": {
             "id": account.uid + 1, "type": "cross-margin", "state": "working", "risk-rate": "10",
@@ -353,16 +354,16 @@ class Htx(SimExchange):
             "list": _balance_list(balances)}})
 
     async def _isolated_margin_balance(self, request: SimRequest) -> Reply:
-        account = request.account
+        account = request.signed
         return json_reply({"status": "ok", "data": [{
             "id": account.uid + 2, "type": "margin", "state": "working", "symbol": "btcusdt", "fl-price": "0",
             "fl-type": "safe", "risk-rate": "10", "list": _balance_list(account.balance("margin"))}]})
 
     async def _uid(self, request: SimRequest) -> Reply:
-        return json_reply({"code": 200, "data": request.account.uid})
+        return json_reply({"code": 200, "data": request.signed.uid})
 
     async def _api_key(self, request: SimRequest) -> Reply:
-        account = request.account
+        account = request.signed
         if request.query.get("uid") != str(account.uid):
             return json_reply({"code": 2002, "message": "invalid field value in `uid`", "data": None})
         if request.query.get("accessKey") not in (None, account.api_key):
@@ -376,11 +377,12 @@ class Htx(SimExchange):
 
     async def _swap_balance(self, request: SimRequest) -> Reply:
         now = self.ctx.clock.now_ms()
+        balances = request.signed.balance("perpetual_futures")
         details = [{"currency": asset, "equity": str(amount), "available": str(amount),
                     "available_margin": str(amount), "withdraw_available": str(amount), "profit_unreal": "0",
                     "initial_margin": "0", "maintenance_margin": "0", "created_time": now, "updated_time": now}
-                   for asset, amount in request.account.balance("perpetual_futures").items()]
-        equity = sum(float(d["equity"]) for d in details if d["currency"] == "USDT")
+                   for asset, amount in balances.items()]
+        equity = sum(amount for asset, amount in balances.items() if asset == "USDT")
         return json_reply({"code": 200, "message": "Success", "data": {
             "state": "normal", "equity": str(equity), "details": details, "initial_margin": "0",
             "maintenance_margin": "0", "profit_unreal": "0", "available_margin": str(equity),

@@ -66,6 +66,7 @@ class Kraken(SimExchange):
     exchange_id = "kraken"
     market_kinds = {"spot": 1.0}
     Limits = KrakenLimits
+    limits: KrakenLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -232,15 +233,15 @@ class Kraken(SimExchange):
         return checked
 
     async def _balance(self, request: SimRequest) -> Reply:
-        return _result({_asset_id(a): f"{v:.10f}" for a, v in _spot_assets(request.account).items()})
+        return _result({_asset_id(a): f"{v:.10f}" for a, v in _spot_assets(request.signed).items()})
 
     async def _balance_ex(self, request: SimRequest) -> Reply:
         return _result({_asset_id(a): {"balance": f"{v:.10f}", "hold_trade": "0.0000000000"}
-                        for a, v in _spot_assets(request.account).items()})
+                        for a, v in _spot_assets(request.signed).items()})
 
     async def _trade_balance(self, request: SimRequest) -> Reply:
         """Margin view of the account, valued in the requested asset (ZUSD by default)."""
-        margin = request.account.balance("margin")
+        margin = request.signed.balance("margin")
         equity = sum(v * self._usd_price(asset) for asset, v in margin.items())
         amount = f"{equity:.4f}"
         return _result({"eb": amount, "tb": amount, "m": "0.0000", "n": "0.0000", "c": "0.0000",
@@ -253,7 +254,7 @@ class Kraken(SimExchange):
     async def _add_order(self, request: SimRequest) -> Reply:
         text = request.body.decode(errors="replace")
         form = dict(parse_qsl(text)) if not text.startswith("{") else (request.json_body() or {})
-        if not request.account.can("trade"):
+        if not request.signed.can("trade"):
             return _error("EGeneral:Permission denied", outcome="permission_denied")
         pair = self._resolve(str(form.get("pair", "")))
         side, kind, price = form.get("type"), form.get("ordertype"), str(form.get("price", ""))

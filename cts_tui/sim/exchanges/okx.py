@@ -20,6 +20,7 @@ import functools
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Any
 
 from cts_tui.sim import candles, depth, tape
 from cts_tui.sim.accounts import SimAccount
@@ -58,6 +59,8 @@ class OkxSim(SimExchange):
         orders_pending_per_2s: float = 60
         positions_per_2s: float = 10
 
+    limits: Limits
+
     def __init__(self, ctx) -> None:
         self.markets = {_inst_id(m): m for m in ctx.markets}
         super().__init__(ctx)
@@ -90,7 +93,7 @@ class OkxSim(SimExchange):
         }
 
     def routes(self) -> Mapping[tuple[str, str], Handler]:
-        public = {
+        public: dict[str, Callable[[SimRequest], Reply]] = {
             "/api/v5/public/time": self._time,
             "/api/v5/public/instruments": self._instruments_list,
             "/api/v5/market/ticker": self._ticker,
@@ -100,7 +103,7 @@ class OkxSim(SimExchange):
             "/api/v5/market/candles": partial(self._candles, 300),
             "/api/v5/market/history-candles": partial(self._candles, 100),
         }
-        private = {"/api/v5/account/balance": self._balance, "/api/v5/account/config": self._config,
+        private: dict[str, Callable[[SimRequest], Reply]] = {"/api/v5/account/balance": self._balance, "/api/v5/account/config": self._config,
                    "/api/v5/asset/currencies": self._currencies,
                    "/api/v5/trade/orders-pending": lambda req: self._ok([]),
                    "/api/v5/account/positions": lambda req: self._ok([])}
@@ -131,7 +134,7 @@ class OkxSim(SimExchange):
     def _authenticate(self, req: SimRequest) -> Reply | None:
         h = req.headers
         api_key, sign = h.get("OK-ACCESS-KEY"), h.get("OK-ACCESS-SIGN")
-        stamp, passphrase = h.get("OK-ACCESS-TIMESTAMP"), h.get("OK-ACCESS-PASSPHRASE")
+        stamp, passphrase = h.get("OK-ACCESS-TIMESTAMP", ""), h.get("OK-ACCESS-PASSPHRASE")
         for value, code, name in ((api_key, "50103", "OK-ACCESS-KEY"), (passphrase, "50104", "OK-ACCESS-PASSPHRASE"),
                                   (sign, "50106", "OK-ACCESS-SIGN"), (stamp, "50107", "OK-ACCESS-TIMESTAMP")):
             if not value:
@@ -324,7 +327,7 @@ def _inst_id(m: MarketSpec) -> str:
 
 
 def _instrument(inst_id: str, m: MarketSpec) -> dict:
-    row = {"alias": "", "baseCcy": "", "category": "1", "ctMult": "", "ctType": "", "ctVal": "", "ctValCcy": "",
+    row: dict[str, Any] = {"alias": "", "baseCcy": "", "category": "1", "ctMult": "", "ctType": "", "ctVal": "", "ctValCcy": "",
            "expTime": "", "instFamily": "", "instId": inst_id, "instType": _inst_type(m), "lever": "10",
            "listTime": "1606468572000", "lotSz": m.step, "maxIcebergSz": "9999999999", "maxLmtAmt": "1000000",
            "maxLmtSz": "9999999999", "maxMktAmt": "1000000", "maxMktSz": "1000000", "maxStopSz": "1000000",

@@ -18,6 +18,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cts_tui.sim.accounts import SimAccount
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
@@ -51,6 +52,7 @@ class Orangex(SimExchange):
     exchange_id = "orangex"
     market_kinds = {"spot": 0.6, "linear_swap": 0.4}
     Limits = OrangexLimits
+    limits: OrangexLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -196,8 +198,8 @@ class Orangex(SimExchange):
         asset_types = self._params(request).get("asset_type") or ["SPOT"]
         if not isinstance(asset_types, list):
             return self._error(request, (9001, "asset_type must be an array"))
-        account = request.account
-        result = {}
+        account = request.signed
+        result: dict[str, Any] = {}
         for asset_type in asset_types:
             if asset_type == "SPOT":
                 details = [{"coin_type": coin, "available": f"{amount:.8f}", "freeze": "0", "total": f"{amount:.8f}"}

@@ -33,6 +33,7 @@ class Pionex(SimExchange):
     exchange_id = "pionex"
     market_kinds = {"spot": 0.6, "linear_swap": 0.4}
     Limits = PionexLimits
+    limits: PionexLimits
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -82,7 +83,7 @@ class Pionex(SimExchange):
             failure = self._authenticate(request)
             if failure is not None:
                 return failure
-            account = request.account
+            account = request.signed
             over_ip = self._ip.add(request.remote, weight, request.wall) > self._ip.limit
             over_account = self._account.add(account.api_key, weight, request.wall) > self._account.limit
             if over_ip or over_account:
@@ -148,7 +149,7 @@ class Pionex(SimExchange):
     def _balances(self, api_type: str) -> Handler:
         async def balances(request: SimRequest) -> Reply:
             rows = [{"coin": asset, "free": f"{amount:.8f}", "frozen": "0.00000000"}
-                    for asset, amount in request.account.balance(api_type).items()]
+                    for asset, amount in request.signed.balance(api_type).items()]
             return json_reply(self._data({"balances": rows}))
         return balances
 

@@ -27,7 +27,7 @@ class WsSession:
     """Public to tests: `subscriptions` (topic -> Subscription), `subscribe_requests`,
     `duplicate_subscribes`, `route`, `conn_id`, `pongs`."""
 
-    def __init__(self, server: StreamServer, protocol: WsProtocol, route: str, request: web.Request,
+    def __init__(self, server: StreamServer, protocol: WsProtocol, route: str, request: web.BaseRequest,
                  ws: web.WebSocketResponse) -> None:
         self.server = server
         self.protocol = protocol

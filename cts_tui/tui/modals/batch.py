@@ -32,27 +32,13 @@ from cts_tui.errors import CtsError
 from cts_tui.models import BatchResult, TestResult
 from cts_tui.tui import format as fmt
 from cts_tui.tui.backend import BatchJob
+from cts_tui.tui.host import BatchSets, host
 from cts_tui.tui.widgets.column_layout import drop, shrink
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, plain
 
 REFRESH_S = 0.5
 """How often the open modal redraws its tasks: a wait counts up visibly, and reading the jobs'
 state (in memory, at most ``batch.max_per_request`` tasks each) costs next to nothing."""
-
-
-@dataclass(frozen=True, slots=True)
-class BatchSets:
-    marked: list[str]
-    filtered: list[str]
-    all: list[str]
-
-    def choices(self) -> list[tuple[str, str, list[str]]]:
-        return [("marked", "Marked", self.marked), ("filtered", "Filtered", self.filtered),
-                ("all", "All", self.all)]
-
-    @property
-    def default(self) -> str:
-        return "marked" if self.marked else "filtered" if self.filtered else "all"
 
 
 def summary_text(result: BatchResult, *, cancelled: bool) -> Text:
@@ -222,7 +208,7 @@ class BatchScreen(ModalScreen[None]):
         self.running = True
         self._started = time.monotonic()
         wanted = set(ids)
-        views = self.app.frame.snapshot.connections if self.app.frame else ()
+        views = frame.snapshot.connections if (frame := host(self).frame) else ()
         self._connections = {c.id: c for c in views if c.id in wanted}
         self._later = list(ids)
         self.query_one(RadioSet).disabled = True
@@ -233,7 +219,7 @@ class BatchScreen(ModalScreen[None]):
         self.query_one("#cancel", Button).focus()
         self.show_tasks()
         self._ticker = self.set_interval(REFRESH_S, self.show_tasks)
-        self._run(chunks(ids, self.app.config.batch.max_per_request))
+        self._run(chunks(ids, host(self).config.batch.max_per_request))
 
     @work(group="batch")
     async def _run(self, batches: list[list[str]]) -> None:
@@ -245,7 +231,7 @@ class BatchScreen(ModalScreen[None]):
             if self.cancel_requested:
                 break
             try:
-                self.job = self.app.coordinator.start_batch(ids)
+                self.job = host(self).coordinator.start_batch(ids)
             except CtsError as exc:
                 error = str(exc)
                 break
@@ -268,7 +254,7 @@ class BatchScreen(ModalScreen[None]):
         then the finished ones, latest first, then those a cancel kept from running."""
         listed = [task for job in reversed(self.jobs) for task in job.tasks()]
         since_start = time.monotonic() - self._started
-        limit = self.app.config.batch.max_per_request
+        limit = host(self).config.batch.max_per_request
         later = [BatchTaskView(cid, self._connections[cid].exchange, "queued",
                                f"in a later batch (at most {limit} per batch)", since_start)
                  for cid in self._later if cid in self._connections]
@@ -284,7 +270,7 @@ class BatchScreen(ModalScreen[None]):
         # Left at the top, the cursor stays there (on whatever runs first now) rather than follow
         # the first task down into the results once it is done.
         keep = rows[0].id if rows and table.cursor_row == 0 else None
-        table.show(rows, self.app.clock(), keep=keep)
+        table.show(rows, host(self).clock(), keep=keep)
         done = sum(task.status == "done" for task in tasks)
         self.query_one("#batch-progress", ProgressBar).update(progress=done)
         if not self.finished and not self.cancel_requested:
@@ -306,7 +292,7 @@ class BatchScreen(ModalScreen[None]):
             self.query_one("#batch-summary", Static).update(Text(message.error or "failed", style="bold red"))
             return
         self.query_one("#batch-summary", Static).update(summary_text(message.result, cancelled=message.cancelled))
-        self.app.refresh_now(force=True)
+        host(self).refresh_now(force=True)
 
     def action_cancel(self) -> None:
         if self.running and not self.finished:

@@ -39,10 +39,11 @@ from cts_tui.errors import CtsError
 from cts_tui.exchanges.hosts import base_url_in
 from cts_tui.key_facts import IntendedUse
 from cts_tui.models import Connection, ConnectionDraft, ConnectionPatch, MarginType, PositionMode, TestResult
+from cts_tui.tui import format as fmt
+from cts_tui.tui.host import host
 from cts_tui.tui.messages import OperationDone
 from cts_tui.tui.modals.confirm import ConfirmScreen
 from cts_tui.tui.modals.field_errors import field_errors
-from cts_tui.tui.screens.detail import test_lines
 
 DRAFT_FIELDS = set(ConnectionDraft.model_fields)
 FIELDS_WITH_ERRORS = ("exchange", "api_type", "name", "api_key", "api_secret", "api_passphrase", "is_testnet",
@@ -321,7 +322,7 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
     @work(group="form", exclusive=True)
     async def _run_test(self, draft: ConnectionDraft) -> None:
         try:
-            result = await self.app.coordinator.test_draft(draft)
+            result = await host(self).coordinator.test_draft(draft)
         except CtsError as exc:
             self.post_message(self.DraftTested(None, str(exc)))
             return
@@ -334,7 +335,7 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
         if message.result is None:
             self._show_test_output(Text(f"✖ {message.error}", style="bold red"))
             return
-        self._show_test_output(Text("\n").join(test_lines(message.result)))
+        self._show_test_output(Text("\n").join(fmt.test_lines(message.result)))
 
     def action_save(self) -> None:
         if self._busy:
@@ -349,7 +350,7 @@ class ConnectionForm(ModalScreen[ConnectionView | None]):
 
     @work(group="form")
     async def _save(self, candidate: ConnectionDraft | tuple[ConnectionPatch, Connection]) -> None:
-        coordinator = self.app.coordinator
+        coordinator = host(self).coordinator
         try:
             if isinstance(candidate, ConnectionDraft):
                 view = await coordinator.add_connection(candidate, "tui")

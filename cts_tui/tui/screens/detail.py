@@ -16,9 +16,10 @@ from cts_tui.core.snapshots import ConnectionView
 from cts_tui.core.health import score_parts
 from cts_tui.core.streams import stream_factor
 from cts_tui.errors import CtsError
-from cts_tui.models import ConnectionState, TestResult
+from cts_tui.models import ConnectionState
 from cts_tui.tui import format as fmt
 from cts_tui.tui.actions import Scope, bindings
+from cts_tui.tui.host import host
 from cts_tui.tui.messages import Frame
 from cts_tui.tui.widgets.streams_table import stream_facts
 from cts_tui.tui.widgets.totals_bar import TotalsBar
@@ -135,19 +136,6 @@ def key_text(view: ConnectionView, frame: Frame) -> Text:
     return text
 
 
-def test_lines(result: TestResult) -> list[Text]:
-    head = Text()
-    head.append(result.tested_at.strftime("%Y-%m-%d %H:%M:%S "), style="dim")
-    if result.success:
-        head.append(f"✔ OK in {result.duration_ms} ms", style="green")
-        if result.balance is not None:
-            head.append(f" · balance {result.balance:,.2f} {result.quote}")
-    else:
-        head.append(f"✖ {result.error_kind.value if result.error_kind else 'failed'}", style="bold red")
-        head.append(f" after {result.duration_ms} ms: {result.error or ''}")
-    return [head, *(Text(f"    {line}") for line in result.log)]
-
-
 class DetailScreen(Screen[None]):
     BINDINGS = bindings(Scope.DETAIL)
 
@@ -171,10 +159,10 @@ class DetailScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.frames.subscribe(self, self._frame_arrived)
-        self.app.core_events.subscribe(self, self._core_event_arrived)
-        if self.app.frame is not None:
-            self._frame_arrived(self.app.frame)
+        host(self).frames.subscribe(self, self._frame_arrived)
+        host(self).core_events.subscribe(self, self._core_event_arrived)
+        if (frame := host(self).frame) is not None:
+            self._frame_arrived(frame)
         self._load_tests()
 
     def action_target(self, scope: Scope) -> DetailScreen | None:
@@ -182,8 +170,8 @@ class DetailScreen(Screen[None]):
 
     def _frame_arrived(self, frame: Frame) -> None:
         view = frame.snapshot.connection(self.connection_id)
-        self.query_one(TotalsBar).show(frame.snapshot, paused=self.app.paused,
-                                       interval_s=self.app.refresh_interval, demo=self.app.demo)
+        self.query_one(TotalsBar).show(frame.snapshot, paused=host(self).paused,
+                                       interval_s=host(self).refresh_interval, demo=host(self).demo)
         if view is None:
             self.query_one("#detail-title", Label).update(" This connection no longer exists (esc).")
             self.view = None
@@ -195,7 +183,7 @@ class DetailScreen(Screen[None]):
                      f"{'testnet' if view.is_testnet else 'mainnet'}  ")
         title.append_text(fmt.state_text(view.state, fmt.health_word(view)))
         self.query_one("#detail-title", Label).update(title)
-        threshold = self.app.config.health.breaker_threshold
+        threshold = host(self).config.health.breaker_threshold
         self.query_one("#identity", Static).update(identity_facts(view, frame, threshold))
         self.query_one("#health", Static).update(health_facts(view, frame))
         self.query_one("#key-facts", Static).update(key_text(view, frame))
@@ -218,7 +206,7 @@ class DetailScreen(Screen[None]):
     @work(group="detail-tests", exclusive=True)
     async def _load_tests(self) -> None:
         try:
-            results = await self.app.store.test_results(self.connection_id, limit=RECENT_TESTS)
+            results = await host(self).store.test_results(self.connection_id, limit=RECENT_TESTS)
         except CtsError:
             results = []
         log = self.query_one("#test-log", RichLog)
@@ -226,7 +214,7 @@ class DetailScreen(Screen[None]):
         if not results:
             log.write(Text("No test yet: press t to test this connection.", style="dim"))
         for result in results:
-            for line in test_lines(result):
+            for line in fmt.test_lines(result):
                 log.write(line)
 
     def action_back(self) -> None:
@@ -239,20 +227,20 @@ class DetailScreen(Screen[None]):
 
     def action_test(self) -> None:
         if self.view is not None:
-            self.app.test_connection(self.view.id, self.view.name)
+            host(self).test_connection(self.view.id, self.view.name)
 
     def action_edit(self) -> None:
         if self.view is not None:
-            self.app.edit_connection(self.view.id)
+            host(self).edit_connection(self.view.id)
 
     def action_toggle_paused(self) -> None:
         if self.view is not None:
-            self.app.toggle_paused(self.view)
+            host(self).toggle_paused(self.view)
 
     def action_copy_id(self) -> None:
         if self.view is not None:
-            self.app.copy_id(self.view)
+            host(self).copy_id(self.view)
 
     def action_copy_menu(self) -> None:
         if self.view is not None:
-            self.app.open_copy_menu(self.view)
+            host(self).open_copy_menu(self.view)

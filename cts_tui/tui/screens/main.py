@@ -13,9 +13,9 @@ from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
 from cts_tui.core.events import AlertChanged, Event
 from cts_tui.core.fleet_view import exchange_shares, member_label
 from cts_tui.core.snapshots import Snapshot
-from cts_tui.ratelimit.fleet import Fleet
-from cts_tui.ratelimit.usage import BackendState
+from cts_tui.views.fleet import Fleet
 from cts_tui.tui.actions import Scope
+from cts_tui.tui.host import host
 from cts_tui.tui.messages import Frame
 from cts_tui.tui.widgets.alert_log import AlertLog
 from cts_tui.tui.widgets.connections_pane import ConnectionsPane
@@ -24,6 +24,7 @@ from cts_tui.tui.widgets.keyed_table import KeyedTable
 from cts_tui.tui.widgets.limits_table import LimitsTable
 from cts_tui.tui.widgets.streams_table import StreamsPanel
 from cts_tui.tui.widgets.totals_bar import TotalsBar
+from cts_tui.views.limits import BackendState
 
 
 def _budgets_line(state: BackendState | None) -> str:
@@ -71,12 +72,12 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         for table in self.query(KeyedTable):
-            self.app.restore_table(table)
-        self.app.frames.subscribe(self, self._frame_arrived)
-        self.app.core_events.subscribe(self, self._core_event_arrived)
-        self.query_one(AlertLog).add(self.app.coordinator.alerts.log(), self._snapshot)
-        if self.app.frame is not None:
-            self._frame_arrived(self.app.frame)
+            table.restore(host(self).preferences)
+        host(self).frames.subscribe(self, self._frame_arrived)
+        host(self).core_events.subscribe(self, self._core_event_arrived)
+        self.query_one(AlertLog).add(host(self).coordinator.alerts.log(), self._snapshot)
+        if (frame := host(self).frame) is not None:
+            self._frame_arrived(frame)
 
     @property
     def active_tab(self) -> str:
@@ -92,14 +93,14 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if self.app.frame is not None:
-            self._render_tab(self.app.frame)
+        if (frame := host(self).frame) is not None:
+            self._render_tab(frame)
         pane_table = {"connections": "#connections-table", "limits": "#limits-table", "health": "#health-table"}
         self.query_one(pane_table[self.active_tab]).focus()
 
     def _frame_arrived(self, frame: Frame) -> None:
-        self.query_one(TotalsBar).show(frame.snapshot, paused=self.app.paused,
-                                       interval_s=self.app.refresh_interval, demo=self.app.demo)
+        self.query_one(TotalsBar).show(frame.snapshot, paused=host(self).paused,
+                                       interval_s=host(self).refresh_interval, demo=host(self).demo)
         self._render_tab(frame)
 
     def _render_tab(self, frame: Frame) -> None:
@@ -122,5 +123,5 @@ class MainScreen(Screen[None]):
 
     @property
     def _snapshot(self) -> Snapshot | None:
-        return self.app.frame.snapshot if self.app.frame is not None else None
+        return frame.snapshot if (frame := host(self).frame) is not None else None
 

@@ -25,12 +25,25 @@ FLEX_TARGET = 32
 
 
 class Sized(Protocol):
-    key: str
-    label: str
-    wide: int
-    narrow: int | None
-    short: str | None
-    sort: Any
+    """What fitting reads of a column (read-only: the columns are frozen dataclasses)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def wide(self) -> int: ...
+
+    @property
+    def narrow(self) -> int | None: ...
+
+    @property
+    def short(self) -> str | None: ...
+
+    @property
+    def sort(self) -> Any: ...
 
     @property
     def flex(self) -> bool: ...

@@ -11,6 +11,7 @@ from textual.widgets import Static
 from cts_tui.core.snapshots import ConnectionView
 from cts_tui.errors import CtsError
 from cts_tui.tui.actions import Scope, bindings
+from cts_tui.tui.host import BatchSets, host
 from cts_tui.tui.messages import Frame, OperationDone
 from cts_tui.tui.widgets.connections_table import ConnectionRow, ConnectionsTable
 from cts_tui.tui.widgets.filter_bar import ConnectionFilter, FilterBar
@@ -77,8 +78,8 @@ class ConnectionsPane(Vertical):
         return " " + " · ".join(parts)
 
     def _redraw(self) -> None:
-        if self.app.frame is not None:
-            self.show(self.app.frame)
+        if (frame := host(self).frame) is not None:
+            self.show(frame)
 
     @property
     def current(self) -> ConnectionView | None:
@@ -150,56 +151,43 @@ class ConnectionsPane(Vertical):
         self.action_open_detail()
 
     def action_open_detail(self) -> None:
-        from cts_tui.tui.screens.detail import DetailScreen
-
         if (view := self.current) is not None:
-            self.app.push_screen(DetailScreen(view.id))
+            host(self).open_detail(view.id)
 
     def action_toggle_paused(self) -> None:
         if (view := self.current) is not None:
-            self.app.toggle_paused(view)
+            host(self).toggle_paused(view)
 
     def action_copy_id(self) -> None:
         if (view := self.current) is not None:
-            self.app.copy_id(view)
+            host(self).copy_id(view)
 
     def action_copy_menu(self) -> None:
         if (view := self.current) is not None:
-            self.app.open_copy_menu(view)
+            host(self).open_copy_menu(view)
 
     def action_add(self) -> None:
-        from cts_tui.tui.modals.connection_form import ConnectionForm
-
-        self.app.push_screen(ConnectionForm(None, self.app.hosts))
+        host(self).add_connection()
 
     def action_edit(self) -> None:
         if (view := self.current) is not None:
-            self.app.edit_connection(view.id)
+            host(self).edit_connection(view.id)
 
     def action_delete(self) -> None:
-        from cts_tui.tui.modals.confirm import ConfirmScreen
-
         view = self.current
         if view is None:
             return
         question = (f"Delete [b]{view.name}[/b] ({view.exchange.value} {view.api_type.value})?\n"
                     "Its keys and test history are removed from the store. This cannot be undone.")
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._delete(view)
-
-        self.app.push_screen(ConfirmScreen(question, confirm="Delete"), confirmed)
+        host(self).confirm(question, "Delete", lambda: self._delete(view))
 
     def action_batch_test(self) -> None:
-        from cts_tui.tui.modals.batch import BatchScreen, BatchSets
-
         sets = BatchSets(
             marked=[i for i in self.shown_ids if i in self.marked] or sorted(self.marked),
             filtered=self.shown_ids if self.criteria.active else [],
             all=list(self._views),
         )
-        self.app.push_screen(BatchScreen(sets))
+        host(self).open_batch(sets)
 
     # --- background work, reported by messages --------------------------------------------------
 
@@ -209,11 +197,11 @@ class ConnectionsPane(Vertical):
 
     def action_test(self) -> None:
         if (view := self.current) is not None:
-            self.app.test_connection(view.id, view.name)
+            host(self).test_connection(view.id, view.name)
 
     @work(group="operations")
     async def _toggle(self, view: ConnectionView) -> None:
-        coordinator = self.app.coordinator
+        coordinator = host(self).coordinator
         what = f"{'disable' if view.enabled else 'enable'} {view.name}"
         try:
             if view.enabled:
@@ -228,7 +216,7 @@ class ConnectionsPane(Vertical):
     @work(group="operations")
     async def _delete(self, view: ConnectionView) -> None:
         try:
-            await self.app.coordinator.delete_connection(view.id, "tui")
+            await host(self).coordinator.delete_connection(view.id, "tui")
         except CtsError as exc:
             self.post_message(OperationDone(f"delete {view.name}", str(exc)))
             return

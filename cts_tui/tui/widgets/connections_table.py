@@ -91,7 +91,7 @@ COLUMNS: tuple[Column[ConnectionRow], ...] = (
            lambda t, _: Text("test", style="magenta") if t else Text("main", style="dim"),
            sort=lambda r: r.view.is_testnet),
     Column("state", "State", 19, 11, _state_value, _state_cell, sort=lambda r: STATE_ORDER[r.view.state]),
-    Column("risk", "Risk", 6, 1, _risk_value, lambda v, width: fmt.risk_text(*v, width=width), sort=_risk_sort,
+    Column("risk", "Risk", 6, 1, _risk_value, lambda v, width: fmt.risk_text(v[0], v[1], v[2], width=width), sort=_risk_sort,
            short="!"),
     Column("score", "Score", 5, 5, lambda r, _: round(r.view.health_score), any_width(fmt.score_text),
            sort=lambda r: r.view.health_score, align="right"),

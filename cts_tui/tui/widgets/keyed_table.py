@@ -29,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cts_tui.tui.actions import Scope, bindings
+from cts_tui.tui.preferences import Preferences
 from cts_tui.tui.widgets import column_layout
 from cts_tui.tui.widgets.column_layout import CELL_PADDING, GiveWay, Placed
 
@@ -144,6 +145,13 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
             super().__init__()
             self.table_id = table_id
             self.hidden = hidden
+
+    class ColumnsWanted(Message):
+        """The user asked to choose this table's columns (the app opens the chooser)."""
+
+        def __init__(self, table: KeyedTable[Any]) -> None:
+            super().__init__()
+            self.table = table
 
     class RowSelected(Message):
         """A row was double-clicked (enter is the screen's own binding)."""
@@ -267,9 +275,15 @@ class KeyedTable(ScrollView, Generic[Item], can_focus=True):
             self.post_message(self.ColumnsChanged(self.id, hidden))
 
     def action_choose_columns(self) -> None:
-        from cts_tui.tui.modals.columns import ColumnsScreen
+        self.post_message(self.ColumnsWanted(self))
 
-        self.app.push_screen(ColumnsScreen(self))
+    def restore(self, preferences: Preferences) -> None:
+        """The remembered sort and hidden columns (a column the table no longer has is ignored)."""
+        keys = {column.key for column in self.COLUMNS}
+        sort = preferences.sort.get(self.id or "")
+        if sort is not None and sort.column in keys:
+            self.sort_by(sort.column, sort.reverse, announce=False)
+        self.set_hidden(set(preferences.hidden_columns.get(self.id or "", ())), announce=False)
 
     # --- sorting --------------------------------------------------------------------------------
 

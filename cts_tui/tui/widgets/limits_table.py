@@ -8,10 +8,10 @@ from typing import Any
 from rich.text import Text
 
 from cts_tui.core.snapshots import ExchangeView
-from cts_tui.ratelimit.usage import ExchangeUsage, WindowUsage
 from cts_tui.tui import format as fmt
 from cts_tui.tui.widgets.column_layout import drop, shrink
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, plain
+from cts_tui.views.limits import ExchangeUsage, WindowUsage
 
 FIGURES_WIDTH = 10
 """Room after a gauge's bar for its " used/limit" figures."""
@@ -102,7 +102,7 @@ COLUMNS: tuple[Column[ExchangeView], ...] = (
            sort=lambda v: v.requests_per_s, align="right"),
 )
 
-_NO_WINDOW = WindowUsage(name="", period_s=0, used=0, limit=0)
+_NO_WINDOW: WindowUsage = WindowUsage(name="", period_s=0, used=0, limit=0)
 
 
 class LimitsTable(KeyedTable[ExchangeView]):

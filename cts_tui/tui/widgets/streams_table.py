@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
 
-from cts_tui.streams.views import StreamState, StreamView
 from cts_tui.tui import format as fmt
 from cts_tui.tui.widgets.column_layout import drop, shrink
 from cts_tui.tui.widgets.keyed_table import HEADER_LINES, Column, KeyedTable, any_width, plain
+from cts_tui.views.streams import StreamState, StreamView
 
 STREAM_STYLE: dict[StreamState, str] = {
     StreamState.LIVE: "green",

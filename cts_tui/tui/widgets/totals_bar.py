@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from cts_tui.core.snapshots import SchedulerView, Snapshot, Totals
-from cts_tui.ratelimit.fleet import Fleet
+from cts_tui.views.fleet import Fleet
 from cts_tui.tui import format as fmt
 
 

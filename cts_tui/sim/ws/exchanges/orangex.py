@@ -39,7 +39,7 @@ class OrangexStreams(WsProtocol):
         method, params = frame.get("method"), frame.get("params") or {}
         if method == "/public/subscribe":
             channels = [str(c) for c in params.get("channels") or []]
-            result: Any = [c for c in channels if _ticker_id(c) and session.subscribe(c, _ticker_id(c))]
+            result: Any = [c for c in channels if (ticker := _ticker_id(c)) and session.subscribe(c, ticker)]
         elif method == "/public/unsubscribe":
             result = [str(c) for c in params.get("channels") or [] if session.unsubscribe(str(c))]
         elif method == "/public/set_heartbeat":

@@ -1,5 +1,9 @@
-"""``cts-tui`` (and ``cts-tui --demo``): build the runtime, run the app on the same loop, and
-leave the terminal clean however the session ends (q, ctrl+c, SIGTERM, or a dropped SSH link).
+"""``cts-tui`` (and ``cts-tui --demo``), the command without a subcommand: build the runtime, run
+the terminal app on the same loop, and leave the terminal clean however the session ends (q,
+ctrl+c, SIGTERM, or a dropped SSH link).
+
+The runtime, the app and the demo load when the command runs, not when ``cts-tui`` starts: they
+bring ccxt and Textual, which ``cts-tui --version`` and the other commands do without.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cts_tui import paths
 from cts_tui.capabilities import ExchangeId
 from cts_tui.cli.context import config_from_args, db_path_from_args, watched_config_path
-from cts_tui.core.runtime import Runtime, open_runtime
 from cts_tui.errors import ScrubbingFilter
+
+if TYPE_CHECKING:
+    from cts_tui.core.runtime import Runtime
 
 EXIT_SIGNALS = (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
 """SIGHUP: the terminal is gone (SSH dropped); the app exits instead of reloading the config."""
@@ -47,9 +54,11 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, dict[ExchangeId, str]]]:
+async def _runtime(args: argparse.Namespace) -> AsyncIterator[tuple[Runtime, dict[ExchangeId, dict[str, str]]]]:
     """The user's store and config, or the demo's simulator world with its activity running;
-    with the base URLs a new connection starts with (the demo's: its simulator's)."""
+    with the host maps a new connection starts from (the demo's: its simulator's)."""
+    from cts_tui.core.runtime import open_runtime
+
     if not args.demo:
         db_path = db_path_from_args(args, use="first-run")
         async with open_runtime(config_from_args(args), db_path, kind="tui",
