@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cts_tui"
 # Modules that are one exchange's implementation (its native client, its feed) or the registry of
 # those implementations: exchange names belong there.
 IMPLEMENTATIONS = {
-    "exchanges/native.py", "exchanges/pionex.py", "exchanges/orangex.py",
+    "exchanges/native_clients.py", "exchanges/pionex.py", "exchanges/orangex.py",
     "streams/monitor.py", "streams/pionex.py", "streams/orangex.py",
 }
 
