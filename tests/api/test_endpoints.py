@@ -9,15 +9,20 @@ from datetime import UTC, datetime
 from prometheus_client.parser import text_string_to_metric_families
 
 from cts_tui.api.app import ENDPOINTS
+from cts_tui.models import ConnectionState
+from tests.core.helpers import eventually
+
 from .world import World
 
 
 async def settle(world: World) -> dict[str, str]:
     """Test every connection once so states are known (all active but the wrong key's), then
-    run one round of health checks so that there is traffic to count."""
+    run one round of health checks so that there is traffic to count. The tests the scheduler
+    starts on its own at start-up end first: a health check skips a connection under test."""
     ids = world.ids
     coordinator = world.runtime.coordinator
     await asyncio.gather(*(coordinator.test_connection(i) for i in ids.values()))
+    await eventually(lambda: all(v.state is not ConnectionState.TESTING for v in coordinator.get_all_connections()))
     await coordinator.run_health_checks()
     return ids
 
