@@ -38,6 +38,7 @@ from cts_tui.core.runtime import open_runtime
 from cts_tui.exchanges.hub import pool_settings
 from cts_tui.models import ConnectionDraft
 from _sim_process import clear_faults, set_fault, simulator_process
+from _watch import mark_detection
 
 EXCHANGES = ("binance", "bybit", "htx")
 VICTIM = "binance"
@@ -92,13 +93,8 @@ async def _scenario_run(sim: dict, coordinator: ConnectionCoordinator, outage: s
                 failed += 1
                 errors[str(exc)] += 1
 
-    async def watcher() -> None:
-        while "fault" not in marks or coordinator.exchange_health(VICTIM).healthy:
-            await asyncio.sleep(0.002)
-        marks["detected"] = time.perf_counter()
-
     tasks = [asyncio.create_task(reader()) for _ in range(callers)]
-    watch = asyncio.create_task(watcher())
+    watch = asyncio.create_task(mark_detection(coordinator, VICTIM, marks))
     await asyncio.sleep(BEFORE_S)
     ok_before = ok
     marks["fault"] = time.perf_counter()

@@ -48,6 +48,7 @@ from cts_tui.core.coordinator import ConnectionCoordinator
 from cts_tui.core.runtime import open_runtime
 from cts_tui.models import ConnectionDraft
 from _sim_process import clear_faults, set_fault, simulator_process
+from _watch import mark_detection
 
 EXCHANGES = ("binance", "bybit", "okx")
 VICTIM = "binance"
@@ -103,13 +104,8 @@ async def _load(coordinator: ConnectionCoordinator, sim: dict, callers: int, fau
             if "fault" in marks and ended >= marks["fault"]:  # it lived through the fault, or part of it
                 during.append((ended - started) * 1000)
 
-    async def watcher() -> None:
-        while "fault" not in marks or coordinator.exchange_health(VICTIM).healthy:
-            await asyncio.sleep(0.002)
-        marks["detected"] = time.perf_counter()
-
     tasks = [asyncio.create_task(reader()) for _ in range(callers)]
-    watch = asyncio.create_task(watcher())
+    watch = asyncio.create_task(mark_detection(coordinator, VICTIM, marks))
     await asyncio.sleep(BEFORE_S)
     victim = coordinator.exchange_health(VICTIM)
     sent_before = victim.requests
