@@ -16,7 +16,6 @@ import aiohttp
 import pytest
 
 from cts_tui.sim import Simulator
-from cts_tui.sim.hosts import LAYOUTS
 
 from tests.sim._ccxt_point import only
 
@@ -32,7 +31,7 @@ async def test_every_host_has_a_port_of_its_own_and_the_json_line_names_them(sim
     ports: set[int] = set()
     for name in sim.exchanges:
         entry = info["exchanges"][name]
-        layout = LAYOUTS[name]
+        layout = sim.exchange(name).hosts_layout()
         assert set(entry["hosts"]) == {n for h in layout.hosts for n in (h.name, *h.aliases)}
         assert entry["base_url"] == entry["hosts"][layout.hosts[0].name] == sim.base_url(name)
         stream_host, path = layout.ws_url
