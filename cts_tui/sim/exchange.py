@@ -152,6 +152,9 @@ class SimExchange:
     needs_passphrase: ClassVar[bool] = False
     has_demo_keys: ClassVar[bool] = False  # adds a default "demo" account with testnet=True
     extra_accounts: ClassVar[tuple[AccountSpec, ...]] = ()  # default accounts beyond main/readonly/demo
+    listing: ClassVar[Mapping[str, str] | None] = None
+    """The real markets by kind ("BTC/USDT ETH/USDT ..."), where ``data/markets.json.gz`` has
+    none for the exchange (``cts_tui.sim.listings``)."""
     layout: ClassVar[Layout | None] = None
     """The exchange's hosts and what each serves, where the module declares them (else
     ``cts_tui.sim.hosts.layout_of``)."""

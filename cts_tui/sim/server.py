@@ -129,7 +129,7 @@ class Simulator:
                 exchange_id=exchange_id,
                 seed=self.scenario.seed,
                 scenario=spec,
-                markets=markets_for(exchange_id, self.scenario.seed, spec.markets, cls.market_kinds),
+                markets=markets_for(exchange_id, self.scenario.seed, spec.markets, cls.market_kinds, cls.listing),
                 prices=self._prices,
                 accounts=build_accounts(exchange_id, self.scenario.seed, spec.accounts,
                                         cls.needs_passphrase, cls.has_demo_keys, cls.extra_accounts),
