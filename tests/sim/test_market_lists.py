@@ -20,6 +20,7 @@ REAL_IDS = {
     "coinbase": {"BTC-USD", "ETH-USD", "BTC-EUR", "USDT-USD"},
     "htx": {"btcusdt", "BTC-USDT", "BTC-USD"},
     "okx": {"BTC-USDT", "BTC-USDT-SWAP", "BTC-USD-SWAP", "OKB-USDT"},
+    "kucoin": {"BTC-USDT", "KCS-USDT", "XBTUSDTM", "XBTUSDM"},
 }
 
 

@@ -46,6 +46,7 @@ async def test_every_host_has_a_port_of_its_own_and_the_json_line_names_them(sim
     ("binance", "dapi.binance.com", "/dapi/v1/time"),
     ("htx", "api.hbdm.com", "/api/v1/timestamp"),
     ("coinbase", "api.exchange.coinbase.com", "/time"),
+    ("kucoin", "api-futures.kucoin.com", "/api/v1/contracts/active"),
 ])
 async def test_a_path_is_served_by_its_own_host_only(sim: Simulator, exchange: str, host: str, path: str) -> None:
     status, _, _ = await get(sim.base_url(exchange, host) + path)
@@ -66,11 +67,12 @@ async def test_hosts_sharing_a_path_both_serve_it(sim: Simulator) -> None:
     ("bybit", "Openresty", "application/json; charset=utf-8", 404, "404 page not found"),
     ("kraken", "cloudflare", "application/json; charset=utf-8", 404, '{"error":["EGeneral:Unknown method"]}'),
     ("coinbase", "cloudflare", "application/json; charset=utf-8", 404, '{"message":"NotFound"}'),
+    ("kucoin", "cloudflare", "application/json", 404, '{"code":"404000","msg":"Url Not Found"}'),
 ])
 async def test_headers_and_unknown_paths_are_the_exchanges_own(sim: Simulator, exchange: str, server: str,
                                                                 content_type: str, status: int, body: str) -> None:
     time_path = {"binance": "/api/v3/time", "bybit": "/v5/market/time", "kraken": "/0/public/Time",
-                 "coinbase": "/v2/time"}[exchange]
+                 "coinbase": "/v2/time", "kucoin": "/api/v1/timestamp"}[exchange]
     code, headers, _ = await get(sim.base_url(exchange) + time_path)
     assert code == 200 and headers["Server"] == server and headers["Content-Type"] == content_type
     assert "aiohttp" not in headers["Server"]

@@ -18,6 +18,7 @@ SPOT_ONLY = {
     "binance": {"fetchMarkets": {"types": ["spot"]}},
     "bybit": {"fetchMarkets": {"types": ["spot"]}},
     "okx": {"fetchMarkets": {"types": ["spot"]}},
+    "kucoin": {"fetchMarkets": {"types": ["spot"]}},
     "htx": {"fetchMarkets": {"types": {"spot": True, "linear": False, "inverse": False}}},
 }
 
