@@ -16,14 +16,15 @@ from tests.sim._ccxt_point import point
 from tests.sim.ccxt_clients import ccxt_client
 
 
-def _futures(sim: Simulator, account: str = "main", **config: object) -> ccxt.kucoinfutures:
-    acct = sim.account("kucoin", account)
-    settings = {"apiKey": acct.api_key, "secret": acct.secret, "password": acct.passphrase} | config
+def _futures(sim: Simulator) -> ccxt.kucoinfutures:
+    """KuCoin's futures class (ccxt's own throttle off: it would only slow the test)."""
+    acct = sim.account("kucoin")
+    settings = {"apiKey": acct.api_key, "secret": acct.secret, "password": acct.passphrase, "enableRateLimit": False}
     return point(ccxt.kucoinfutures(settings), sim.hosts("kucoin"))
 
 
 async def test_spot_and_futures_classes_read_time_tickers_balances_and_the_key(sim: Simulator) -> None:
-    spot, futures = ccxt_client(sim, "kucoin"), _futures(sim)
+    spot, futures = ccxt_client(sim, "kucoin", enableRateLimit=False), _futures(sim)
     try:
         assert abs(await futures.fetch_time() - time.time() * 1000) < 5_000
         ticker = await spot.fetch_ticker("BTC/USDT")
@@ -43,7 +44,7 @@ async def test_spot_and_futures_classes_read_time_tickers_balances_and_the_key(s
 
 @pytest.mark.parametrize(("field", "code"), [("apiKey", "400003"), ("password", "400004"), ("secret", "400005")])
 async def test_a_wrong_credential_is_refused_with_its_own_code(sim: Simulator, field: str, code: str) -> None:
-    exchange = ccxt_client(sim, "kucoin", **{field: "wrong-" + "x" * 24})
+    exchange = ccxt_client(sim, "kucoin", enableRateLimit=False, **{field: "wrong-" + "x" * 24})
     try:
         with pytest.raises(ccxt.AuthenticationError, match=code):
             await exchange.fetch_balance({"type": "trade"})
@@ -53,7 +54,7 @@ async def test_a_wrong_credential_is_refused_with_its_own_code(sim: Simulator, f
 
 async def test_a_timestamp_5_s_off_is_refused(sim: Simulator) -> None:
     await sim.set_fault("kucoin", clock_skew_ms=6_000)
-    exchange = ccxt_client(sim, "kucoin")
+    exchange = ccxt_client(sim, "kucoin", enableRateLimit=False)
     try:
         with pytest.raises(ccxt.InvalidNonce, match="400002"):
             await exchange.fetch_balance({"type": "trade"})
@@ -80,6 +81,7 @@ async def test_a_pool_answers_its_quota_and_429000_once_spent(sim: Simulator) ->
 
 
 async def test_the_stream_token_names_the_local_stream_server_which_welcomes_and_acks(sim: Simulator) -> None:
+    sim.streams.set_interval(0.05, "kucoin")
     async with aiohttp.ClientSession() as http:
         async with http.post(sim.base_url("kucoin") + "/api/v1/bullet-public") as response:
             data = (await response.json())["data"]
