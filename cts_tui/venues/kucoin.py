@@ -1,7 +1,7 @@
-"""KuCoin: spot on api.kucoin.com and futures on api-futures.kucoin.com (ccxt's ``kucoinfutures``),
-passphrase-signed; every endpoint draws weight from one resource pool (Spot, Futures, Management,
-Public) per 30 s, public ones per IP and the others per account, as the ``gw-ratelimit-*`` headers
-report. Its sandbox is retired: no test environment."""
+"""KuCoin: spot and cross margin on api.kucoin.com, futures on api-futures.kucoin.com (ccxt's
+``kucoinfutures``), passphrase-signed; every endpoint draws weight from one resource pool (Spot,
+Futures, Management, Public) per 30 s, public ones per IP and the others per account, as the
+``gw-ratelimit-*`` headers report. Its sandbox is retired: no test environment."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from cts_tui.venues.kinds import ApiType as _A
 from cts_tui.venues.kinds import ExchangeId, PassphrasePolicy
 from cts_tui.venues.reading import epoch_ms, flags, listed_market_types, no_params, number, text, whitelist
 from cts_tui.venues.venue import (
-    USDT_SPOT, USDT_SWAP, DefaultLimits, ErrorFields, HeaderGetter, KeyReader, UsageReading, Venue, WindowSpec,
-    rolling_windows,
+    USDT_SPOT, USDT_SWAP, DefaultLimits, ErrorFields, HeaderGetter, KeyReader, Profile, UsageReading, Venue,
+    WindowSpec, rolling_windows,
 )
 
 POOL_QUOTAS = {"spot": 4000, "futures": 2000, "management": 2000, "public": 2000}
@@ -66,6 +66,7 @@ WEIGHTS: dict[str, int] = {
     "/api/v3/margin/symbols": 3, "/api/v1/isolated/symbols": 3, "/api/v1/contracts/active": 3, "/api/v1/ticker": 2,
     "/api/v1/alltickers": 5, "/api/v1/level2/depth20": 5, "/api/v1/level2/depth100": 10,
     "/api/v1/trade/history": 5, "/api/v1/kline/query": 3, "/api/v1/account-overview": 5,
+    "/api/v1/margin/account": 40,
 }
 
 
@@ -128,7 +129,11 @@ VENUE = Venue(
     main_host="api.kucoin.com",
     # The Public pool (2000 weight per 30 s) at its lightest weights (2) is ~30 requests a second.
     limits=DefaultLimits(per_second=30, per_minute=1800, max_concurrent=10),
-    profiles={_A.SPOT: USDT_SPOT, _A.PERPETUAL_FUTURES: USDT_SWAP},
+    profiles={
+        _A.SPOT: USDT_SPOT,
+        _A.MARGIN: Profile("spot", ("spot",), "BTC/USDT", "spot", {"type": "margin"}),  # cross margin
+        _A.PERPETUAL_FUTURES: USDT_SWAP,
+    },
     passphrase=PassphrasePolicy.REQUIRED,
     windows=_windows,
     usage_window="30s/pool",

@@ -1,7 +1,7 @@
-"""Unmodified ccxt `kucoin` and `kucoinfutures` against the simulated KuCoin: the two hosts, the
-passphrase signed with the secret (key version 2), KuCoin's refusals (400003, 400004, 400005,
-400002), its resource pools with their gw-ratelimit-* headers and 429000, and the stream token
-that names the stream server."""
+"""Unmodified ccxt `kucoin` and `kucoinfutures` against the simulated KuCoin: its two hosts (spot
+and cross margin; futures), the passphrase signed with the secret (key version 2), KuCoin's
+refusals (400003, 400004, 400005, 400002), its resource pools with their gw-ratelimit-* headers
+and 429000, and the stream token that names the stream server."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ async def test_spot_and_futures_classes_read_time_tickers_balances_and_the_key(s
         assert {k: v for k, v in (await spot.fetch_balance())["total"].items() if v} == \
             sim.account("kucoin").balance("spot")
         assert (await futures.fetch_balance())["total"]["USDT"] == sim.account("kucoin").balance("perpetual_futures")["USDT"]
+        margin = (await spot.fetch_balance({"type": "margin"}))["total"]
+        assert {k: v for k, v in margin.items() if v} == sim.account("kucoin").balance("margin")
         key = (await spot.private_get_user_api_key())["data"]
         assert key["apiKey"] == sim.account("kucoin").api_key and key["permission"].startswith("General,Spot")
     finally:

@@ -1,4 +1,4 @@
-"""KuCoin: spot on api.kucoin.com, futures on api-futures.kucoin.com; one key for both.
+"""KuCoin: spot and cross margin on api.kucoin.com, futures on api-futures.kucoin.com; one key for all.
 
 Every answer is ``{"code": "200000", "data": ...}``; a refusal carries another code and a ``msg``.
 Signature (key version 2): KC-API-SIGN is base64 HMAC-SHA256 of KC-API-TIMESTAMP (epoch ms) +
@@ -113,6 +113,7 @@ class KucoinSim(SimExchange):
             (SPOT, "GET", "/api/v3/market/orderbook/level2"): ("spot", 3, partial(self._spot_book, 500)),
             (SPOT, "GET", "/api/v1/accounts"): ("management", 5, self._accounts),
             (SPOT, "GET", "/api/v1/user/api-key"): ("management", 20, self._api_key),
+            (SPOT, "GET", "/api/v1/margin/account"): ("spot", 40, self._margin_account),
             (SPOT, "GET", "/api/v1/hf/accounts/opened"): ("spot", 2, lambda req: _ok(False)),
             (SPOT, "GET", "/api/v3/margin/symbols"): ("spot", 3, self._margin_symbols),
             (SPOT, "GET", "/api/v1/isolated/symbols"): ("spot", 3, lambda req: _ok([])),
@@ -352,6 +353,13 @@ class KucoinSim(SimExchange):
                      "available": f"{total:.8f}", "holds": "0"}
                     for n, (asset, total) in enumerate(wallet.items()) if wanted in (None, asset)])
 
+    def _margin_account(self, req: SimRequest) -> Reply:
+        """The cross margin account: what it holds, nothing borrowed."""
+        wallet = req.signed.balance("margin")
+        return _ok({"debtRatio": "0", "accounts": [
+            {"currency": asset, "totalBalance": f"{total:.8f}", "availableBalance": f"{total:.8f}", "holdBalance": "0",
+             "liability": "0", "maxBorrowSize": f"{total * 4:.8f}"} for asset, total in wallet.items()]})
+
     def _account_overview(self, req: SimRequest) -> Reply:
         currency = req.query.get("currency", "XBT")
         total = req.signed.balance("perpetual_futures").get("BTC" if currency == "XBT" else currency, 0.0)
@@ -361,7 +369,7 @@ class KucoinSim(SimExchange):
 
     def _api_key(self, req: SimRequest) -> Reply:
         account = req.signed
-        granted = ["General"] + [name for name, need in (("Spot", "trade"), ("Futures", "trade"),
+        granted = ["General"] + [name for name, need in (("Spot", "trade"), ("Margin", "trade"), ("Futures", "trade"),
                                                           ("InnerTransfer", "transfer"), ("Withdrawal", "withdraw"))
                                  if account.can(need)]
         return _ok({"remark": account.name, "apiKey": account.api_key, "apiVersion": 3, "permission": ",".join(granted),
