@@ -597,7 +597,7 @@ def orangex(r: Report) -> None:
 def kucoin(r: Report) -> None:
     import asyncio
 
-    from kucoin.client import Market, User, WsToken
+    from kucoin.client import Margin, Market, User, WsToken
     from kucoin.ws_client import KucoinWsClient
 
     key, secret, passphrase = r.account["api_key"], r.account["secret"], r.account["passphrase"]
@@ -608,6 +608,8 @@ def kucoin(r: Report) -> None:
     r.check("ticker", lambda: market.get_ticker("BTC-USDT")["price"])
     r.check("order book", lambda: len(market.get_part_order(20, "BTC-USDT")["bids"]))
     r.check("balance spot", lambda: {a["currency"]: a["balance"] for a in user.get_account_list(account_type="trade")})
+    r.check("balance cross margin", lambda: {a["currency"]: a["totalBalance"] for a in
+                                             Margin(key, secret, passphrase, url=url).get_margin_account()["accounts"]})
 
     def wrong_secret(exc: Exception) -> str:
         expect("400005" in str(exc), repr(exc))
