@@ -174,7 +174,7 @@ BAD_TEST_ORDERS = [
 
 
 async def test_test_orders_refuse_bad_parameters_with_binance_codes(simulator: Simulator) -> None:
-    exchange = ccxt_client(simulator, "binance")
+    exchange = ccxt_client(simulator, "binance", enableRateLimit=False)
     try:
         for path, params, code in BAD_TEST_ORDERS:  # one client for all: making a ccxt client takes 0.3 s
             call = exchange.fapiprivate_post_order_test if path.startswith("/fapi") else exchange.private_post_order_test
