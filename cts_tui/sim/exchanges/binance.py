@@ -481,7 +481,9 @@ class BinanceSim(SimExchange):
         if kind == "server_error":
             return json_reply({"code": -1001, "msg": "Internal error; unable to process your request. "
                                "Please try again."}, 503, outcome="server_error")
-        return Reply(404, b"<html><body><h2>404 Not found</h2></body></html>", None, "text/html", "not_found")
+        # An unknown path: 404, empty, no Content-Type (python-binance issue 1614, 2025-10: a
+        # removed endpoint of api.binance.com answered `Content-Length: 0`, `Server: nginx`).
+        return Reply(404, b"", None, "", "not_found")
 
 
 def _by_symbol(with_symbol: int, without: int) -> Callable[[SimRequest], int]:

@@ -343,7 +343,9 @@ class BingxSim(SimExchange):
                               outcome="rate_limited")
         if kind == "server_error":
             return json_reply({"code": 100500, "msg": "Internal system error"}, 500, outcome="server_error")
-        return json_reply({"code": 100400, "msg": "this api is not exist"}, 404, outcome="not_found")
+        # An unknown path: code 100400 "this api is not exist" in an HTTP 200 body, as clients
+        # calling removed endpoints record it (read from the JSON after the status check passed).
+        return json_reply({"code": 100400, "msg": "this api is not exist"}, 200, outcome="not_found")
 
 
 def _banned(seconds_left: float) -> Reply:
