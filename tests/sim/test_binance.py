@@ -177,7 +177,8 @@ async def test_test_orders_refuse_bad_parameters_with_binance_codes(simulator: S
     exchange = ccxt_client(simulator, "binance", enableRateLimit=False)
     try:
         for path, params, code in BAD_TEST_ORDERS:  # one client for all: making a ccxt client takes 0.3 s
-            call = exchange.fapiprivate_post_order_test if path.startswith("/fapi") else exchange.private_post_order_test
+            futures = path.startswith("/fapi")
+            call = exchange.fapiprivate_post_order_test if futures else exchange.private_post_order_test
             with pytest.raises(ccxt.BaseError, match=str(code)):
                 await call(params)
             assert simulator.journal.entries(endpoint=path)[-1].status == 400

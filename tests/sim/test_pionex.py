@@ -93,7 +93,8 @@ async def test_order_book_of_both_kinds_weighs_as_documented(sim: Simulator, htt
     assert [e.weight for e in sim.journal.entries(exchange="pionex")] == [1, 5]
 
 
-@pytest.mark.parametrize(("params", "code"), [({}, "MARKET_PARAMETER_ERROR"), ({"symbol": "NOPE_USDT"}, "MARKET_INVALID_SYMBOL"),
+@pytest.mark.parametrize(("params", "code"), [({}, "MARKET_PARAMETER_ERROR"),
+                                              ({"symbol": "NOPE_USDT"}, "MARKET_INVALID_SYMBOL"),
                                               ({"symbol": "BTC_USDT", "limit": "1001"}, "MARKET_PARAMETER_ERROR")])
 async def test_order_book_refuses_bad_parameters(sim: Simulator, http: aiohttp.ClientSession, params: dict,
                                                  code: str) -> None:
