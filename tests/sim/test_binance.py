@@ -151,6 +151,7 @@ async def test_test_orders_validate_and_place_nothing(simulator: Simulator) -> N
         assert await exchange.private_post_order_test(order) == {}
         # USDⓈ-M by name: ccxt's create_order sends futures to the live endpoint even with test=True
         answer = await exchange.fapiprivate_post_order_test(order)
+        assert exchange.last_response_headers["X-MBX-USED-WEIGHT-1M"] == "1"
     finally:
         await exchange.close()
     assert answer["orderId"] == 0 and answer["price"] == "50000" and answer["positionSide"] == "BOTH"

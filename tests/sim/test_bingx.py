@@ -99,6 +99,7 @@ async def test_swap_test_order_answers_the_order_and_places_nothing(simulator: S
         answer = await exchange.swap_v2_private_post_trade_order_test(
             {"symbol": "BTC-USDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "50000"})
         order = answer["data"]["order"]  # the shape ccxt's create_order(..., {"test": True}) parses
+        assert int(exchange.last_response_headers["X-RateLimit-Requests-Remain"]) == 49
         assert order["symbol"] == "BTC-USDT" and order["orderId"] > 0 and order["positionSide"] == "LONG"
         refusals = [({"symbol": "BTC-USDT", "side": "BUY"}, "80014"),  # no type
                     ({"symbol": "NOPE-USDT", "side": "BUY", "type": "MARKET", "quantity": "1"}, "109400"),
