@@ -87,6 +87,7 @@ async def test_fault_is_classified(
     secrets_seen(credentials_of(connection), str(caught.value), repr(caught.value), "\n".join(result.log))
 
 
+@pytest.mark.hangs
 @pytest.mark.parametrize("exchange", EXCHANGES, ids=IDS)
 async def test_hang_ends_at_the_configured_timeout(
     sim: Simulator, hub: ExchangeHub, exchange: ExchangeId
