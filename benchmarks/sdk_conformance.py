@@ -333,7 +333,8 @@ def bingx(r: Report) -> None:
         with client("x" * len(secret)) as wrong:
             return raises(wrong.spot.query_assets, wrong_secret)
     r.check("wrong secret", refused)
-    r.not_applicable("WebSocket", "bingx-py has none (ccxt.pro's: tests/streams/test_sim_ccxt.py)")
+    r.not_applicable("WebSocket", "bingx-py has none; bingx-python's parses frames as JSON text, BingX sends gzip "
+                                  "(ccxt.pro's: tests/streams/test_sim_ccxt.py)")
 
 
 def pionex(r: Report) -> None:
