@@ -99,6 +99,11 @@ async def test_an_unknown_path_answers_as_the_exchange_does_on_every_host(sim: S
         assert "Content-Type" not in headers
 
 
+async def test_kraken_answers_a_public_method_by_post_as_an_unknown_method(sim: Simulator) -> None:
+    async with aiohttp.ClientSession() as http, http.post(sim.base_url("kraken") + "/0/public/Time") as response:
+        assert (await response.json())["error"] == ["EGeneral:Unknown method"]
+
+
 @pytest.mark.parametrize(("exchange", "host", "path"), [
     ("binance", "api.binance.com", "/api/v3/time"), ("binance", "fapi.binance.com", "/fapi/v1/time"),
     ("bybit", "api.bybit.com", "/v5/market/time"), ("kraken", "api.kraken.com", "/0/public/Time"),
