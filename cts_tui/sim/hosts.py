@@ -82,7 +82,7 @@ LAYOUTS: dict[str, Layout] = {
         ("stream.bybit.com", "/v5/public/spot"), server="Openresty", content_type="application/json; charset=utf-8"),
     "okx": Layout(
         (Host("www.okx.com", ("/",)), Host("ws.okx.com", streams=_same("/ws/v5/public"))),
-        ("ws.okx.com", "/ws/v5/public"), content_type="application/json"),
+        ("ws.okx.com", "/ws/v5/public"), server="cloudflare", content_type="application/json"),
     "bingx": Layout(
         (Host("open-api.bingx.com", ("/",)),
          Host("open-api-ws.bingx.com", streams=_same("/market")),
@@ -99,7 +99,7 @@ LAYOUTS: dict[str, Layout] = {
          Host("api.hbdm.com", ("/api/", "/swap-api/", "/swap-ex/", "/linear-swap-api/", "/linear-swap-ex/",
                                "/v5/", "/market/", "/index/", "/heartbeat/"),
               streams=_same("/linear-swap-ws"), aliases=("api.hbdm.vn",))),
-        ("api.huobi.pro", "/ws"), content_type="application/json;charset=utf-8"),
+        ("api.huobi.pro", "/ws"), server="cloudflare", content_type="application/json;charset=UTF-8"),
     "coinbase": Layout(
         (Host("api.coinbase.com", ("/v2/", "/api/v3/")),
          Host("api.exchange.coinbase.com", ("/",)),

@@ -108,6 +108,7 @@ async def test_kraken_answers_a_public_method_by_post_as_an_unknown_method(sim: 
     ("binance", "api.binance.com", "/api/v3/time"), ("binance", "fapi.binance.com", "/fapi/v1/time"),
     ("bybit", "api.bybit.com", "/v5/market/time"), ("kraken", "api.kraken.com", "/0/public/Time"),
     ("coinbase", "api.coinbase.com", "/v2/time"), ("okx", "www.okx.com", "/api/v5/public/time"),
+    ("htx", "api.huobi.pro", "/v1/common/timestamp"),
 ])
 async def test_answers_carry_the_exchanges_server_and_json_type(sim: Simulator, exchange: str, host: str,
                                                                path: str) -> None:
