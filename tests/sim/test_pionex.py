@@ -78,8 +78,11 @@ async def test_public_endpoints(sim: Simulator, http: aiohttp.ClientSession) -> 
     async with http.get(f"{base}/api/v1/market/tickers", params={"symbol": "BTC_USDT"}) as response:
         ticker = (await response.json())["data"]["tickers"][0]
     assert ticker["symbol"] == "BTC_USDT" and float(ticker["close"]) > 0
-    async with http.get(f"{base}/uapi/v1/market/tickers", params={"symbol": "BTC_USDT_PERP"}) as response:
+    async with http.get(f"{base}/api/v1/market/tickers", params={"symbol": "BTC_USDT_PERP"}) as response:
         assert (await response.json())["data"]["tickers"][0]["symbol"] == "BTC_USDT_PERP"
+    # Market data of perpetuals is under /api/v1 too: /uapi/v1 holds the futures account only
+    async with http.get(f"{base}/uapi/v1/market/tickers", params={"symbol": "BTC_USDT_PERP"}) as response:
+        assert response.status == 404 and (await response.json())["code"] == "NOT_FOUND"
 
 
 async def test_order_book_of_both_kinds_weighs_as_documented(sim: Simulator, http: aiohttp.ClientSession) -> None:

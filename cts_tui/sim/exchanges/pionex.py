@@ -1,4 +1,6 @@
-"""Pionex REST as its documentation describes it: spot under ``/api/v1``, futures under ``/uapi/v1``.
+"""Pionex REST as its documentation describes it: market data of both kinds under ``/api/v1``
+(perpetual symbols end ``_PERP``; lists take ``type=PERP``), the futures account under ``/uapi/v1``
+(pionex-official/pionex-open-api: ``openapi.yaml``, ``openapi_futures.yaml``).
 
 Private calls carry ``PIONEX-KEY`` and ``PIONEX-SIGNATURE`` headers and a ``timestamp`` query
 parameter in milliseconds, valid within ±20 s of the server clock. Every answer is
@@ -58,9 +60,8 @@ class Pionex(SimExchange):
 
     def routes(self) -> Mapping[tuple[str, str], Handler]:
         routes: dict[tuple[str, str], Handler] = {}
-        for root, default_type in (("/api/v1", "SPOT"), ("/uapi/v1", "PERP")):
-            routes[("GET", f"{root}/common/symbols")] = self._public(self._symbols(default_type), weight=5)
-            routes[("GET", f"{root}/market/tickers")] = self._public(self._tickers(default_type), weight=1)
+        routes[("GET", "/api/v1/common/symbols")] = self._public(self._symbols, weight=5)
+        routes[("GET", "/api/v1/market/tickers")] = self._public(self._tickers, weight=1)
         routes[("GET", "/api/v1/market/depth")] = self._public(self._depth, weight=self._depth_weight)
         routes[("GET", "/api/v1/account/balances")] = self._private(self._balances("spot"), weight=1)
         routes[("GET", "/uapi/v1/account/balances")] = self._private(self._balances("perpetual_futures"), weight=5)
@@ -124,36 +125,32 @@ class Pionex(SimExchange):
 
     # -- handlers ----------------------------------------------------------------------------
 
-    def _symbols(self, default_type: str) -> Handler:
-        async def symbols(request: SimRequest) -> Reply:
-            wanted = request.query.get("symbols") or request.query.get("symbol")
-            kind = request.query.get("type", default_type).upper()
-            if not wanted:
-                if kind not in self._symbol_rows:
-                    return self._error(400, "MARKET_PARAMETER_ERROR", "Invalid type", "error")
-                return json_reply(self._data({"symbols": self._symbol_rows[kind]}))
-            rows = []
-            for name in wanted.split(","):
-                market, market_kind = self._market(name)
-                if market is None:
-                    return self._error(400, "MARKET_INVALID_SYMBOL", "Invalid symbol", "error")
-                rows.append(_symbol_row(name, market, market_kind))
-            return json_reply(self._data({"symbols": rows}))
-        return symbols
+    async def _symbols(self, request: SimRequest) -> Reply:
+        wanted = request.query.get("symbols") or request.query.get("symbol")
+        kind = request.query.get("type", "SPOT").upper()
+        if not wanted:
+            if kind not in self._symbol_rows:
+                return self._error(400, "MARKET_PARAMETER_ERROR", "Invalid type", "error")
+            return json_reply(self._data({"symbols": self._symbol_rows[kind]}))
+        rows = []
+        for name in wanted.split(","):
+            market, market_kind = self._market(name)
+            if market is None:
+                return self._error(400, "MARKET_INVALID_SYMBOL", "Invalid symbol", "error")
+            rows.append(_symbol_row(name, market, market_kind))
+        return json_reply(self._data({"symbols": rows}))
 
-    def _tickers(self, default_type: str) -> Handler:
-        async def tickers(request: SimRequest) -> Reply:
-            wanted = request.query.get("symbol")
-            if wanted:
-                market, _ = self._market(wanted)
-                if market is None:
-                    return self._error(400, "MARKET_INVALID_SYMBOL", "Invalid symbol", "error")
-                chosen = {wanted: market}
-            else:
-                kind = request.query.get("type", default_type).upper()
-                chosen = self._perp if kind == "PERP" else self._spot
-            return json_reply(self._data({"tickers": [self._ticker(name, m) for name, m in chosen.items()]}))
-        return tickers
+    async def _tickers(self, request: SimRequest) -> Reply:
+        wanted = request.query.get("symbol")
+        if wanted:
+            market, _ = self._market(wanted)
+            if market is None:
+                return self._error(400, "MARKET_INVALID_SYMBOL", "Invalid symbol", "error")
+            chosen = {wanted: market}
+        else:
+            kind = request.query.get("type", "SPOT").upper()
+            chosen = self._perp if kind == "PERP" else self._spot
+        return json_reply(self._data({"tickers": [self._ticker(name, m) for name, m in chosen.items()]}))
 
     def _depth_weight(self, request: SimRequest) -> int:
         return DEPTH_WEIGHT[self._market(request.query.get("symbol", ""))[1]]
