@@ -30,7 +30,7 @@ from cts_tui.sim.assets import assets_for
 from cts_tui.sim.exchange import (
     Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply,
 )
-from cts_tui.sim.exchanges import _binance_orders
+from cts_tui.sim.exchanges import _binance_params
 from cts_tui.sim.limits import AlignedWindow, BanList
 from cts_tui.sim.markets import MarketSpec
 from cts_tui.sim.signing import hmac_hex, same, split_signed_query
@@ -189,9 +189,9 @@ class BinanceSim(SimExchange):
             signed_part, params = req.raw_query + body_part, {**req.query, **_form(req.body)}
         timestamp, recv_window = params.get("timestamp"), params.get("recvWindow", "5000")
         if not signature:
-            return _binance_orders.mandatory("signature")
+            return _binance_params.mandatory("signature")
         if timestamp is None:
-            return _binance_orders.mandatory("timestamp")
+            return _binance_params.mandatory("timestamp")
         try:
             timestamp_ms, recv_window_ms = int(timestamp), int(recv_window)
         except ValueError:
@@ -286,7 +286,7 @@ class BinanceSim(SimExchange):
     def _market(self, pool: str, req: SimRequest) -> MarketSpec | Reply:
         symbol = req.query.get("symbol")
         if not symbol:
-            return _binance_orders.mandatory("symbol")
+            return _binance_params.mandatory("symbol")
         market = {"api": self.spot, "fapi": self.fapi, "dapi": self.dapi}[pool].get(symbol)
         return market or json_reply({"code": -1121, "msg": "Invalid symbol."}, 400)
 
@@ -444,7 +444,7 @@ class BinanceSim(SimExchange):
         markets = self.spot if pool == "api" else self.fapi
         market = markets.get(params.get("symbol", ""))
         last = self.ctx.prices.quote(market.key, market.price).price if market else 0.0
-        checked = _binance_orders.check_order(pool, params, markets, last)
+        checked = _binance_params.check_order(pool, params, markets, last)
         if isinstance(checked, Reply):
             return checked
         if pool == "api":

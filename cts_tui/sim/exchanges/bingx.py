@@ -188,7 +188,8 @@ class BingxSim(SimExchange):
         return self._ok([
             {"contractId": str(100 + n), "symbol": s, "quantityPrecision": m.qty_decimals,
              "pricePrecision": m.price_decimals, "feeRate": 0.0005, "makerFeeRate": 0.0002,
-             "takerFeeRate": 0.0005, "tradeMinLimit": 0, "tradeMinQuantity": m.min_qty, "tradeMinUSDT": TRADE_MIN_USDT,
+             "takerFeeRate": 0.0005, "tradeMinLimit": 0, "tradeMinQuantity": m.min_qty,
+             "tradeMinUSDT": TRADE_MIN_USDT,
              "maxLongLeverage": 125, "maxShortLeverage": 125, "currency": "USDT", "asset": m.base, "status": 1,
              "apiStateOpen": "true", "apiStateClose": "true", "ensureTrigger": True,
              "triggerFeeRate": "0.00020000", "brokerState": False, "launchTime": 1_700_000_000_000,

@@ -1,6 +1,7 @@
-"""Binance's checks of an order's parameters, for its test-order endpoints (spot
-``POST /api/v3/order/test``, USDⓈ-M ``POST /fapi/v1/order/test``), which validate an order as
-the order endpoint would and place nothing.
+"""Binance's checks of request parameters: a mandatory one missing (-1102, any endpoint), and an
+order's, for the test-order endpoints (spot ``POST /api/v3/order/test``, USDⓈ-M
+``POST /fapi/v1/order/test``), which validate an order as the order endpoint would and place
+nothing.
 
 The parameters each order type makes mandatory are the documented tables (spot "New order",
 USDⓈ-M "New Order"); the codes are Binance's: -1102 a mandatory parameter missing, -1100 a number
