@@ -47,6 +47,7 @@ SDKS: dict[str, list[str]] = {
     "htx": ["huobi-sdk-hash-7==2.3.10", "requests", "apscheduler", "websocket-client"],
     "coinbase": ["coinbase-advanced-py==1.8.4"],
     "kraken": ["python-kraken-sdk==3.5.1"],
+    "kucoin": ["kucoin-python==1.0.26"],
 }
 WS_WAIT_S = 5.0
 
@@ -612,9 +613,58 @@ def orangex(r: Report) -> None:
     r.check("WebSocket", stream)
 
 
+def kucoin(r: Report) -> None:
+    import asyncio
+
+    from kucoin.client import Margin, Market, User, WsToken
+    from kucoin.ws_client import KucoinWsClient
+
+    key, secret, passphrase = r.account["api_key"], r.account["secret"], r.account["passphrase"]
+    url = r.hosts["api.kucoin.com"]
+    market = Market(url=url)
+    user = User(key, secret, passphrase, url=url)  # key version 2: the passphrase HMAC-signed
+    r.check("server time", market.get_server_timestamp)
+    r.check("ticker", lambda: market.get_ticker("BTC-USDT")["price"])
+    r.check("order book", lambda: len(market.get_part_order(20, "BTC-USDT")["bids"]))
+    r.check("balance spot", lambda: {a["currency"]: a["balance"] for a in user.get_account_list(account_type="trade")})
+    r.check("balance cross margin", lambda: {a["currency"]: a["totalBalance"] for a in
+                                             Margin(key, secret, passphrase, url=url).get_margin_account()["accounts"]})
+
+    def wrong_secret(exc: Exception) -> str:
+        expect("400005" in str(exc), repr(exc))
+        return "HTTP 401, code 400005"
+    r.check("wrong secret", lambda: raises(User(key, "x" * len(secret), passphrase, url=url).get_account_list,
+                                           wrong_secret))
+
+    def limited(exc: Exception) -> str:
+        expect("429-" in str(exc) and "429000" in str(exc), repr(exc))
+        return "HTTP 429, code 429000 (the Management pool, weight 5 a read)"
+    r.check("burst past the limit", lambda: _lowered_burst(
+        r, {"management_per_30s": 12}, lambda: [user.get_account_list() for _ in range(3)], limited))
+    r.not_applicable("balance futures", "futures are another SDK (kucoin-futures-python; ccxt's kucoinfutures "
+                                        "in tests)")
+
+    def stream() -> str:
+        frames = Stream()
+
+        async def run() -> None:
+            async def on_message(message: dict[str, Any]) -> None:
+                frames(message)
+            client = await KucoinWsClient.create(None, WsToken(url=url), on_message)  # its bullet-public token
+            await client.subscribe("/market/ticker:BTC-USDT")
+            await asyncio.Event().wait()
+        # The SDK's socket task outlives cancellation (it pings on CancelledError and reconnects):
+        # it runs in a daemon thread that ends with this child process.
+        threading.Thread(target=asyncio.run, args=(run(),), daemon=True).start()
+        push = frames.take(lambda f: f.get("subject") == "trade.ticker", "ticker push")
+        expect(push["topic"] == "/market/ticker:BTC-USDT" and float(push["data"]["price"]) > 0, f"push {push}")
+        return "token from bullet-public names the stream server; subscribe, trade.ticker pushes"
+    r.check("WebSocket", stream)
+
+
 CHECKS: dict[str, Callable[[Report], None]] = {
     "binance": binance, "bybit": bybit, "okx": okx, "bingx": bingx, "pionex": pionex, "orangex": orangex,
-    "htx": htx, "coinbase": coinbase, "kraken": kraken,
+    "htx": htx, "coinbase": coinbase, "kraken": kraken, "kucoin": kucoin,
 }
 
 

@@ -23,7 +23,7 @@ from cts_tui.sim.clock import ServerClock
 from cts_tui.sim.control import control_routes
 from cts_tui.sim.exchange import ExchangeContext, Handler, Reply, SimExchange, SimRequest
 from cts_tui.sim.exchanges import discover
-from cts_tui.sim.hosts import Host, layout_of
+from cts_tui.sim.hosts import Host
 from cts_tui.sim.journal import Journal, JournalEntry
 from cts_tui.sim.listings import markets_for
 from cts_tui.sim.prices import PriceBook
@@ -56,7 +56,7 @@ class ExchangeRuntime:
         self.release = asyncio.Event()  # set to let requests hung by an outage go
         self.routes: dict[tuple[str, str], Handler] = dict(exchange.routes())
         self.prefixes = tuple(exchange.route_prefixes().items())
-        self.layout = layout_of(exchange.exchange_id)
+        self.layout = exchange.hosts_layout()
         self.hosts = [HostRuntime(host) for host in self.layout.hosts]
         self.headers = {"Server": self.layout.server}
 
@@ -129,7 +129,7 @@ class Simulator:
                 exchange_id=exchange_id,
                 seed=self.scenario.seed,
                 scenario=spec,
-                markets=markets_for(exchange_id, self.scenario.seed, spec.markets, cls.market_kinds),
+                markets=markets_for(exchange_id, self.scenario.seed, spec.markets, cls.market_kinds, cls.listing),
                 prices=self._prices,
                 accounts=build_accounts(exchange_id, self.scenario.seed, spec.accounts,
                                         cls.needs_passphrase, cls.has_demo_keys, cls.extra_accounts),
@@ -153,6 +153,7 @@ class Simulator:
                 else:
                     host.port = _free_port(self.host)
                 self._by_port[host.port] = (runtime, host.host)
+            runtime.exchange.ctx.twins.update(self.hosts(runtime.exchange.exchange_id))
 
     async def close(self) -> None:
         await self.streams.close()

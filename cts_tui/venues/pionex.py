@@ -35,7 +35,7 @@ def _error_fields(payload: dict[str, Any]) -> ErrorFields | None:
 
 
 VENUE = Venue(
-    id=ExchangeId.PIONEX,
+    id=ExchangeId("pionex"),
     title="Pionex",
     main_host="api.pionex.com",
     limits=DefaultLimits(per_second=5, per_minute=100, max_concurrent=3, ip_limit=10),

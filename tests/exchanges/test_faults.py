@@ -53,9 +53,9 @@ async def test_clock_skew_appearing_later_is_recovered(
         assert abs((hub.clock_offset_ms(exchange) or 0) - 15_000) < 1_000
 
 
-# Exchanges that reject a timestamp 15 s off (recvWindow 5-10 s); OKX and Coinbase allow 30 s,
+# Exchanges that reject a timestamp 15 s off (recvWindow 5-10 s, KuCoin 5 s); OKX and Coinbase allow 30 s,
 # Pionex 20 s, OrangeX 60 s, HTX 5 min, and Kraken checks a nonce, not a time.
-NARROW_WINDOW = {ExchangeId.BINANCE, ExchangeId.BYBIT, ExchangeId.BINGX}
+NARROW_WINDOW = {ExchangeId.BINANCE, ExchangeId.BYBIT, ExchangeId.BINGX, ExchangeId.KUCOIN}
 
 
 FAULTS = [

@@ -128,3 +128,19 @@ async def test_coinbase_advanced_py_speaks_https_only_and_reads_the_rate_limit_h
     assert int(answer["epoch_seconds"]) > 0
     assert answer["rate_limit_limit"] == "10" and int(answer["rate_limit_remaining"]) < 10
     assert int(answer["rate_limit_reset"]) > 0
+
+
+async def test_kucoin_python_signs_its_passphrase_reads_the_trade_account_and_gets_400005_for_a_wrong_secret(
+        sim: Simulator) -> None:
+    client = sdk("kucoin.client", "kucoin-python")
+    account, url = sim.account("kucoin"), sim.base_url("kucoin")
+    market = client.Market(url=url)
+    user = client.User(account.api_key, account.secret, account.passphrase, url=url)  # key version 2
+    wrong = client.User(account.api_key, "x" * len(account.secret), account.passphrase, url=url)
+    now = await call(market.get_server_timestamp)
+    rows = await call(user.get_account_list, None, "trade")
+    refused = await refusal(wrong.get_account_list)
+    closed(market.session, user.session, wrong.session)
+    assert abs(now - sim.exchange("kucoin").ctx.clock.now_ms()) < 5_000
+    assert {row["currency"]: float(row["balance"]) for row in rows} == account.balance("spot")
+    assert "401-" in str(refused) and "400005" in str(refused)

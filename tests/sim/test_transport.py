@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from cts_tui.sim import Simulator
-from cts_tui.sim.hosts import LAYOUTS
+from cts_tui.sim.exchanges import discover
 
 from tests.sim._ccxt_point import only
 
@@ -32,7 +32,7 @@ async def test_every_host_has_a_port_of_its_own_and_the_json_line_names_them(sim
     ports: set[int] = set()
     for name in sim.exchanges:
         entry = info["exchanges"][name]
-        layout = LAYOUTS[name]
+        layout = sim.exchange(name).hosts_layout()
         assert set(entry["hosts"]) == {n for h in layout.hosts for n in (h.name, *h.aliases)}
         assert entry["base_url"] == entry["hosts"][layout.hosts[0].name] == sim.base_url(name)
         stream_host, path = layout.ws_url
@@ -47,6 +47,7 @@ async def test_every_host_has_a_port_of_its_own_and_the_json_line_names_them(sim
     ("binance", "dapi.binance.com", "/dapi/v1/time"),
     ("htx", "api.hbdm.com", "/api/v1/timestamp"),
     ("coinbase", "api.exchange.coinbase.com", "/time"),
+    ("kucoin", "api-futures.kucoin.com", "/api/v1/contracts/active"),
 ])
 async def test_a_path_is_served_by_its_own_host_only(sim: Simulator, exchange: str, host: str, path: str) -> None:
     status, _, _ = await get(sim.base_url(exchange, host) + path)
@@ -75,7 +76,9 @@ UNKNOWN_PATH: dict[str, tuple[int, str | dict]] = {
     "coinbase": (404, {"errors": [{"id": "not_found", "message": "Not found"}]}),
     "api.exchange.coinbase.com": (404, {"message": "NotFound"}),
     "kraken": (404, {"error": ["EGeneral:Unknown method"]}),
+    "kucoin": (404, {"code": "404000", "msg": "Url Not Found"}),
 }
+LAYOUTS = {name: module.hosts_layout() for name, module in discover().items()}
 SERVED_HOSTS = [(exchange, host.name) for exchange, layout in LAYOUTS.items() for host in layout.hosts]
 
 
@@ -108,7 +111,7 @@ async def test_kraken_answers_a_public_method_by_post_as_an_unknown_method(sim: 
     ("binance", "api.binance.com", "/api/v3/time"), ("binance", "fapi.binance.com", "/fapi/v1/time"),
     ("bybit", "api.bybit.com", "/v5/market/time"), ("kraken", "api.kraken.com", "/0/public/Time"),
     ("coinbase", "api.coinbase.com", "/v2/time"), ("okx", "www.okx.com", "/api/v5/public/time"),
-    ("htx", "api.huobi.pro", "/v1/common/timestamp"),
+    ("htx", "api.huobi.pro", "/v1/common/timestamp"), ("kucoin", "api.kucoin.com", "/api/v1/timestamp"),
 ])
 async def test_answers_carry_the_exchanges_server_and_json_type(sim: Simulator, exchange: str, host: str,
                                                                path: str) -> None:
