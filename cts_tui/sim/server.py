@@ -329,26 +329,28 @@ class Simulator:
             if 200 <= reply.status < 300 and faults.mutates(sim_request.path):
                 if faults.mutate == "trickle":
                     self._record(exchange.exchange_id, sim_request, reply.status, "fault:mutate:trickle")
-                    return await self._trickle(request, reply, runtime, runtime.release)
+                    return await self._trickle(request, reply, runtime, host, runtime.release)
                 reply = fault_path.mutate(faults, reply, runtime.rng)
         self._record(exchange.exchange_id, sim_request, reply.status, reply.outcome)
-        return web.Response(body=reply.body, status=reply.status, headers=self._headers(runtime, reply))
+        return web.Response(body=reply.body or None, status=reply.status, headers=self._headers(runtime, host, reply))
 
     @staticmethod
-    def _headers(runtime: ExchangeRuntime, reply: Reply) -> dict[str, str]:
-        """The reply's headers with the exchange's `Server` and its spelling of JSON's type."""
+    def _headers(runtime: ExchangeRuntime, host: Host, reply: Reply) -> dict[str, str]:
+        """The reply's headers with the exchange's `Server` and the host's spelling of JSON's type;
+        an empty reply without a type (Binance's unknown path) gets none."""
         content_type = reply.content_type
         if content_type == "application/json":
-            content_type = runtime.layout.content_type
-        return {**runtime.headers, **(reply.headers or {}), "Content-Type": content_type}
+            content_type = host.content_type or runtime.layout.content_type
+        typed = {"Content-Type": content_type} if content_type else {}
+        return {**runtime.headers, **(reply.headers or {}), **typed}
 
     @staticmethod
-    async def _trickle(request: web.BaseRequest, reply: Reply, runtime: ExchangeRuntime,
+    async def _trickle(request: web.BaseRequest, reply: Reply, runtime: ExchangeRuntime, host: Host,
                        release: asyncio.Event) -> web.StreamResponse:
         """The answer's status and headers at once, then its body a byte at a time, then
         whitespace (still valid JSON so far) for ever: until the client gives up, the fault is
         cleared or the simulator closes."""
-        response = web.StreamResponse(status=reply.status, headers=Simulator._headers(runtime, reply))
+        response = web.StreamResponse(status=reply.status, headers=Simulator._headers(runtime, host, reply))
         response.enable_chunked_encoding()
         await response.prepare(request)
         body = reply.body
