@@ -31,7 +31,7 @@ from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.config import Config, parse_config_text
 from cts_tui.errors import ConfigError, CtsError, describe_validation_error
 from cts_tui.exchanges.hosts import base_url_in
-from cts_tui.key_facts import IntendedUse
+from cts_tui.key_facts import IntendedUse, exchange_title
 from cts_tui.models import Connection
 from cts_tui.sim import Scenario, Simulator
 from cts_tui.store.secrets import MasterKey, generate_key
@@ -59,7 +59,7 @@ class DemoConnection(_Strict):
     intended_use: IntendedUse = IntendedUse.TRADE
 
     def display_name(self) -> str:
-        return self.name or f"{self.exchange.value.capitalize()} {self.api_type.value} ({self.account})"
+        return self.name or f"{exchange_title(self.exchange.value)} {self.api_type.value} ({self.account})"
 
 
 class Flap(_Strict):

@@ -68,7 +68,7 @@ async def test_the_throwaway_store_holds_the_simulators_keys() -> None:
 RISKY_KEYS = {
     "Binance spot (main)": {"withdrawals", "no_ip_whitelist"},
     "Bybit unified (main)": {"expiring", "no_ip_whitelist", "duplicate"},
-    "Bingx spot (readonly)": {"excess_permissions"},
+    "BingX spot (readonly)": {"excess_permissions"},
     "Coinbase spot (main)": {"withdrawals"},
 }
 
