@@ -77,7 +77,7 @@ def build_coordinator(
     spawner = Spawner()
     table = ConnectionTable(live)
     publisher = Publisher()
-    metrics = CoordinatorMetrics(table.series, lambda: limiter.backend_state)
+    metrics = CoordinatorMetrics(table.series, lambda: limiter.backend_state, lambda: limiter.fleet)
     alerts = AlertEngine(config.alerts)
     streams = CoordinatorStreams(hub.clock_offset_ms, publisher.mark_dirty)
     keys = KeyHygiene(store, lambda: live.current.keys, table.values, publisher.mark_dirty)
@@ -127,7 +127,7 @@ async def open_runtime(
             await ConnectionStore.open(db_path, master_key, results_kept=config.store.results_kept), config
         )
         stack.push_async_callback(store.close)
-        limiter = RateLimiter.from_config(config)
+        limiter = RateLimiter.from_config(config, kind)
         await limiter.start()
         stack.push_async_callback(limiter.close)
         hub = ExchangeHub(config, limiter)

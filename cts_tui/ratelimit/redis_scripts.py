@@ -2,11 +2,13 @@
 prefix spends one budget. Each script runs atomically and reads Redis ``TIME``: no client's clock
 takes part in any decision.
 
-Layout under the prefix: ``<p>:w:<window>`` is a rolling window's log (a sorted set of grants,
-member ``<token>:<units>``, score the grant's millisecond) with ``<p>:w:<window>:n`` its running
-sum, or an aligned window's hash (``s`` its start, ``u`` its units); ``<p>:p:<scope>`` holds a pause
-as ``<until_ms>:<1 if ban else 0>``; ``<p>:procs`` the processes' last heartbeats.
-"""
+Layout under the prefix: ``<p>:{<exchange>}:w:<window>`` is a rolling window's log (a sorted set
+of grants, member ``<token>:<units>``, score the grant's millisecond) with ``...:n`` its running
+sum, or an aligned window's hash (``s`` its start, ``u`` its units); ``<p>:{<exchange>}:p:<scope>``
+holds a pause as ``<until_ms>:<1 if ban else 0>``; the fleet's keys are ``fleet.py``'s. The braces are Redis Cluster's hash
+tags: every key one script call touches (an exchange's windows and pauses, or the fleet's two
+keys) hashes to one slot, which a cluster requires of a script and which keeps each budget on one
+node."""
 
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from cts_tui.ratelimit.plan import Charge, Plan
+from cts_tui.ratelimit.redis_client import AnyRedis
 
 # KEYS: the plan's pause keys, then two keys per window. ARGV: pause count, window count, grant
 # token, dry-run flag, and one string of four numbers per window: aligned (0/1), period ms, cap,
@@ -241,17 +243,6 @@ redis.call('SET', KEYS[1], untilms .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]))
 return untilms
 """
 
-# KEYS: heartbeat set. ARGV: process token, liveness ms. Returns the live process count.
-_HEARTBEAT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
-return redis.call('ZCARD', KEYS[1])
-"""
-
-
 _PendingTake = tuple[list[str], list[str | int | float], "asyncio.Future[list[int]]"]
 
 
@@ -278,7 +269,7 @@ class RedisReceipt:
 class RedisScripts:
     """Typed calls of the scripts for one key prefix."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: AnyRedis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self.process = uuid.uuid4().hex[:16]
@@ -287,7 +278,6 @@ class RedisScripts:
         self._raise = client.register_script(_RAISE)
         self._restore = client.register_script(_RESTORE)
         self._pause = client.register_script(_PAUSE)
-        self._heartbeat = client.register_script(_HEARTBEAT)
         self._settle = client.register_script(_SETTLE)
         self._keys: dict[Plan, list[str]] = {}
         self._specs: dict[tuple[Plan, int], str] = {}
@@ -297,12 +287,16 @@ class RedisScripts:
     def _token(self) -> str:
         return f"{self.process}.{next(self._grants)}"
 
+    def _slot(self, key: str) -> str:
+        """The exchange's hash tag: a plan's windows and pauses all start with its exchange."""
+        return f"{self._prefix}:{{{key.split('|', 1)[0]}}}"
+
     def window_keys(self, charge: Charge) -> tuple[str, str]:
-        base = f"{self._prefix}:w:{charge.key}"
+        base = f"{self._slot(charge.key)}:w:{charge.key}"
         return base, base + ":n"
 
     def pause_key(self, scope: str) -> str:
-        return f"{self._prefix}:p:{scope}"
+        return f"{self._slot(scope)}:p:{scope}"
 
     def _plan_keys(self, plan: Plan) -> list[str]:
         keys = self._keys.get(plan)
@@ -390,15 +384,16 @@ class RedisScripts:
         await asyncio.gather(*self._sending, return_exceptions=True)
 
     async def settle(self, receipts: Sequence[RedisReceipt]) -> None:
-        keys: list[str] = []
-        fields: list[str] = []
+        """One script call per exchange (a call's keys must share a slot), sent together."""
+        by_exchange: dict[str, tuple[list[str], list[str]]] = {}
         for receipt in receipts:
+            keys, fields = by_exchange.setdefault(receipt.plan.exchange, ([], []))
             for charge in receipt.plan.charges:
                 keys.extend(self.window_keys(charge))
                 fields.append(f"{1 if charge.spec.aligned else 0} {int(charge.spec.period_s * 1000)} "
                               f"{receipt.token}:{charge.units} {charge.units} {receipt.granted_ms}")
-        if keys:
-            await self._settle(keys=keys, args=[" ".join(fields)])
+        await asyncio.gather(*(self._settle(keys=keys, args=[" ".join(fields)])
+                               for keys, fields in by_exchange.values() if keys))
 
     async def raise_usage(
         self, charge: Charge, used: int, observed_at: float, tolerance: float = 0
@@ -423,9 +418,3 @@ class RedisScripts:
         until_ms = await self._pause(keys=[self.pause_key(scope)],
                                      args=[max(1, int(seconds * 1000)), 1 if banned else 0])
         return int(until_ms) / 1000
-
-    async def heartbeat(self, live_ms: int) -> int:
-        return int(await self._heartbeat(keys=[f"{self._prefix}:procs"], args=[self.process, live_ms]))
-
-    async def leave(self) -> None:
-        await self._client.zrem(f"{self._prefix}:procs", self.process)

@@ -20,7 +20,6 @@ held a budget shut for minutes).
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import math
 import time
@@ -28,17 +27,15 @@ from collections import defaultdict, deque
 from collections.abc import Coroutine
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.connection import AbstractConnection
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from cts_tui.config import RateLimiting
-from cts_tui.errors import ConfigError
+from cts_tui.ratelimit.fleet import FleetRegistry, RecentRequests
+from cts_tui.views.fleet import Fleet
 from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
+from cts_tui.ratelimit.redis_client import connect
 from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
 from cts_tui.ratelimit.windows import SLOTS
 from cts_tui.views.limits import BackendName, BackendState
@@ -62,36 +59,15 @@ REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
 locally rather than failed, and the breaker's warning says why."""
 
 
-def _no_handshake() -> dict[str, Any]:
-    """A new connection sends nothing before our first command (no CLIENT SETINFO): connecting
-    to a frozen server then costs one timeout, not a half-open connection left behind."""
-    parameters = inspect.signature(AbstractConnection.__init__).parameters
-    if "driver_info" in parameters:
-        return {"driver_info": None}
-    return {"lib_name": None, "lib_version": None}
-
-
-def make_client(url: str) -> Redis:
-    try:
-        return Redis.from_url(
-            url,
-            socket_timeout=SOCKET_TIMEOUT_S,
-            socket_connect_timeout=SOCKET_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-            retry_on_error=[],
-            health_check_interval=0,
-            **_no_handshake(),
-        )
-    except ValueError:  # the URL may hold a password: never echo it
-        raise ConfigError(
-            "rate_limiting.redis_url: not a Redis URL (redis://[:password@]host:port/db)"
-        ) from None
-
-
 class SharedBackend:
-    def __init__(self, settings: RateLimiting) -> None:
-        self._client = make_client(settings.redis_url)
-        self._scripts = RedisScripts(self._client, settings.key_prefix)
+    def __init__(self, settings: RateLimiting, kind: str = "library") -> None:
+        """``kind`` names this process in the fleet (tui, serve, cli, library)."""
+        self._redis = connect(settings, SOCKET_TIMEOUT_S)
+        self._scripts = RedisScripts(self._redis.client, settings.key_prefix)
+        self._registry = FleetRegistry(self._redis.client, settings.key_prefix, self._scripts.process, kind)
+        self._recent = RecentRequests()
+        self.fleet: Fleet | None = None
+        """Who shares the budgets, as the last heartbeat heard (None before the first)."""
         self._fallback = LocalBackend()
         self._healthy = True
         self._live = 1
@@ -142,10 +118,10 @@ class SharedBackend:
         )
         if self._healthy:
             try:
-                await self._scripts.leave()
+                await self._registry.leave()
             except REDIS_DOWN:
                 pass
-        await self._client.aclose()
+        await self._redis.aclose()
 
     def forget_plans(self) -> None:
         self._scripts.forget_plans()
@@ -172,7 +148,7 @@ class SharedBackend:
 
     async def _probe_loop(self) -> None:
         # Pooled connections opened before the failure are dead even if Redis comes back.
-        await self._client.connection_pool.disconnect()
+        await self._redis.drop_connections()
         while True:
             await asyncio.sleep(PROBE_S)
             try:
@@ -213,7 +189,8 @@ class SharedBackend:
             del self._untold[scope]
 
     async def _beat(self) -> None:
-        count = await self._scripts.heartbeat(int(LIVE_S * 1000))
+        self.fleet = await self._registry.beat(int(LIVE_S * 1000), self._recent.counts())
+        count = len(self.fleet.members)
         now = time.monotonic()
         seen = self._live_seen
         seen.append((now, count))
@@ -243,12 +220,16 @@ class SharedBackend:
                 self._remember(plan, result.used)
                 if result.granted:
                     self._fallback.shadow(plan)
+                    self._recent.add(plan.exchange)
                     return 0.0, None, result.receipt
                 if result.blocking < 0:
                     scope = plan.pause_keys[-result.blocking - 1]
                     return result.wait_s, (BAN_MARK + scope) if result.banned else scope, None
                 return result.wait_s, plan.charges[result.blocking - 1].key, None
-        return self._fallback.take_now(plan, priority)
+        wait, blocking, receipt = self._fallback.take_now(plan, priority)
+        if blocking is None:
+            self._recent.add(plan.exchange)
+        return wait, blocking, receipt
 
     def settle(self, receipt: object) -> None:
         if not isinstance(receipt, RedisReceipt):
