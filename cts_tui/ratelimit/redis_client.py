@@ -8,6 +8,7 @@ than the fallback takes to decide it locally.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from dataclasses import dataclass
 from typing import Any, Literal, Union
@@ -19,11 +20,13 @@ from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from cts_tui.config import RateLimiting
 from cts_tui.errors import ConfigError
 
 AnyRedis = Union[Redis, RedisCluster]
+_GOODBYE_FAILED = (RedisError, OSError, asyncio.TimeoutError)
 TopologyKind = Literal["single", "sentinel", "cluster"]
 
 _URL_HELP = ("rate_limiting.redis_url: not a Redis URL (redis://[:password@]host:port/db, "
@@ -144,10 +147,14 @@ class RedisConnection:
             await self.client.connection_pool.disconnect()
 
     async def aclose(self) -> None:
-        await self.client.aclose()
-        if self._sentinel is not None:
-            for sentinel in self._sentinel.sentinels:
-                await sentinel.aclose()
+        """Closes every part, each within the connect timeout; a part that cannot say goodbye in
+        time (a frozen server leaves the socket's last bytes unacknowledged) is abandoned, its
+        socket closed all the same, rather than holding the process's shutdown."""
+        parts = [self.client, *(self._sentinel.sentinels if self._sentinel is not None else ())]
+        outcomes = await asyncio.gather(*(part.aclose() for part in parts), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, _GOODBYE_FAILED):
+                raise outcome
 
 
 def connect(settings: RateLimiting, timeout_s: float) -> RedisConnection:

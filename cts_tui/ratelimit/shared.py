@@ -24,7 +24,7 @@ import logging
 import math
 import time
 from collections import defaultdict, deque
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -54,9 +54,30 @@ PROBE_S = 0.1
 SETTLE_BATCH_S = 0.002
 """Settlements wait this long to travel together: one script call for many finished requests."""
 
+STOP_RETRY_S = 0.05
+"""How long ``close`` waits for a cancelled loop before cancelling it again."""
+
 REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
 """Any Redis failure, refusals (loading, read-only replica) included: the request is decided
 locally rather than failed, and the breaker's warning says why."""
+
+
+async def _stop(tasks: Iterable[asyncio.Task[Any] | None]) -> None:
+    """Cancel the tasks until they have ended. Cancelling once is not enough on Python 3.11:
+    redis-py sends every command through ``asyncio.wait_for``, which there returns the send's
+    result instead of raising when the cancellation lands as the send completes (CPython
+    gh-86296, fixed in 3.12), so a loop can lose its cancellation and run on; ``close`` waiting
+    for it once hung for good. The loops also end on ``_closing``: a second cancellation meets
+    either that check or an ordinary await."""
+    started = [task for task in tasks if task is not None]
+    pending = set(started)
+    while pending:
+        for task in pending:
+            task.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=STOP_RETRY_S)
+    for task in started:  # retrieve what they raised: nothing is left for the loop to log
+        if not task.cancelled():
+            task.exception()
 
 
 class SharedBackend:
@@ -105,17 +126,14 @@ class SharedBackend:
         self._heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
 
     async def close(self) -> None:
+        """Ends in bounded time whatever Redis does: every command below has the socket timeout,
+        the loops end on ``_closing`` even if a cancellation is lost, and a dead or frozen server
+        costs at most one timeout per step (leaving is skipped once the breaker is open)."""
         self._closing = True
         await self._scripts.drain()
         if self._settler is not None:
             await asyncio.gather(self._settler, return_exceptions=True)
-        for task in (self._heartbeat, self._probe, *self._tasks):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(
-            *(t for t in (self._heartbeat, self._probe, *self._tasks) if t is not None),
-            return_exceptions=True,
-        )
+        await _stop((self._heartbeat, self._probe, *self._tasks))
         if self._healthy:
             try:
                 await self._registry.leave()
@@ -149,7 +167,7 @@ class SharedBackend:
     async def _probe_loop(self) -> None:
         # Pooled connections opened before the failure are dead even if Redis comes back.
         await self._redis.drop_connections()
-        while True:
+        while not self._closing:
             await asyncio.sleep(PROBE_S)
             try:
                 await self._beat()
@@ -199,9 +217,9 @@ class SharedBackend:
         self._live = max(1, max(c for _t, c in seen))
 
     async def _heartbeat_loop(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(HEARTBEAT_S)
-            if not self._healthy:
+            if not self._healthy or self._closing:
                 continue
             try:
                 await self._beat()
@@ -308,6 +326,9 @@ class SharedBackend:
         return None
 
     def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
+        if self._closing:
+            coro.close()
+            return
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

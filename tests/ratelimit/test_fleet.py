@@ -3,6 +3,7 @@ heartbeat, reports its requests per exchange, and drops out when its heartbeat s
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 
@@ -13,6 +14,7 @@ from cts_tui.ratelimit import Priority, RateLimiter, shared
 from cts_tui.ratelimit.fleet import FleetRegistry
 from cts_tui.views.fleet import Fleet, FleetMember
 from cts_tui.ratelimit.redis_client import connect
+from cts_tui.ratelimit.shared import SharedBackend
 from tests.core.helpers import eventually
 
 from .helpers import make_config
@@ -72,6 +74,45 @@ async def test_a_process_that_stops_beating_drops_out_and_a_closed_one_leaves_at
     finally:
         await a.close()
         await connection.aclose()
+
+
+async def test_a_close_ends_wherever_it_meets_the_heartbeat(redis_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    # On Python 3.11 redis-py loses a cancellation that lands as a command's send completes; the
+    # heartbeat then ran on and close() waited for it for good (the CI hang of this file).
+    monkeypatch.setattr(shared, "HEARTBEAT_S", 0)  # one beat after another: every close meets one
+    settings = _config(redis_server.url).rate_limiting
+    for steps in range(12):
+        backend = SharedBackend(settings)
+        await backend.start()
+        for _ in range(steps):  # close at each step of the next beat in turn
+            await asyncio.sleep(0)
+        async with asyncio.timeout(5):
+            await backend.close()
+
+
+async def test_registering_beating_and_leaving_never_wait_on_a_frozen_or_dead_redis(
+    redis_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared, "SOCKET_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(shared, "HEARTBEAT_S", 0)
+    settings = _config(redis_server.url).rate_limiting
+    beating = SharedBackend(settings)
+    await beating.start()
+    redis_server.stop()  # frozen under a beat in flight
+    try:
+        registering = SharedBackend(settings)
+        async with asyncio.timeout(5):
+            await registering.start()
+            assert registering.name == "fallback"
+            await registering.close()
+            await beating.close()
+    finally:
+        redis_server.cont()
+    killed = SharedBackend(settings)
+    await killed.start()
+    redis_server.kill()
+    async with asyncio.timeout(5):
+        await killed.close()
 
 
 def test_the_headline_counts_processes_and_hosts() -> None:
