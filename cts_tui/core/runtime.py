@@ -35,10 +35,11 @@ from cts_tui.core.services import Services
 from cts_tui.core.shared_store import SharedStore
 from cts_tui.core.state_machine import StateMachine
 from cts_tui.core.streams import CoordinatorStreams
-from cts_tui.core.tasks import Spawner, cancel_and_wait
+from cts_tui.core.tasks import Spawner
 from cts_tui.core.watchdog import Watchdog
 from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.ratelimit.limiter import RateLimiter
+from cts_tui.stopping import cancel_and_wait
 from cts_tui.store.records import ProcessIdentity
 from cts_tui.store import ConnectionStore, MasterKey
 from cts_tui.store.env_connections import env_connection_ids, with_env_connections

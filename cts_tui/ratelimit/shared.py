@@ -24,7 +24,7 @@ import logging
 import math
 import time
 from collections import defaultdict, deque
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -38,6 +38,7 @@ from cts_tui.ratelimit.policy import WindowSpec
 from cts_tui.ratelimit.redis_client import connect
 from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
 from cts_tui.ratelimit.windows import SLOTS
+from cts_tui.stopping import cancel_and_wait
 from cts_tui.views.limits import BackendName, BackendState
 
 log = logging.getLogger(__name__)
@@ -54,30 +55,9 @@ PROBE_S = 0.1
 SETTLE_BATCH_S = 0.002
 """Settlements wait this long to travel together: one script call for many finished requests."""
 
-STOP_RETRY_S = 0.05
-"""How long ``close`` waits for a cancelled loop before cancelling it again."""
-
 REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
 """Any Redis failure, refusals (loading, read-only replica) included: the request is decided
 locally rather than failed, and the breaker's warning says why."""
-
-
-async def _stop(tasks: Iterable[asyncio.Task[Any] | None]) -> None:
-    """Cancel the tasks until they have ended. Cancelling once is not enough on Python 3.11:
-    redis-py sends every command through ``asyncio.wait_for``, which there returns the send's
-    result instead of raising when the cancellation lands as the send completes (CPython
-    gh-86296, fixed in 3.12), so a loop can lose its cancellation and run on; ``close`` waiting
-    for it once hung for good. The loops also end on ``_closing``: a second cancellation meets
-    either that check or an ordinary await."""
-    started = [task for task in tasks if task is not None]
-    pending = set(started)
-    while pending:
-        for task in pending:
-            task.cancel()
-        _done, pending = await asyncio.wait(pending, timeout=STOP_RETRY_S)
-    for task in started:  # retrieve what they raised: nothing is left for the loop to log
-        if not task.cancelled():
-            task.exception()
 
 
 class SharedBackend:
@@ -133,7 +113,9 @@ class SharedBackend:
         await self._scripts.drain()
         if self._settler is not None:
             await asyncio.gather(self._settler, return_exceptions=True)
-        await _stop((self._heartbeat, self._probe, *self._tasks))
+        # Loops that talk to Redis can lose a cancellation on Python 3.11 (see stopping.py);
+        # they also end on ``_closing``.
+        await cancel_and_wait(t for t in (self._heartbeat, self._probe, *self._tasks) if t is not None)
         if self._healthy:
             try:
                 await self._registry.leave()
