@@ -16,6 +16,7 @@ headline as one of the processes saw it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -59,21 +60,32 @@ def _config(url: str, prefix: str) -> Config:
 
 
 def _count_round_trips() -> dict[str, int]:
-    """Every send on a Redis connection is one round trip (a pipeline sends once)."""
+    """Every send on a Redis connection is one round trip (a pipeline sends once), named by the
+    first script it runs; checks are the limiter's calls of the take script, denials those that
+    granted nothing."""
     from redis.asyncio.connection import AbstractConnection
 
+    from cts_tui.ratelimit import fleet, redis_scripts
     from cts_tui.ratelimit.redis_scripts import RedisScripts
 
-    counts = {"round_trips": 0, "checks": 0}
+    scripts = {"take": redis_scripts._TAKE, "settle": redis_scripts._SETTLE,  # noqa: SLF001
+               "raise": redis_scripts._RAISE, "beat": fleet._BEAT}  # noqa: SLF001
+    shas = {hashlib.sha1(source.encode()).hexdigest().encode(): name for name, source in scripts.items()}
+    counts = {"round_trips": 0, "checks": 0, "denied": 0} | {f"rt_{name}": 0 for name in [*scripts, "other"]}
     send, take = AbstractConnection.send_packed_command, RedisScripts.take
 
     async def counted_send(self, command, check_health=True):  # type: ignore[no-untyped-def]
+        packed = command if isinstance(command, bytes) else b"".join(command)
+        kind = next((name for sha, name in shas.items() if sha in packed), "other")
         counts["round_trips"] += 1
+        counts[f"rt_{kind}"] += 1
         return await send(self, command, check_health)
 
     async def counted_take(self, plan, priority, dry_run=False):  # type: ignore[no-untyped-def]
         counts["checks"] += 1
-        return await take(self, plan, priority, dry_run)
+        result = await take(self, plan, priority, dry_run)
+        counts["denied"] += not result.granted
+        return result
 
     AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
     RedisScripts.take = counted_take  # type: ignore[method-assign]
@@ -153,6 +165,8 @@ async def _fleet_run(sim: Simulator, url: str, prefix: str) -> dict:
         "utilisation": sum(1 for e in entries if e.outcome == "ok") / (RUN_S * BUDGET),
         "round_trips": sum(o["round_trips"] for o in outs) / max(1, served),
         "checks_per_s": sum(o["checks"] for o in outs) / PROCESSES / RUN_S,
+        "by_kind": {key[3:]: sum(o[key] for o in outs) / max(1, served) for key in outs[0] if key.startswith("rt_")},
+        "denied": sum(o["denied"] for o in outs) / max(1, served),
         "errors": sum(o["errors"] for o in outs),
         "backends": "/".join(sorted({o["backend"] for o in outs})),
         "trips": sum(o["trips"] for o in outs),
@@ -202,6 +216,9 @@ def _print(rows: dict[str, dict]) -> None:
         ("429s at the exchange", lambda r: f"{r['rejected']}"),
         ("utilisation (>= 90%)", lambda r: f"{r['utilisation']:.1%}"),
         ("round trips / request", lambda r: f"{r['round_trips']:.2f}"),
+        *((f"  of which {kind}", (lambda r, kind=kind: f"{r['by_kind'][kind]:.2f}"))
+          for kind in ("take", "settle", "raise", "beat", "other")),
+        ("denied checks / request", lambda r: f"{r['denied']:.2f}"),
         ("checks/s per process", lambda r: f"{r['checks_per_s']:.1f}"),
         ("errors", lambda r: f"{r['errors']}"),
         ("breaker trips", lambda r: f"{r['trips']}"),

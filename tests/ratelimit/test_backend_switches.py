@@ -20,7 +20,7 @@ from cts_tui.core.runtime import open_runtime
 from cts_tui.errors import ErrorKind
 from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.models import Connection, ConnectionState
-from cts_tui.ratelimit import Priority, RateLimiter
+from cts_tui.ratelimit import Priority, RateLimiter, shared
 from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.shared import SharedBackend
 from cts_tui.ratelimit.waiting import tracking_waits
@@ -132,8 +132,9 @@ async def test_a_thawed_redis_keeps_its_count_and_gains_only_what_was_spent_mean
 
 
 async def test_signed_requests_flow_at_the_budget_while_redis_dies_returns_freezes_and_thaws(
-    sim: Simulator, redis_server, tmp_path: Path
+    sim: Simulator, redis_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(shared, "HOLD_TIMED_OUT_S", 0.5)  # the freeze's first moments, shortened
     sim.set_limits("bybit", private_per_second=5, wallet_balance_per_second=5)
     config = _shared(fast_config(), redis_server)
     limits = config.limits("bybit")
