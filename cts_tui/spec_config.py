@@ -225,7 +225,7 @@ def apply_environment(tree: dict[str, Any], env: Mapping[str, str] | None = None
     if not isinstance(credentials, dict):
         return mapped  # the native validation names it
     names = [(member.value.upper(), member) for member in ExchangeId]
-    names += [(alias.upper(), member) for alias, member in EXCHANGE_ALIASES.items()]
+    names += [(alias.upper(), ExchangeId(name)) for alias, name in EXCHANGE_ALIASES.items()]
     for prefix, member in names:
         for field, suffix in ENV_SUFFIXES.items():
             variable = prefix + suffix

@@ -39,8 +39,9 @@ def test_a_venue_is_complete(exchange: ExchangeId) -> None:
     windows = own.windows(10, 100)
     assert own.usage_window in {None, *(w.name for w in windows)}, "usage headers describe no window"
     if own.ccxt:
-        assert hasattr(ccxt_async, own.ccxt_id(False)) and hasattr(ccxt_async, own.ccxt_id(True))
-        assert set(own.key_readers) <= {own.ccxt_id(False), own.ccxt_id(True)}
+        assert all(hasattr(ccxt_async, name) for name in own.all_ccxt_ids)
+        assert set(own.key_readers) <= own.all_ccxt_ids
+        assert set(own.ccxt_ids) <= set(own.api_types)
     else:
         assert own.native_rest_url.startswith("https://") and own.native_stream_url.startswith("wss://")
 

@@ -50,7 +50,7 @@ def default_hosts(exchange: ExchangeId, testnet: bool, passphrase: bool = False)
     key's ccxt class: keys with a passphrase may be another product's), or a native client's
     default URL."""
     if exchange in CCXT_EXCHANGES:
-        return _ccxt_hosts(VENUES[exchange].ccxt_id(passphrase), testnet)
+        return _ccxt_hosts(VENUES[exchange].ccxt_id(None, passphrase), testnet)
     return frozenset({host_key(VENUES[exchange].native_rest_url)})
 
 

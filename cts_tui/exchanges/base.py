@@ -1,7 +1,7 @@
 """The one client interface every exchange speaks, and the connection test built on it.
 
 A client belongs to one connection. The test is written once, here, from the interface's steps
-(markets, server time, balance, permissions), so that all nine exchanges report the same way: a
+(markets, server time, balance, permissions), so that every exchange reports the same way: a
 timestamped line per step, the failing step named, and the error classified.
 """
 

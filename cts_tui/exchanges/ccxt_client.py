@@ -53,7 +53,7 @@ class CcxtClient(ExchangeClient):
         self._profile = profile_for(connection.exchange, connection.api_type)
         self._instance: Any = None
         self._clock = ctx.clock(connection.exchange)
-        self._ccxt_id = ccxt_id(connection.exchange, connection.api_passphrase is not None)
+        self._ccxt_id = ccxt_id(connection.exchange, connection.api_type, connection.api_passphrase is not None)
 
     @property
     def quote(self) -> str:

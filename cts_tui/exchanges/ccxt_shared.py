@@ -31,11 +31,11 @@ from cts_tui.exchanges.profiles import Profile, market_options, profile_for
 from cts_tui.models import Connection
 from cts_tui.venues import VENUES
 
-# ccxt's ids where they differ from ours.
-def ccxt_id(exchange: ExchangeId, has_passphrase: bool) -> str:
-    """The ccxt class for a key: keys with a passphrase may be another product's keys, which sign
-    differently and have their own ccxt class (``Venue.passphrase_ccxt_id``)."""
-    return VENUES[exchange].ccxt_id(has_passphrase)
+def ccxt_id(exchange: ExchangeId, api_type: ApiType, has_passphrase: bool) -> str:
+    """The ccxt class for a connection: an API type may be another product of the exchange
+    (``Venue.ccxt_ids``), and keys with a passphrase another product's keys, which sign
+    differently (``Venue.passphrase_ccxt_id``)."""
+    return VENUES[exchange].ccxt_id(api_type, has_passphrase)
 
 
 def ccxt_class(name: str) -> type[Any]:
@@ -70,7 +70,7 @@ class SharedKey:
     def of(cls, connection: Connection) -> SharedKey:
         return cls(
             connection.exchange, connection.api_type, connection.base_url, connection.is_testnet,
-            ccxt_id(connection.exchange, connection.api_passphrase is not None),
+            ccxt_id(connection.exchange, connection.api_type, connection.api_passphrase is not None),
         )
 
 

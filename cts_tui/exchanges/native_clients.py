@@ -11,8 +11,8 @@ from cts_tui.exchanges.pionex import PionexClient
 from cts_tui.models import Connection
 
 NATIVE_CLIENTS: dict[ExchangeId, type[NativeClient]] = {
-    ExchangeId.PIONEX: PionexClient,
-    ExchangeId.ORANGEX: OrangeXClient,
+    ExchangeId("pionex"): PionexClient,
+    ExchangeId("orangex"): OrangeXClient,
 }
 
 

@@ -1,4 +1,5 @@
-"""Pionex, natively: spot under /api/v1, perpetual futures under /uapi/v1.
+"""Pionex, natively: market data of both kinds under /api/v1 (perpetual symbols end ``_PERP``),
+the perpetual futures account under /uapi/v1, as Pionex's OpenAPI documents them.
 
 Signing per Pionex's documentation: a ``timestamp`` query parameter (ms); the signed text is the
 method, the path, "?" and the query pairs sorted by key (values as sent, not re-encoded), then the
@@ -33,7 +34,7 @@ class PionexClient(NativeClient):
         return "USDT"
 
     @property
-    def _root(self) -> str:
+    def _account_root(self) -> str:
         return "/uapi/v1" if self.is_perpetual else "/api/v1"
 
     def _server_time(self, payload: Any) -> float | None:
@@ -66,7 +67,7 @@ class PionexClient(NativeClient):
         kind = "PERP" if self.is_perpetual else "SPOT"
 
         async def load() -> dict[str, Any]:
-            payload = await self._send("GET", f"{self._root}/common/symbols", query=f"type={kind}")
+            payload = await self._send("GET", "/api/v1/common/symbols", query=f"type={kind}")
             markets = {}
             for row in self._data(payload, "symbols"):
                 base, quote_ = row.get("baseCurrency"), row.get("quoteCurrency")
@@ -84,15 +85,14 @@ class PionexClient(NativeClient):
 
     async def _fetch_server_time(self) -> int:
         # No time endpoint: the cheapest public answer (one ticker, weight 1) carries the time.
-        payload = await self._send("GET", f"{self._root}/market/tickers",
-                                   query=f"symbol={self._market_id('BTC/USDT')}")
+        payload = await self._send("GET", "/api/v1/market/tickers", query=f"symbol={self._market_id('BTC/USDT')}")
         server_ms = self._server_time(payload)
         if server_ms is None:
             raise ExchangeError(ErrorKind.BAD_RESPONSE, "pionex answer carries no timestamp")
         return shapes.server_time("pionex", server_ms)
 
     async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
-        payload = await self._send("GET", f"{self._root}/market/tickers",
+        payload = await self._send("GET", "/api/v1/market/tickers",
                                    query=f"symbol={quote(self._market_id(symbol), safe='')}")
         rows = self._data(payload, "tickers")
         if not rows:
@@ -101,7 +101,7 @@ class PionexClient(NativeClient):
         return shapes.ticker("pionex", {"last": row.get("close"), "timestamp": row.get("time")}, symbol)
 
     async def fetch_balance(self) -> dict[str, float]:
-        payload = await self._get_signed(f"{self._root}/account/balances")
+        payload = await self._get_signed(f"{self._account_root}/account/balances")
         totals: dict[str, float] = {}
         for row in self._data(payload, "balances"):
             if not isinstance(row, dict) or not isinstance(row.get("coin"), str):

@@ -13,7 +13,7 @@ from functools import lru_cache
 from cts_tui.config import RateLimiting
 from cts_tui.ratelimit.policy import ExchangePolicy, Scope, WindowSpec
 from cts_tui.ratelimit.priority import Priority
-from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint
+from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint, pool_of
 
 CONCURRENCY = "concurrency"
 """Blocking key of a waiter that lacks a concurrency slot rather than budget."""
@@ -66,9 +66,10 @@ def account_id(account: str) -> str:
     return hashlib.sha256(account.encode()).hexdigest()[:16]
 
 
-def window_key(exchange: str, account: str | None, spec: WindowSpec, endpoint: str) -> str:
+def window_key(exchange: str, account: str | None, spec: WindowSpec, part: str | None) -> str:
+    """``part``: the endpoint of a per-endpoint window, the pool of a per-pool one."""
     key = f"{exchange}|{account_id(account) if account else '-'}|{spec.name}"
-    return f"{key}|{endpoint}" if spec.per_endpoint else key
+    return f"{key}|{part}" if part is not None else key
 
 
 def pause_keys(policy: ExchangePolicy, account: str | None) -> tuple[str, ...]:
@@ -90,15 +91,16 @@ def make_plan(
     shares = ceilings(settings)
     charges = []
     for spec in policy.windows:
-        limit = spec.limit
+        part, documented = None, None
         if spec.per_endpoint:
-            documented = endpoint_limit(policy.exchange, endpoint)
-            if documented is not None:
-                limit = min(limit, documented)
+            part, documented = name, endpoint_limit(policy.exchange, endpoint)
+        elif spec.per_pool:
+            part, documented = pool_of(policy.exchange, name)
+        limit = spec.limit if documented is None else min(spec.limit, documented)
         budget = limit * settings.headroom
         charges.append(
             Charge(
-                key=window_key(policy.exchange, account if spec.scope is Scope.CALLER else None, spec, name),
+                key=window_key(policy.exchange, account if spec.scope is Scope.CALLER else None, spec, part),
                 spec=spec,
                 units=cost if spec.counts_weight else 1,
                 caps=(budget * shares[Priority.HIGH], budget * shares[Priority.NORMAL],

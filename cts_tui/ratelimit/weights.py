@@ -1,5 +1,6 @@
-"""Endpoint weights (what one call costs against a weight-counted window) and the per-endpoint
-limits that are tighter than the config's, as the venue modules declare them.
+"""Endpoint weights (what one call costs against a weight-counted window), the per-endpoint
+limits that are tighter than the config's and the resource pools endpoints draw on, as the venue
+modules declare them.
 
 One request may cost 1 or 80 depending on the endpoint and its parameters (``Venue.weights``,
 ``Venue.request_weight``). Endpoints may be named by ccxt unified method (``fetch_ticker`` /
@@ -18,6 +19,7 @@ WEIGHTS: dict[str, Mapping[str, int]] = {venue.id.value: venue.weights for venue
 ENDPOINT_LIMITS: dict[str, Mapping[str, int]] = {
     venue.id.value: venue.endpoint_limits for venue in VENUES.values() if venue.endpoint_limits
 }
+_POOLS = {venue.id.value: venue for venue in VENUES.values() if venue.pool_of is not None}
 _REQUEST_WEIGHTS = {venue.id.value: venue.request_weight for venue in VENUES.values() if venue.request_weight}
 
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])([A-Z])")
@@ -60,3 +62,13 @@ def request_weight(exchange: str, path: str, query: str) -> int | None:
 def endpoint_limit(exchange: str, endpoint: str) -> int | None:
     """The exchange's own limit for this endpoint's window, where it documents one."""
     return _lookup(ENDPOINT_LIMITS.get(exchange), endpoint)
+
+
+def pool_of(exchange: str, endpoint: str) -> tuple[str, int | None]:
+    """The resource pool a (normalized) endpoint draws on and the pool's quota, where the
+    exchange counts per pool; ("-", None) elsewhere."""
+    venue = _POOLS.get(exchange)
+    if venue is None or venue.pool_of is None:
+        return "-", None
+    pool = venue.pool_of(endpoint)
+    return pool, venue.pool_limits.get(pool)

@@ -4,7 +4,8 @@ An exchange module lives in ``cts_tui/sim/exchanges/<name>.py`` and declares, at
 ``SIM_EXCHANGE = <a SimExchange subclass>``; nothing else registers it (the package is scanned).
 
 The framework owns the HTTP server, the hosts (`cts_tui.sim.hosts`: which real host serves which
-paths, each at the root of its own port), the fault injection
+paths, each at the root of its own port; a module may declare its own ``layout``), the fault
+injection
 (latency, 5xx, outage, 429 storm, maintenance, malformed bodies), the journal and the control
 API. The module owns the exchange's wire protocol: its routes, signatures, rate limits, error
 codes and JSON shapes. Per request the framework:
@@ -38,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cts_tui.sim.accounts import SimAccount
 from cts_tui.sim.clock import ServerClock
+from cts_tui.sim.hosts import Layout, layout_of
 from cts_tui.sim.markets import MarketSpec
 from cts_tui.sim.prices import PriceBook
 from cts_tui.sim.scenario import AccountSpec, ExchangeScenario
@@ -125,6 +127,9 @@ class ExchangeContext:
     prices: PriceBook
     accounts: list[SimAccount]
     clock: ServerClock
+    twins: dict[str, str] = field(default_factory=dict)
+    """{real host: local base URL} of the exchange's hosts, once they listen: for answers that
+    name a host of the exchange (a stream token names the stream server to connect to)."""
     _by_key: dict[str, SimAccount] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -147,6 +152,12 @@ class SimExchange:
     needs_passphrase: ClassVar[bool] = False
     has_demo_keys: ClassVar[bool] = False  # adds a default "demo" account with testnet=True
     extra_accounts: ClassVar[tuple[AccountSpec, ...]] = ()  # default accounts beyond main/readonly/demo
+    listing: ClassVar[Mapping[str, str] | None] = None
+    """The real markets by kind ("BTC/USDT ETH/USDT ..."), where ``data/markets.json.gz`` has
+    none for the exchange (``cts_tui.sim.listings``)."""
+    layout: ClassVar[Layout | None] = None
+    """The exchange's hosts and what each serves, where the module declares them (else
+    ``cts_tui.sim.hosts.layout_of``)."""
 
     Limits: ClassVar[type[LimitsModel]] = LimitsModel
     """The exchange's rate-limit parameters; subclasses replace it with real figures (and
@@ -157,6 +168,10 @@ class SimExchange:
         self.ctx = ctx
         self.limits = self.Limits(**ctx.scenario.limits)
         self.configure_limits()
+
+    @classmethod
+    def hosts_layout(cls) -> Layout:
+        return cls.layout or layout_of(cls.exchange_id)
 
     def routes(self) -> Mapping[tuple[str, str], Handler]:
         """(METHOD, path below the base URL) -> handler."""

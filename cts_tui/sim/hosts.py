@@ -9,7 +9,8 @@ protocol's routes (`cts_tui.sim.ws.protocol.WsProtocol.routes`), so that one pat
 different markets on different hosts (``/ws``: spot on stream.binance.com, USD-M on
 fstream.binance.com).
 
-`server` and `content_type` are what the exchange's front end answers with.
+`server` and `content_type` are what the exchange's front end answers with; where each value comes
+from (captured answers, or none found) is in docs/SIM_HEADERS.md.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class Host:
     """URL path -> stream route; a path continuing one with a slash goes to the same route."""
     aliases: tuple[str, ...] = ()
     """Other real names of the same service (ccxt calls HTX's contract host api.hbdm.vn)."""
+    content_type: str | None = None
+    """This host's spelling of JSON's type where it differs from the exchange's."""
 
     def stream_route(self, path: str) -> str | None:
         for prefix, route in self.streams.items():
@@ -66,7 +69,7 @@ def _same(*paths: str) -> Mapping[str, str]:
 LAYOUTS: dict[str, Layout] = {
     "binance": Layout(
         (Host("api.binance.com", ("/api/", "/sapi/")),
-         Host("fapi.binance.com", ("/fapi/", "/futures/")),
+         Host("fapi.binance.com", ("/fapi/", "/futures/"), content_type="application/json"),
          Host("dapi.binance.com", ("/dapi/",)),
          Host("stream.binance.com", streams=MappingProxyType({"/ws": "/ws", "/stream": "/ws"})),
          Host("fstream.binance.com", streams=MappingProxyType({
@@ -79,7 +82,7 @@ LAYOUTS: dict[str, Layout] = {
         ("stream.bybit.com", "/v5/public/spot"), server="Openresty", content_type="application/json; charset=utf-8"),
     "okx": Layout(
         (Host("www.okx.com", ("/",)), Host("ws.okx.com", streams=_same("/ws/v5/public"))),
-        ("ws.okx.com", "/ws/v5/public"), content_type="application/json"),
+        ("ws.okx.com", "/ws/v5/public"), server="cloudflare", content_type="application/json"),
     "bingx": Layout(
         (Host("open-api.bingx.com", ("/",)),
          Host("open-api-ws.bingx.com", streams=_same("/market")),
@@ -96,7 +99,7 @@ LAYOUTS: dict[str, Layout] = {
          Host("api.hbdm.com", ("/api/", "/swap-api/", "/swap-ex/", "/linear-swap-api/", "/linear-swap-ex/",
                                "/v5/", "/market/", "/index/", "/heartbeat/"),
               streams=_same("/linear-swap-ws"), aliases=("api.hbdm.vn",))),
-        ("api.huobi.pro", "/ws"), content_type="application/json;charset=utf-8"),
+        ("api.huobi.pro", "/ws"), server="cloudflare", content_type="application/json;charset=UTF-8"),
     "coinbase": Layout(
         (Host("api.coinbase.com", ("/v2/", "/api/v3/")),
          Host("api.exchange.coinbase.com", ("/",)),

@@ -66,21 +66,22 @@ class RollingWindow:
 
 
 class FixedWindow:
-    """A window of `window_s` seconds opened by the first request of a key (OKX, BingX)."""
+    """A window of `window_s` seconds opened by the first request of a key (OKX, BingX; KuCoin's
+    resource pools count each request's weight)."""
 
     def __init__(self, limit: int, window_s: float) -> None:
         self.limit = int(limit)
         self.window_s = window_s
         self._windows: dict[str, list[float]] = {}  # key -> [opened_at, count]
 
-    def try_acquire(self, key: str, now: float) -> tuple[bool, int, float]:
+    def try_acquire(self, key: str, now: float, weight: int = 1) -> tuple[bool, int, float]:
         """(allowed, remaining after this request, when the window closes)."""
         window = self._windows.get(key)
         if window is None or now >= window[0] + self.window_s:
             window = self._windows[key] = [now, 0]
-        if window[1] >= self.limit:
-            return False, 0, window[0] + self.window_s
-        window[1] += 1
+        if window[1] + weight > self.limit:
+            return False, self.limit - int(window[1]), window[0] + self.window_s
+        window[1] += weight
         return True, self.limit - int(window[1]), window[0] + self.window_s
 
     def reset(self) -> None:

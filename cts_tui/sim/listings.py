@@ -1,6 +1,7 @@
 """The exchanges' real market lists, shipped as package data (``data/markets.json.gz``).
 
-The file names, per exchange and kind of market, the pairs the exchange really lists (its spot
+The file (or, for an exchange it does not list, the module's own ``listing``) names, per
+exchange and kind of market, the pairs the exchange really lists (its spot
 pairs, USDT perpetuals, coin-margined swaps, which bases have quarterly futures), and a plausible
 USD price per currency; each exchange module spells the symbols its own way (Kraken's XXBTZUSD,
 Coinbase's BTC-USD, HTX's BTC-USD and BTC250627). Dated futures are listed for the next two
@@ -38,12 +39,17 @@ def listed_exchanges() -> tuple[str, ...]:
     return tuple(_catalogue()["exchanges"])
 
 
+Listing = tuple[tuple[str, str], ...]
+"""(kind, "BASE/QUOTE BASE/QUOTE ...") pairs: a module's own listing (``SimExchange.listing``)."""
+
+
 @functools.cache
-def real_markets(exchange: str, kinds: tuple[str, ...], today: dt.date) -> tuple[MarketSpec, ...]:
-    """Every listed market of the given kinds, BTC and ETH (then the other majors) first in each."""
+def real_markets(exchange: str, kinds: tuple[str, ...], today: dt.date, own: Listing = ()) -> tuple[MarketSpec, ...]:
+    """Every listed market of the given kinds, BTC and ETH (then the other majors) first in each;
+    from the shipped file, or the module's own listing where the file has none."""
     catalogue = _catalogue()
     prices = catalogue["prices"]
-    listing = catalogue["exchanges"].get(exchange, {})
+    listing = catalogue["exchanges"].get(exchange) or dict(own)
     expiries = quarterly_expiries(today, 2)
     markets: list[MarketSpec] = []
     for kind in kinds:
@@ -56,10 +62,12 @@ def real_markets(exchange: str, kinds: tuple[str, ...], today: dt.date) -> tuple
     return tuple(markets)
 
 
-def markets_for(exchange: str, seed: int, count: int | None, kinds: Mapping[str, float]) -> list[MarketSpec]:
-    """The exchange's real markets of `kinds`; `count` (when given) takes the first of each kind in
-    proportion, or adds invented ones beyond the real list."""
-    real = real_markets(exchange, tuple(kinds), dt.date.today())
+def markets_for(exchange: str, seed: int, count: int | None, kinds: Mapping[str, float],
+                own: Mapping[str, str] | None = None) -> list[MarketSpec]:
+    """The exchange's real markets of `kinds` (`own`: the module's listing, where the shipped file
+    has none); `count` (when given) takes the first of each kind in proportion, or adds invented
+    ones beyond the real list."""
+    real = real_markets(exchange, tuple(kinds), dt.date.today(), tuple(sorted((own or {}).items())))
     if count is None or count == len(real):
         return list(real)
     if count < len(real):

@@ -23,7 +23,7 @@ from cts_tui.sim.clock import ServerClock
 from cts_tui.sim.control import control_routes
 from cts_tui.sim.exchange import ExchangeContext, Handler, Reply, SimExchange, SimRequest
 from cts_tui.sim.exchanges import discover
-from cts_tui.sim.hosts import Host, layout_of
+from cts_tui.sim.hosts import Host
 from cts_tui.sim.journal import Journal, JournalEntry
 from cts_tui.sim.listings import markets_for
 from cts_tui.sim.prices import PriceBook
@@ -56,7 +56,7 @@ class ExchangeRuntime:
         self.release = asyncio.Event()  # set to let requests hung by an outage go
         self.routes: dict[tuple[str, str], Handler] = dict(exchange.routes())
         self.prefixes = tuple(exchange.route_prefixes().items())
-        self.layout = layout_of(exchange.exchange_id)
+        self.layout = exchange.hosts_layout()
         self.hosts = [HostRuntime(host) for host in self.layout.hosts]
         self.headers = {"Server": self.layout.server}
 
@@ -129,7 +129,7 @@ class Simulator:
                 exchange_id=exchange_id,
                 seed=self.scenario.seed,
                 scenario=spec,
-                markets=markets_for(exchange_id, self.scenario.seed, spec.markets, cls.market_kinds),
+                markets=markets_for(exchange_id, self.scenario.seed, spec.markets, cls.market_kinds, cls.listing),
                 prices=self._prices,
                 accounts=build_accounts(exchange_id, self.scenario.seed, spec.accounts,
                                         cls.needs_passphrase, cls.has_demo_keys, cls.extra_accounts),
@@ -153,6 +153,7 @@ class Simulator:
                 else:
                     host.port = _free_port(self.host)
                 self._by_port[host.port] = (runtime, host.host)
+            runtime.exchange.ctx.twins.update(self.hosts(runtime.exchange.exchange_id))
 
     async def close(self) -> None:
         await self.streams.close()
@@ -328,26 +329,28 @@ class Simulator:
             if 200 <= reply.status < 300 and faults.mutates(sim_request.path):
                 if faults.mutate == "trickle":
                     self._record(exchange.exchange_id, sim_request, reply.status, "fault:mutate:trickle")
-                    return await self._trickle(request, reply, runtime, runtime.release)
+                    return await self._trickle(request, reply, runtime, host, runtime.release)
                 reply = fault_path.mutate(faults, reply, runtime.rng)
         self._record(exchange.exchange_id, sim_request, reply.status, reply.outcome)
-        return web.Response(body=reply.body, status=reply.status, headers=self._headers(runtime, reply))
+        return web.Response(body=reply.body or None, status=reply.status, headers=self._headers(runtime, host, reply))
 
     @staticmethod
-    def _headers(runtime: ExchangeRuntime, reply: Reply) -> dict[str, str]:
-        """The reply's headers with the exchange's `Server` and its spelling of JSON's type."""
+    def _headers(runtime: ExchangeRuntime, host: Host, reply: Reply) -> dict[str, str]:
+        """The reply's headers with the exchange's `Server` and the host's spelling of JSON's type;
+        an empty reply without a type (Binance's unknown path) gets none."""
         content_type = reply.content_type
         if content_type == "application/json":
-            content_type = runtime.layout.content_type
-        return {**runtime.headers, **(reply.headers or {}), "Content-Type": content_type}
+            content_type = host.content_type or runtime.layout.content_type
+        typed = {"Content-Type": content_type} if content_type else {}
+        return {**runtime.headers, **(reply.headers or {}), **typed}
 
     @staticmethod
-    async def _trickle(request: web.BaseRequest, reply: Reply, runtime: ExchangeRuntime,
+    async def _trickle(request: web.BaseRequest, reply: Reply, runtime: ExchangeRuntime, host: Host,
                        release: asyncio.Event) -> web.StreamResponse:
         """The answer's status and headers at once, then its body a byte at a time, then
         whitespace (still valid JSON so far) for ever: until the client gives up, the fault is
         cleared or the simulator closes."""
-        response = web.StreamResponse(status=reply.status, headers=Simulator._headers(runtime, reply))
+        response = web.StreamResponse(status=reply.status, headers=Simulator._headers(runtime, host, reply))
         response.enable_chunked_encoding()
         await response.prepare(request)
         body = reply.body

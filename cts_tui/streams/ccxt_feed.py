@@ -3,7 +3,8 @@ symbol (each symbol has its own future in ccxt, so no update is lost to a busy l
 
 The instance's ``urls['api']`` (REST and WebSocket alike) are rewritten to the target (a base URL
 or a host map, `cts_tui.exchanges.hosts.rehost`) the way REST clients are, and its markets are limited to the kinds the
-symbols need. ccxt reconnects lazily on the next watch call; this feed instead closes every
+symbols need. Where the exchange names its stream server in the answer to a token request
+(KuCoin's ``bullet-public``), that REST host's twin names the stream server's twin. ccxt reconnects lazily on the next watch call; this feed instead closes every
 socket of the instance whenever a run ends, so that the next run subscribes afresh on a new
 connection, exactly once per symbol.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import ccxt.pro as ccxtpro
 
@@ -35,6 +37,21 @@ class CcxtFeed(Feed):
         super().__init__(exchange.value, "", symbols)
         plain = getattr(ccxtpro, self._ccxt_id)()
         self.url = self._ws_url(plain.urls["api"]["ws"], plain.hostname)
+
+    @property
+    def url(self) -> str:
+        """Where the stream is: the server ccxt connected to (an exchange may name it only when
+        asked for a token, as KuCoin does; the query, which carries the token, is left out), else
+        the first public stream URL of ccxt's table."""
+        connected = next(iter(self._instance.clients), None) if self._instance is not None else None
+        if not connected:
+            return self._table_url
+        parts = urlsplit(connected)
+        return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+    @url.setter
+    def url(self, value: str) -> None:
+        self._table_url = value
 
     async def run(self, sink: Sink) -> None:
         exchange = await self._ready()

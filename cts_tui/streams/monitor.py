@@ -31,7 +31,7 @@ from cts_tui.streams.pionex import PionexFeed
 from cts_tui.streams.stream import Stream, StreamPolicy
 from cts_tui.views.streams import StreamView
 
-NATIVE_FEEDS: dict[ExchangeId, type[NativeFeed]] = {ExchangeId.PIONEX: PionexFeed, ExchangeId.ORANGEX: OrangexFeed}
+NATIVE_FEEDS: dict[ExchangeId, type[NativeFeed]] = {ExchangeId("pionex"): PionexFeed, ExchangeId("orangex"): OrangexFeed}
 WATCH_TICK_MAX_S = 0.25
 
 StreamCallback = Callable[[StreamView], None]

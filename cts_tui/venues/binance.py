@@ -145,7 +145,7 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 VENUE = Venue(
-    id=ExchangeId.BINANCE,
+    id=ExchangeId("binance"),
     title="Binance",
     main_host="api.binance.com",
     api_hosts={

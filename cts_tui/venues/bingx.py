@@ -38,7 +38,7 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 VENUE = Venue(
-    id=ExchangeId.BINGX,
+    id=ExchangeId("bingx"),
     title="BingX",
     main_host="open-api.bingx.com",
     limits=DefaultLimits(per_second=5, per_minute=100, max_concurrent=3),

@@ -57,7 +57,7 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 VENUE = Venue(
-    id=ExchangeId.BYBIT,
+    id=ExchangeId("bybit"),
     title="Bybit",
     main_host="api.bybit.com",
     limits=DefaultLimits(per_second=10, per_minute=120, max_concurrent=5, ip_limit=600),

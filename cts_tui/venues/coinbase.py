@@ -28,7 +28,7 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 VENUE = Venue(
-    id=ExchangeId.COINBASE,
+    id=ExchangeId("coinbase"),
     title="Coinbase",
     main_host="api.coinbase.com",
     passphrase_host="api.exchange.coinbase.com",

@@ -44,7 +44,7 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 VENUE = Venue(
-    id=ExchangeId.HTX,
+    id=ExchangeId("htx"),
     title="HTX",
     main_host="api.huobi.pro",
     api_hosts={_A.PERPETUAL_FUTURES: "api.hbdm.com"},

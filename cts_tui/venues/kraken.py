@@ -20,7 +20,7 @@ def _error_fields(payload: dict[str, Any]) -> ErrorFields:
 
 
 VENUE = Venue(
-    id=ExchangeId.KRAKEN,
+    id=ExchangeId("kraken"),
     title="Kraken",
     main_host="api.kraken.com",
     # 1 request per second public, from Kraken's own documentation.

@@ -57,7 +57,7 @@ def _key(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 VENUE = Venue(
-    id=ExchangeId.OKX,
+    id=ExchangeId("okx"),
     title="OKX",
     main_host="www.okx.com",
     limits=DefaultLimits(per_second=20, per_minute=600, max_concurrent=10),

@@ -19,7 +19,7 @@ def _error_fields(payload: dict[str, Any]) -> ErrorFields:
 
 
 VENUE = Venue(
-    id=ExchangeId.ORANGEX,
+    id=ExchangeId("orangex"),
     title="OrangeX",
     main_host="api.orangex.com",
     limits=DefaultLimits(per_second=5, per_minute=100, max_concurrent=3),

@@ -15,9 +15,7 @@ from cts_tui.venues.venue import USDT_SPOT, USDT_SWAP, DefaultLimits, ErrorField
 # cost 5, the rest 1. The native client names endpoints by path.
 PIONEX_WEIGHTS: dict[str, int] = {
     "/api/v1/common/symbols": 5,
-    "/uapi/v1/common/symbols": 5,
     "/api/v1/market/tickers": 1,
-    "/uapi/v1/market/tickers": 1,
     "/api/v1/account/balances": 1,
     "/uapi/v1/account/balances": 5,
     "/api/v1/trade/allorders": 5,
@@ -35,7 +33,7 @@ def _error_fields(payload: dict[str, Any]) -> ErrorFields | None:
 
 
 VENUE = Venue(
-    id=ExchangeId.PIONEX,
+    id=ExchangeId("pionex"),
     title="Pionex",
     main_host="api.pionex.com",
     limits=DefaultLimits(per_second=5, per_minute=100, max_concurrent=3, ip_limit=10),

@@ -31,6 +31,8 @@ class WindowSpec:
     aligned: bool = False
     """Clock-aligned (resets at every multiple of the period, wall clock) instead of rolling."""
     per_endpoint: bool = False
+    per_pool: bool = False
+    """One instance per resource pool (``Venue.pool_of``), each held to its pool's quota."""
     counts_weight: bool = False
     """Charged the endpoint's weight, not one per request."""
     scope: Scope = Scope.CALLER
@@ -142,6 +144,11 @@ class Venue:
     """The weight of one request (path, query) where its parameters decide it."""
     endpoint_limits: Mapping[str, int] = field(default_factory=dict)
     """The exchange's own limit per endpoint window, where tighter than the config's."""
+    pool_of: Callable[[str], str] | None = None
+    """The resource pool an endpoint (a unified name or ``method path``, lower case) draws on,
+    where the exchange counts per pool (``WindowSpec.per_pool``)."""
+    pool_limits: Mapping[str, int] = field(default_factory=dict)
+    """Each pool's quota in its window, where tighter than the window's limit."""
     read_usage: UsageReader | None = None
     # Errors
     error_codes: Mapping[str, ErrorKind] = field(default_factory=dict)
@@ -156,6 +163,8 @@ class Venue:
     numeric_codes: bool = False
     """Error codes are numbers (of at most 9 digits), not words."""
     # ccxt
+    ccxt_ids: Mapping[ApiType, str] = field(default_factory=dict)
+    """API types served by another ccxt class than the exchange's id (its futures product's)."""
     passphrase_ccxt_id: str | None = None
     """The ccxt class for keys with a passphrase, where it differs (they sign differently)."""
     market_options: Callable[[tuple[str, ...]], dict[str, Any]] = no_market_options
@@ -197,7 +206,13 @@ class Venue:
             raise LookupError(f"{self.id.value} is spoken to through ccxt, whose URL table it uses")
         return url
 
-    def ccxt_id(self, has_passphrase: bool) -> str:
+    def ccxt_id(self, api_type: ApiType | None, has_passphrase: bool) -> str:
+        """The ccxt class of a connection (while its API type is not known: the exchange's)."""
         if has_passphrase and self.passphrase_ccxt_id is not None:
             return self.passphrase_ccxt_id
-        return self.id.value
+        return self.ccxt_ids.get(api_type, self.id.value) if api_type else self.id.value
+
+    @property
+    def all_ccxt_ids(self) -> frozenset[str]:
+        """Every ccxt class a connection of this exchange may be served by."""
+        return frozenset({self.id.value, *self.ccxt_ids.values(), *filter(None, [self.passphrase_ccxt_id])})

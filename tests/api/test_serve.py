@@ -16,8 +16,10 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
+from cts_tui.capabilities import ExchangeId
 from cts_tui.config import Config
 from cts_tui.core.runtime import open_runtime
+from cts_tui.demo import load_demo_scenario
 from cts_tui.models import Connection, ConnectionPatch
 from cts_tui.paths import api_token_path
 from cts_tui.sim import Simulator
@@ -136,8 +138,8 @@ async def test_serve_demo_answers_with_the_demo_world() -> None:
                 status = await response.json()
             async with http.get(f"{url}/health") as response:
                 assert response.status == 200
-        assert status["connections"]["total"] == 24
-        assert len(status["connections"]["byExchange"]) == 9
+        assert status["connections"]["total"] == len(load_demo_scenario().connections)
+        assert set(status["connections"]["byExchange"]) == {member.value for member in ExchangeId}
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0
 

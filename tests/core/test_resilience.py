@@ -122,7 +122,7 @@ async def test_a_hung_connection_is_suspect_while_its_peer_serves_and_the_probe_
     ).decode()
 
     await other_sim.clear_faults()
-    await eventually(lambda: coordinator.get_connection(hung).breaker == "closed", 5)
+    await eventually(lambda: coordinator.get_connection(hung).breaker == "closed")
     assert not coordinator.get_connection(hung).suspect
     assert coordinator.get_connection(hung).breaker_reason is None
 
@@ -235,7 +235,7 @@ async def test_a_suspect_connection_raises_the_not_answering_alert(coordinator, 
     await callers(coordinator, 4, 3, exchange_id="binance")
     await other_sim.set_fault("binance", outage="hang")
     await callers(coordinator, 8, 4, exchange_id="binance")
-    await eventually(lambda: any(a.rule == "not answering" for a in coordinator.alerts.firing()), 3)
+    await eventually(lambda: any(a.rule == "not answering" for a in coordinator.alerts.firing()))
     (alert,) = [a for a in coordinator.alerts.firing() if a.rule == "not answering"]
     assert alert.subject == f"binance/{hung}"
 

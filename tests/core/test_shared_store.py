@@ -33,19 +33,19 @@ async def other(runtime):
 
 async def test_another_writers_add_edit_test_and_delete_show_here(coordinator, other, draft):
     added = await other.add(Connection.from_draft(draft("binance")).model_copy(update={"enabled": False}))
-    await eventually(lambda: any(v.id == added.id for v in coordinator.get_all_connections()), 2)
+    await eventually(lambda: any(v.id == added.id for v in coordinator.get_all_connections()))
     assert coordinator.get_connection(added.id).state is S.DISABLED
 
     await other.update(added.id, ConnectionPatch(name="renamed"))
-    await eventually(lambda: coordinator.get_connection(added.id).name == "renamed", 2)
+    await eventually(lambda: coordinator.get_connection(added.id).name == "renamed")
 
     await other.record_test(TestResult(connection_id=added.id, success=True, balance=1234.5, duration_ms=7))
-    await eventually(lambda: coordinator.get_connection(added.id).last_test is not None, 2)
+    await eventually(lambda: coordinator.get_connection(added.id).last_test is not None)
     view = coordinator.get_connection(added.id)
     assert (view.last_test.success, view.balance) == (True, 1234.5)
 
     await other.delete(added.id)
-    await eventually(lambda: all(v.id != added.id for v in coordinator.get_all_connections()), 2)
+    await eventually(lambda: all(v.id != added.id for v in coordinator.get_all_connections()))
 
 
 async def test_a_state_moved_elsewhere_is_not_overwritten(coordinator, other, draft):
@@ -117,7 +117,7 @@ async def test_a_test_whose_tester_died_is_recovered(coordinator, other, draft):
     latest = (await other.test_results(view.id))[0]
     assert latest.error.startswith("interrupted:") and f"pid {tester.pid}" in latest.error
     assert await other.test_claims() == []
-    await eventually(lambda: coordinator.get_connection(view.id).state is S.ACTIVE, 2)
+    await eventually(lambda: coordinator.get_connection(view.id).state is S.ACTIVE)
 
 
 async def test_one_scheduler_per_store_and_takeover(sim, tmp_path, config):
@@ -164,7 +164,7 @@ async def test_a_key_rotated_by_another_process_keeps_the_connections_and_says_r
 
     views = [await coordinator.add_connection(draft(ex), source="tui") for ex in ("binance", "htx")]
     await other.rekey(generate_key("test"))
-    await eventually(lambda: events.of(StoreProblem), 2)
+    await eventually(lambda: events.of(StoreProblem))
     await asyncio.sleep(0.6)  # more polls: still one message, and nothing left out
     [problem] = events.of(StoreProblem)
     assert "rotated by another process; restart" in problem.message

@@ -13,21 +13,28 @@ from cts_tui.ratelimit import RateLimiter
 from cts_tui.sim import Simulator
 
 HANG_TIMEOUT_MS = 1000
+"""The timeout of the tests that make an exchange hang (``hang_config``): short, since they wait
+it out."""
 
 
-def fast_config() -> Config:
+def fast_config(timeout_ms: int = 5000) -> Config:
     """Limits high enough that the limiter never slows a test (the simulator still enforces the
-    exchanges' own), a short timeout so that a hung exchange costs little, and a short patience
-    for the exchange's own pauses: Binance's Retry-After runs to the end of the minute, and a
-    test must fail it at once rather than wait for the clock."""
+    exchanges' own), and a short patience for the exchange's own pauses: Binance's Retry-After
+    runs to the end of the minute, and a test must fail it at once rather than wait for the
+    clock. The request timeout is roomy: on a loaded two-core machine a sound answer took over
+    a second, and a 1 s timeout turned it into a failure."""
     config = Config()
     config.rate_limiting.acquire_timeout_s = 2
     for limits in config.exchanges.values():
         limits.per_second = 200
         limits.per_minute = 20_000
         limits.max_concurrent = 20
-        limits.timeout_ms = HANG_TIMEOUT_MS
+        limits.timeout_ms = timeout_ms
     return config
+
+
+def hang_config() -> Config:
+    return fast_config(HANG_TIMEOUT_MS)
 
 
 @pytest.fixture
@@ -37,8 +44,9 @@ async def sim() -> AsyncIterator[Simulator]:
 
 
 @pytest.fixture
-def config() -> Config:
-    return fast_config()
+def config(request: pytest.FixtureRequest) -> Config:
+    """``fast_config``; a test marked ``hangs`` gets ``hang_config``."""
+    return hang_config() if request.node.get_closest_marker("hangs") else fast_config()
 
 
 @pytest.fixture

@@ -30,6 +30,11 @@ CASES = [
     (X.COINBASE, HttpReply(502, {}, "<html>bad gateway</html>"), ErrorKind.EXCHANGE_DOWN),
     (X.KRAKEN, HttpReply(503, {}, "<html>We are down for maintenance</html>"), ErrorKind.MAINTENANCE),
     (X.BINANCE, HttpReply(503, {}, '{"code":1,"msg":"System is under maintenance."}'), ErrorKind.MAINTENANCE),
+    (X.KUCOIN, HttpReply(401, {}, '{"code":"400004","msg":"Invalid KC-API-PASSPHRASE"}'), ErrorKind.AUTH),
+    (X.KUCOIN, HttpReply(429, {"gw-ratelimit-remaining": "0"}, '{"code":"429000","msg":"Too Many Requests"}'),
+     ErrorKind.RATE_LIMITED),
+    (X.KUCOIN, HttpReply(403, {}, '{"code":"400007","msg":"Access Denied"}'), ErrorKind.PERMISSION),
+    (X.KUCOIN, HttpReply(400, {}, '{"code":"400100","msg":"Parameter error"}'), ErrorKind.INVALID_REQUEST),
 ]
 
 

@@ -26,6 +26,7 @@ REPORTS = {
     "orangex": (True, False, False, False, False),
     "pionex": (False, False, False, False, False),
     "kraken": (False, False, False, False, False),
+    "kucoin": (True, True, True, True, False),
 }
 
 

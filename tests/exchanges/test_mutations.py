@@ -1,4 +1,4 @@
-"""Exchange answers are untrusted input: every client call, on all nine exchanges, meets answers
+"""Exchange answers are untrusted input: every client call, on every exchange, meets answers
 the simulator rewrites (``FaultSpec.mutate``: ``{}``, nulls, dropped fields, wrong types, absurd
 numbers, a text/html Content-Type, a body that never ends) and either succeeds or fails with a
 classified ``ExchangeError`` in our own words: no hang, no TypeError, no library text."""
@@ -23,7 +23,7 @@ from .helpers import connection_for
 
 MUTATIONS = ["empty", "nulls", "drop", "types", "huge", "content_type", "trickle"]
 CALLS = ["test_connection", "load_markets", "fetch_time", "fetch_ticker", "fetch_balance", "fetch_permissions"]
-# The request timeout leaves a busy machine room to answer: the nine clients share one event
+# The request timeout leaves a busy machine room to answer: the clients (one per exchange) share one event
 # loop, so each one's synchronous work (ccxt parsing a rewritten answer) runs on the others'
 # request timers, and the suite runs four workers on two cores. The deadline is far above it:
 # reaching that is a hang.

@@ -135,6 +135,22 @@ async def test_bingx_exhausted_quota_pauses_until_it_expires() -> None:
     await limiter.close()
 
 
+async def test_kucoin_pool_headers_raise_that_pools_count_and_pause_when_it_is_spent() -> None:
+    """KuCoin counts weight per resource pool: a signed balance read draws on the Management pool
+    (2000 per 30 s), the ticker on the Public one; ``gw-ratelimit-reset`` is ms until the reset."""
+    limiter = RateLimiter.from_config(make_config(kucoin={"per_second": BIG, "per_minute": BIG}))
+    balance = "GET /api/v1/accounts"
+    limiter.observe(_feedback("kucoin", account="k1", endpoint=balance, gw_ratelimit_limit="2000",
+                              gw_ratelimit_remaining="1500"))
+    assert limiter.usage("kucoin").windows[2].used == 500
+    limiter.observe(_feedback("kucoin", 429, account="k1", endpoint=balance, gw_ratelimit_limit="2000",
+                              gw_ratelimit_remaining="0", gw_ratelimit_reset="4000"))
+    paused = limiter.usage("kucoin").paused_until
+    assert paused is not None and 3 < paused - time.time() <= 4
+    assert await limiter.acquire_permit("kucoin", "GET /api/v1/market/orderbook/level1", Priority.HIGH)  # public
+    await limiter.close()
+
+
 async def test_feedback_for_an_unknown_exchange_is_ignored_and_old_bans_expire() -> None:
     limiter = RateLimiter(make_config(), LocalBackend())
     limiter.observe(_feedback("nosuch", 418))

@@ -69,6 +69,20 @@ def test_okx_endpoint_windows_take_the_tighter_of_the_config_and_the_documented_
     assert endpoint_limit("binance", "fetch_balance") is None
 
 
+def test_kucoin_pool_windows_are_one_per_pool_each_held_to_its_quota() -> None:
+    config = Config()
+    policy = build_policies(config)["kucoin"]
+    spot = make_plan(policy, "GET /api/v3/market/orderbook/level2", "k", None, config.rate_limiting)
+    futures = make_plan(policy, "GET /api/v1/account-overview", "k", None, config.rate_limiting)
+    public = make_plan(policy, "GET /api/v1/market/orderbook/level2_20", None, None, config.rate_limiting)
+    assert spot.charges[2].key == f"kucoin|{account_id('k')}|30s/pool|spot"
+    assert futures.charges[2].key == f"kucoin|{account_id('k')}|30s/pool|futures"
+    assert public.charges[2].key == "kucoin|-|30s/pool|public"
+    assert [round(p.charges[2].caps[0]) for p in (spot, futures, public)] == [3600, 1800, 1800]  # quota x 0.9
+    assert [p.charges[2].units for p in (spot, futures, public)] == [3, 5, 2]  # the endpoints' weights
+    assert public.usage is public.charges[2]  # what gw-ratelimit-remaining speaks of
+
+
 def test_a_signed_request_counts_against_its_key_and_a_public_one_against_the_ip() -> None:
     config = Config()
     okx = build_policies(config)["okx"]

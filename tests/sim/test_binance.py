@@ -141,3 +141,47 @@ async def test_pools_are_separate_and_sapi_reports_its_own_header(simulator: Sim
         assert exchange.last_response_headers["X-SAPI-USED-IP-WEIGHT-1M"] == "1"
     finally:
         await exchange.close()
+
+
+async def test_test_orders_validate_and_place_nothing(simulator: Simulator) -> None:
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01",
+             "price": "50000"}
+    exchange = ccxt_client(simulator, "binance")
+    try:
+        assert await exchange.private_post_order_test(order) == {}
+        # USDⓈ-M by name: ccxt's create_order sends futures to the live endpoint even with test=True
+        answer = await exchange.fapiprivate_post_order_test(order)
+        assert exchange.last_response_headers["X-MBX-USED-WEIGHT-1M"] == "1"
+    finally:
+        await exchange.close()
+    assert answer["orderId"] == 0 and answer["price"] == "50000" and answer["positionSide"] == "BOTH"
+    for path in ("/api/v3/order/test", "/fapi/v1/order/test"):
+        entry = simulator.journal.entries(endpoint=path)[-1]
+        assert (entry.status, entry.weight, entry.outcome) == (200, 1, "ok")
+
+
+BAD_TEST_ORDERS = [
+    ("/fapi/v1/order/test", {"symbol": "BTCUSDT", "type": "MARKET", "quantity": "0.01"}, -1102),
+    ("/fapi/v1/order/test", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01"}, -1102),
+    ("/fapi/v1/order/test", {"symbol": "NOPEUSDT", "side": "BUY", "type": "MARKET", "quantity": "1"}, -1121),
+    ("/fapi/v1/order/test", {"symbol": "BTCUSDT", "side": "UP", "type": "MARKET", "quantity": "1"}, -1117),
+    ("/fapi/v1/order/test", {"symbol": "BTCUSDT", "side": "BUY", "type": "SOON", "quantity": "1"}, -1116),
+    ("/fapi/v1/order/test", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0"}, -4003),
+    ("/fapi/v1/order/test", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.00001"}, -4164),
+    ("/api/v3/order/test", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET"}, -1102),
+    ("/api/v3/order/test", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "x"}, -1100),
+    ("/api/v3/order/test", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.00000001"}, -1013),
+]
+
+
+async def test_test_orders_refuse_bad_parameters_with_binance_codes(simulator: Simulator) -> None:
+    exchange = ccxt_client(simulator, "binance", enableRateLimit=False)
+    try:
+        for path, params, code in BAD_TEST_ORDERS:  # one client for all: making a ccxt client takes 0.3 s
+            futures = path.startswith("/fapi")
+            call = exchange.fapiprivate_post_order_test if futures else exchange.private_post_order_test
+            with pytest.raises(ccxt.BaseError, match=str(code)):
+                await call(params)
+            assert simulator.journal.entries(endpoint=path)[-1].status == 400
+    finally:
+        await exchange.close()

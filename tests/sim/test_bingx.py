@@ -90,3 +90,36 @@ async def test_429_with_window_headers_then_418_ban(simulator: Simulator) -> Non
     assert remains == ["1", "0"]
     outcomes = [e.outcome for e in simulator.journal.entries(exchange="bingx")]
     assert outcomes == ["ok", "ok", "rate_limited", "banned", "banned"]
+
+
+async def test_swap_test_order_answers_the_order_and_places_nothing(simulator: Simulator) -> None:
+    simulator.set_limits("bingx", private_per_second=50)  # six calls in a second to one endpoint
+    exchange = ccxt_client(simulator, "bingx", enableRateLimit=False)
+    try:
+        answer = await exchange.swap_v2_private_post_trade_order_test(
+            {"symbol": "BTC-USDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "50000"})
+        order = answer["data"]["order"]  # the shape ccxt's create_order(..., {"test": True}) parses
+        assert int(exchange.last_response_headers["X-RateLimit-Requests-Remain"]) == 49
+        assert order["symbol"] == "BTC-USDT" and order["orderId"] > 0 and order["positionSide"] == "LONG"
+        refusals = [({"symbol": "BTC-USDT", "side": "BUY"}, "80014"),  # no type
+                    ({"symbol": "NOPE-USDT", "side": "BUY", "type": "MARKET", "quantity": "1"}, "109400"),
+                    ({"symbol": "BTC-USDT", "side": "BUY", "type": "MARKET"}, "80014"),  # no quantity
+                    ({"symbol": "BTC-USDT", "side": "BUY", "type": "LIMIT", "quantity": "1", "price": "0"}, "100400"),
+                    ({"symbol": "BTC-USDT", "side": "BUY", "type": "MARKET", "quantity": "0.000001"}, "101400")]
+        for params, code in refusals:
+            with pytest.raises(ccxt.BaseError, match=code):
+                await exchange.swap_v2_private_post_trade_order_test(params)
+    finally:
+        await exchange.close()
+    entries = simulator.journal.entries(endpoint="/openApi/swap/v2/trade/order/test")
+    assert [e.outcome for e in entries] == ["ok"] + ["bad_request"] * 5
+
+
+async def test_swap_test_order_needs_trading_permission(simulator: Simulator) -> None:
+    exchange = ccxt_client(simulator, "bingx", "readonly")
+    try:
+        with pytest.raises(ccxt.PermissionDenied, match="100004"):
+            await exchange.swap_v2_private_post_trade_order_test({"symbol": "BTC-USDT", "side": "BUY",
+                                                                  "type": "MARKET", "quantity": "1"})
+    finally:
+        await exchange.close()

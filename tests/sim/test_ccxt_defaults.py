@@ -22,6 +22,7 @@ TABLE: dict[str, tuple[str, str, set[str]]] = {
     "htx": ("BTC/USDT", "USDT", {"spot", "swap", "future"}),
     "coinbase": ("BTC/USD", "USDT", {"spot"}),
     "kraken": ("BTC/USD", "USDT", {"spot"}),
+    "kucoin": ("BTC/USDT", "USDT", {"spot", "swap"}),
 }
 
 

@@ -112,3 +112,19 @@ async def test_maintenance_is_exchange_not_available(sim: Simulator) -> None:
             await client.fetch_time()
     finally:
         await client.close()
+
+
+async def test_product_book_public_and_signed(sim: Simulator) -> None:
+    client = advanced(sim, enableRateLimit=False)
+    try:
+        public = await client.v3PublicGetBrokerageMarketProductBook({"product_id": "BTC-USD", "limit": 5})
+        signed = await client.v3PrivateGetBrokerageProductBook({"product_id": "BTC-USD", "limit": 5})
+        with pytest.raises(ccxt.BaseError, match="ProductID is invalid"):
+            await client.v3PublicGetBrokerageMarketProductBook({"product_id": "NOPE-USD"})
+    finally:
+        await client.close()
+    for answer in (public, signed):
+        book = answer["pricebook"]
+        assert book["product_id"] == "BTC-USD" and len(book["bids"]) == len(book["asks"]) == 5
+        assert float(book["bids"][0]["price"]) < float(book["asks"][0]["price"])
+    assert [e.account for e in sim.journal.entries(endpoint="/api/v3/brokerage/product_book")] == ["main"]

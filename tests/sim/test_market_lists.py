@@ -20,6 +20,7 @@ REAL_IDS = {
     "coinbase": {"BTC-USD", "ETH-USD", "BTC-EUR", "USDT-USD"},
     "htx": {"btcusdt", "BTC-USDT", "BTC-USD"},
     "okx": {"BTC-USDT", "BTC-USDT-SWAP", "BTC-USD-SWAP", "OKB-USDT"},
+    "kucoin": {"BTC-USDT", "KCS-USDT", "XBTUSDTM", "XBTUSDM"},
 }
 
 
@@ -37,7 +38,7 @@ async def test_ccxt_reads_the_real_market_names(sim: Simulator, exchange_id: str
 @pytest.mark.parametrize("count", [20, 40, 2000])
 def test_a_market_count_keeps_every_kind_majors_first_and_no_duplicates(count: int) -> None:
     for name, cls in discover().items():
-        markets = markets_for(name, 42, count, cls.market_kinds)
+        markets = markets_for(name, 42, count, cls.market_kinds, cls.listing)
         assert len(markets) == len({m.key for m in markets}) == count
         assert set(Counter(m.kind for m in markets)) == set(cls.market_kinds)
         first = {}

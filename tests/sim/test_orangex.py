@@ -63,6 +63,19 @@ async def test_public_methods_and_envelope(rpc) -> None:
     assert unknown["error"] == {"code": 1000, "message": "No service found"}
 
 
+async def test_order_book_by_json_rpc_and_by_get(sim: Simulator, rpc) -> None:
+    _, body = await rpc("/public/get_order_book", {"instrument_name": "BTC-USDT-PERPETUAL", "depth": 5})
+    book = body["result"]
+    assert book["instrument_name"] == "BTC-USDT-PERPETUAL" and len(book["bids"]) == len(book["asks"]) == 5
+    assert float(book["bids"][0][0]) < float(book["asks"][0][0]) and book["best_bid_price"] == book["bids"][0][0]
+    async with aiohttp.ClientSession() as session, session.get(
+            f"{sim.base_url('orangex')}/api/v1/public/get_order_book",
+            params={"instrument_name": "BTC-USDT-SPOT", "depth": "3"}) as response:
+        assert len((await response.json())["result"]["asks"]) == 3
+    _, unknown = await rpc("/public/get_order_book", {"instrument_name": "NOPE-USDT-SPOT"})
+    assert unknown["error"]["code"] == 9010
+
+
 @pytest.mark.parametrize("grant", ["client_credentials", "client_signature"])
 async def test_both_grants_give_a_token_for_private_methods(sim: Simulator, rpc, grant: str) -> None:
     params = credentials(sim) if grant == "client_credentials" else signature_grant(sim)

@@ -78,8 +78,31 @@ async def test_public_endpoints(sim: Simulator, http: aiohttp.ClientSession) -> 
     async with http.get(f"{base}/api/v1/market/tickers", params={"symbol": "BTC_USDT"}) as response:
         ticker = (await response.json())["data"]["tickers"][0]
     assert ticker["symbol"] == "BTC_USDT" and float(ticker["close"]) > 0
-    async with http.get(f"{base}/uapi/v1/market/tickers", params={"symbol": "BTC_USDT_PERP"}) as response:
+    async with http.get(f"{base}/api/v1/market/tickers", params={"symbol": "BTC_USDT_PERP"}) as response:
         assert (await response.json())["data"]["tickers"][0]["symbol"] == "BTC_USDT_PERP"
+    # Market data of perpetuals is under /api/v1 too: /uapi/v1 holds the futures account only
+    async with http.get(f"{base}/uapi/v1/market/tickers", params={"symbol": "BTC_USDT_PERP"}) as response:
+        assert response.status == 404 and (await response.json())["code"] == "NOT_FOUND"
+
+
+async def test_order_book_of_both_kinds_weighs_as_documented(sim: Simulator, http: aiohttp.ClientSession) -> None:
+    base = sim.base_url("pionex")
+    async with http.get(f"{base}/api/v1/market/depth", params={"symbol": "BTC_USDT"}) as response:
+        spot = (await response.json())["data"]
+    assert len(spot["bids"]) == len(spot["asks"]) == 20
+    assert float(spot["bids"][0][0]) < float(spot["asks"][0][0]) and isinstance(spot["updateTime"], int)
+    async with http.get(f"{base}/api/v1/market/depth", params={"symbol": "BTC_USDT_PERP", "limit": "5"}) as response:
+        assert len((await response.json())["data"]["asks"]) == 5
+    assert [e.weight for e in sim.journal.entries(exchange="pionex")] == [1, 5]
+
+
+@pytest.mark.parametrize(("params", "code"), [({}, "MARKET_PARAMETER_ERROR"),
+                                              ({"symbol": "NOPE_USDT"}, "MARKET_INVALID_SYMBOL"),
+                                              ({"symbol": "BTC_USDT", "limit": "1001"}, "MARKET_PARAMETER_ERROR")])
+async def test_order_book_refuses_bad_parameters(sim: Simulator, http: aiohttp.ClientSession, params: dict,
+                                                 code: str) -> None:
+    async with http.get(f"{sim.base_url('pionex')}/api/v1/market/depth", params=params) as response:
+        assert response.status == 400 and (await response.json())["code"] == code
 
 
 async def test_spot_and_futures_balances(sim: Simulator, http: aiohttp.ClientSession) -> None:

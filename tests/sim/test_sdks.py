@@ -52,6 +52,9 @@ async def test_binance_connector_reads_spot_margin_and_futures_and_is_refused_a_
     assert (await call(spot.account))["balances"]
     assert "totalAssetOfBtc" in await call(spot.margin_account)
     assert await call(usdm.balance)
+    test_order = await call(usdm.new_order_test, "BTCUSDT", "BUY", "LIMIT", quantity=0.01, price=50_000,
+                            timeInForce="GTC")
+    assert test_order["orderId"] == 0 and test_order["symbol"] == "BTCUSDT"
     wrong = spot_module.Spot(account.api_key, "x" * len(account.secret), base_url=sim.base_url("binance"))
     refused = await refusal(wrong.account)
     closed(spot.session, usdm.session, wrong.session)
@@ -90,10 +93,14 @@ async def test_python_okx_reads_time_ticker_and_balance_and_gets_50113_for_a_wro
     assert [a["code"] for a in answers] == ["0", "0", "0", "50113"] and answers[1]["data"]
 
 
-async def test_pionex_python_reads_balances_over_its_doubled_slash_and_is_refused_a_wrong_secret(
+async def test_pionex_python_reads_the_book_and_balances_over_its_doubled_slash_and_is_refused_a_wrong_secret(
         sim: Simulator) -> None:
     pionex_account = sdk("pionex_python.restful.Account", "pionex-python")
+    pionex_markets = sdk("pionex_python.restful.Markets", "pionex-python")
     account = sim.account("pionex")
+    markets = pionex_markets.Markets()
+    markets.base_url = sim.base_url("pionex") + "/"
+    book = (await call(markets.get_depth, "BTC_USDT", 5))["data"]
 
     def client(secret: str) -> Any:
         made = pionex_account.Account(account.api_key, secret)
@@ -102,8 +109,9 @@ async def test_pionex_python_reads_balances_over_its_doubled_slash_and_is_refuse
     right, wrong = client(account.secret), client("x" * len(account.secret))
     balances = (await call(right.get_balance))["data"]["balances"]
     refused = await refusal(wrong.get_balance)
-    closed(right.session, wrong.session)
+    closed(right.session, wrong.session, markets.session)
     assert balances and "INVALID_SIGNATURE" in str(refused)
+    assert len(book["bids"]) == len(book["asks"]) == 5
 
 
 async def test_coinbase_advanced_py_speaks_https_only_and_reads_the_rate_limit_headers(
@@ -114,7 +122,25 @@ async def test_coinbase_advanced_py_speaks_https_only_and_reads_the_rate_limit_h
         client = rest.RESTClient(base_url=urllib.parse.urlsplit(sim.base_url("coinbase")).netloc,
                                  rate_limit_headers=True)
         answer = (await call(client.get_unix_time)).to_dict()
+        book = await call(client.get_public_product_book, "BTC-USD", limit=3)
         closed(client.session)
+    assert len(book.pricebook.bids) == len(book.pricebook.asks) == 3
     assert int(answer["epoch_seconds"]) > 0
     assert answer["rate_limit_limit"] == "10" and int(answer["rate_limit_remaining"]) < 10
     assert int(answer["rate_limit_reset"]) > 0
+
+
+async def test_kucoin_python_signs_its_passphrase_reads_the_trade_account_and_gets_400005_for_a_wrong_secret(
+        sim: Simulator) -> None:
+    client = sdk("kucoin.client", "kucoin-python")
+    account, url = sim.account("kucoin"), sim.base_url("kucoin")
+    market = client.Market(url=url)
+    user = client.User(account.api_key, account.secret, account.passphrase, url=url)  # key version 2
+    wrong = client.User(account.api_key, "x" * len(account.secret), account.passphrase, url=url)
+    now = await call(market.get_server_timestamp)
+    rows = await call(user.get_account_list, None, "trade")
+    refused = await refusal(wrong.get_account_list)
+    closed(market.session, user.session, wrong.session)
+    assert abs(now - sim.exchange("kucoin").ctx.clock.now_ms()) < 5_000
+    assert {row["currency"]: float(row["balance"]) for row in rows} == account.balance("spot")
+    assert "401-" in str(refused) and "400005" in str(refused)

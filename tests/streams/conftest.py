@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from cts_tui.capabilities import ExchangeId
 from cts_tui.config import Streams
 from cts_tui.sim import ExchangeScenario, Scenario, Simulator
 from cts_tui.streams import StreamMonitor
 
 PUSH_INTERVAL_S = 0.05
-ALL = ("binance", "bybit", "okx", "bingx", "htx", "coinbase", "kraken", "pionex", "orangex")
+ALL = tuple(member.value for member in ExchangeId)
 
 
 @pytest.fixture

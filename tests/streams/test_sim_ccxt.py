@@ -8,15 +8,17 @@ import time
 import ccxt.pro as ccxtpro
 import pytest
 
+from cts_tui.capabilities import CCXT_EXCHANGES
 from cts_tui.exchanges.ccxt_shared import rewrite_urls
 
 from .conftest import ALL
 
-CCXT = ("binance", "bybit", "okx", "bingx", "htx", "coinbase", "kraken")
+CCXT = sorted(member.value for member in CCXT_EXCHANGES)
 SPOT_ONLY = {
     "binance": {"fetchMarkets": {"types": ["spot"]}},
     "bybit": {"fetchMarkets": {"types": ["spot"]}},
     "okx": {"fetchMarkets": {"types": ["spot"]}},
+    "kucoin": {"fetchMarkets": {"types": ["spot"]}},
     "htx": {"fetchMarkets": {"types": {"spot": True, "linear": False, "inverse": False}}},
 }
 

@@ -31,7 +31,9 @@ from cts_tui.views.limits import BackendState, ExchangeUsage, WindowUsage
 from cts_tui.views.streams import StreamState, StreamView
 
 FIXED_NOW = datetime(2026, 1, 27, 12, 0, 0, tzinfo=UTC)
-EXCHANGES = list(ExchangeId)
+EXCHANGES = [ExchangeId(name) for name in ("binance", "bybit", "okx", "bingx", "pionex", "orangex", "htx", "coinbase",
+                                            "kraken")]
+"""The screens' world: these nine in this order (the snapshots), whatever exchanges are added."""
 STATES = [ConnectionState.ACTIVE] * 6 + [ConnectionState.ERROR, ConnectionState.PAUSED,
                                          ConnectionState.DISABLED, ConnectionState.TESTING]
 

@@ -30,6 +30,7 @@ from cts_tui.sim.assets import assets_for
 from cts_tui.sim.exchange import (
     Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply,
 )
+from cts_tui.sim.exchanges import _binance_params
 from cts_tui.sim.limits import AlignedWindow, BanList
 from cts_tui.sim.markets import MarketSpec
 from cts_tui.sim.signing import hmac_hex, same, split_signed_query
@@ -118,7 +119,8 @@ class BinanceSim(SimExchange):
             add("GET", f"{prefix}/openOrders", pool, _by_symbol(*((6, 80) if pool == "api" else (1, 40))), "read",
                 lambda req: json_reply([]))
         add("GET", "/api/v3/account", "api", 20, "read", self._spot_account)
-        add("POST", "/api/v3/order/test", "api", 1, "trade", self._order_test)
+        add("POST", "/api/v3/order/test", "api", 1, "trade", partial(self._order_test, "api"))
+        add("POST", "/fapi/v1/order/test", "fapi", 1, "trade", partial(self._order_test, "fapi"))
         add("GET", "/sapi/v1/capital/config/getall", "sapi", 10, "read", self._coins)
         add("GET", "/sapi/v1/system/status", "sapi", 1, None, lambda req: json_reply({"status": 0, "msg": "normal"}))
         add("GET", "/sapi/v1/account/apiRestrictions", "sapi", 1, "read", self._api_restrictions)
@@ -187,9 +189,9 @@ class BinanceSim(SimExchange):
             signed_part, params = req.raw_query + body_part, {**req.query, **_form(req.body)}
         timestamp, recv_window = params.get("timestamp"), params.get("recvWindow", "5000")
         if not signature:
-            return _mandatory("signature")
+            return _binance_params.mandatory("signature")
         if timestamp is None:
-            return _mandatory("timestamp")
+            return _binance_params.mandatory("timestamp")
         try:
             timestamp_ms, recv_window_ms = int(timestamp), int(recv_window)
         except ValueError:
@@ -284,7 +286,7 @@ class BinanceSim(SimExchange):
     def _market(self, pool: str, req: SimRequest) -> MarketSpec | Reply:
         symbol = req.query.get("symbol")
         if not symbol:
-            return _mandatory("symbol")
+            return _binance_params.mandatory("symbol")
         market = {"api": self.spot, "fapi": self.fapi, "dapi": self.dapi}[pool].get(symbol)
         return market or json_reply({"code": -1121, "msg": "Invalid symbol."}, 400)
 
@@ -434,11 +436,31 @@ class BinanceSim(SimExchange):
                 pair["id"] = 351637150141315861 + number
         return json_reply(pairs)
 
-    def _order_test(self, req: SimRequest) -> Reply:
-        params = _form(req.body) if req.body else req.query
-        if params.get("symbol") not in self.spot:
-            return json_reply({"code": -1121, "msg": "Invalid symbol."}, 400)
-        return json_reply({})
+    def _order_test(self, pool: str, req: SimRequest) -> Reply:
+        """An order validated as the order endpoint would, and not placed. Spot answers ``{}``;
+        USDⓈ-M answers the order endpoint's fields "with invalid values" (its documentation): the
+        order as sent, with order id 0 and no time."""
+        params = {**req.query, **_form(req.body)}
+        markets = self.spot if pool == "api" else self.fapi
+        market = markets.get(params.get("symbol", ""))
+        last = self.ctx.prices.quote(market.key, market.price).price if market else 0.0
+        checked = _binance_params.check_order(pool, params, markets, last)
+        if isinstance(checked, Reply):
+            return checked
+        if pool == "api":
+            return json_reply({})
+        kind = params["type"]
+        return json_reply({
+            "clientOrderId": params.get("newClientOrderId", ""), "cumQty": "0", "cumQuote": "0",
+            "executedQty": "0", "orderId": 0, "avgPrice": "0.00", "origQty": params.get("quantity", "0"),
+            "price": params.get("price", "0"), "reduceOnly": params.get("reduceOnly") == "true",
+            "side": params["side"], "positionSide": params.get("positionSide", "BOTH"), "status": "NEW",
+            "stopPrice": params.get("stopPrice", "0"), "closePosition": params.get("closePosition") == "true",
+            "symbol": params["symbol"], "timeInForce": params.get("timeInForce", "GTC"), "type": kind,
+            "origType": kind, "updateTime": 0, "workingType": params.get("workingType", "CONTRACT_PRICE"),
+            "priceProtect": params.get("priceProtect", "").upper() == "TRUE",
+            "priceMatch": params.get("priceMatch", "NONE"),
+            "selfTradePreventionMode": params.get("selfTradePreventionMode", "NONE"), "goodTillDate": 0})
 
     # -- faults in Binance's words ---------------------------------------------------------
 
@@ -459,7 +481,9 @@ class BinanceSim(SimExchange):
         if kind == "server_error":
             return json_reply({"code": -1001, "msg": "Internal error; unable to process your request. "
                                "Please try again."}, 503, outcome="server_error")
-        return Reply(404, b"<html><body><h2>404 Not found</h2></body></html>", None, "text/html", "not_found")
+        # An unknown path: 404, empty, no Content-Type (python-binance issue 1614, 2025-10: a
+        # removed endpoint of api.binance.com answered `Content-Length: 0`, `Server: nginx`).
+        return Reply(404, b"", None, "", "not_found")
 
 
 def _by_symbol(with_symbol: int, without: int) -> Callable[[SimRequest], int]:
@@ -492,11 +516,6 @@ def _authed(req: SimRequest) -> SimAccount:
 def _invalid_key(req: SimRequest, outcome: str) -> Reply:
     return json_reply({"code": -2015, "msg": f"Invalid API-key, IP, or permissions for action, request ip: "
                        f"{req.remote}"}, 401, outcome=outcome)
-
-
-def _mandatory(name: str) -> Reply:
-    return json_reply({"code": -1102, "msg": f"Mandatory parameter '{name}' was not sent, was empty/null, "
-                       "or malformed."}, 400, outcome="bad_request")
 
 
 def _form(body: bytes) -> dict[str, str]:

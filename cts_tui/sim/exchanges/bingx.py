@@ -12,10 +12,17 @@ endpoint (5 per second); every response reports the window by `X-RateLimit-Reque
 banned with HTTP 418. Wallets: spot -> "spot", swap v2/v3 -> "perpetual_futures",
 cswap -> "futures" (coin-M). Key permissions: `/openApi/v1/account/apiPermissions`
 (1 spot trading, 2 read, 3 perpetual trading, 4 universal transfer, 5 withdraw).
+
+The perpetual test order (``POST /openApi/swap/v2/trade/order/test``, 5 per second per UID)
+validates an order as the order endpoint does and places nothing; it answers the order endpoint's
+``{"order": {...}}`` and refuses with the codes of BingX's error table (docs-v3): 80014 for a
+missing or invalid parameter, 109400 for an unknown symbol, 100400 for a limit price at or below
+zero, 101400 for a notional under the minimum, 100004 for a key without trading permission.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -32,6 +39,9 @@ from cts_tui.sim.signing import hmac_hex, same, split_signed_query
 Producer = Callable[[SimRequest], Reply]
 FUTURE_TOLERANCE_MS = 5_000
 PERMISSION_IDS = {"trade": (1, 3), "read": (2,), "transfer": (4,), "withdraw": (5,)}
+TRADE_MIN_USDT = 2  # the contracts' `tradeMinUSDT`: the smallest notional an order may have
+SWAP_ORDER_TYPES = ("LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET", "STOP", "TAKE_PROFIT", "TRIGGER_LIMIT",
+                    "TRIGGER_MARKET", "TRAILING_STOP_MARKET", "TRAILING_TP_SL")
 
 
 class BingxSim(SimExchange):
@@ -50,6 +60,7 @@ class BingxSim(SimExchange):
         self.spot = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.is_spot}
         self.swap = {f"{m.base}-{m.quote}": m for m in ctx.markets if m.kind == "linear_swap"}
         self.cswap = {f"{m.base}-USD": m for m in ctx.markets if m.kind == "inverse_swap"}
+        self._order_ids = itertools.count(1)
         super().__init__(ctx)
 
     def configure_limits(self) -> None:
@@ -91,6 +102,7 @@ class BingxSim(SimExchange):
         }
         routes: dict[tuple[str, str], Handler] = {("GET", p): partial(self._public, f) for p, f in public.items()}
         routes |= {("GET", p): partial(self._private, f) for p, f in private.items()}
+        routes[("POST", "/openApi/swap/v2/trade/order/test")] = partial(self._private, self._test_order)
         return routes
 
     # -- the request path ------------------------------------------------------------------
@@ -176,7 +188,8 @@ class BingxSim(SimExchange):
         return self._ok([
             {"contractId": str(100 + n), "symbol": s, "quantityPrecision": m.qty_decimals,
              "pricePrecision": m.price_decimals, "feeRate": 0.0005, "makerFeeRate": 0.0002,
-             "takerFeeRate": 0.0005, "tradeMinLimit": 0, "tradeMinQuantity": m.min_qty, "tradeMinUSDT": 2,
+             "takerFeeRate": 0.0005, "tradeMinLimit": 0, "tradeMinQuantity": m.min_qty,
+             "tradeMinUSDT": TRADE_MIN_USDT,
              "maxLongLeverage": 125, "maxShortLeverage": 125, "currency": "USDT", "asset": m.base, "status": 1,
              "apiStateOpen": "true", "apiStateClose": "true", "ensureTrigger": True,
              "triggerFeeRate": "0.00020000", "brokerState": False, "launchTime": 1_700_000_000_000,
@@ -281,6 +294,40 @@ class BingxSim(SimExchange):
              "needTagOrMemo": False, "withdrawPrecision": a.decimals, "depositPrecision": a.decimals,
              "contractAddress": ""} for n, c in enumerate(a.chains)]} for a in assets_for(self.ctx.markets)])
 
+    def _test_order(self, req: SimRequest) -> Reply:
+        params = req.query
+        if not _authed(req).can("trade"):
+            return self._error(100004, "Permission denied as the API key was created without the permission",
+                               "permission_denied")
+        for name in ("symbol", "type", "side"):
+            if not params.get(name):
+                return self._error(80014, f"Invalid parameters,{name}: This field is required.", "bad_request")
+        market = self.swap.get(params["symbol"])
+        if market is None:
+            return self._error(109400, "symbol not exist", "bad_request")
+        kind, position = params["type"], params.get("positionSide", "LONG")
+        if kind not in SWAP_ORDER_TYPES or params["side"] not in ("BUY", "SELL") or position not in (
+                "BOTH", "LONG", "SHORT"):
+            return self._error(80014, "Invalid parameter", "bad_request")
+        try:
+            quantity = float(params.get("quantity", "0"))
+            price = float(params.get("price", "0"))
+        except ValueError:
+            return self._error(80014, "Invalid parameter", "bad_request")
+        if quantity <= 0:
+            return self._error(80014, "parameter quantity is must", "bad_request")
+        if kind == "LIMIT" and price <= 0:
+            return self._error(100400, "price can't be lte 0 in limit order", "bad_request")
+        reckoned_at = price or self.ctx.prices.quote(market.key, market.price).price
+        if quantity * reckoned_at < TRADE_MIN_USDT:
+            return self._error(101400, "Please ensure that the minimum nominal value of the order placed must be "
+                               f"greater than {TRADE_MIN_USDT}u", "bad_request")
+        order_id = self.ctx.clock.now_ms() * 1_000_000 + next(self._order_ids)
+        return self._ok({"order": {"symbol": params["symbol"], "orderId": order_id, "side": params["side"],
+                                   "positionSide": position, "type": kind,
+                                   "clientOrderId": params.get("clientOrderId", ""),
+                                   "workingType": params.get("workingType", "MARK_PRICE")}})
+
     def _permissions(self, req: SimRequest) -> Reply:
         account = _authed(req)
         ids = sorted(i for perm, numbers in PERMISSION_IDS.items() if account.can(perm) for i in numbers)
@@ -297,7 +344,9 @@ class BingxSim(SimExchange):
                               outcome="rate_limited")
         if kind == "server_error":
             return json_reply({"code": 100500, "msg": "Internal system error"}, 500, outcome="server_error")
-        return json_reply({"code": 100400, "msg": "this api is not exist"}, 404, outcome="not_found")
+        # An unknown path: code 100400 "this api is not exist" in an HTTP 200 body, as clients
+        # calling removed endpoints record it (read from the JSON after the status check passed).
+        return json_reply({"code": 100400, "msg": "this api is not exist"}, 200, outcome="not_found")
 
 
 def _banned(seconds_left: float) -> Reply:

@@ -96,7 +96,10 @@ class Coinbase(SimExchange):
             return self._rate_limited(request)
         if kind == "server_error":
             return json_reply({"message": "Internal server error"}, 500, outcome=kind)
-        return json_reply({"message": "NotFound"}, 404, outcome=kind)
+        if request.host == "api.exchange.coinbase.com":
+            return json_reply({"message": "NotFound"}, 404, outcome=kind)
+        # Advanced Trade and v2 share api.coinbase.com's error shape (ccxt's coinbase quotes it).
+        return _advanced_error(404, "not_found", "Not found", kind)
 
     # -- checks ------------------------------------------------------------------------------
 

@@ -93,8 +93,9 @@ class Kraken(SimExchange):
                    "AddOrder": self._add_order}
         routes: dict[tuple[str, str], Handler] = {}
         for name, handler in public.items():
+            # GET only: since February 2024 Kraken answers a public method by POST with
+            # "EGeneral:Unknown method" (voidloop/krakenapi pull request 14)
             routes[("GET", f"/0/public/{name}")] = self._public_call(handler)
-            routes[("POST", f"/0/public/{name}")] = self._public_call(handler)
         for name, handler in private.items():
             routes[("POST", f"/0/private/{name}")] = self._private_call(handler)
         return routes

@@ -10,6 +10,9 @@ Codes: 10000 "Authentication Failure", 2033 "Access denied" and 1000 "No service
 OrangeX's. OrangeX documents no code for rate limiting or maintenance; 10028 "too_many_requests"
 (the Deribit-family code its API derives from) and 11000 "System maintenance" are the
 simulator's own. The documented limit is 10 requests per second.
+
+Like the Deribit API it derives from, a method also answers ``GET /api/v1/<method>?<params>``
+(market-data clients poll ``/public/get_order_book?instrument_name=BTC-USDT-SPOT&depth=5`` so).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cts_tui.sim import depth
 from cts_tui.sim.accounts import SimAccount
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
 from cts_tui.sim.exchanges import _orangex_auth
@@ -32,6 +36,7 @@ ACCESS_DENIED = (2033, "Access denied")
 NO_SERVICE = (1000, "No service found")
 TOO_MANY = (10028, "too_many_requests")
 MAINTENANCE = (11000, "System maintenance")
+BOOK_DEPTH, BOOK_MOST = 20, 1000
 
 
 class OrangexLimits(LimitsModel):
@@ -66,6 +71,7 @@ class Orangex(SimExchange):
             "/public/get_instruments": self._get_instruments,
             "/public/tickers": self._tickers,
             "/public/ticker": self._ticker,
+            "/public/get_order_book": self._get_order_book,
             "/private/get_assets_info": self._private(self._get_assets_info),
         }
 
@@ -76,7 +82,7 @@ class Orangex(SimExchange):
         return {}
 
     def route_prefixes(self) -> Mapping[tuple[str, str], Handler]:
-        return {("POST", ROOT + "/"): self._rpc}
+        return {("POST", ROOT + "/"): self._rpc, ("GET", ROOT + "/"): self._rpc}
 
     def fault_reply(self, kind, request: SimRequest) -> Reply:
         status, error = {"maintenance": (503, MAINTENANCE), "rate_limited": (429, TOO_MANY),
@@ -96,6 +102,8 @@ class Orangex(SimExchange):
         return await handler(request)
 
     def _params(self, request: SimRequest) -> dict:
+        if request.method == "GET":
+            return dict(request.query)
         body = request.json_body()
         params = body.get("params") if isinstance(body, dict) else None
         return params if isinstance(params, dict) else {}
@@ -193,6 +201,24 @@ class Orangex(SimExchange):
         if name is None:
             return self._error(request, (9010, "instrument not found"))
         return self._result(request, self._ticker_row(name))
+
+    async def _get_order_book(self, request: SimRequest) -> Reply:
+        params = self._params(request)
+        name = self._resolve(str(params.get("instrument_name", "")))
+        if name is None:
+            return self._error(request, (9010, "instrument not found"))
+        count = str(params.get("depth", BOOK_DEPTH))
+        market = self._instruments[name]
+        book = depth.order_book(self.ctx.prices, market, max(1, min(int(count), BOOK_MOST)) if count.isdigit()
+                                else BOOK_DEPTH)
+        d, q = market.price_decimals, market.qty_decimals
+        ticker = self._ticker_row(name)
+        return self._result(request, {
+            "timestamp": ticker["timestamp"], "instrument_name": name, "state": "open", "change_id": book.step,
+            "bids": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.bids],
+            "asks": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.asks],
+            "best_bid_price": f"{book.bids[0][0]:.{d}f}", "best_ask_price": f"{book.asks[0][0]:.{d}f}",
+            "last_price": ticker["last_price"], "mark_price": ticker["mark_price"]})
 
     async def _get_assets_info(self, request: SimRequest) -> Reply:
         asset_types = self._params(request).get("asset_type") or ["SPOT"]

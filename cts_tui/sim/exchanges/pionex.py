@@ -1,4 +1,6 @@
-"""Pionex REST as its documentation describes it: spot under ``/api/v1``, futures under ``/uapi/v1``.
+"""Pionex REST as its documentation describes it: market data of both kinds under ``/api/v1``
+(perpetual symbols end ``_PERP``; lists take ``type=PERP``), the futures account under ``/uapi/v1``
+(pionex-official/pionex-open-api: ``openapi.yaml``, ``openapi_futures.yaml``).
 
 Private calls carry ``PIONEX-KEY`` and ``PIONEX-SIGNATURE`` headers and a ``timestamp`` query
 parameter in milliseconds, valid within ±20 s of the server clock. Every answer is
@@ -9,18 +11,26 @@ codes (``TOO_MANY_REQUESTS``, ``SYSTEM_MAINTENANCE``) are the simulator's own sp
 
 Limits, as documented: endpoint weights against 10 per second per IP (all endpoints) and 10 per
 second per account (private endpoints), counted per clock second.
+
+Market data of both kinds is under ``/api/v1/market`` (pionex-official/pionex-open-api:
+``openapi.yaml`` for spot, ``openapi_futures.yaml`` for ``_PERP`` symbols): the order book
+(``depth``: ``symbol`` required, ``limit`` 1-1000, default 20) weighs 1 for a spot symbol and 5
+for a perpetual one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
+from cts_tui.sim import depth
 from cts_tui.sim.exchange import Handler, LimitsModel, Reply, SimExchange, SimRequest, json_reply
 from cts_tui.sim.exchanges import _pionex_auth
 from cts_tui.sim.limits import AlignedWindow
 from cts_tui.sim.markets import MarketSpec
 
 TIMESTAMP_WINDOW_MS = 20_000
+DEPTH_DEFAULT, DEPTH_MOST = 20, 1000
+DEPTH_WEIGHT = {"SPOT": 1, "PERP": 5}
 AUTH_STATUS = 401
 
 
@@ -50,9 +60,9 @@ class Pionex(SimExchange):
 
     def routes(self) -> Mapping[tuple[str, str], Handler]:
         routes: dict[tuple[str, str], Handler] = {}
-        for root, default_type in (("/api/v1", "SPOT"), ("/uapi/v1", "PERP")):
-            routes[("GET", f"{root}/common/symbols")] = self._public(self._symbols(default_type), weight=5)
-            routes[("GET", f"{root}/market/tickers")] = self._public(self._tickers(default_type), weight=1)
+        routes[("GET", "/api/v1/common/symbols")] = self._public(self._symbols, weight=5)
+        routes[("GET", "/api/v1/market/tickers")] = self._public(self._tickers, weight=1)
+        routes[("GET", "/api/v1/market/depth")] = self._public(self._depth, weight=self._depth_weight)
         routes[("GET", "/api/v1/account/balances")] = self._private(self._balances("spot"), weight=1)
         routes[("GET", "/uapi/v1/account/balances")] = self._private(self._balances("perpetual_futures"), weight=5)
         routes[("GET", "/api/v1/trade/allOrders")] = self._private(self._all_orders, weight=5)
@@ -69,10 +79,10 @@ class Pionex(SimExchange):
 
     # -- request checks ----------------------------------------------------------------------
 
-    def _public(self, handler: Handler, weight: int) -> Handler:
+    def _public(self, handler: Handler, weight: int | Callable[[SimRequest], int]) -> Handler:
         async def limited(request: SimRequest) -> Reply:
-            request.weight = weight
-            if self._ip.add(request.remote, weight, request.wall) > self._ip.limit:
+            request.weight = weight if isinstance(weight, int) else weight(request)
+            if self._ip.add(request.remote, request.weight, request.wall) > self._ip.limit:
                 return self.fault_reply("rate_limited", request)
             return await handler(request)
         return limited
@@ -115,36 +125,51 @@ class Pionex(SimExchange):
 
     # -- handlers ----------------------------------------------------------------------------
 
-    def _symbols(self, default_type: str) -> Handler:
-        async def symbols(request: SimRequest) -> Reply:
-            wanted = request.query.get("symbols") or request.query.get("symbol")
-            kind = request.query.get("type", default_type).upper()
-            if not wanted:
-                if kind not in self._symbol_rows:
-                    return self._error(400, "MARKET_PARAMETER_ERROR", "Invalid type", "error")
-                return json_reply(self._data({"symbols": self._symbol_rows[kind]}))
-            rows = []
-            for name in wanted.split(","):
-                market, market_kind = self._market(name)
-                if market is None:
-                    return self._error(400, "MARKET_INVALID_SYMBOL", "Invalid symbol", "error")
-                rows.append(_symbol_row(name, market, market_kind))
-            return json_reply(self._data({"symbols": rows}))
-        return symbols
+    async def _symbols(self, request: SimRequest) -> Reply:
+        wanted = request.query.get("symbols") or request.query.get("symbol")
+        kind = request.query.get("type", "SPOT").upper()
+        if not wanted:
+            if kind not in self._symbol_rows:
+                return self._error(400, "MARKET_PARAMETER_ERROR", "Invalid type", "error")
+            return json_reply(self._data({"symbols": self._symbol_rows[kind]}))
+        rows = []
+        for name in wanted.split(","):
+            market, market_kind = self._market(name)
+            if market is None:
+                return self._error(400, "MARKET_INVALID_SYMBOL", "Invalid symbol", "error")
+            rows.append(_symbol_row(name, market, market_kind))
+        return json_reply(self._data({"symbols": rows}))
 
-    def _tickers(self, default_type: str) -> Handler:
-        async def tickers(request: SimRequest) -> Reply:
-            wanted = request.query.get("symbol")
-            if wanted:
-                market, _ = self._market(wanted)
-                if market is None:
-                    return self._error(400, "MARKET_INVALID_SYMBOL", "Invalid symbol", "error")
-                chosen = {wanted: market}
-            else:
-                kind = request.query.get("type", default_type).upper()
-                chosen = self._perp if kind == "PERP" else self._spot
-            return json_reply(self._data({"tickers": [self._ticker(name, m) for name, m in chosen.items()]}))
-        return tickers
+    async def _tickers(self, request: SimRequest) -> Reply:
+        wanted = request.query.get("symbol")
+        if wanted:
+            market, _ = self._market(wanted)
+            if market is None:
+                return self._error(400, "MARKET_INVALID_SYMBOL", "Invalid symbol", "error")
+            chosen = {wanted: market}
+        else:
+            kind = request.query.get("type", "SPOT").upper()
+            chosen = self._perp if kind == "PERP" else self._spot
+        return json_reply(self._data({"tickers": [self._ticker(name, m) for name, m in chosen.items()]}))
+
+    def _depth_weight(self, request: SimRequest) -> int:
+        return DEPTH_WEIGHT[self._market(request.query.get("symbol", ""))[1]]
+
+    async def _depth(self, request: SimRequest) -> Reply:
+        name = request.query.get("symbol", "")
+        market, _ = self._market(name)
+        if not name:
+            return self._error(400, "MARKET_PARAMETER_ERROR", "symbol is required", "bad_request")
+        if market is None:
+            return self._error(400, "MARKET_INVALID_SYMBOL", "Invalid symbol", "bad_request")
+        limit = request.query.get("limit", str(DEPTH_DEFAULT))
+        if not limit.isdigit() or not 1 <= int(limit) <= DEPTH_MOST:
+            return self._error(400, "MARKET_PARAMETER_ERROR", "Invalid limit", "bad_request")
+        book = depth.order_book(self.ctx.prices, market, int(limit))
+        d, q = market.price_decimals, market.qty_decimals
+        return json_reply(self._data({"bids": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.bids],
+                                      "asks": [[f"{p:.{d}f}", f"{a:.{q}f}"] for p, a in book.asks],
+                                      "updateTime": self.ctx.clock.now_ms()}))
 
     def _balances(self, api_type: str) -> Handler:
         async def balances(request: SimRequest) -> Reply:

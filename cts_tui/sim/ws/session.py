@@ -11,6 +11,7 @@ import asyncio
 import gzip
 import itertools
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -25,7 +26,7 @@ _ids = itertools.count(1)
 
 class WsSession:
     """Public to tests: `subscriptions` (topic -> Subscription), `subscribe_requests`,
-    `duplicate_subscribes`, `route`, `conn_id`, `pongs`."""
+    `duplicate_subscribes`, `route`, `conn_id`, `pongs`; to protocols, the URL's `query` too."""
 
     def __init__(self, server: StreamServer, protocol: WsProtocol, route: str, request: web.BaseRequest,
                  ws: web.WebSocketResponse) -> None:
@@ -49,6 +50,11 @@ class WsSession:
     @property
     def exchange(self) -> str:
         return self.protocol.exchange_id
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        """The connection URL's query (a token and a connection id where the exchange asks for them)."""
+        return self._request.query
 
     # -- what protocols call ----------------------------------------------------------------
 

@@ -26,7 +26,7 @@ From a shell:  [b]cts-tui conn add --name main --exchange binance --api-type spo
 (the key and secret are read from CTS_API_KEY / CTS_API_SECRET or a hidden prompt).
 
 Just looking?  [b]cts-tui --demo[/b] runs everything against the built-in exchange simulator \
-with two dozen connections on all nine exchanges, where things go wrong on purpose.
+with two dozen connections on every exchange, where things go wrong on purpose.
 
 [dim]? lists every key · ctrl+p searches every action · q quits[/dim]"""
 """Paragraphs, not lines: the terminal's width decides where they wrap."""

@@ -1,20 +1,24 @@
-"""One WebSocket protocol per simulated exchange, keyed by exchange id."""
+"""One WebSocket protocol per simulated exchange, keyed by exchange id.
+
+Each module here declares ``PROTOCOL = <a WsProtocol subclass>``; the package is scanned, so
+adding an exchange's streams is adding a file.
+"""
 
 from __future__ import annotations
 
-from cts_tui.sim.ws.exchanges.binance import BinanceStreams
-from cts_tui.sim.ws.exchanges.bingx import BingxStreams
-from cts_tui.sim.ws.exchanges.bybit import BybitStreams
-from cts_tui.sim.ws.exchanges.coinbase import CoinbaseStreams
-from cts_tui.sim.ws.exchanges.htx import HtxStreams
-from cts_tui.sim.ws.exchanges.kraken import KrakenStreams
-from cts_tui.sim.ws.exchanges.okx import OkxStreams
-from cts_tui.sim.ws.exchanges.orangex import OrangexStreams
-from cts_tui.sim.ws.exchanges.pionex import PionexStreams
+import pkgutil
+from importlib import import_module
+
 from cts_tui.sim.ws.protocol import WsProtocol
 
-PROTOCOLS: dict[str, type[WsProtocol]] = {
-    cls.exchange_id: cls
-    for cls in (BinanceStreams, BingxStreams, BybitStreams, CoinbaseStreams, HtxStreams, KrakenStreams,
-                OkxStreams, OrangexStreams, PionexStreams)
-}
+
+def _discover() -> dict[str, type[WsProtocol]]:
+    found: dict[str, type[WsProtocol]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        cls = getattr(import_module(f"{__name__}.{info.name}"), "PROTOCOL", None)
+        if cls is not None:
+            found[cls.exchange_id] = cls
+    return dict(sorted(found.items()))
+
+
+PROTOCOLS: dict[str, type[WsProtocol]] = _discover()

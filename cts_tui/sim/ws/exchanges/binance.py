@@ -61,3 +61,6 @@ class BinanceStreams(WsProtocol):
             "Q": "1", "b": f(q.bid), "B": "1", "a": f(q.ask), "A": "1", "O": now_ms - 86_400_000, "C": now_ms,
             "F": 0, "L": session.sequence, "n": session.sequence,
         }
+
+
+PROTOCOL = BinanceStreams

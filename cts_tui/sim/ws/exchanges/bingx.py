@@ -66,3 +66,6 @@ class BingxStreams(WsProtocol):
             return "Ping"
         moment = dt.datetime.fromtimestamp(now_ms / 1000, CHINA)
         return {"ping": secrets.token_hex(16), "time": moment.isoformat(timespec="milliseconds")}
+
+
+PROTOCOL = BingxStreams

@@ -67,3 +67,6 @@ class BybitStreams(WsProtocol):
             data |= {"bid1Price": f(q.bid), "bid1Size": "1", "ask1Price": f(q.ask), "ask1Size": "1",
                      "markPrice": f(q.last), "indexPrice": f(q.last)}
         return {"topic": sub.topic, "ts": now_ms, "type": "snapshot", "cs": session.sequence, "data": data}
+
+
+PROTOCOL = BybitStreams

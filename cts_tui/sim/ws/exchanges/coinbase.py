@@ -97,3 +97,6 @@ class CoinbaseStreams(WsProtocol):
         session.state["sequence_num"] = sequence
         return {"channel": channel, "client_id": "", "timestamp": iso_ms(now_ms), "sequence_num": sequence,
                 "events": events}
+
+
+PROTOCOL = CoinbaseStreams

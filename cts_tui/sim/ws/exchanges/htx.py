@@ -57,3 +57,6 @@ class HtxStreams(WsProtocol):
 
     def heartbeat(self, session: WsSession, now_ms: int) -> Frame | None:
         return {"ping": now_ms}
+
+
+PROTOCOL = HtxStreams

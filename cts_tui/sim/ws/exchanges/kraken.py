@@ -82,3 +82,6 @@ class KrakenStreams(WsProtocol):
 
     def heartbeat(self, session: WsSession, now_ms: int) -> Frame | None:
         return {"channel": "heartbeat"}
+
+
+PROTOCOL = KrakenStreams

@@ -62,3 +62,6 @@ class OkxStreams(WsProtocol):
                 "ts": str(now_ms),
             }],
         }
+
+
+PROTOCOL = OkxStreams

@@ -92,3 +92,6 @@ def _ticker_id(channel: str) -> str | None:
     kind, _, rest = channel.partition(".")
     name, _, interval = rest.rpartition(".")
     return name if kind == "ticker" and name and interval in ("raw", "100ms") else None
+
+
+PROTOCOL = OrangexStreams

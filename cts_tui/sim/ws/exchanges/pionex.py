@@ -59,3 +59,6 @@ class PionexStreams(WsProtocol):
 
     def heartbeat(self, session: WsSession, now_ms: int) -> Frame | None:
         return {"op": "PING", "timestamp": now_ms}
+
+
+PROTOCOL = PionexStreams
