@@ -92,6 +92,13 @@ class PriorityCeilings(_Section):
 class RateLimiting(_Section):
     backend: Literal["local", "redis"] = "local"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    """One server (``redis://``), or ``redis+sentinel://h:p,h:p/service`` or
+    ``redis+cluster://h:p,h:p`` (``ratelimit/redis_client.py``)."""
+    redis_sentinels: list[str] = Field(default_factory=list, max_length=16)
+    """``host:port`` of each Sentinel: the budgets live on the master they name ``redis_service``."""
+    redis_service: str = ""
+    redis_cluster_nodes: list[str] = Field(default_factory=list, max_length=64)
+    """``host:port`` of some Redis Cluster nodes: the rest are learnt from them."""
     key_prefix: str = "cts"
     headroom: float = Field(default=0.9, gt=0, le=1)
     priority_ceilings: PriorityCeilings = Field(default_factory=PriorityCeilings)

@@ -26,17 +26,23 @@ class RedisServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra: list[str] = field(default_factory=list)
+    """More arguments: cluster mode, replicaof, --sentinel (``tests/redis_topologies.py``)."""
+    config: Path | None = None
+    """A config file, for a sentinel (it rewrites its file as it learns the topology)."""
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
-             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        server = shutil.which("redis-server") or "redis-server"
+        if self.config is not None:
+            command = [server, str(self.config), *self.extra]
+        else:
+            command = [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                       "--appendonly", "no", "--dir", str(self.workdir), *self.extra]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

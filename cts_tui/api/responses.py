@@ -232,6 +232,40 @@ class RateLimiterJson(_Shape):
     """Why the fallback is in force ("redis unreachable (ConnectionError)"); null otherwise."""
 
 
+class FleetProcessJson(_Shape):
+    id: str
+    host: str
+    pid: int
+    kind: str
+    """tui, serve, cli or library."""
+    version: str
+    started_at: str
+    """ISO 8601, UTC."""
+    seen_at: str
+    """Its last heartbeat (ISO 8601, UTC, by Redis's clock)."""
+    this_process: bool
+    spent: dict[str, int]
+    """Requests it sent per exchange in the last minute."""
+
+
+class FleetExchangeJson(_Shape):
+    spent: int
+    """Fleet-wide requests in the last minute."""
+    shares: dict[str, float]
+    """Process id -> its share of them (0..1)."""
+
+
+class FleetAnswer(_Shape):
+    """Every process spending the same shared budgets (``ratelimit/fleet.py``)."""
+
+    backend: Literal["redis", "local", "fallback"]
+    headline: str | None
+    """"3 processes on 2 hosts share these budgets"; null when budgets are not shared."""
+    hosts: int
+    processes: list[FleetProcessJson]
+    exchanges: dict[str, FleetExchangeJson]
+
+
 class PerformanceAnswer(_Shape):
     timestamp: str
     totals: dict[str, Any]

@@ -9,8 +9,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cts_tui.api.endpoints import Call, Routes
-from cts_tui.api.responses import Liveness
+from cts_tui.api.responses import FleetAnswer, Liveness
 from cts_tui.api.state import DOCS, OPENAPI
+from cts_tui.api.wire import fleet_json
 
 routes = Routes("service")
 
@@ -34,6 +35,18 @@ async def health(call: Call) -> dict[str, Any]:
 async def metrics(call: Call) -> web.Response:
     body = generate_latest(call.state.coordinator.metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@routes.get(
+    "/api/v1/fleet",
+    "The processes sharing the rate-limit budgets through Redis: who they are, and each one's "
+    "share of the last minute's requests per exchange",
+    auth=True,
+    response=FleetAnswer,
+    errors=(401,),
+)
+async def fleet(call: Call) -> dict[str, Any]:
+    return fleet_json(call.state.coordinator.snapshot())
 
 
 @routes.get("/openapi.json", "This document", auth=False)

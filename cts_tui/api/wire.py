@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from statistics import fmean
 from typing import Any
 
+from cts_tui.core.fleet_view import exchange_shares
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, Snapshot, to_jsonable
 from cts_tui.errors import scrub
 from cts_tui.models import BatchResult, Connection, ConnectionState, TestResult
@@ -234,6 +235,29 @@ def rate_limiter_json(snapshot: Snapshot) -> dict[str, Any] | None:
         "backend": state.name,
         "since": datetime.fromtimestamp(state.since, UTC).isoformat(),
         "reason": state.reason,
+    }
+
+
+def fleet_json(snapshot: Snapshot) -> dict[str, Any]:
+    """The ``FleetAnswer`` shape: the processes the last heartbeat heard, and their shares."""
+    fleet, state = snapshot.fleet, snapshot.budgets
+    backend = state.name if state is not None else "local"
+    if fleet is None:
+        return {"backend": backend, "headline": None, "hosts": 0, "processes": [], "exchanges": {}}
+
+    def iso(epoch: float) -> str:
+        return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+    return {
+        "backend": backend,
+        "headline": fleet.headline(),
+        "hosts": fleet.hosts,
+        "processes": [{"id": m.id, "host": m.host, "pid": m.pid, "kind": m.kind, "version": m.version,
+                       "started_at": iso(m.started_at), "seen_at": iso(m.seen_at),
+                       "this_process": m.id == fleet.me, "spent": m.spent} for m in fleet.members],
+        "exchanges": {name: {"spent": view.spent,
+                             "shares": {s.member.id: round(s.share, 4) for s in view.shares}}
+                      for name, view in exchange_shares(fleet).items()},
     }
 
 

@@ -34,10 +34,10 @@ from typing import Literal
 from cts_tui.capabilities import ExchangeId
 from cts_tui.config import Batch
 from cts_tui.core.snapshots import BatchStats, BatchTaskStatus, BatchTaskView
-from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import CtsError, ErrorKind
 from cts_tui.models import BatchResult, TestResult
 from cts_tui.ratelimit.waiting import WaitTracker, tracking_waits
+from cts_tui.stopping import cancel_and_wait
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from cts_tui.core.health_watch import HealthWatch
 from cts_tui.core.routing import Picker
 from cts_tui.core.services import Services
 from cts_tui.core.streams import CoordinatorStreams
-from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import ConfigError
+from cts_tui.stopping import cancel_and_wait
 
 if TYPE_CHECKING:
     from cts_tui.ratelimit.limiter import RateLimiter

@@ -48,11 +48,12 @@ from cts_tui.core.shared_store import SharedStore
 from cts_tui.core.snapshots import ConnectionView, ExchangeView, SchedulerView, Snapshot, Totals
 from cts_tui.core.state_machine import StateMachine
 from cts_tui.core.streams import CoordinatorStreams
-from cts_tui.core.tasks import Spawner, cancel_and_wait
+from cts_tui.core.tasks import Spawner
 from cts_tui.core.watchdog import Watchdog
 from cts_tui.errors import ExchangeError
 from cts_tui.models import ApiType, BatchResult, Connection, ConnectionDraft, ConnectionPatch, ExchangeId, TestResult
 from cts_tui.ratelimit.priority import Priority
+from cts_tui.stopping import cancel_and_wait
 from cts_tui.store.records import ProcessIdentity
 
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cts_tui.config import Health
-from cts_tui.core.tasks import cancel_and_wait
+from cts_tui.stopping import cancel_and_wait
 
 log = logging.getLogger(__name__)
 

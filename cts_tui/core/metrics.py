@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from cts_tui.core.stats import LATENCY_BUCKETS_S, ConnectionStats
+from cts_tui.views.fleet import Fleet
 from cts_tui.views.limits import BackendName, BackendState
 
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
@@ -88,13 +89,51 @@ class _BackendCollector:
         yield from (backend, since)
 
 
+class _FleetCollector:
+    """The processes sharing the budgets, as this one's last heartbeat heard them: one series
+    per process, so a dashboard over every process's scrape shows who spends what."""
+
+    def __init__(self, source: Callable[[], Fleet | None]) -> None:
+        self._source = source
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        fleet = self._source()
+        if fleet is None:
+            return
+        labels = ["process", "host", "pid", "kind"]
+        processes = GaugeMetricFamily("cts_fleet_processes", "Processes sharing the rate-limit budgets")
+        processes.add_metric([], len(fleet.members))
+        hosts = GaugeMetricFamily("cts_fleet_hosts", "Hosts those processes run on")
+        hosts.add_metric([], fleet.hosts)
+        seen = GaugeMetricFamily("cts_fleet_process_seen_seconds",
+                                 "A sharing process's last heartbeat (epoch seconds)", labels=labels)
+        spent = GaugeMetricFamily("cts_fleet_process_requests",
+                                  "Requests a sharing process sent in the last minute", labels=[*labels, "exchange"])
+        for member in fleet.members:
+            key = [member.id, member.host, str(member.pid), member.kind]
+            seen.add_metric(key, member.seen_at)
+            for exchange, count in sorted(member.spent.items()):
+                spent.add_metric([*key, exchange], count)
+        yield from (processes, hosts, seen, spent)
+
+
 class CoordinatorMetrics:
-    def __init__(self, source: SeriesSource, backend: Callable[[], BackendState] | None = None) -> None:
+    def __init__(
+        self,
+        source: SeriesSource,
+        backend: Callable[[], BackendState] | None = None,
+        fleet: Callable[[], Fleet | None] | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         labels = ("exchange", "connection")
         self.registry.register(_RequestCollector(source))
         if backend is not None:
             self.registry.register(_BackendCollector(backend))
+        if fleet is not None:
+            self.registry.register(_FleetCollector(fleet))
         self.breaker = Gauge(
             "cts_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", labels, registry=self.registry
         )

@@ -175,6 +175,7 @@ class Views:
             streams=streams,
             scheduler=self._scheduler(),
             budgets=self._limiter.backend_state,
+            fleet=self._limiter.fleet,
         )
 
     def all(self) -> list[ConnectionView]:

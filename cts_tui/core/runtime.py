@@ -35,10 +35,11 @@ from cts_tui.core.services import Services
 from cts_tui.core.shared_store import SharedStore
 from cts_tui.core.state_machine import StateMachine
 from cts_tui.core.streams import CoordinatorStreams
-from cts_tui.core.tasks import Spawner, cancel_and_wait
+from cts_tui.core.tasks import Spawner
 from cts_tui.core.watchdog import Watchdog
 from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.ratelimit.limiter import RateLimiter
+from cts_tui.stopping import cancel_and_wait
 from cts_tui.store.records import ProcessIdentity
 from cts_tui.store import ConnectionStore, MasterKey
 from cts_tui.store.env_connections import env_connection_ids, with_env_connections
@@ -77,7 +78,7 @@ def build_coordinator(
     spawner = Spawner()
     table = ConnectionTable(live)
     publisher = Publisher()
-    metrics = CoordinatorMetrics(table.series, lambda: limiter.backend_state)
+    metrics = CoordinatorMetrics(table.series, lambda: limiter.backend_state, lambda: limiter.fleet)
     alerts = AlertEngine(config.alerts)
     streams = CoordinatorStreams(hub.clock_offset_ms, publisher.mark_dirty)
     keys = KeyHygiene(store, lambda: live.current.keys, table.values, publisher.mark_dirty)
@@ -127,7 +128,7 @@ async def open_runtime(
             await ConnectionStore.open(db_path, master_key, results_kept=config.store.results_kept), config
         )
         stack.push_async_callback(store.close)
-        limiter = RateLimiter.from_config(config)
+        limiter = RateLimiter.from_config(config, kind)
         await limiter.start()
         stack.push_async_callback(limiter.close)
         hub = ExchangeHub(config, limiter)

@@ -27,9 +27,9 @@ from cts_tui.core.managed import ManagedConnection
 from cts_tui.core.services import Services
 from cts_tui.core.snapshots import SchedulerView
 from cts_tui.core.state_machine import StateMachine
-from cts_tui.core.tasks import cancel_and_wait
 from cts_tui.errors import CtsError, NotFoundError, StoreError
 from cts_tui.models import Connection, ConnectionState, TestResult
+from cts_tui.stopping import cancel_and_wait
 from cts_tui.store.records import ChangeKind
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from cts_tui.core.key_policy import KeyAssessment
 from cts_tui.errors import ErrorKind
 from cts_tui.models import ApiType, ConnectionState, ExchangeId, TestResult
+from cts_tui.views.fleet import Fleet
 from cts_tui.views.limits import BackendState
 
 if TYPE_CHECKING:
@@ -225,6 +226,8 @@ class Snapshot:
     scheduler: SchedulerView = SchedulerView(here=False, holder=None)
     budgets: BackendState | None = None
     """Where the rate-limit budgets are counted now and since when (None: no limiter)."""
+    fleet: Fleet | None = None
+    """The processes sharing the budgets through Redis (None: counted in this process alone)."""
 
     def connection(self, connection_id: str) -> ConnectionView | None:
         return next((c for c in self.connections if c.id == connection_id), None)

@@ -37,7 +37,7 @@ from cts_tui.core.suspicion import (
     threshold_s,
     unanswered,
 )
-from cts_tui.core.tasks import cancel_and_wait
+from cts_tui.stopping import cancel_and_wait
 from cts_tui.errors import ExchangeError
 from cts_tui.models import ExchangeId
 from cts_tui.ratelimit.priority import request_priority

@@ -42,6 +42,7 @@ from cts_tui.ratelimit.waiting import waiting_for
 from cts_tui.views.limits import BackendName, BackendState, ExchangeUsage, WindowUsage
 
 if TYPE_CHECKING:
+    from cts_tui.views.fleet import Fleet
     from cts_tui.ratelimit.plan import Charge
     from cts_tui.ratelimit.policy import WindowSpec
 
@@ -192,12 +193,13 @@ class RateLimiter:
         self.reconfigure(config)
 
     @classmethod
-    def from_config(cls, config: Config) -> RateLimiter:
+    def from_config(cls, config: Config, kind: str = "library") -> RateLimiter:
+        """``kind`` names this process to the others sharing the budgets (tui, serve, ...)."""
         settings = config.rate_limiting
         if settings.backend == "redis":
             from cts_tui.ratelimit.shared import SharedBackend
 
-            return cls(config, SharedBackend(settings))
+            return cls(config, SharedBackend(settings, kind))
         return cls(config, LocalBackend())
 
     @property
@@ -208,6 +210,11 @@ class RateLimiter:
     def backend_state(self) -> BackendState:
         """Where budgets are counted now and since when (REST, ``/metrics``, screen 2)."""
         return self._backend.state
+
+    @property
+    def fleet(self) -> Fleet | None:
+        """Who shares the budgets, as the last heartbeat heard; None when counted here alone."""
+        return getattr(self._backend, "fleet", None)
 
     async def start(self) -> None:
         await self._backend.start()

@@ -2,11 +2,14 @@
 prefix spends one budget. Each script runs atomically and reads Redis ``TIME``: no client's clock
 takes part in any decision.
 
-Layout under the prefix: ``<p>:w:<window>`` is a rolling window's log (a sorted set of grants,
-member ``<token>:<units>``, score the grant's millisecond) with ``<p>:w:<window>:n`` its running
-sum, or an aligned window's hash (``s`` its start, ``u`` its units); ``<p>:p:<scope>`` holds a pause
-as ``<until_ms>:<1 if ban else 0>``; ``<p>:procs`` the processes' last heartbeats.
-"""
+Layout under the prefix: ``<p>:{<exchange>}:w:<window>`` is a rolling window's log (a sorted set
+of grants, member ``<token>:<units>``, score the grant's millisecond) with ``...:n`` its running
+sum and ``...:q<priority>`` the last wake-up it handed out at that priority, or an aligned window's
+hash (``s`` its start, ``u`` its units); ``<p>:{<exchange>}:p:<scope>``
+holds a pause as ``<until_ms>:<1 if ban else 0>``; the fleet's keys are ``fleet.py``'s. The braces are Redis Cluster's hash
+tags: every key one script call touches (an exchange's windows and pauses, or the fleet's two
+keys) hashes to one slot, which a cluster requires of a script and which keeps each budget on one
+node."""
 
 from __future__ import annotations
 
@@ -17,16 +20,21 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from cts_tui.ratelimit.plan import Charge, Plan
+from cts_tui.ratelimit.redis_client import AnyRedis
 
-# KEYS: the plan's pause keys, then two keys per window. ARGV: pause count, window count, grant
+# KEYS: the plan's pause keys, then three keys per window (log or hash, sum, the wake-up queue of
+# the request's priority). ARGV: pause count, window count, grant
 # token, dry-run flag, and one string of four numbers per window: aligned (0/1), period ms, cap,
 # units (one packed argument costs the client far less than many).
 # Returns {granted, wait_ms, blocking (-i: pause i, +w: window w, 0: none), banned, now_ms,
 # used...}.
+# Denied requests of one priority are told to come back one after the other, spaced as the cap
+# frees (period x units / cap), not all at the moment the first unit frees: one of them would
+# get it and the others would only ask again.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -40,18 +48,39 @@ for i = 1, npause do
 end
 local spec = {}
 for v in string.gmatch(ARGV[5], '%S+') do spec[#spec + 1] = tonumber(v) end
-local used, wait, blocking = {}, 0, 0
-for w = 1, nwin do
+-- when the window w, holding total units, has room for units more (now if it has already)
+local function free_at(w, total)
   local a = (w - 1) * 4
   local period, cap, units = spec[a + 2], spec[a + 3], spec[a + 4]
-  local k1, k2 = KEYS[npause + 2 * w - 1], KEYS[npause + 2 * w]
-  local total, free_at = 0, now
+  if total + units <= cap or total == 0 then return now end
+  if spec[a + 1] == 1 then return now - now % period + period end
+  local excess = total + units - cap
+  local log = redis.call('ZRANGE', KEYS[npause + 3 * w - 2], 0, 63, 'WITHSCORES')
+  for j = 1, #log, 2 do
+    excess = excess - tonumber(string.match(log[j], ':(%d+)$'))
+    if excess <= 0 then return tonumber(log[j + 1]) + period end
+  end
+  return tonumber(log[#log]) + period
+end
+-- the longest wait over the windows, and the window it is for
+local function longest(used)
+  local wait, blocking = 0, 0
+  for w = 1, nwin do
+    local at = free_at(w, used[w])
+    if at - now > wait then wait, blocking = at - now, w end
+  end
+  return wait, blocking
+end
+local used = {}
+for w = 1, nwin do
+  local a = (w - 1) * 4
+  local period = spec[a + 2]
+  local k1, k2 = KEYS[npause + 3 * w - 2], KEYS[npause + 3 * w - 1]
+  local total = 0
   if spec[a + 1] == 1 then
-    local start = now - now % period
-    if tonumber(redis.call('HGET', k1, 's') or '-1') == start then
+    if tonumber(redis.call('HGET', k1, 's') or '-1') == now - now % period then
       total = tonumber(redis.call('HGET', k1, 'u') or '0')
     end
-    free_at = start + period
   else
     local edge = now - period
     local old = redis.call('ZRANGEBYSCORE', k1, '-inf', edge)
@@ -62,20 +91,17 @@ for w = 1, nwin do
       redis.call('DECRBY', k2, freed)
     end
     total = math.max(0, tonumber(redis.call('GET', k2) or '0'))
-    if total + units > cap and total > 0 then
-      local excess = total + units - cap
-      local log = redis.call('ZRANGE', k1, 0, 63, 'WITHSCORES')
-      free_at = tonumber(log[#log]) + period
-      for j = 1, #log, 2 do
-        excess = excess - tonumber(string.match(log[j], ':(%d+)$'))
-        if excess <= 0 then free_at = tonumber(log[j + 1]) + period break end
-      end
-    end
   end
   used[w] = total
-  if total + units > cap and total > 0 and free_at - now > wait then
-    wait, blocking = free_at - now, w
-  end
+end
+local wait, blocking = longest(used)
+if blocking > 0 and ARGV[4] ~= '1' and spec[(blocking - 1) * 4 + 1] == 0 then
+  local a = (blocking - 1) * 4
+  local queue = KEYS[npause + 3 * blocking]
+  local last = tonumber(redis.call('GET', queue) or '0')
+  local wake = math.max(now + wait, last + math.ceil(spec[a + 2] * spec[a + 4] / spec[a + 3]))
+  redis.call('SET', queue, wake, 'PX', spec[a + 2])
+  wait = wake - now
 end
 if blocking > 0 or ARGV[4] == '1' then
   local r = {0, wait, blocking, 0, now}
@@ -85,7 +111,7 @@ end
 for w = 1, nwin do
   local a = (w - 1) * 4
   local period, units = spec[a + 2], spec[a + 4]
-  local k1, k2 = KEYS[npause + 2 * w - 1], KEYS[npause + 2 * w]
+  local k1, k2 = KEYS[npause + 3 * w - 2], KEYS[npause + 3 * w - 1]
   if spec[a + 1] == 1 then
     local start = now - now % period
     if tonumber(redis.call('HGET', k1, 's') or '-1') == start then
@@ -107,20 +133,22 @@ for w = 1, nwin do r[5 + w] = used[w] end
 return r
 """
 
-# KEYS: two per settled window. ARGV: one string of five fields per window: aligned, period ms,
-# member, units, granted ms. Moves rolling grants to now; counts an aligned grant done in a later
-# window there too.
+# KEYS: two per settled window. ARGV: one string of six fields per window: aligned, period ms,
+# member, units, granted ms, age ms (how long ago the request ended, by the caller's clock).
+# Moves a rolling grant to when its request ended (never earlier than it stood); counts an
+# aligned grant that ended in a later window, still running, there too.
 _SETTLE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local f = {}
 for v in string.gmatch(ARGV[1], '%S+') do f[#f + 1] = v end
-for i = 1, #f / 5 do
-  local a = (i - 1) * 5
+for i = 1, #f / 6 do
+  local a = (i - 1) * 6
   local k1, k2, period = KEYS[2 * i - 1], KEYS[2 * i], tonumber(f[a + 2])
+  local done = now - tonumber(f[a + 6])
   if f[a + 1] == '1' then
-    local start, granted = now - now % period, tonumber(f[a + 5])
-    if granted - granted % period ~= start then
+    local start, granted = done - done % period, tonumber(f[a + 5])
+    if granted - granted % period ~= start and start == now - now % period then
       if tonumber(redis.call('HGET', k1, 's') or '-1') == start then
         redis.call('HINCRBY', k1, 'u', f[a + 4])
       else
@@ -128,9 +156,13 @@ for i = 1, #f / 5 do
       end
       redis.call('PEXPIRE', k1, period * 2)
     end
-  elseif redis.call('ZADD', k1, 'XX', 'CH', now, f[a + 3]) == 1 then
-    redis.call('PEXPIRE', k1, period + 1000)
-    redis.call('PEXPIRE', k2, period + 1000)
+  else
+    local stood = redis.call('ZSCORE', k1, f[a + 3])
+    if stood and tonumber(stood) < done then
+      redis.call('ZADD', k1, 'XX', done, f[a + 3])
+      redis.call('PEXPIRE', k1, period + 1000)
+      redis.call('PEXPIRE', k2, period + 1000)
+    end
   end
 end
 return 0
@@ -241,18 +273,8 @@ redis.call('SET', KEYS[1], untilms .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]))
 return untilms
 """
 
-# KEYS: heartbeat set. ARGV: process token, liveness ms. Returns the live process count.
-_HEARTBEAT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
-return redis.call('ZCARD', KEYS[1])
-"""
-
-
 _PendingTake = tuple[list[str], list[str | int | float], "asyncio.Future[list[int]]"]
+_Call = tuple[AsyncScript, list[str], list[str | int | float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +300,7 @@ class RedisReceipt:
 class RedisScripts:
     """Typed calls of the scripts for one key prefix."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: AnyRedis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self.process = uuid.uuid4().hex[:16]
@@ -287,30 +309,39 @@ class RedisScripts:
         self._raise = client.register_script(_RAISE)
         self._restore = client.register_script(_RESTORE)
         self._pause = client.register_script(_PAUSE)
-        self._heartbeat = client.register_script(_HEARTBEAT)
         self._settle = client.register_script(_SETTLE)
-        self._keys: dict[Plan, list[str]] = {}
+        self._keys: dict[tuple[Plan, int], list[str]] = {}
         self._specs: dict[tuple[Plan, int], str] = {}
         self._pending: list[_PendingTake] = []
         self._sending: set[asyncio.Task[None]] = set()
+        self._settled: list[tuple[RedisReceipt, float]] = []
+        """Grants whose requests ended (monotonic time of the end), not yet told to Redis."""
+        self._readings: dict[str, tuple[Charge, int, float, float]] = {}
+        """Window key -> the latest usage the exchange reported (units, epoch time, tolerance),
+        not yet told to Redis."""
 
     def _token(self) -> str:
         return f"{self.process}.{next(self._grants)}"
 
+    def _slot(self, key: str) -> str:
+        """The exchange's hash tag: a plan's windows and pauses all start with its exchange."""
+        return f"{self._prefix}:{{{key.split('|', 1)[0]}}}"
+
     def window_keys(self, charge: Charge) -> tuple[str, str]:
-        base = f"{self._prefix}:w:{charge.key}"
+        base = f"{self._slot(charge.key)}:w:{charge.key}"
         return base, base + ":n"
 
     def pause_key(self, scope: str) -> str:
-        return f"{self._prefix}:p:{scope}"
+        return f"{self._slot(scope)}:p:{scope}"
 
-    def _plan_keys(self, plan: Plan) -> list[str]:
-        keys = self._keys.get(plan)
+    def _plan_keys(self, plan: Plan, priority: int) -> list[str]:
+        keys = self._keys.get((plan, priority))
         if keys is None:
             keys = [self.pause_key(k) for k in plan.pause_keys]
             for charge in plan.charges:
-                keys.extend(self.window_keys(charge))
-            self._keys[plan] = keys
+                log, total = self.window_keys(charge)
+                keys += [log, total, f"{log}:q{priority}"]
+            self._keys[(plan, priority)] = keys
         return keys
 
     def forget_plans(self) -> None:
@@ -328,14 +359,15 @@ class RedisScripts:
         token = self._token()
         args: list[str | int | float] = [len(plan.pause_keys), len(plan.charges), token,
                                           1 if dry_run else 0, spec]
-        reply = await self._batched_take(self._plan_keys(plan), args)
+        reply = await self._batched_take(self._plan_keys(plan, priority), args)
         granted = bool(reply[0])
         return TakeResult(granted, reply[1] / 1000, reply[2], bool(reply[3]), tuple(reply[5:]),
                           RedisReceipt(plan, token, int(reply[4])) if granted else None)
 
     async def _batched_take(self, keys: list[str], args: list[str | int | float]) -> list[int]:
-        """Checks asked for in the same loop iteration travel in one pipeline: one round trip
-        for all of them, each script still atomic on its own."""
+        """Checks asked for in the same loop iteration travel in one pipeline, with the deferred
+        writes (settlements, usage readings) before them: one round trip for all of them, each
+        script still atomic on its own."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[int]] = loop.create_future()
         self._pending.append((keys, args, future))
@@ -348,26 +380,20 @@ class RedisScripts:
             raise
         finally:
             batch, self._pending = self._pending, []
-            if len(batch) > 1:
+            deferred = self._deferred_calls()
+            if len(batch) > 1 or deferred:
                 # Sent by a task of its own: the callers riding along must not depend on this
-                # one staying uncancelled.
-                task = loop.create_task(self._send(batch))
+                # one staying uncancelled, nor the deferred writes.
+                task = loop.create_task(self._send(batch, deferred))
                 self._sending.add(task)
                 task.add_done_callback(self._sending.discard)
-        if len(batch) == 1:
+        if len(batch) == 1 and not deferred:
             return await self._take(keys=keys, args=args)
         return await future
 
-    async def _send(self, batch: list[_PendingTake]) -> None:
+    async def _send(self, batch: list[_PendingTake], deferred: list[_Call]) -> None:
         try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for keys, args, _future in batch:
-                    pipe.evalsha(self._take.sha, len(keys), *keys, *args)
-                replies: list[object] = await pipe.execute(raise_on_error=False)
-            if any(isinstance(r, NoScriptError) for r in replies):  # Redis restarted empty
-                await self._client.script_load(_TAKE)
-                replies = [await self._take(keys=k, args=a) if isinstance(r, NoScriptError) else r
-                           for r, (k, a, _f) in zip(replies, batch, strict=True)]
+            replies = (await self._run(deferred + [(self._take, k, a) for k, a, _f in batch]))[len(deferred):]
         except Exception as error:  # every caller in the batch gets the failure
             for _keys, _args, future in batch:
                 if not future.done():
@@ -385,30 +411,83 @@ class RedisScripts:
             else:
                 future.set_result(reply)  # type: ignore[arg-type]
 
+    async def _run(self, calls: list[_Call]) -> list[object]:
+        """Script calls in one pipeline (one send; a cluster sends once per master concerned);
+        a reply that is an error is returned, not raised, and a script Redis lost (restarted
+        empty) is loaded and run again."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            for script, keys, args in calls:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            replies: list[object] = await pipe.execute(raise_on_error=False)
+        if any(isinstance(r, NoScriptError) for r in replies):
+            replies = [await script(keys=keys, args=args) if isinstance(reply, NoScriptError) else reply
+                       for reply, (script, keys, args) in zip(replies, calls, strict=True)]
+        return replies
+
+    # --- deferred writes: what no decision waits for travels with the next check -----------------
+
+    def settle_later(self, receipt: RedisReceipt, ended: float) -> None:
+        """``ended``: monotonic time the request ended; Redis dates the settlement so, however
+        late it is sent."""
+        self._settled.append((receipt, ended))
+
+    def raise_later(self, charge: Charge, used: int, observed_at: float, tolerance: float) -> None:
+        """Only the latest reading of a window is sent: it holds what the earlier ones said."""
+        self._readings[charge.key] = (charge, used, observed_at, tolerance)
+
+    @property
+    def deferred(self) -> bool:
+        return bool(self._settled or self._readings)
+
+    def drop_deferred(self) -> None:
+        self._settled.clear()
+        self._readings.clear()
+
+    async def flush(self) -> None:
+        """Send the deferred writes now (when no check came to carry them)."""
+        calls = self._deferred_calls()
+        if calls:
+            for reply in await self._run(calls):
+                if isinstance(reply, Exception):
+                    raise reply
+
+    def _deferred_calls(self) -> list[_Call]:
+        """The deferred writes as script calls, their ages taken now; empties the queues."""
+        calls = self._settle_calls(self._settled)
+        calls += [self._raise_call(*reading) for reading in self._readings.values()]
+        self.drop_deferred()
+        return calls
+
     async def drain(self) -> None:
         """Wait for the batches already on their way."""
         await asyncio.gather(*self._sending, return_exceptions=True)
 
-    async def settle(self, receipts: Sequence[RedisReceipt]) -> None:
-        keys: list[str] = []
-        fields: list[str] = []
-        for receipt in receipts:
+    def _settle_calls(self, settled: Sequence[tuple[RedisReceipt, float]]) -> list[_Call]:
+        """One script call per exchange (a call's keys must share a slot)."""
+        now = time.monotonic()
+        by_exchange: dict[str, tuple[list[str], list[str]]] = {}
+        for receipt, ended in settled:
+            keys, fields = by_exchange.setdefault(receipt.plan.exchange, ([], []))
+            age_ms = max(0, int((now - ended) * 1000))
             for charge in receipt.plan.charges:
                 keys.extend(self.window_keys(charge))
                 fields.append(f"{1 if charge.spec.aligned else 0} {int(charge.spec.period_s * 1000)} "
-                              f"{receipt.token}:{charge.units} {charge.units} {receipt.granted_ms}")
-        if keys:
-            await self._settle(keys=keys, args=[" ".join(fields)])
+                              f"{receipt.token}:{charge.units} {charge.units} {receipt.granted_ms} {age_ms}")
+        return [(self._settle, keys, [" ".join(fields)]) for keys, fields in by_exchange.values() if keys]
+
+    def _raise_call(self, charge: Charge, used: int, observed_at: float, tolerance: float) -> _Call:
+        """``observed_at``: epoch seconds of the count; a rolling window dates it by its age
+        (by our clock, applied to Redis's), an aligned one keeps it only in its own period."""
+        age_ms = max(0, int((time.time() - observed_at) * 1000))
+        args: list[str | int | float] = [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000), used,
+                                          self._token(), int(observed_at * 1000), tolerance, age_ms]
+        return self._raise, list(self.window_keys(charge)), args
 
     async def raise_usage(
         self, charge: Charge, used: int, observed_at: float, tolerance: float = 0
     ) -> int:
-        """``observed_at``: epoch seconds of the count; a rolling window dates it by its age
-        (by our clock, applied to Redis's), an aligned one keeps it only in its own period."""
-        age_ms = max(0, int((time.time() - observed_at) * 1000))
-        args = [1 if charge.spec.aligned else 0, int(charge.spec.period_s * 1000), used,
-                self._token(), int(observed_at * 1000), tolerance, age_ms]
-        return int(await self._raise(keys=list(self.window_keys(charge)), args=args))
+        script, keys, args = self._raise_call(charge, used, observed_at, tolerance)
+        return int(await script(keys=keys, args=args))
 
     async def restore(self, charge: Charge, spent: Sequence[tuple[float, int]], slack_s: float) -> int:
         """Merge ``spent`` ((age in seconds, units), youngest first) into a rolling window, each
@@ -423,9 +502,3 @@ class RedisScripts:
         until_ms = await self._pause(keys=[self.pause_key(scope)],
                                      args=[max(1, int(seconds * 1000)), 1 if banned else 0])
         return int(until_ms) / 1000
-
-    async def heartbeat(self, live_ms: int) -> int:
-        return int(await self._heartbeat(keys=[f"{self._prefix}:procs"], args=[self.process, live_ms]))
-
-    async def leave(self) -> None:
-        await self._client.zrem(f"{self._prefix}:procs", self.process)

@@ -2,12 +2,16 @@
 
 The Redis client never retries and gives up after 50 ms, so a refused connection is noticed in
 about a millisecond and a hung server in about 50. The first failure opens the breaker: from then
-on this process counts locally on its fair share of each budget (the limit divided by the live
-processes that Redis's heartbeat set last showed), starting from its share of what Redis last said
-was spent, and the request that met the failure is decided locally, not lost. A probe pings Redis
-in the background and closes the breaker when it answers; what was spent meanwhile is written back
-(scaled up to an estimate of the total) so the shared count does not start from zero, and pauses
-or bans learnt meanwhile are shared then.
+on this process counts locally, and the request that met the failure is decided locally, not
+lost. At first it spends only its slice of the headroom (the part of each limit the caps leave
+unused, divided by the live processes): Redis may be down for this process alone (a reply late on
+a busy machine, a broken link) while the others fill the caps there, and what they cannot see
+must fit in what the caps leave. ``HOLD_S`` after the trip (``HOLD_TIMED_OUT_S`` while Redis only
+timed out, which may be this process's alone), it counts on its fair share of each budget (the
+limit divided by the live processes that Redis's heartbeat set last showed), starting from its
+share of what Redis last said was spent. A probe pings Redis in the background and closes the breaker when it answers; what was spent
+meanwhile is written back (scaled up to an estimate of the total) so the shared count does not
+start from zero, and pauses or bans learnt meanwhile are shared then.
 
 Neither switch re-dates spent budget: the local count already holds this process's own grants
 at their real times (each grant Redis makes is shadowed locally, at no cap), what Redis said the
@@ -20,27 +24,24 @@ held a budget shut for minutes).
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import math
 import time
 from collections import defaultdict, deque
-from collections.abc import Coroutine
-from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.connection import AbstractConnection
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cts_tui.config import RateLimiting
-from cts_tui.errors import ConfigError
+from cts_tui.ratelimit.fleet import FleetRegistry, RecentRequests
+from cts_tui.views.fleet import Fleet
 from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.plan import BAN_MARK, Charge, Plan
 from cts_tui.ratelimit.policy import WindowSpec
+from cts_tui.ratelimit.redis_client import connect
 from cts_tui.ratelimit.redis_scripts import RedisReceipt, RedisScripts
 from cts_tui.ratelimit.windows import SLOTS
+from cts_tui.stopping import cancel_and_wait
 from cts_tui.views.limits import BackendName, BackendState
 
 log = logging.getLogger(__name__)
@@ -52,47 +53,44 @@ LIVE_S = 3.0
 LIVE_MEMORY_S = 10.0
 """The fair share divides by the most processes seen alive this recently: a peer whose heartbeat
 is merely late (a busy machine) must not double everyone else's share."""
+HOLD_S = 1.0
+"""How long a process whose breaker opened because Redis refused it spends only its slice of the
+headroom: a refusal (nobody listens, no master) is the server's, for everyone."""
+HOLD_TIMED_OUT_S = 3.0
+"""The same after timeouts, which may be this process's alone (a reply late on a busy machine, a
+cut link) while the others go on in Redis: a longer wait for the probe to bring it back, at the
+cost of three seconds at the slice when the server froze for everyone."""
 PROBE_S = 0.1
 """How often an open breaker asks Redis again: short, because a busy machine can also trip it."""
-SETTLE_BATCH_S = 0.002
-"""Settlements wait this long to travel together: one script call for many finished requests."""
+FLUSH_S = 0.1
+"""Settlements and usage readings ride with the next check (no round trip of their own); when no
+check comes this long after one, they are sent alone. Each settlement is dated when its request
+ended, so the wait costs no budget; it stays a tenth of the shortest window (1 s), so a grant is
+settled long before its window would forget it."""
 
 REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
+TIMED_OUT = (TimeoutError, RedisTimeoutError)
+"""Failures that may be this process's alone (asyncio's TimeoutError is the builtin one)."""
 """Any Redis failure, refusals (loading, read-only replica) included: the request is decided
 locally rather than failed, and the breaker's warning says why."""
 
 
-def _no_handshake() -> dict[str, Any]:
-    """A new connection sends nothing before our first command (no CLIENT SETINFO): connecting
-    to a frozen server then costs one timeout, not a half-open connection left behind."""
-    parameters = inspect.signature(AbstractConnection.__init__).parameters
-    if "driver_info" in parameters:
-        return {"driver_info": None}
-    return {"lib_name": None, "lib_version": None}
-
-
-def make_client(url: str) -> Redis:
-    try:
-        return Redis.from_url(
-            url,
-            socket_timeout=SOCKET_TIMEOUT_S,
-            socket_connect_timeout=SOCKET_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-            retry_on_error=[],
-            health_check_interval=0,
-            **_no_handshake(),
-        )
-    except ValueError:  # the URL may hold a password: never echo it
-        raise ConfigError(
-            "rate_limiting.redis_url: not a Redis URL (redis://[:password@]host:port/db)"
-        ) from None
-
-
 class SharedBackend:
-    def __init__(self, settings: RateLimiting) -> None:
-        self._client = make_client(settings.redis_url)
-        self._scripts = RedisScripts(self._client, settings.key_prefix)
+    def __init__(self, settings: RateLimiting, kind: str = "library") -> None:
+        """``kind`` names this process in the fleet (tui, serve, cli, library)."""
+        self._redis = connect(settings, SOCKET_TIMEOUT_S)
+        self._scripts = RedisScripts(self._redis.client, settings.key_prefix)
+        self._registry = FleetRegistry(self._redis.client, settings.key_prefix, self._scripts.process, kind)
+        self._recent = RecentRequests()
+        self.fleet: Fleet | None = None
+        """Who shares the budgets, as the last heartbeat heard (None before the first)."""
         self._fallback = LocalBackend()
+        self._headroom = settings.headroom
+        self._hold: LocalBackend | None = None
+        """While the breaker is freshly open: the grants made since, capped at the headroom's
+        slice (``HOLD_S``)."""
+        self._hold_until = 0.0
+        self._tripped_at = 0.0
         self._healthy = True
         self._live = 1
         self._live_seen: deque[tuple[float, int]] = deque()
@@ -102,10 +100,8 @@ class SharedBackend:
         self._keys_by_window: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._untold: dict[str, tuple[float, bool]] = {}
         """Pauses and bans learnt while Redis was away: told to the others when it is back."""
-        self._tasks: set[asyncio.Task[object]] = set()
         self._probe: asyncio.Task[None] | None = None
-        self._unsettled: list[RedisReceipt] = []
-        self._settler: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
         self._closing = False
         self._heartbeat: asyncio.Task[None] | None = None
         self.trips = 0
@@ -129,23 +125,21 @@ class SharedBackend:
         self._heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
 
     async def close(self) -> None:
+        """Ends in bounded time whatever Redis does: every command below has the socket timeout,
+        the loops end on ``_closing`` even if a cancellation is lost, and a dead or frozen server
+        costs at most one timeout per step (leaving is skipped once the breaker is open)."""
         self._closing = True
         await self._scripts.drain()
-        if self._settler is not None:
-            await asyncio.gather(self._settler, return_exceptions=True)
-        for task in (self._heartbeat, self._probe, *self._tasks):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(
-            *(t for t in (self._heartbeat, self._probe, *self._tasks) if t is not None),
-            return_exceptions=True,
-        )
+        # Loops that talk to Redis can lose a cancellation on Python 3.11 (see stopping.py);
+        # they also end on ``_closing``.
+        await cancel_and_wait(t for t in (self._flusher, self._heartbeat, self._probe) if t is not None)
         if self._healthy:
             try:
-                await self._scripts.leave()
+                await self._scripts.flush()  # the settlements still owed
+                await self._registry.leave()
             except REDIS_DOWN:
                 pass
-        await self._client.aclose()
+        await self._redis.aclose()
 
     def forget_plans(self) -> None:
         self._scripts.forget_plans()
@@ -158,12 +152,17 @@ class SharedBackend:
             return
         self._healthy = False
         self.trips += 1
+        self._scripts.drop_deferred()  # unsettled grants stay counted from their grant: a little early
         self.state = BackendState("fallback", time.time(), f"redis unreachable ({error.__class__.__name__})")
         share = 1.0 / max(1, self._live)
         log.warning("redis unavailable (%s): counting locally on 1/%d of each budget",
                     error.__class__.__name__, max(1, self._live))
         self._fallback.set_share(share)
         now = time.monotonic()
+        # Rounded: 1 - 0.9 is 0.0999..., and a slice of exactly 10 must not grant 9.
+        self._hold = LocalBackend(share=round((1 - self._headroom) / self._headroom * share, 9))
+        self._tripped_at = now
+        self._hold_until = now + (HOLD_TIMED_OUT_S if isinstance(error, TIMED_OUT) else HOLD_S)
         for charge, used, seen_mono, seen_wall in self._seen.values():
             if now - seen_mono < charge.spec.period_s:
                 self._fallback.raise_usage(charge.key.split("|", 1)[0], charge,
@@ -172,15 +171,18 @@ class SharedBackend:
 
     async def _probe_loop(self) -> None:
         # Pooled connections opened before the failure are dead even if Redis comes back.
-        await self._client.connection_pool.disconnect()
-        while True:
+        await self._redis.drop_connections()
+        while not self._closing:
             await asyncio.sleep(PROBE_S)
             try:
                 await self._beat()
                 await self._write_back()
-            except REDIS_DOWN:
+            except REDIS_DOWN as error:
+                if not isinstance(error, TIMED_OUT):  # refused: down for everyone
+                    self._hold_until = min(self._hold_until, self._tripped_at + HOLD_S)
                 continue
             self._healthy = True
+            self._hold = None
             self._probe = None
             self.state = BackendState("redis", time.time())
             log.warning("redis is back: sharing budgets again")
@@ -213,7 +215,8 @@ class SharedBackend:
             del self._untold[scope]
 
     async def _beat(self) -> None:
-        count = await self._scripts.heartbeat(int(LIVE_S * 1000))
+        self.fleet = await self._registry.beat(int(LIVE_S * 1000), self._recent.counts())
+        count = len(self.fleet.members)
         now = time.monotonic()
         seen = self._live_seen
         seen.append((now, count))
@@ -222,9 +225,9 @@ class SharedBackend:
         self._live = max(1, max(c for _t, c in seen))
 
     async def _heartbeat_loop(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(HEARTBEAT_S)
-            if not self._healthy:
+            if not self._healthy or self._closing:
                 continue
             try:
                 await self._beat()
@@ -243,33 +246,62 @@ class SharedBackend:
                 self._remember(plan, result.used)
                 if result.granted:
                     self._fallback.shadow(plan)
+                    self._recent.add(plan.exchange)
                     return 0.0, None, result.receipt
                 if result.blocking < 0:
                     scope = plan.pause_keys[-result.blocking - 1]
                     return result.wait_s, (BAN_MARK + scope) if result.banned else scope, None
                 return result.wait_s, plan.charges[result.blocking - 1].key, None
-        return self._fallback.take_now(plan, priority)
+        if self._held():
+            return self._take_held(plan, priority)
+        wait, blocking, receipt = self._fallback.take_now(plan, priority)
+        if blocking is None:
+            self._recent.add(plan.exchange)
+        return wait, blocking, receipt
+
+    def _held(self) -> bool:
+        if self._hold is not None and time.monotonic() >= self._hold_until:
+            self._hold = None  # a cut-off this long is more likely Redis down for all: the share decides
+        return self._hold is not None
+
+    def _take_held(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
+        """Within the headroom's slice: what a process whose Redis is away for it alone may
+        spend unseen while the others fill the caps in Redis, so the sum stays under the limit."""
+        hold = self._hold
+        assert hold is not None
+        left = min(self._hold_until - time.monotonic(), PROBE_S)  # the probe may end it sooner
+        for charge in plan.charges:
+            if charge.caps[priority] * hold.share < charge.units:  # a slice too thin for one
+                return left, charge.key, None
+        wait, blocking, receipt = hold.take_now(plan, priority)
+        if blocking is not None:
+            return min(wait, left), blocking, None
+        self._fallback.shadow(plan)  # counted in the share too, and written back with it
+        self._recent.add(plan.exchange)
+        return 0.0, None, receipt
 
     def settle(self, receipt: object) -> None:
         if not isinstance(receipt, RedisReceipt):
             self._fallback.settle(receipt)  # type: ignore[arg-type]
         elif self._healthy and not self._closing:
-            self._unsettled.append(receipt)
-            if self._settler is None:
-                self._settler = asyncio.get_running_loop().create_task(self._settle_soon())
+            self._scripts.settle_later(receipt, time.monotonic())
+            self._flush_soon()
 
-    async def _settle_soon(self) -> None:
+    def _flush_soon(self) -> None:
+        if self._flusher is None:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
         try:
             if not self._closing:
-                await asyncio.sleep(SETTLE_BATCH_S)
-            batch, self._unsettled = self._unsettled, []
-            await self._scripts.settle(batch)
+                await asyncio.sleep(FLUSH_S)
+            await self._scripts.flush()  # nothing left if a check carried it meanwhile
         except REDIS_DOWN as error:
-            self._trip(error)  # unsettled grants stay counted from their grant: a little early
+            self._trip(error)
         finally:
-            self._settler = None
-            if self._unsettled and self._healthy and not self._closing:
-                self._settler = asyncio.get_running_loop().create_task(self._settle_soon())
+            self._flusher = None
+            if self._scripts.deferred and self._healthy and not self._closing:
+                self._flush_soon()
 
     def _remember(self, plan: Plan, used: tuple[int, ...]) -> None:
         now, wall = time.monotonic(), time.time()
@@ -291,7 +323,10 @@ class SharedBackend:
                     return 0
                 return max(0, min(int((cap - used) // c.units)
                                   for c, cap, used in zip(plan.charges, caps, result.used, strict=True)))
-        return self._fallback.remaining_now(plan, priority)
+        remaining = self._fallback.remaining_now(plan, priority)
+        if self._hold is not None and self._held():
+            remaining = min(remaining, self._hold.remaining_now(plan, priority))
+        return remaining
 
     def used(self, exchange: str, spec: WindowSpec) -> int:
         """What Redis said at this process's last check of the window (no I/O here: the gauges
@@ -307,14 +342,9 @@ class SharedBackend:
         self, exchange: str, charge: Charge, used: int, observed_at: float, tolerance: float = 0
     ) -> None:
         self._fallback.raise_usage(exchange, charge, used, observed_at, tolerance)
-        if self._healthy:
-            self._spawn(self._raise(charge, used, observed_at, tolerance))
-
-    async def _raise(self, charge: Charge, used: int, observed_at: float, tolerance: float) -> None:
-        try:
-            await self._scripts.raise_usage(charge, used, observed_at, tolerance)
-        except REDIS_DOWN as error:
-            self._trip(error)
+        if self._healthy and not self._closing:
+            self._scripts.raise_later(charge, used, observed_at, tolerance)
+            self._flush_soon()
 
     async def share_pause(self, key: str, seconds: float, banned: bool) -> float | None:
         if self._healthy:
@@ -325,8 +355,3 @@ class SharedBackend:
         until, was_banned = self._untold.get(key, (0.0, False))
         self._untold[key] = (max(until, time.time() + seconds), banned or was_banned)
         return None
-
-    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

@@ -34,7 +34,7 @@ def test_the_public_set_is_exactly_the_endpoints_without_auth() -> None:
 async def test_every_guarded_endpoint_refuses_a_missing_or_wrong_token(world: World) -> None:
     connection_id = world.ids["binance-spot"]
     guarded = [e for e in ENDPOINTS if e.auth]
-    assert len(guarded) == 18
+    assert len(guarded) == 19
     for endpoint in guarded:
         path = _concrete(endpoint.path, connection_id)
         for token in (None, "wrong-token-0123456789abcdef", ""):

@@ -273,7 +273,7 @@ async def test_openapi_describes_every_route_the_server_has(world: World) -> Non
     assert status == 200 and spec["openapi"].startswith("3.1")
     described = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     routed = {(e.method, e.path) for e in ENDPOINTS}
-    assert described == routed and len(routed) == 28
+    assert described == routed and len(routed) == 29
     guarded = spec["paths"]["/api/settings/connections"]["post"]
     assert guarded["security"] == [{"bearerAuth": []}]
     assert guarded["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/CreateConnectionBody")

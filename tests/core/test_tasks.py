@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from cts_tui.core.tasks import cancel_and_wait
+from cts_tui.stopping import cancel_and_wait
 
 
 async def test_a_task_that_swallows_one_cancellation_is_still_stopped() -> None:

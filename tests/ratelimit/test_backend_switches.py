@@ -17,20 +17,20 @@ import pytest
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.config import Config
 from cts_tui.core.runtime import open_runtime
-from cts_tui.errors import ErrorKind, ExchangeError
+from cts_tui.errors import ErrorKind
 from cts_tui.exchanges.hub import ExchangeHub
-from cts_tui.models import Connection, ConnectionDraft, ConnectionState
-from cts_tui.ratelimit import Priority, RateLimiter
+from cts_tui.models import Connection, ConnectionState
+from cts_tui.ratelimit import Priority, RateLimiter, shared
 from cts_tui.ratelimit.local import LocalBackend
 from cts_tui.ratelimit.shared import SharedBackend
 from cts_tui.ratelimit.waiting import tracking_waits
 from cts_tui.sim import Journal, Simulator
 from cts_tui.sim.exchanges import pionex as sim_pionex
 from tests.core.helpers import eventually, fast_config
+from tests.ratelimit.budget_load import BALANCE, balance_callers, draft
 from tests.ratelimit.helpers import FakeClock, make_config
 from tests.redis_server import RedisServer
 
-BALANCE = "/v5/account/wallet-balance"
 NORMAL = int(Priority.NORMAL)
 
 
@@ -39,13 +39,6 @@ def _shared(config: Config, redis_server: RedisServer) -> Config:
     config.rate_limiting.redis_url = redis_server.url
     config.rate_limiting.key_prefix = f"switch{redis_server.port}"
     return config
-
-
-def _draft(sim: Simulator, exchange: str) -> ConnectionDraft:
-    account = sim.account(exchange, "main")
-    return ConnectionDraft(name=f"{exchange}-main", exchange=exchange, api_type="spot", api_key=account.api_key,
-                           api_secret=account.secret, api_passphrase=account.passphrase,
-                           base_url=sim.base_url(exchange))
 
 
 async def _until(predicate: Callable[[], bool]) -> None:
@@ -139,33 +132,23 @@ async def test_a_thawed_redis_keeps_its_count_and_gains_only_what_was_spent_mean
 
 
 async def test_signed_requests_flow_at_the_budget_while_redis_dies_returns_freezes_and_thaws(
-    sim: Simulator, redis_server, tmp_path: Path
+    sim: Simulator, redis_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(shared, "HOLD_TIMED_OUT_S", 0.5)  # the freeze's first moments, shortened
     sim.set_limits("bybit", private_per_second=5, wallet_balance_per_second=5)
     config = _shared(fast_config(), redis_server)
     limits = config.limits("bybit")
     limits.per_second, limits.per_minute = 5, 10_000
     async with open_runtime(config, tmp_path / "cts.sqlite") as runtime:
         coordinator, limiter = runtime.coordinator, runtime.limiter
-        view = await coordinator.add_connection(_draft(sim, "bybit"), "cli")
-        failures: list[ExchangeError] = []
-        stop = asyncio.Event()
-
-        async def caller() -> None:
-            while not stop.is_set():
-                try:
-                    await coordinator.execute_request("fetch_balance", exchange_id=view.id)
-                except ExchangeError as error:
-                    failures.append(error)
-                    await asyncio.sleep(0.05)
+        view = await coordinator.add_connection(draft(sim, "bybit"), "cli")
 
         def arrived() -> list:
             return sim.journal.entries(exchange="bybit", endpoint=BALANCE, since_mono=start)
 
         start = time.monotonic()
-        callers = [asyncio.create_task(caller()) for _ in range(4)]
         seen = [limiter.backend_state]
-        try:
+        async with balance_callers(coordinator, view.id) as failures:
             for action, backend in ((None, "redis"), (redis_server.kill, "fallback"), (redis_server.start, "redis"),
                                     (redis_server.stop, "fallback"), (redis_server.cont, "redis")):
                 if action is not None:
@@ -174,9 +157,6 @@ async def test_signed_requests_flow_at_the_budget_while_redis_dies_returns_freez
                 seen.append(limiter.backend_state)
                 flowed = len(arrived())
                 await _until(lambda flowed=flowed: len(arrived()) >= flowed + 5)  # the budget is spent again
-        finally:
-            stop.set()
-            await asyncio.gather(*callers)
         entries = arrived()
         assert {e.outcome for e in entries} == {"ok"}  # no 429, no stale timestamp
         assert Journal.max_in_window(entries, 1.0) <= 5
@@ -203,7 +183,7 @@ async def test_a_wait_for_a_permit_that_runs_out_of_time_is_a_rate_limit_wait(
     async with open_runtime(config, tmp_path / "cts.sqlite") as runtime:
         coordinator = runtime.coordinator
         assert runtime.limiter.backend_state.name == "fallback"
-        view = await coordinator.add_connection(_draft(sim, "bybit"), "cli")
+        view = await coordinator.add_connection(draft(sim, "bybit"), "cli")
         result = await coordinator.test_connection(view.id)
         assert result.error_kind is ErrorKind.RATE_LIMITED
         assert result.error is not None and result.error.startswith("rate limit wait: ")

@@ -128,8 +128,20 @@ async def test_foreign_usage_from_headers_is_shared(redis_server) -> None:
     a, b = await _started(config, config)
     a.observe(ResponseFeedback("binance", None, "fetch_ticker", 200,
                                {"X-MBX-USED-WEIGHT-1M": "75"}, time.time()))
-    await asyncio.sleep(0.05)
+    await a.get_remaining_requests("binance", "fetch_ticker")  # a's next check carries the reading
     assert await b.get_remaining_requests("binance", "fetch_ticker") == 3  # (81 - 75) // 2
+    await _close(a, b)
+
+
+async def test_a_reading_no_check_carries_is_sent_alone(redis_server) -> None:
+    config = _config(redis_server.url, binance={"per_second": BIG, "per_minute": 100})
+    a, b = await _started(config, config)
+    a.observe(ResponseFeedback("binance", None, "fetch_ticker", 200,
+                               {"X-MBX-USED-WEIGHT-1M": "75"}, time.time()))
+    deadline = time.monotonic() + 5
+    while await b.get_remaining_requests("binance", "fetch_ticker") != 3:  # a sends it after FLUSH_S
+        assert time.monotonic() < deadline, "the reading never reached Redis"
+        await asyncio.sleep(0.02)
     await _close(a, b)
 
 
@@ -175,7 +187,8 @@ async def test_kill_9_falls_back_on_a_fair_share_and_returns_when_redis_is_back(
     await _close(a, b)
 
 
-async def test_the_fallback_spends_only_its_fair_share(redis_server) -> None:
+async def test_the_fallback_spends_only_its_fair_share(redis_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared, "HOLD_S", 0.0)  # the share, after the first moments' headroom slice
     config = _config(redis_server.url, kraken={"per_second": BIG, "per_minute": 100})
     a, b, c, d = await _started(config, config, config, config)
     await a._backend._beat()
@@ -185,6 +198,23 @@ async def test_the_fallback_spends_only_its_fair_share(redis_server) -> None:
     assert a.backend == "fallback"
     assert granted == 22  # 100 x 0.9 / 4 live processes = 22.5
     await _close(a, b, c, d)
+
+
+async def test_the_first_moments_of_a_fallback_spend_only_the_headrooms_slice(
+    redis_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis may be away for this process alone while the others fill the caps there: what it
+    spends unseen must fit in what the caps leave of the limit (10% here), its slice of it."""
+    monkeypatch.setattr(shared, "HOLD_S", 60.0)  # the whole test is the first moments
+    config = _config(redis_server.url, kraken={"per_second": BIG, "per_minute": 200})
+    a, b = await _started(config, config)
+    await a._backend._beat()
+    assert a._backend.live_processes == 2
+    redis_server.kill()
+    granted = sum([await a.acquire_permit("kraken", "x", Priority.HIGH) for _ in range(50)])
+    assert a.backend == "fallback"
+    assert granted == 10  # 200 x (1 - 0.9) / 2 live processes
+    await _close(a, b)
 
 
 async def test_a_ban_learnt_while_redis_was_away_is_shared_when_it_is_back(redis_server) -> None:
@@ -227,7 +257,8 @@ async def test_a_frozen_redis_is_noticed_within_the_socket_timeout(
     await _close(limiter)
 
 
-async def test_starting_without_redis_counts_locally(redis_server) -> None:
+async def test_starting_without_redis_counts_locally(redis_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared, "HOLD_S", 0.0)
     redis_server.kill()
     config = _config(redis_server.url, kraken={"per_second": 10, "per_minute": BIG})
     (limiter,) = await _started(config)

@@ -11,7 +11,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
 
 from cts_tui.core.events import AlertChanged, Event
+from cts_tui.core.fleet_view import exchange_shares, member_label
 from cts_tui.core.snapshots import Snapshot
+from cts_tui.views.fleet import Fleet
 from cts_tui.tui.actions import Scope
 from cts_tui.tui.host import host
 from cts_tui.tui.messages import Frame
@@ -36,8 +38,19 @@ def _budgets_line(state: BackendState | None) -> str:
     return f"budgets: {state.name} since {since}"
 
 
+def _fleet_lines(fleet: Fleet | None) -> list[str]:
+    """Per exchange, the fleet's requests in the last minute and each process's share."""
+    if fleet is None:
+        return []
+    return [f" {name}: {view.spent} req/min, " + " · ".join(
+                f"{member_label(s.member)}{' (here)' if s.member.id == fleet.me else ''} {s.share:.0%}"
+                for s in view.shares)
+            for name, view in exchange_shares(fleet).items()]
+
+
 def _limiter_summary(frame: Frame) -> str:
-    return f" {_budgets_line(frame.snapshot.budgets)}   ·   load balancing: {frame.snapshot.strategy}"
+    head = f" {_budgets_line(frame.snapshot.budgets)}   ·   load balancing: {frame.snapshot.strategy}"
+    return "\n".join([head, *_fleet_lines(frame.snapshot.fleet)])
 
 
 class MainScreen(Screen[None]):
@@ -96,7 +109,9 @@ class MainScreen(Screen[None]):
         if tab == "connections":
             self.query_one(ConnectionsPane).show(frame)
         elif tab == "limits":
-            self.query_one("#limits-summary", Static).update(_limiter_summary(frame), layout=False)
+            summary, text = self.query_one("#limits-summary", Static), _limiter_summary(frame)
+            # A relayout only when the fleet's lines come or go: one redraws the whole screen.
+            summary.update(text, layout=summary.size.height != text.count("\n") + 1)
             self.query_one(LimitsTable).show(list(frame.snapshot.exchanges.values()), frame.now)
         else:
             self.query_one(HealthTable).show(frame.snapshot.connections, frame.now)

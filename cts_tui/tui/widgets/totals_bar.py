@@ -1,5 +1,6 @@
 """The header line: totals across every connection, which process on the store runs the
-scheduled checks, and whether the screen is live."""
+scheduled checks, how many processes share the rate-limit budgets, and whether the screen is
+live."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 from cts_tui.core.snapshots import SchedulerView, Snapshot, Totals
+from cts_tui.views.fleet import Fleet
 from cts_tui.tui import format as fmt
+
+
+LIVE_MARK_WIDTH = 16
+"""Room kept for the live (or paused) mark at the end of the line."""
 
 
 def totals_text(
@@ -18,6 +24,7 @@ def totals_text(
     demo: bool,
     width: int,
     scheduler: SchedulerView | None = None,
+    fleet: Fleet | None = None,
 ) -> Text:
     """One line; on a narrow terminal the words shorten so the figures always fit."""
     short = width < 100
@@ -43,6 +50,12 @@ def totals_text(
     if scheduler is not None and (scheduler.here or scheduler.holder):
         text.append_text(_scheduler_text(scheduler, short))
         text.append(gap)
+    if fleet is not None and fleet.members:
+        headline = fleet.headline()
+        if short or len(text.plain) + len(headline) + LIVE_MARK_WIDTH > width:
+            headline = f"{len(fleet.members)}p/{fleet.hosts}h"  # processes/hosts sharing the budgets
+        text.append(headline, style="cyan")
+        text.append(gap)
     if paused:
         text.append(" ‖ PAUSED ", style="bold black on yellow")
     else:
@@ -66,4 +79,5 @@ class TotalsBar(Static):
     def show(self, snapshot: Snapshot, *, paused: bool, interval_s: float, demo: bool) -> None:
         # One line high by CSS: no layout pass (a reflow redraws the whole screen every second).
         self.update(totals_text(snapshot.totals, paused=paused, interval_s=interval_s, demo=demo,
-                                width=self.app.size.width, scheduler=snapshot.scheduler), layout=False)
+                                width=self.app.size.width, scheduler=snapshot.scheduler,
+                                fleet=snapshot.fleet), layout=False)
