@@ -98,7 +98,7 @@ BINANCE_SYMBOL_WEIGHTS: dict[str, tuple[int, int]] = {
 def _windows(second: int, minute: int) -> tuple[WindowSpec, ...]:
     return (
         WindowSpec("1s", 1.0, second, scope=Scope.IP),
-        WindowSpec("1m", 60.0, minute, aligned=True, counts_weight=True, scope=Scope.IP),
+        WindowSpec("1m", 60.0, minute, aligned=True, counts_weight=True, scope=Scope.IP, by_exchange=True),
     )
 
 
