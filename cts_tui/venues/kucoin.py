@@ -70,7 +70,7 @@ WEIGHTS: dict[str, int] = {
     "/api/v3/margin/symbols": 3, "/api/v1/isolated/symbols": 3, "/api/v1/contracts/active": 3, "/api/v1/ticker": 2,
     "/api/v1/alltickers": 5, "/api/v1/level2/depth20": 5, "/api/v1/level2/depth100": 10,
     "/api/v1/trade/history": 5, "/api/v1/kline/query": 3, "/api/v1/account-overview": 5,
-    "/api/v1/margin/account": 40,
+    "/api/v1/margin/account": 40, "/api/v1/orders": 2,
 }
 
 
