@@ -159,6 +159,6 @@ VENUE = Venue(
     ccxt_ids={_A.PERPETUAL_FUTURES: "kucoinfutures"},
     market_options=_market_options,
     market_loaders={"swap": "fetch_contract_markets"},
-    key_readers={"kucoin": _KEY_READER, "kucoinfutures": _KEY_READER},
+    key_readers={"kucoin": _KEY_READER, "kucoinfutures": KeyReader(_KEY_READER.requests, _key, _A.SPOT)},
     api_hosts={_A.PERPETUAL_FUTURES: FUTURES_HOST},
 )

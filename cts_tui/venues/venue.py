@@ -93,6 +93,9 @@ class KeyReader:
     requests: KeyRequests
     parse: Callable[[dict[str, Any]], dict[str, Any]]
     """The last answer as ``KeyFacts`` fields."""
+    api_type: ApiType | None = None
+    """The API type whose host and ccxt class read the key, where not the connection's own (one
+    KuCoin key serves both hosts, and only the spot host says what the key may do)."""
 
 
 @dataclass(frozen=True, slots=True)
