@@ -53,7 +53,8 @@ class ExchangeLimits(_Section):
     hosts: dict[str, str] = Field(default_factory=dict, max_length=16)
     """Each real REST host's own URL ({"api.kucoin.com": "http://127.0.0.1:9001"}, what ``cts-tui
     sim`` prints as ``hosts``): where a connection with a base URL sends what the exchange serves
-    on another of its hosts only (a KuCoin futures key's facts, read on the spot host)."""
+    on another of its hosts only (a futures key's facts, read on KuCoin's spot host and on
+    Binance's api.binance.com)."""
 
     @field_validator("hosts")
     @classmethod

@@ -210,7 +210,8 @@ class CcxtClient(ExchangeClient):
         reader = VENUES[self.exchange].key_readers.get(self._ccxt_id)
         if reader is None:
             return KeyFacts()
-        reading = self if reader.api_type in (None, self._connection.api_type) else self._sibling(reader.api_type)
+        elsewhere = reader.api_type
+        reading = self if elsewhere is None or self._reads_here(elsewhere) else self._sibling(elsewhere)
         raw: dict[str, Any] = {}
         for method, params in reader.requests:
             answer = await reading._run(method, params(raw))
@@ -218,6 +219,15 @@ class CcxtClient(ExchangeClient):
                 raise shapes.bad_shape(self.exchange, "key facts of an unexpected shape")
             raw = answer
         return KeyFacts(**reader.parse(raw))
+
+    def _reads_here(self, api_type: ApiType) -> bool:
+        """Whether the key reader's API type talks to this connection's own host."""
+        connection = self._connection
+        if api_type is connection.api_type:
+            return True
+        passphrase = connection.api_passphrase is not None
+        return api_host(connection.exchange, api_type, passphrase) == api_host(
+            connection.exchange, connection.api_type, passphrase)
 
     def _sibling(self, api_type: ApiType) -> CcxtClient:
         """A client of the same key as another API type, on that type's host: with a base URL,

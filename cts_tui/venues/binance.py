@@ -175,5 +175,6 @@ VENUE = Venue(
     code_field=("code", int),
     numeric_codes=True,
     market_options=listed_market_types,
-    key_readers={"binance": KeyReader((("sapi_get_account_apirestrictions", no_params),), _key)},
+    # On api.binance.com (/sapi) for every API type, USD-M futures keys included.
+    key_readers={"binance": KeyReader((("sapi_get_account_apirestrictions", no_params),), _key, _A.SPOT)},
 )

@@ -103,12 +103,14 @@ async def test_htx_counts_the_days_a_key_has_left(sim, sim_key, hub):
     assert timedelta(days=2) < facts.expires_at - datetime.now(UTC) <= timedelta(days=3, minutes=1)
 
 
-async def test_a_kucoin_futures_key_is_read_on_the_spot_host(sim, sim_key, config) -> None:
-    """One key serves both hosts and only the spot host says what it may do: read there, at the
+@pytest.mark.parametrize(("exchange", "endpoint"), [("kucoin", "/api/v1/user/api-key"),
+                                                    ("binance", "/sapi/v1/account/apiRestrictions")])
+async def test_a_futures_key_is_read_on_the_main_host(sim, sim_key, config, exchange, endpoint) -> None:
+    """One key serves every host and only the main one says what it may do: read there, at the
     twin the config's host map names beside the futures connection's base URL."""
-    sim_key("kucoin", permissions=frozenset({"read", "trade"}), ip_whitelist=("127.0.0.1", "10.0.0.7"))
-    futures = connection_for(sim, ExchangeId.KUCOIN, ApiType.PERPETUAL_FUTURES)
-    config.exchanges[ExchangeId.KUCOIN].hosts = rest_hosts(sim.hosts("kucoin"))
+    sim_key(exchange, permissions=frozenset({"read", "trade"}), ip_whitelist=("127.0.0.1",))
+    futures = connection_for(sim, ExchangeId(exchange), ApiType.PERPETUAL_FUTURES)
+    config.exchanges[ExchangeId(exchange)].hosts = rest_hosts(sim.hosts(exchange))
     limiter = RateLimiter.from_config(config)
     hub = ExchangeHub(config, limiter)
     try:
@@ -116,8 +118,9 @@ async def test_a_kucoin_futures_key_is_read_on_the_spot_host(sim, sim_key, confi
     finally:
         await hub.close()
         await limiter.close()
-    assert facts.permissions == ["read", "trade"] and facts.ips == ["127.0.0.1", "10.0.0.7"]
-    key_reads = [e for e in sim.journal.entries(exchange="kucoin") if e.endpoint == "/api/v1/user/api-key"]
+    assert {"read", "trade"} <= set(facts.permissions) and "withdraw" not in facts.permissions
+    assert facts.ip_restricted is True
+    key_reads = [e for e in sim.journal.entries(exchange=exchange) if e.endpoint == endpoint]
     assert [(e.status, e.account) for e in key_reads] == [(200, "main")]
 
 
