@@ -50,6 +50,19 @@ class ExchangeLimits(_Section):
 
         return validate_base_url(value)
 
+    hosts: dict[str, str] = Field(default_factory=dict, max_length=16)
+    """Each real REST host's own URL ({"api.kucoin.com": "http://127.0.0.1:9001"}, what ``cts-tui
+    sim`` prints as ``hosts``): where a connection with a base URL sends what the exchange serves
+    on another of its hosts only (a futures key's facts, read on KuCoin's spot host and on
+    Binance's api.binance.com)."""
+
+    @field_validator("hosts")
+    @classmethod
+    def _check_hosts(cls, hosts: dict[str, str]) -> dict[str, str]:
+        from cts_tui.models import validate_base_url
+
+        return {name.lower(): validate_base_url(url) or "" for name, url in hosts.items()}
+
     allowed_hosts: list[str] = Field(default_factory=list, max_length=64)
     """Hosts (``name``: any port, ``name:port``: that port) a connection of this exchange may be
     moved to (``base_url``) without entering its secrets again: your own proxies, a gateway.

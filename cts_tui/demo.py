@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.config import Config, parse_config_text
 from cts_tui.errors import ConfigError, CtsError, describe_validation_error
-from cts_tui.exchanges.hosts import base_url_in
+from cts_tui.exchanges.hosts import base_url_in, rest_hosts
 from cts_tui.key_facts import IntendedUse, exchange_title
 from cts_tui.models import Connection
 from cts_tui.sim import Scenario, Simulator
@@ -107,9 +107,11 @@ class DemoScenario(_Strict):
 
 def _exchanges_to(config: Config, sim: Simulator) -> Config:
     """The config with every exchange's host the simulator's: a connection added in the demo
-    without a base URL (the specification's request bodies name none) talks to it too."""
+    without a base URL (the specification's request bodies name none) talks to it too; and each
+    real host's twin, for what a connection reads on another host than its own."""
     pointed = {
-        exchange: limits.model_copy(update={"base_url": sim.base_url(exchange.value)})
+        exchange: limits.model_copy(update={"base_url": sim.base_url(exchange.value),
+                                            "hosts": rest_hosts(sim.hosts(exchange.value))})
         for exchange, limits in config.exchanges.items()
     }
     return config.model_copy(update={"exchanges": pointed})

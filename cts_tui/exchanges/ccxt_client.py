@@ -24,10 +24,11 @@ from cts_tui.exchanges.classify import (
 )
 from cts_tui.exchanges.ccxt_shared import ccxt_class, ccxt_id
 from cts_tui.exchanges.context import CallRecord, HubContext, begin_call
+from cts_tui.exchanges.hosts import api_host
 from cts_tui.exchanges.lending import LendingObserver, lend
 from cts_tui.exchanges.profiles import profile_for
 from cts_tui.key_facts import KeyFacts
-from cts_tui.models import Connection
+from cts_tui.models import ApiType, Connection
 from cts_tui.venues import VENUES
 
 T = TypeVar("T")
@@ -54,6 +55,8 @@ class CcxtClient(ExchangeClient):
         self._instance: Any = None
         self._clock = ctx.clock(connection.exchange)
         self._ccxt_id = ccxt_id(connection.exchange, connection.api_type, connection.api_passphrase is not None)
+        self._key_client: CcxtClient | None = None
+        """Where the key's facts are read on another API type's host (``KeyReader.api_type``)."""
 
     @property
     def quote(self) -> str:
@@ -207,13 +210,43 @@ class CcxtClient(ExchangeClient):
         reader = VENUES[self.exchange].key_readers.get(self._ccxt_id)
         if reader is None:
             return KeyFacts()
+        elsewhere = reader.api_type
+        reading = self if elsewhere is None or self._reads_here(elsewhere) else self._sibling(elsewhere)
         raw: dict[str, Any] = {}
         for method, params in reader.requests:
-            answer = await self._run(method, params(raw))
+            answer = await reading._run(method, params(raw))
             if not isinstance(answer, dict):
                 raise shapes.bad_shape(self.exchange, "key facts of an unexpected shape")
             raw = answer
         return KeyFacts(**reader.parse(raw))
+
+    def _reads_here(self, api_type: ApiType) -> bool:
+        """Whether the key reader's API type talks to this connection's own host."""
+        connection = self._connection
+        if api_type is connection.api_type:
+            return True
+        passphrase = connection.api_passphrase is not None
+        return api_host(connection.exchange, api_type, passphrase) == api_host(
+            connection.exchange, connection.api_type, passphrase)
+
+    def _sibling(self, api_type: ApiType) -> CcxtClient:
+        """A client of the same key as another API type, on that type's host: with a base URL,
+        that host's own URL from ``exchanges.<id>.hosts`` (a base URL stands for one host)."""
+        if self._key_client is None:
+            connection = self._connection
+            base_url = connection.base_url
+            if base_url is not None:
+                host = api_host(connection.exchange, api_type, connection.api_passphrase is not None)
+                base_url = self._ctx.config.limits(connection.exchange).hosts.get(host)
+                if base_url is None:
+                    raise ExchangeError(
+                        ErrorKind.INVALID_REQUEST,
+                        f"{self.exchange} reads a key's facts on {host}, which has no URL beside this "
+                        f"connection's base URL (exchanges.{self.exchange}.hosts)",
+                    )
+            sibling = connection.model_copy(update={"api_type": api_type, "base_url": base_url})
+            self._key_client = CcxtClient(sibling, self._ctx, self._shared)
+        return self._key_client
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         # Not a coroutine itself: it hands back ``_run``'s, one frame fewer on every request.
@@ -245,6 +278,9 @@ class CcxtClient(ExchangeClient):
         if self._instance is not None:
             self._instance.session = None
             self._instance = None
+        if self._key_client is not None:
+            self._key_client.detach()
+            self._key_client = None
 
 
 async def _refuse(error: ExchangeError) -> Any:

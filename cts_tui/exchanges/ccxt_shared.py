@@ -26,7 +26,7 @@ from cts_tui.exchanges import shapes
 from cts_tui.exchanges.ccxt_transport import make_fetch
 from cts_tui.exchanges.clock import increasing_ms
 from cts_tui.exchanges.context import HubContext
-from cts_tui.exchanges.hosts import Target, rehost
+from cts_tui.exchanges.hosts import Target, api_host, rehost
 from cts_tui.exchanges.profiles import Profile, market_options, profile_for
 from cts_tui.models import Connection
 from cts_tui.venues import VENUES
@@ -95,6 +95,10 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type[Any]:
     ``fetch`` (``ccxt_transport``: limiter, pool, feedback) and is signed with the exchange's
     clock."""
     exchange = key.exchange
+    # The host a base URL stands for (keys with a passphrase are another product's where the
+    # exchange has another ccxt class for them).
+    with_passphrase = key.ccxt_id == VENUES[exchange].passphrase_ccxt_id
+    real_host = api_host(exchange, key.api_type, with_passphrase) if key.base_url else None
     ccxt_cls = ccxt_class(key.ccxt_id)
     base_sign = ccxt_cls.sign
     clock = ctx.clock(exchange)
@@ -116,7 +120,7 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type[Any]:
         "milliseconds": staticmethod(clock.now_ms),
         "seconds": staticmethod(clock.now_s),
         "sign": sign,
-        "fetch": make_fetch(ctx, exchange, base_path),
+        "fetch": make_fetch(ctx, exchange, base_path, real_host),
     }
     if exchange in OWN_CLOCK_NONCE:
         overrides["nonce"] = staticmethod(increasing_ms())

@@ -56,14 +56,17 @@ def _reply_headers(raw: Any) -> dict[str, str]:
     return headers
 
 
-def _budget_terms(exchange: str, method: str, url: str, base_path: str) -> tuple[str, int | None]:
+def _budget_terms(
+    exchange: str, method: str, url: str, base_path: str, real_host: str | None
+) -> tuple[str, int | None, str | None]:
     """What the limiter charges a request by: its endpoint (``METHOD /path`` below the
-    connection's base URL) and its weight where its parameters decide it."""
+    connection's base URL), its weight where its parameters decide it, and the real host it goes
+    to (``real_host``, what a base URL stands for, else the URL's own)."""
     parts = urlsplit(url)
     path = parts.path
     if base_path and path.startswith(base_path):
         path = path[len(base_path):] or "/"
-    return f"{method} {path}", request_weight(exchange, path, parts.query)
+    return f"{method} {path}", request_weight(exchange, path, parts.query), real_host or parts.hostname
 
 
 _public_budget_terms = lru_cache(maxsize=4096)(_budget_terms)
@@ -81,11 +84,14 @@ def _signed_again(instance: Any, sign_args: tuple[Any, Any, Any, Any]) -> tuple[
     return request["url"], request["method"], request["headers"], request["body"]
 
 
-def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callable[..., Awaitable[Any]]:
+def make_fetch(
+    ctx: HubContext, exchange: ExchangeId, base_path: str, real_host: str | None = None
+) -> Callable[..., Awaitable[Any]]:
     """The ``fetch`` of the exchange's hooked ccxt class (``ccxt_shared``). A signed request
     (``sign`` set ``_cts_signed``) counts against the connection's account, a public one against
     the IP; the session and timeout are the hub's current ones, so a reloaded config applies to
-    the next request; the limiter and the call record see every answer before ccxt does."""
+    the next request; the limiter and the call record see every answer before ccxt does.
+    ``real_host``: the exchange's host a base URL stands for (None without one)."""
     exchange_id = exchange.value
     limiter = ctx.limiter
 
@@ -95,11 +101,11 @@ def make_fetch(ctx: HubContext, exchange: ExchangeId, base_path: str) -> Callabl
             self._cts_signed = False
             sign_args = self._cts_sign_args  # read before any await: concurrent calls sign too
             account = self._cts_account
-            endpoint, weight = _budget_terms(exchange_id, method, url, base_path)
+            endpoint, weight, host = _budget_terms(exchange_id, method, url, base_path, real_host)
         else:
             account = None
-            endpoint, weight = _public_budget_terms(exchange_id, method, url, base_path)
-        permit = limiter.acquire(exchange_id, endpoint, weight, account=account)
+            endpoint, weight, host = _public_budget_terms(exchange_id, method, url, base_path, real_host)
+        permit = limiter.acquire(exchange_id, endpoint, weight, account=account, host=host)
         if not permit.granted:
             await permit.wait()
             if signed:

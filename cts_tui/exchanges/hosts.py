@@ -43,6 +43,12 @@ def base_url_in(hosts: Mapping[str, str], exchange: ExchangeId, api_type: ApiTyp
     return hosts.get(api_host(exchange, api_type, has_passphrase))
 
 
+def rest_hosts(hosts: Mapping[str, str]) -> dict[str, str]:
+    """The REST hosts of a host map (``cts-tui sim`` lists the stream hosts too), as
+    ``exchanges.<id>.hosts`` takes them."""
+    return {name: url for name, url in hosts.items() if url.startswith(("http://", "https://"))}
+
+
 def rehost(url: str, target: Target | None, hostname: str | None = None) -> str:
     """`url` with scheme and host swapped for `target`'s (see `Target`); a ``{hostname}``
     template (ccxt's) is filled with `hostname` first. A WebSocket URL sent to an http(s) twin

@@ -35,7 +35,7 @@ from cts_tui.errors import ErrorKind, ExchangeError
 from cts_tui.ratelimit.backoff import Backoff
 from cts_tui.ratelimit.feedback import ResponseFeedback, interpret
 from cts_tui.ratelimit.local import LocalBackend
-from cts_tui.ratelimit.plan import BAN_MARK, CONCURRENCY, Plan, concurrency_caps, make_plan
+from cts_tui.ratelimit.plan import BAN_MARK, CONCURRENCY, Plan, concurrency_caps, instance_spec, make_plan
 from cts_tui.ratelimit.policy import ExchangePolicy, build_policies
 from cts_tui.ratelimit.priority import Priority, current_priority
 from cts_tui.ratelimit.waiting import waiting_for
@@ -182,7 +182,10 @@ class RateLimiter:
         self._local = backend if isinstance(backend, LocalBackend) else None
         self._policies: dict[str, ExchangePolicy] = {}
         self._states: dict[str, _ExchangeState] = {}
-        self._plans: dict[tuple[str, str, str | None, int | None], Plan] = {}
+        self._plans: dict[tuple[str, str, str | None, int | None, str | None], Plan] = {}
+        self._parts: dict[tuple[str, str], set[str]] = {}
+        """(exchange, window) -> the endpoints or pools of a window of many charged so far: the
+        instances the gauges read (kept across reconfigures, as the counts are)."""
         self._pauses: dict[str, float] = {}
         """Pause key -> wall-clock epoch until which nothing may be sent (429, 418, quota)."""
         self._bans: dict[str, float] = {}
@@ -254,8 +257,10 @@ class RateLimiter:
 
     # --- acquiring ------------------------------------------------------------------------------
 
-    def _plan(self, exchange: str, endpoint: str, account: str | None, weight: int | None) -> Plan:
-        key = (exchange, endpoint, account, weight)
+    def _plan(
+        self, exchange: str, endpoint: str, account: str | None, weight: int | None, host: str | None = None
+    ) -> Plan:
+        key = (exchange, endpoint, account, weight, host)
         plan = self._plans.get(key)
         if plan is None:
             policy = self._policies.get(exchange)
@@ -263,8 +268,11 @@ class RateLimiter:
                 raise ExchangeError(
                     ErrorKind.INVALID_REQUEST, f"{exchange}: no rate limits configured (disabled or unknown)"
                 )
-            plan = make_plan(policy, endpoint, account, weight, self._config.rate_limiting)
+            plan = make_plan(policy, endpoint, account, weight, self._config.rate_limiting, host)
             self._plans[key] = plan
+            for charge in plan.charges:
+                if charge.part is not None:
+                    self._parts.setdefault((exchange, charge.window), set()).add(charge.part)
         return plan
 
     def acquire(
@@ -274,9 +282,12 @@ class RateLimiter:
         weight: int | None = None,
         priority: Priority | None = None,
         account: str | None = None,
+        host: str | None = None,
     ) -> Permit:
-        plan = self._plans.get((exchange, endpoint, account, weight)) or self._plan(
-            exchange, endpoint, account, weight
+        """``host``: the real REST host the request goes to, where the caller knows it (an
+        exchange may count one path in another pool on each of its hosts)."""
+        plan = self._plans.get((exchange, endpoint, account, weight, host)) or self._plan(
+            exchange, endpoint, account, weight, host
         )
         sink = PLAN_SINK.get()
         if sink is not None:
@@ -307,7 +318,8 @@ class RateLimiter:
         self, exchange: str, endpoint: str, account: str | None = None, weight: int | None = None
     ) -> Plan:
         """The plan a request of these parameters is charged to (what ``free_in`` asks about)."""
-        return self._plans.get((exchange, endpoint, account, weight)) or self._plan(exchange, endpoint, account, weight)
+        return self._plans.get((exchange, endpoint, account, weight, None)) or self._plan(
+            exchange, endpoint, account, weight)
 
     def free_in(self, plan: Plan, priority: int = Priority.NORMAL) -> float:
         """Read-only: 0.0 when a request of ``plan`` made now would be granted at once (no
@@ -511,7 +523,7 @@ class RateLimiter:
         """Learn from one response: pause on 429, stop on 418, count what others spent."""
         if feedback.exchange not in self._policies:
             return
-        key = (feedback.exchange, feedback.endpoint, feedback.account, None)
+        key = (feedback.exchange, feedback.endpoint, feedback.account, None, None)
         plan = self._plans.get(key) or self._plan(*key)
         self._learn(plan, feedback.status, feedback.headers, feedback.received_at)
 
@@ -569,8 +581,11 @@ class RateLimiter:
         if state is None:
             raise ExchangeError(ErrorKind.INVALID_REQUEST, f"{exchange}: no rate limits configured")
         policy = state.policy
+        instances = sorted((self._instance_usage(exchange, spec, part) for spec in policy.windows
+                            for part in self._parts.get((exchange, spec.name), ())),
+                           key=lambda w: (-w.fraction, w.name, w.part or ""))
         windows = tuple(
-            WindowUsage(spec.name, spec.period_s, self._backend.used(exchange, spec), spec.limit)
+            next((w for w in instances if w.name == spec.name), None) or self._instance_usage(exchange, spec, None)
             for spec in policy.windows
         )
         queued = [0, 0, 0]
@@ -589,4 +604,11 @@ class RateLimiter:
             paused_until=max(pauses, default=None),
             banned_until=max(bans, default=None),
             backend=self._backend.name,
+            instances=tuple(instances),
         )
+
+    def _instance_usage(self, exchange: str, spec: WindowSpec, part: str | None) -> WindowUsage:
+        """A window of many with no instance charged yet reads as empty at the window's limit."""
+        own = instance_spec(exchange, spec, part)
+        return WindowUsage(spec.name, spec.period_s, self._backend.used(exchange, own), own.limit, part,
+                           spec.by_exchange)

@@ -7,13 +7,13 @@ does no string building or config lookups.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from cts_tui.config import RateLimiting
 from cts_tui.ratelimit.policy import ExchangePolicy, Scope, WindowSpec
 from cts_tui.ratelimit.priority import Priority
-from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint, pool_of
+from cts_tui.ratelimit.weights import endpoint_limit, normalize_endpoint, pool_limit, pool_of
 
 CONCURRENCY = "concurrency"
 """Blocking key of a waiter that lacks a concurrency slot rather than budget."""
@@ -26,6 +26,11 @@ class Charge:
     key: str
     """Names one window instance, e.g. ``bybit|<account>|1s/endpoint|fetch_ticker``."""
     spec: WindowSpec
+    """The instance's own spec (``instance_spec``): backends count and report usage by its name."""
+    window: str
+    """The name of the window it is an instance of (the policy's)."""
+    part: str | None
+    """The endpoint or pool of an instance of a window of many."""
     units: int
     caps: tuple[float, float, float]
     """Most units each priority may fill: limit x headroom x ceiling, indexed by Priority."""
@@ -78,30 +83,42 @@ def pause_keys(policy: ExchangePolicy, account: str | None) -> tuple[str, ...]:
     return (policy.exchange, f"{policy.exchange}|{account_id(account)}")
 
 
+def instance_spec(exchange: str, spec: WindowSpec, part: str | None) -> WindowSpec:
+    """One instance of a window of many (``part``: an endpoint, a pool) as a spec of its own,
+    named after both (``30s/pool futures``) and held to its own limit: the pool's quota or the
+    endpoint's documented limit where tighter than the window's. Backends report usage by spec
+    name, so each instance's count is read against its own limit, not the window's."""
+    if part is None:
+        return spec
+    documented = endpoint_limit(exchange, part) if spec.per_endpoint else pool_limit(exchange, part)
+    limit = spec.limit if documented is None else min(spec.limit, documented)
+    return replace(spec, name=f"{spec.name} {part}", limit=limit)
+
+
 def make_plan(
     policy: ExchangePolicy,
     endpoint: str,
     account: str | None,
     weight: int | None,
     settings: RateLimiting,
+    host: str | None = None,
 ) -> Plan:
-    """``account`` is the key of a signed request; a public request passes None."""
+    """``account`` is the key of a signed request; a public request passes None. ``host``: the
+    real REST host the request goes to, where known (it may decide the pool)."""
     name = normalize_endpoint(endpoint)
     cost = policy.weight(endpoint) if weight is None else weight
     shares = ceilings(settings)
     charges = []
     for spec in policy.windows:
-        part, documented = None, None
-        if spec.per_endpoint:
-            part, documented = name, endpoint_limit(policy.exchange, endpoint)
-        elif spec.per_pool:
-            part, documented = pool_of(policy.exchange, name)
-        limit = spec.limit if documented is None else min(spec.limit, documented)
-        budget = limit * settings.headroom
+        part = name if spec.per_endpoint else pool_of(policy.exchange, name, host) if spec.per_pool else None
+        instance = instance_spec(policy.exchange, spec, part)
+        budget = instance.limit * settings.headroom
         charges.append(
             Charge(
                 key=window_key(policy.exchange, account if spec.scope is Scope.CALLER else None, spec, part),
-                spec=spec,
+                spec=instance,
+                window=spec.name,
+                part=part,
                 units=cost if spec.counts_weight else 1,
                 caps=(budget * shares[Priority.HIGH], budget * shares[Priority.NORMAL],
                       budget * shares[Priority.LOW]),
@@ -109,6 +126,6 @@ def make_plan(
         )
     pauses = pause_keys(policy, account)
     blocks = frozenset([*(c.key for c in charges), *pauses, CONCURRENCY])
-    usage = next((c for c in charges if c.spec.name == policy.usage_window), None)
+    usage = next((c for c in charges if c.window == policy.usage_window), None)
     tolerance = max(1.0, usage.spec.limit * (1.0 - settings.headroom)) if usage is not None else 1.0
     return Plan(policy.exchange, name, tuple(charges), pauses, blocks, usage, tolerance)

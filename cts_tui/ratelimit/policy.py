@@ -47,7 +47,8 @@ def ip_window(exchange: str, limits: ExchangeLimits) -> tuple[WindowSpec, ...]:
     if limits.ip_limit is None:
         return ()
     name, period_s, counts_weight = VENUES[exchange].ip_window
-    return (WindowSpec(name, period_s, limits.ip_limit, counts_weight=counts_weight, scope=Scope.IP),)
+    return (WindowSpec(name, period_s, limits.ip_limit, counts_weight=counts_weight, scope=Scope.IP,
+                       by_exchange=True),)
 
 
 def build_policy(exchange: str, limits: ExchangeLimits) -> ExchangePolicy:

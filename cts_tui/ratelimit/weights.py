@@ -64,11 +64,15 @@ def endpoint_limit(exchange: str, endpoint: str) -> int | None:
     return _lookup(ENDPOINT_LIMITS.get(exchange), endpoint)
 
 
-def pool_of(exchange: str, endpoint: str) -> tuple[str, int | None]:
-    """The resource pool a (normalized) endpoint draws on and the pool's quota, where the
-    exchange counts per pool; ("-", None) elsewhere."""
+def pool_of(exchange: str, endpoint: str, host: str | None = None) -> str:
+    """The resource pool a (normalized) endpoint draws on, on ``host`` (the real REST host, where
+    known: one path may be on two hosts of two pools), where the exchange counts per pool; "-"
+    elsewhere."""
     venue = _POOLS.get(exchange)
-    if venue is None or venue.pool_of is None:
-        return "-", None
-    pool = venue.pool_of(endpoint)
-    return pool, venue.pool_limits.get(pool)
+    return "-" if venue is None or venue.pool_of is None else venue.pool_of(endpoint, host)
+
+
+def pool_limit(exchange: str, pool: str) -> int | None:
+    """The pool's quota, where the exchange documents one."""
+    venue = _POOLS.get(exchange)
+    return None if venue is None else venue.pool_limits.get(pool)

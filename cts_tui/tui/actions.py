@@ -19,6 +19,7 @@ class Scope(StrEnum):
     APP = "Everywhere"
     CONNECTIONS = "Connections"
     DETAIL = "Connection detail"
+    LIMITS = "Rate limits"
     TABLE = "Tables"
 
 
@@ -91,6 +92,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                Scope.DETAIL),
     ActionSpec("copy_id", "y", "Copy id", "Copy this connection's id (works over SSH)", Scope.DETAIL),
     ActionSpec("copy_menu", "Y", "Copy…", "Copy its name, last error or base URL", Scope.DETAIL),
+    # Rate limits tab
+    ActionSpec("open_limits", "enter", "Exchange windows",
+               "Open every window of the exchange under the cursor, each pool and endpoint", Scope.LIMITS),
     # Any table
     ActionSpec("cursor_down", "j,down", "Down", "Move down", Scope.TABLE, palette=False),
     ActionSpec("cursor_up", "k,up", "Up", "Move up", Scope.TABLE, palette=False),

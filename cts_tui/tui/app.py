@@ -313,6 +313,11 @@ class CtsApp(App[None]):
 
         self.push_screen(DetailScreen(connection_id))
 
+    def open_limits(self, exchange: ExchangeId) -> None:
+        from cts_tui.tui.modals.limits_detail import LimitsDetail
+
+        self.push_screen(LimitsDetail(exchange))
+
     def add_connection(self) -> None:
         from cts_tui.tui.modals.connection_form import ConnectionForm
 

@@ -98,7 +98,7 @@ BINANCE_SYMBOL_WEIGHTS: dict[str, tuple[int, int]] = {
 def _windows(second: int, minute: int) -> tuple[WindowSpec, ...]:
     return (
         WindowSpec("1s", 1.0, second, scope=Scope.IP),
-        WindowSpec("1m", 60.0, minute, aligned=True, counts_weight=True, scope=Scope.IP),
+        WindowSpec("1m", 60.0, minute, aligned=True, counts_weight=True, scope=Scope.IP, by_exchange=True),
     )
 
 
@@ -175,5 +175,6 @@ VENUE = Venue(
     code_field=("code", int),
     numeric_codes=True,
     market_options=listed_market_types,
-    key_readers={"binance": KeyReader((("sapi_get_account_apirestrictions", no_params),), _key)},
+    # On api.binance.com (/sapi) for every API type, USD-M futures keys included.
+    key_readers={"binance": KeyReader((("sapi_get_account_apirestrictions", no_params),), _key, _A.SPOT)},
 )

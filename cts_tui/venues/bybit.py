@@ -15,7 +15,8 @@ from cts_tui.venues.venue import (
 
 
 def _windows(second: int, minute: int) -> tuple[WindowSpec, ...]:
-    return (WindowSpec("1s/endpoint", 1.0, second, per_endpoint=True), WindowSpec("1m", 60.0, minute))
+    return (WindowSpec("1s/endpoint", 1.0, second, per_endpoint=True, by_exchange=True),
+            WindowSpec("1m", 60.0, minute))
 
 
 def _usage(get: HeaderGetter, at: float) -> UsageReading:

@@ -19,10 +19,12 @@ from cts_tui.venues.venue import (
 POOL_QUOTAS = {"spot": 4000, "futures": 2000, "management": 2000, "public": 2000}
 """Weight per 30 s of each resource pool at VIP level 0 (the lowest, every account's floor)."""
 
+SPOT_HOST, FUTURES_HOST = "api.kucoin.com", "api-futures.kucoin.com"
+
 # Public endpoints of both hosts (per IP), then the account endpoints of the Management pool and
-# the futures-only ones of the Futures pool; every other signed endpoint is the Spot pool's.
-# (Both hosts have /api/v1/orders and /api/v1/fills, counted as Spot's: the path alone cannot
-# tell, and the usage headers pause a futures key whose own pool runs out first.)
+# the futures-only ones of the Futures pool; every other signed endpoint is its host's pool
+# (both hosts have /api/v1/orders and /api/v1/fills: the Spot pool's on the spot host, the
+# Futures pool's on the futures host).
 _PUBLIC = (
     "/api/v1/timestamp", "/api/v1/status", "/api/v1/symbols", "/api/v2/symbols", "/api/v1/market/",
     "/api/v1/currencies", "/api/v3/currencies", "/api/v1/prices", "/api/v1/bullet-public", "/api/v1/contracts/",
@@ -44,14 +46,16 @@ _UNIFIED_POOLS = {
 }
 
 
-def _pool(endpoint: str) -> str:
+def _pool(endpoint: str, host: str | None) -> str:
+    """``host`` None (a unified name, a caller that does not say): the Spot pool's host."""
+    own = "futures" if host == FUTURES_HOST else "spot"
     path = endpoint.rpartition(" ")[2]
     if not path.startswith("/"):
-        return _UNIFIED_POOLS.get(path, "spot")
+        return _UNIFIED_POOLS.get(path, own)
     for pool, prefixes in (("public", _PUBLIC), ("management", _MANAGEMENT), ("futures", _FUTURES)):
         if path.startswith(prefixes):
             return pool
-    return "spot"
+    return own
 
 
 # Weights as documented per endpoint (where the two hosts share a path, the heavier).
@@ -66,12 +70,13 @@ WEIGHTS: dict[str, int] = {
     "/api/v3/margin/symbols": 3, "/api/v1/isolated/symbols": 3, "/api/v1/contracts/active": 3, "/api/v1/ticker": 2,
     "/api/v1/alltickers": 5, "/api/v1/level2/depth20": 5, "/api/v1/level2/depth100": 10,
     "/api/v1/trade/history": 5, "/api/v1/kline/query": 3, "/api/v1/account-overview": 5,
-    "/api/v1/margin/account": 40,
+    "/api/v1/margin/account": 40, "/api/v1/orders": 2,
 }
 
 
 def _windows(second: int, minute: int) -> tuple[WindowSpec, ...]:
-    pools = WindowSpec("30s/pool", 30.0, max(POOL_QUOTAS.values()), per_pool=True, counts_weight=True)
+    pools = WindowSpec("30s/pool", 30.0, max(POOL_QUOTAS.values()), per_pool=True, counts_weight=True,
+                       by_exchange=True)
     return (*rolling_windows(second, minute), pools)
 
 
@@ -126,7 +131,7 @@ def _market_options(market_types: tuple[str, ...]) -> dict[str, Any]:
 VENUE = Venue(
     id=ExchangeId("kucoin"),
     title="KuCoin",
-    main_host="api.kucoin.com",
+    main_host=SPOT_HOST,
     # The Public pool (2000 weight per 30 s) at its lightest weights (2) is ~30 requests a second.
     limits=DefaultLimits(per_second=30, per_minute=1800, max_concurrent=10),
     profiles={
@@ -154,6 +159,6 @@ VENUE = Venue(
     ccxt_ids={_A.PERPETUAL_FUTURES: "kucoinfutures"},
     market_options=_market_options,
     market_loaders={"swap": "fetch_contract_markets"},
-    key_readers={"kucoin": _KEY_READER, "kucoinfutures": _KEY_READER},
-    api_hosts={_A.PERPETUAL_FUTURES: "api-futures.kucoin.com"},
+    key_readers={"kucoin": _KEY_READER, "kucoinfutures": KeyReader(_KEY_READER.requests, _key, _A.SPOT)},
+    api_hosts={_A.PERPETUAL_FUTURES: FUTURES_HOST},
 )

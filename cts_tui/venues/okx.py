@@ -46,7 +46,8 @@ OKX_LIMITS_PER_2S: dict[str, int] = {
 
 
 def _windows(second: int, minute: int) -> tuple[WindowSpec, ...]:
-    return (WindowSpec("2s/endpoint", 2.0, second * 2, per_endpoint=True), WindowSpec("1m", 60.0, minute))
+    return (WindowSpec("2s/endpoint", 2.0, second * 2, per_endpoint=True, by_exchange=True),
+            WindowSpec("1m", 60.0, minute))
 
 
 def _key(raw: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,8 @@ PIONEX_WEIGHTS: dict[str, int] = {
 
 
 def _windows(second: int, minute: int) -> tuple[WindowSpec, ...]:
-    return (WindowSpec("1s", 1.0, second, counts_weight=True), WindowSpec("1m", 60.0, minute, counts_weight=True))
+    return (WindowSpec("1s", 1.0, second, counts_weight=True, by_exchange=True),
+            WindowSpec("1m", 60.0, minute, counts_weight=True))
 
 
 def _error_fields(payload: dict[str, Any]) -> ErrorFields | None:

@@ -36,6 +36,9 @@ class WindowSpec:
     counts_weight: bool = False
     """Charged the endpoint's weight, not one per request."""
     scope: Scope = Scope.CALLER
+    by_exchange: bool = False
+    """The exchange itself counts and refuses in this shape (its weight minute, its windows per
+    endpoint, pool or IP), rather than the window being only a budget of ours."""
 
 
 def rolling_windows(second: int, minute: int) -> tuple[WindowSpec, ...]:
@@ -90,6 +93,9 @@ class KeyReader:
     requests: KeyRequests
     parse: Callable[[dict[str, Any]], dict[str, Any]]
     """The last answer as ``KeyFacts`` fields."""
+    api_type: ApiType | None = None
+    """The API type whose host and ccxt class read the key, where not the connection's own (one
+    KuCoin key serves both hosts, and only the spot host says what the key may do)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +150,10 @@ class Venue:
     """The weight of one request (path, query) where its parameters decide it."""
     endpoint_limits: Mapping[str, int] = field(default_factory=dict)
     """The exchange's own limit per endpoint window, where tighter than the config's."""
-    pool_of: Callable[[str], str] | None = None
-    """The resource pool an endpoint (a unified name or ``method path``, lower case) draws on,
-    where the exchange counts per pool (``WindowSpec.per_pool``)."""
+    pool_of: Callable[[str, str | None], str] | None = None
+    """The resource pool an endpoint (a unified name or ``method path``, lower case) draws on, on
+    a real REST host (None where not known), where the exchange counts per pool
+    (``WindowSpec.per_pool``)."""
     pool_limits: Mapping[str, int] = field(default_factory=dict)
     """Each pool's quota in its window, where tighter than the window's limit."""
     read_usage: UsageReader | None = None

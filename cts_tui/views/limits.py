@@ -24,9 +24,19 @@ class WindowUsage:
     name: str
     period_s: float
     used: float
-    """The fullest instance of this window (busiest key or endpoint), in its units."""
+    """The fullest instance of this window (busiest key, endpoint or pool), in its units."""
     limit: int
-    """The configured limit, before headroom."""
+    """That instance's own limit, before headroom: a pool's quota, an endpoint's documented
+    limit where tighter than the window's, else the configured one."""
+    part: str | None = None
+    """Which instance: the endpoint or pool of a window counted per endpoint or per pool."""
+    by_exchange: bool = False
+    """The exchange counts in this window itself (``WindowSpec.by_exchange``); otherwise it is a
+    budget of ours (the config's per-second and per-minute figures)."""
+
+    @property
+    def label(self) -> str:
+        return self.name if self.part is None else f"{self.name} {self.part}"
 
     @property
     def fraction(self) -> float:
@@ -45,8 +55,16 @@ class ExchangeUsage:
     """Epoch seconds, when a 429 or an exhausted quota stopped us."""
     banned_until: float | None
     backend: BackendName
+    instances: tuple[WindowUsage, ...] = ()
+    """Every instance used so far of the windows counted per endpoint or per pool, fullest
+    first (``windows`` holds the fullest of each)."""
 
     @property
     def fraction(self) -> float:
-        """The fullest window, 0..1+ of its configured limit: what a single gauge shows."""
+        """The fullest window, 0..1+ of its own limit: what a single gauge shows."""
         return max((w.fraction for w in self.windows), default=0.0)
+
+    @property
+    def tightest_by_exchange(self) -> WindowUsage | None:
+        """The exchange's own window nearest its limit (None where every window is ours)."""
+        return max((w for w in self.windows if w.by_exchange), key=lambda w: w.fraction, default=None)

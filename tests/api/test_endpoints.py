@@ -232,6 +232,12 @@ async def test_performance_pool_and_dashboard(world: World) -> None:
     await settle(world)
     status, perf = await world.call("GET", "/api/v1/exchanges/metrics/performance", token=None)
     assert status == 200 and perf["totals"]["requests"] >= 5 and perf["exchanges"]["binance"]["requests"] >= 1
+    # OKX's windows per endpoint: the fullest endpoint against its own limit, every endpoint listed.
+    okx = perf["exchanges"]["okx"]["rate_limit"]
+    endpoint = okx["windows"][0]
+    assert endpoint["name"] == "2s/endpoint" and endpoint["by_exchange"] is True and endpoint["part"]
+    assert {(w["part"], w["limit"]) for w in okx["instances"]} >= {("get /api/v5/account/balance", 10)}
+    assert endpoint in okx["instances"] and okx["windows"][1]["by_exchange"] is False  # the config's minute
     status, pool = await world.call("GET", "/api/v1/exchanges/connection-pool/binance", token=None)
     assert status == 200 and pool["exchange"] == "binance" and isinstance(pool["pool"], dict)
     binance_host = world.demo.simulator.base_url("binance").split("/")[2]

@@ -9,7 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cts_tui.capabilities import ApiType, ExchangeId
+from cts_tui.errors import ExchangeError
+from cts_tui.exchanges.hosts import rest_hosts
+from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.key_facts import KeyProfile
+from cts_tui.ratelimit import RateLimiter
 
 from .helpers import connection_for
 
@@ -97,3 +101,30 @@ async def test_htx_counts_the_days_a_key_has_left(sim, sim_key, hub):
     sim_key("htx", expires_at_ms=int((time.time() + 3 * 86_400) * 1000))
     facts = await _client(sim, hub, "htx").fetch_key_facts()
     assert timedelta(days=2) < facts.expires_at - datetime.now(UTC) <= timedelta(days=3, minutes=1)
+
+
+@pytest.mark.parametrize(("exchange", "endpoint"), [("kucoin", "/api/v1/user/api-key"),
+                                                    ("binance", "/sapi/v1/account/apiRestrictions")])
+async def test_a_futures_key_is_read_on_the_main_host(sim, sim_key, config, exchange, endpoint) -> None:
+    """One key serves every host and only the main one says what it may do: read there, at the
+    twin the config's host map names beside the futures connection's base URL."""
+    sim_key(exchange, permissions=frozenset({"read", "trade"}), ip_whitelist=("127.0.0.1",))
+    futures = connection_for(sim, ExchangeId(exchange), ApiType.PERPETUAL_FUTURES)
+    config.exchanges[ExchangeId(exchange)].hosts = rest_hosts(sim.hosts(exchange))
+    limiter = RateLimiter.from_config(config)
+    hub = ExchangeHub(config, limiter)
+    try:
+        facts = await hub.client_for(futures).fetch_key_facts()
+    finally:
+        await hub.close()
+        await limiter.close()
+    assert {"read", "trade"} <= set(facts.permissions) and "withdraw" not in facts.permissions
+    assert facts.ip_restricted is True
+    key_reads = [e for e in sim.journal.entries(exchange=exchange) if e.endpoint == endpoint]
+    assert [(e.status, e.account) for e in key_reads] == [(200, "main")]
+
+
+async def test_without_the_spot_hosts_url_a_futures_key_says_where_its_facts_are(sim, hub) -> None:
+    futures = connection_for(sim, ExchangeId.KUCOIN, ApiType.PERPETUAL_FUTURES)
+    with pytest.raises(ExchangeError, match=r"api\.kucoin\.com.*exchanges\.kucoin\.hosts"):
+        await hub.client_for(futures).fetch_key_facts()

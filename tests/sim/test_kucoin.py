@@ -101,3 +101,20 @@ async def test_the_stream_token_names_the_local_stream_server_which_welcomes_and
             assert (await ws.receive_json())["subject"] == "trade.ticker"
         async with http.ws_connect(server["endpoint"]) as ws:  # no token
             assert (await ws.receive_json())["data"] == "token is expired"
+
+
+async def test_one_path_on_both_hosts_draws_on_each_hosts_own_pool(sim: Simulator) -> None:
+    sim.set_limits("kucoin", futures_per_30s=4)  # an order list weighs 2: two fit in the Futures pool
+    spot, futures = ccxt_client(sim, "kucoin", enableRateLimit=False), _futures(sim)
+    try:
+        await futures.load_markets()
+        for _ in range(2):
+            assert await futures.fetch_open_orders("BTC/USDT:USDT") == []
+        with pytest.raises(ccxt.RateLimitExceeded, match="429000"):
+            await futures.fetch_open_orders("BTC/USDT:USDT")
+        assert await spot.fetch_open_orders("BTC/USDT") == []  # the Spot pool was not touched
+    finally:
+        await spot.close()
+        await futures.close()
+    lists = [(e.status, e.weight) for e in sim.journal.entries(exchange="kucoin") if e.endpoint == "/api/v1/orders"]
+    assert lists == [(200, 2), (200, 2), (429, 2), (200, 2)]

@@ -27,6 +27,9 @@ from cts_tui.core.key_policy import KeyAssessment, KeySubject, assess
 from cts_tui.errors import ErrorKind, NotFoundError
 from cts_tui.key_facts import IntendedUse, KeyProfile
 from cts_tui.models import Connection, ConnectionState, TestResult
+from cts_tui.ratelimit.plan import instance_spec
+from cts_tui.ratelimit.policy import WindowSpec, build_policy
+from cts_tui.venues import VENUES
 from cts_tui.views.limits import BackendState, ExchangeUsage, WindowUsage
 from cts_tui.views.streams import StreamState, StreamView
 
@@ -129,17 +132,44 @@ def make_view(index: int, rng: random.Random, now: datetime) -> ConnectionView:
     )
 
 
+def _instances(exchange: ExchangeId, spec: WindowSpec, rng: random.Random) -> list[WindowUsage]:
+    """The exchange's own window: each pool, or its three endpoints of the tightest documented
+    limits, fullest first, as the limiter reports them."""
+    venue = VENUES[exchange]
+    parts: list[str | None] = (
+        list(venue.pool_limits) if spec.per_pool
+        else [f"get {path}" for path in sorted(
+            (p for p in venue.endpoint_limits if p.startswith("/")), key=venue.endpoint_limits.__getitem__)[:3]]
+        or ["fetch_ticker", "fetch_balance"]
+        if spec.per_endpoint else [None])
+    found = []
+    for part in parts:
+        own = instance_spec(exchange.value, spec, part)
+        found.append(WindowUsage(spec.name, spec.period_s, round(own.limit * rng.uniform(0.05, 0.8)), own.limit,
+                                 part, True))
+    return sorted(found, key=lambda w: -w.fraction)
+
+
 def make_usage(exchange: ExchangeId, config: Config, rng: random.Random, now: datetime) -> ExchangeUsage:
     limits = config.limits(exchange)
     hot = exchange is ExchangeId.BINGX
     banned = exchange is ExchangeId.KRAKEN
+    second = limits.per_second if hot else rng.randint(0, limits.per_second)
+    minute = round(limits.per_minute * (0.93 if hot else rng.uniform(0, 0.7)))
+    own = random.Random(exchange.value)  # the exchange's windows draw apart from the rest of the world
+    windows: list[WindowUsage] = []
+    instances: list[WindowUsage] = []
+    for spec in build_policy(exchange.value, limits).windows:
+        if not spec.by_exchange:
+            windows.append(WindowUsage(spec.name, spec.period_s, second if spec.period_s < 60 else minute, spec.limit))
+            continue
+        mine = _instances(exchange, spec, own)
+        windows.append(mine[0])
+        instances += [w for w in mine if w.part is not None]
     return ExchangeUsage(
         exchange=exchange.value,
-        windows=(
-            WindowUsage("1s", 1.0, limits.per_second if hot else rng.randint(0, limits.per_second), limits.per_second),
-            WindowUsage("1m", 60.0, round(limits.per_minute * (0.93 if hot else rng.uniform(0, 0.7))),
-                        limits.per_minute),
-        ),
+        windows=tuple(windows),
+        instances=tuple(sorted(instances, key=lambda w: -w.fraction)),
         concurrent_in_use=rng.randint(0, limits.max_concurrent),
         concurrent_limit=limits.max_concurrent,
         queued=(0, 3, 7) if hot else (0, 0, 0),
@@ -176,7 +206,7 @@ def make_snapshot(count: int, *, seed: int = 7, now: datetime = FIXED_NOW,
     config = config or Config()
     views = tuple(make_view(i, rng, now) for i in range(count))
     exchanges = {}
-    for exchange in EXCHANGES:
+    for exchange in [*EXCHANGES, ExchangeId.KUCOIN]:  # KuCoin's pools on screen 2, no connections
         mine = [v for v in views if v.exchange is exchange]
         exchanges[exchange] = ExchangeView(
             exchange=exchange,

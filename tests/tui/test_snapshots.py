@@ -31,6 +31,8 @@ async def _form_with_problems(pilot: Pilot) -> None:
     [
         pytest.param(["m", "j", "m", "slash", *"key", "enter"], id="connections"),  # marks, a filter, the keys
         pytest.param(["2"], id="rate-limits"),
+        pytest.param(["2", *"jjjjjj", "enter"], id="rate-limits-detail"),  # KuCoin's pools
+        pytest.param(["2", *"jjjjjjj", "enter"], id="rate-limits-detail-endpoints"),  # OKX's endpoints
         pytest.param(["3"], id="health"),
         pytest.param(["j", "j", "enter"], id="detail"),
         pytest.param(["j", "j", "j", "enter"], id="detail-expiring-key"),

@@ -10,7 +10,8 @@ passphrase, 400006 IP not whitelisted; 400007 (HTTP 403) a permission the key la
 
 Rate limits as KuCoin counts them: each endpoint draws its weight from one resource pool (Spot
 4000, Futures 2000, Management 2000 per account, Public 2000 per IP, per 30 s at VIP 0: the window
-opens at the first request), and every answer says the pool's ``gw-ratelimit-limit``,
+opens at the first request), decided by the host as well as the path (``/api/v1/orders`` is the
+Spot pool's on the spot host and the Futures pool's on the futures host), and every answer says the pool's ``gw-ratelimit-limit``,
 ``gw-ratelimit-remaining`` and ``gw-ratelimit-reset`` (ms until the window closes); over it,
 HTTP 429 with code 429000. Market streams are reached with a token from ``bullet-public``, which
 names the stream server to connect to (this simulator's twin of it). The sandbox is retired.
@@ -114,6 +115,7 @@ class KucoinSim(SimExchange):
             (SPOT, "GET", "/api/v1/accounts"): ("management", 5, self._accounts),
             (SPOT, "GET", "/api/v1/user/api-key"): ("management", 20, self._api_key),
             (SPOT, "GET", "/api/v1/margin/account"): ("spot", 40, self._margin_account),
+            (SPOT, "GET", "/api/v1/orders"): ("spot", 2, _no_orders),
             (SPOT, "GET", "/api/v1/hf/accounts/opened"): ("spot", 2, lambda req: _ok(False)),
             (SPOT, "GET", "/api/v3/margin/symbols"): ("spot", 3, self._margin_symbols),
             (SPOT, "GET", "/api/v1/isolated/symbols"): ("spot", 3, lambda req: _ok([])),
@@ -129,6 +131,8 @@ class KucoinSim(SimExchange):
             (FUTURES, "GET", "/api/v1/kline/query"): ("public", 3, self._contract_candles),
             (FUTURES, "POST", "/api/v1/bullet-public"): ("public", 10, partial(self._bullet, FUTURES_STREAM)),
             (FUTURES, "GET", "/api/v1/account-overview"): ("futures", 5, self._account_overview),
+            # The same path as the spot host's, charged to the Futures pool here.
+            (FUTURES, "GET", "/api/v1/orders"): ("futures", 2, _no_orders),
         }
 
     async def _by_host(self, by_host: Mapping[str, Handler], req: SimRequest) -> Reply:
@@ -399,6 +403,12 @@ def bullet_token(seed: int) -> str:
 
 def _ok(data: Any) -> Reply:
     return json_reply({"code": "200000", "data": data})
+
+
+def _no_orders(req: SimRequest) -> Reply:
+    """An order list (both hosts' page shape) with nothing in it: the simulator keeps no orders."""
+    return _ok({"currentPage": 1, "pageSize": int(req.query.get("pageSize", 50)), "totalNum": 0, "totalPage": 0,
+                "items": []})
 
 
 def _refusal(status: int, code: str, message: str, outcome: str) -> Reply:

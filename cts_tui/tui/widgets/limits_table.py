@@ -1,4 +1,6 @@
-"""Rate limits (screen 2): per exchange, gauges of its windows, concurrency, queue and status."""
+"""Rate limits (screen 2): per exchange, gauges of our per-second and per-minute budgets and of
+the exchange's own window nearest its limit, concurrency, queue and status; enter opens every
+window of the exchange under the cursor."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ from typing import Any
 from rich.text import Text
 
 from cts_tui.core.snapshots import ExchangeView
+from cts_tui.capabilities import ExchangeId
 from cts_tui.tui import format as fmt
+from cts_tui.tui.actions import Scope, bindings
+from cts_tui.tui.host import host
 from cts_tui.tui.widgets.column_layout import drop, shrink
 from cts_tui.tui.widgets.keyed_table import Column, KeyedTable, plain
 from cts_tui.views.limits import ExchangeUsage, WindowUsage
@@ -35,6 +40,35 @@ def _gauge_cell(value: tuple[float, int, str] | None, width: int) -> Text:
         return fmt.DASH
     used, limit, _name = value
     return fmt.gauge(used, limit, max(3, width - FIGURES_WIDTH))
+
+
+def _tightest_value(view: ExchangeView, _now: datetime) -> tuple[float, int, str, str | None] | None:
+    window = view.usage.tightest_by_exchange if view.usage is not None else None
+    return None if window is None else (round(window.used), window.limit, window.label, window.part)
+
+
+def fitted_name(label: str, part: str | None, room: int) -> str:
+    """The whole label (``30s/pool futures``), else the instance alone (``futures``), else the
+    instance cut: a path keeps its end, where endpoints differ (``…/balance``), a name its start."""
+    for name in (label, part):
+        if name is not None and len(name) <= room:
+            return name
+    name = part or label
+    if room < 2:
+        return name[:room]
+    return "…" + name[len(name) - room + 1:] if "/" in name else name[:room - 1] + "…"
+
+
+def _named_gauge_cell(value: tuple[float, int, str, str | None] | None, width: int) -> Text:
+    """The window's name (shortened to what is left) before a short gauge of its fullest instance."""
+    if value is None:
+        return fmt.DASH
+    used, limit, label, part = value
+    bar = max(3, min(8, (width - FIGURES_WIDTH) // 3))
+    room = max(1, width - FIGURES_WIDTH - bar - 1)
+    text = Text(fitted_name(label, part, room), style="dim", no_wrap=True)
+    text.pad_right(room - text.cell_len + 1)
+    return text + fmt.gauge(used, limit, bar)
 
 
 def status_value(view: ExchangeView, now: datetime) -> tuple[str, str]:
@@ -87,10 +121,13 @@ def _fraction(view: ExchangeView) -> float:
 COLUMNS: tuple[Column[ExchangeView], ...] = (
     Column("exchange", "Exchange", 10, 8, lambda v, _: v.exchange.value, plain,
            sort=lambda v: v.exchange.value, short="Exch."),
-    Column("second", "Per second", 20, 15, lambda v, _: _gauge_value(v, False), _gauge_cell,
+    Column("second", "Per second", 20, 13, lambda v, _: _gauge_value(v, False), _gauge_cell,
            sort=lambda v: (_window(v.usage, minute=False) or _NO_WINDOW).fraction),
-    Column("minute", "Per minute", 22, 17, lambda v, _: _gauge_value(v, True), _gauge_cell,
+    Column("minute", "Per minute", 22, 14, lambda v, _: _gauge_value(v, True), _gauge_cell,
            sort=lambda v: (_window(v.usage, minute=True) or _NO_WINDOW).fraction),
+    Column("tightest", "Exchange's tightest window", 34, 23, _tightest_value, _named_gauge_cell,
+           sort=lambda v: w.fraction if v.usage and (w := v.usage.tightest_by_exchange) else -1.0,
+           short="Exchange window"),
     Column("concurrency", "Conc", 6, 5, _concurrency, plain, align="right"),
     Column("queue", "Queue H/N/L", 11, 8, _queue, _queue_cell, short="Queue"),
     Column("status", "Status", 24, 12, status_value,
@@ -106,14 +143,28 @@ _NO_WINDOW: WindowUsage = WindowUsage(name="", period_s=0, used=0, limit=0)
 
 
 class LimitsTable(KeyedTable[ExchangeView]):
+    BINDINGS = [*KeyedTable.BINDINGS, *bindings(Scope.LIMITS)]
     COLUMNS = COLUMNS
     GIVE_WAY = (drop("backend"), drop("rps"), drop("connections"), shrink("second"), shrink("minute"),
-                shrink("exchange"), shrink("concurrency"), shrink("queue"), drop("queue"), shrink("status"))
-    """The queue's figures go before the status is cut: it says "N queued" too."""
+                shrink("exchange"), shrink("concurrency"), shrink("queue"), drop("queue"), shrink("tightest"),
+                drop("concurrency"), shrink("status"))
+    """The queue's figures and the slots in use go before the status is cut: it says "N queued"
+    and "slots full" too."""
     DEFAULT_SORT = "exchange"
 
     def item_key(self, item: ExchangeView) -> str:
         return item.exchange.value
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return (self.cursor_key is not None or None) if action == "open_limits" else True
+
+    def action_open_limits(self) -> None:
+        if (key := self.cursor_key) is not None:
+            host(self).open_limits(ExchangeId(key))
+
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
+        event.stop()
+        host(self).open_limits(ExchangeId(event.key))
 
     def tie_breaker(self, item: ExchangeView) -> Any:
         return item.exchange.value
