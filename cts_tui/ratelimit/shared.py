@@ -70,6 +70,11 @@ check asks Redis again; the hold's clock starts at the first timeout, so a froze
 no longer than before. A refusal opens the breaker at once."""
 PROBE_S = 0.1
 """How often an open breaker asks Redis again: short, because a busy machine can also trip it."""
+GRANT_AHEAD_S = 1.0
+"""A check that meets full windows is granted ahead (its request held until the room frees) when
+the room frees within this and within the caller's patience: at a saturated budget one check
+per request instead of a refusal and another check. Short, because a request granted ahead
+holds its concurrency slot meanwhile and stands before any later one, whatever its priority."""
 FLUSH_S = 0.1
 """Settlements and usage readings ride with the next check (no round trip of their own); when no
 check comes this long after one, they are sent alone. Each settlement is dated when its request
@@ -284,19 +289,19 @@ class SharedBackend:
 
     # --- counting -------------------------------------------------------------------------------
 
-    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
+    async def take(self, plan: Plan, priority: int, ahead_s: float = 0.0) -> tuple[float, str | None, object]:
         if self._healthy:
             try:
-                result = await self._scripts.take(plan, priority)
+                result = await self._scripts.take(plan, priority, ahead_s=min(ahead_s, GRANT_AHEAD_S))
             except REDIS_DOWN as error:
                 self._failed(error)
             else:
                 self._answered()
                 self._remember(plan, result.used)
                 if result.granted:
-                    self._fallback.shadow(plan)
+                    self._fallback.shadow(plan, result.wait_s)
                     self._recent.add(plan.exchange)
-                    return 0.0, None, result.receipt
+                    return result.wait_s, None, result.receipt
                 if result.blocking < 0:
                     scope = plan.pause_keys[-result.blocking - 1]
                     return result.wait_s, (BAN_MARK + scope) if result.banned else scope, None

@@ -255,9 +255,10 @@ async def test_a_stall_is_ridden_out_within_the_slice_and_a_freeze_opens_the_bre
             took = time.monotonic() - started
         assert took < 1.0  # 50 ms socket timeout; the bound is loose so a busy machine passes
         assert limiter.backend == "redis"  # one late answer: still on the shared budget
-        await _wait_for(lambda: time.monotonic() - started > 0.3)
-        async with limiter.acquire("kraken", "fetch_time"):
-            pass
+        deadline = time.monotonic() + 5
+        while limiter.backend == "redis" and time.monotonic() < deadline:
+            async with limiter.acquire("kraken", "fetch_time"):
+                pass
         assert limiter.backend == "fallback"  # timeouts that last are a frozen server
     finally:
         redis_server.cont()
