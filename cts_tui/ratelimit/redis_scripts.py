@@ -19,8 +19,10 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 from cts_tui.ratelimit.plan import Charge, Plan
@@ -301,6 +303,19 @@ return untilms
 
 _PendingTake = tuple[list[str], list[str | int | float], "asyncio.Future[list[int]]"]
 _Call = tuple[AsyncScript, list[str], list[str | int | float]]
+_Deferred = tuple[list[_Call], list["asyncio.Future[object]"]]
+"""Script calls to send first (the riders' last) and the riders' futures, in order."""
+
+
+def _answer(futures: Sequence[asyncio.Future[Any]], replies: Sequence[object]) -> None:
+    """Each waiting future gets its reply; a reply that is an error is raised there."""
+    for reply, future in zip(replies, futures, strict=True):
+        if future.done():
+            continue
+        if isinstance(reply, Exception):
+            future.set_exception(reply)
+        else:
+            future.set_result(reply)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +357,8 @@ class RedisScripts:
         self._sending: set[asyncio.Task[None]] = set()
         self._settled: list[tuple[RedisReceipt, float]] = []
         """Grants whose requests ended (monotonic time of the end), not yet told to Redis."""
+        self._riders: list[tuple[_Call, asyncio.Future[object]]] = []
+        """Calls whose answers someone awaits (the heartbeat) that ride with the next check."""
         self._readings: dict[str, tuple[Charge, int, float, float]] = {}
         """Window key -> the latest usage the exchange reported (units, epoch time, tolerance),
         not yet told to Redis."""
@@ -408,35 +425,31 @@ class RedisScripts:
         finally:
             batch, self._pending = self._pending, []
             deferred = self._deferred_calls()
-            if len(batch) > 1 or deferred:
+            if len(batch) > 1 or deferred[0]:
                 # Sent by a task of its own: the callers riding along must not depend on this
                 # one staying uncancelled, nor the deferred writes.
                 task = loop.create_task(self._send(batch, deferred))
                 self._sending.add(task)
                 task.add_done_callback(self._sending.discard)
-        if len(batch) == 1 and not deferred:
+        if len(batch) == 1 and not deferred[0]:
             return await self._take(keys=keys, args=args)
         return await future
 
-    async def _send(self, batch: list[_PendingTake], deferred: list[_Call]) -> None:
+    async def _send(self, batch: list[_PendingTake], deferred: _Deferred) -> None:
+        calls, riders = deferred
+        futures: list[asyncio.Future[Any]] = [*riders, *(future for _keys, _args, future in batch)]
         try:
-            replies = (await self._run(deferred + [(self._take, k, a) for k, a, _f in batch]))[len(deferred):]
+            replies = (await self._run(calls + [(self._take, k, a) for k, a, _f in batch]))[len(calls) - len(riders):]
         except Exception as error:  # every caller in the batch gets the failure
-            for _keys, _args, future in batch:
+            for future in futures:
                 if not future.done():
                     future.set_exception(error)
             return
         except BaseException:
-            for _keys, _args, future in batch:
+            for future in futures:
                 future.cancel()
             raise
-        for reply, (_keys, _args, future) in zip(replies, batch, strict=True):
-            if future.done():
-                continue
-            if isinstance(reply, Exception):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)  # type: ignore[arg-type]
+        _answer(futures, replies)
 
     async def _run(self, calls: list[_Call]) -> list[object]:
         """Script calls in one pipeline (one send; a cluster sends once per master concerned);
@@ -462,28 +475,52 @@ class RedisScripts:
         """Only the latest reading of a window is sent: it holds what the earlier ones said."""
         self._readings[charge.key] = (charge, used, observed_at, tolerance)
 
+    def ride(self, call: _Call) -> asyncio.Future[object]:
+        """Send ``call`` with the next check (or the next flush); the future gets its answer."""
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._riders.append((call, future))
+        return future
+
     @property
     def deferred(self) -> bool:
-        return bool(self._settled or self._readings)
+        return bool(self._settled or self._readings or self._riders)
 
     def drop_deferred(self) -> None:
         self._settled.clear()
         self._readings.clear()
+        riders, self._riders = self._riders, []
+        for _call, future in riders:
+            if not future.done():
+                future.set_exception(RedisConnectionError("not sent: Redis stopped answering"))
 
     async def flush(self) -> None:
         """Send the deferred writes now (when no check came to carry them)."""
-        calls = self._deferred_calls()
-        if calls:
-            for reply in await self._run(calls):
-                if isinstance(reply, Exception):
-                    raise reply
+        calls, riders = self._deferred_calls()
+        if not calls:
+            return
+        try:
+            replies = await self._run(calls)
+        except BaseException as error:
+            for future in riders:
+                if not future.done():
+                    future.set_exception(error if isinstance(error, Exception) else RedisConnectionError("cancelled"))
+            raise
+        writes = len(calls) - len(riders)
+        _answer(riders, replies[writes:])
+        for reply in replies[:writes]:
+            if isinstance(reply, Exception):
+                raise reply
 
-    def _deferred_calls(self) -> list[_Call]:
-        """The deferred writes as script calls, their ages taken now; empties the queues."""
+    def _deferred_calls(self) -> _Deferred:
+        """The deferred writes as script calls, their ages taken now, then the riders' calls,
+        and the riders' futures; empties the queues."""
         calls = self._settle_calls(self._settled)
         calls += [self._raise_call(*reading) for reading in self._readings.values()]
-        self.drop_deferred()
-        return calls
+        riders, self._riders = self._riders, []
+        calls += [call for call, _future in riders]
+        self._settled.clear()
+        self._readings.clear()
+        return calls, [future for _call, future in riders]
 
     async def drain(self) -> None:
         """Wait for the batches already on their way."""

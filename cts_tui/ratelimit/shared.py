@@ -81,6 +81,10 @@ check comes this long after one, they are sent alone. Each settlement is dated w
 ended, so the wait costs no budget; it stays a tenth of the shortest window (1 s), so a grant is
 settled long before its window would forget it."""
 
+BEAT_RIDE_S = 0.5
+"""A heartbeat waits this long for a check to carry it (no round trip of its own) before it is
+sent alone: well within the liveness window (``LIVE_S``)."""
+
 REDIS_DOWN = (RedisError, RedisClusterException, OSError, asyncio.TimeoutError)
 """Any Redis failure, refusals (loading, read-only replica) included: the request is decided
 locally rather than failed, and the breaker's warning says why. redis-py's cluster errors
@@ -265,8 +269,16 @@ class SharedBackend:
                 await self._scripts.pause(scope, until - time.time(), banned)
             del self._untold[scope]
 
-    async def _beat(self) -> None:
-        self.fleet = await self._registry.beat(int(LIVE_S * 1000), self._recent.counts())
+    async def _beat(self, ride: bool = False) -> None:
+        """``ride``: in the pipeline of the next check, or alone after ``BEAT_RIDE_S``."""
+        if ride:
+            answer = self._scripts.ride(self._registry.beat_call(int(LIVE_S * 1000), self._recent.counts()))
+            await asyncio.wait({answer}, timeout=BEAT_RIDE_S)
+            if not answer.done():
+                await self._scripts.flush()
+            self.fleet = self._registry.heard(await answer)
+        else:
+            self.fleet = await self._registry.beat(int(LIVE_S * 1000), self._recent.counts())
         count = len(self.fleet.members)
         now = time.monotonic()
         seen = self._live_seen
@@ -281,7 +293,7 @@ class SharedBackend:
             if not self._healthy or self._closing:
                 continue
             try:
-                await self._beat()
+                await self._beat(ride=True)
             except REDIS_DOWN as error:
                 self._failed(error)
             else:
