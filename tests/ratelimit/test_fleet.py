@@ -25,6 +25,7 @@ def quick_beats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shared, "SOCKET_TIMEOUT_S", 2.0)
     monkeypatch.setattr(shared, "HEARTBEAT_S", 0.05)
     monkeypatch.setattr(shared, "LIVE_S", 0.5)  # who beat last more than this ago is gone
+    monkeypatch.setattr(shared, "BEAT_RIDE_S", 0.01)  # no check carries these beats: alone at once
 
 
 def _config(url: str):
