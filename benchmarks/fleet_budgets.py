@@ -93,10 +93,27 @@ def _count_round_trips() -> dict[str, int]:
     return counts
 
 
+class _TripReasons(logging.Handler):
+    """What each breaker trip met (the warning's error class), for the report."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__()
+        self._reasons = reasons
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("redis unavailable"):
+            self._reasons.append(str(record.args[0]) if record.args else "?")
+
+
 async def child(spec: dict) -> None:
     """One process of the fleet: ccxt with our limiter, calling flat out from "go"."""
     socket.gethostname = lambda: spec["host"]  # the fleet's host label: two groups, one machine
     logging.getLogger("cts_tui").setLevel(logging.ERROR)  # pauses and fallbacks are counted instead
+    trips: list[str] = []
+    breaker = logging.getLogger("cts_tui.ratelimit.shared")
+    breaker.setLevel(logging.WARNING)
+    breaker.propagate = False
+    breaker.addHandler(_TripReasons(trips))
     counts = _count_round_trips()
     limiter = RateLimiter.from_config(_config(spec["url"], spec["prefix"]))
     await limiter.start()
@@ -127,7 +144,7 @@ async def child(spec: dict) -> None:
     fleet = limiter.fleet
     trips = getattr(limiter._backend, "trips", 0)  # noqa: SLF001 - the breaker's count, for the report
     result |= {"served": served, "errors": errors, "backend": limiter.backend, "trips": trips,
-               "reason": limiter.backend_state.reason or "",
+               "reasons": trips,
                "headline": fleet.headline() if fleet is not None else ""}
     await client.close()
     await limiter.close()
@@ -173,7 +190,7 @@ async def _fleet_run(sim: Simulator, url: str, prefix: str) -> dict:
         "errors": sum(o["errors"] for o in outs),
         "backends": "/".join(sorted({o["backend"] for o in outs})),
         "trips": sum(o["trips"] for o in outs),
-        "reasons": sorted({o["reason"] for o in outs if o["reason"]}),
+        "reasons": sorted({reason for o in outs for reason in o["reasons"]}),
         "groups": len({group[h] for h in HOSTS}),
         "headline": max((o["headline"] for o in outs), key=len),
     }
@@ -233,7 +250,7 @@ def _print(rows: dict[str, dict]) -> None:
     for label, cell in lines:
         print(f"  {label:<26}" + "".join(f"{cell(r):>12}" for r in rows.values()))
     for name, row in rows.items():
-        print(f"  fleet on {name}: {row['headline']}" + (f"; fallback reasons: {', '.join(row['reasons'])}"
+        print(f"  fleet on {name}: {row['headline']}" + (f"; breaker trips on: {', '.join(row['reasons'])}"
                                                           if row["reasons"] else "")
               + (f"; other refusals at the exchange: {', '.join(row['refusals'])}" if row["refusals"] else ""))
 
