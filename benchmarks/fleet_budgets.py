@@ -178,7 +178,7 @@ async def _fleet_run(sim: Simulator, url: str, prefix: str) -> dict:
                if e.mono < start + RUN_S]
     served = sum(o["served"] for o in outs)
     return {
-        "peak": Journal.max_in_window([e for e in entries if e.outcome == "ok"], 1.0),
+        "peak": Journal.max_in_window(entries, 1.0),  # every arrival, refused ones too
         "rejected": sum(1 for e in entries if e.outcome == "rate_limited"),
         "refusals": sorted({e.outcome for e in entries if e.outcome not in ("ok", "rate_limited")}),
         "utilisation": sum(1 for e in entries if e.outcome == "ok") / (RUN_S * BUDGET),
