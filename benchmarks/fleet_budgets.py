@@ -109,11 +109,11 @@ async def child(spec: dict) -> None:
     """One process of the fleet: ccxt with our limiter, calling flat out from "go"."""
     socket.gethostname = lambda: spec["host"]  # the fleet's host label: two groups, one machine
     logging.getLogger("cts_tui").setLevel(logging.ERROR)  # pauses and fallbacks are counted instead
-    trips: list[str] = []
+    trip_reasons: list[str] = []
     breaker = logging.getLogger("cts_tui.ratelimit.shared")
     breaker.setLevel(logging.WARNING)
     breaker.propagate = False
-    breaker.addHandler(_TripReasons(trips))
+    breaker.addHandler(_TripReasons(trip_reasons))
     counts = _count_round_trips()
     limiter = RateLimiter.from_config(_config(spec["url"], spec["prefix"]))
     await limiter.start()
@@ -144,7 +144,7 @@ async def child(spec: dict) -> None:
     fleet = limiter.fleet
     trips = getattr(limiter._backend, "trips", 0)  # noqa: SLF001 - the breaker's count, for the report
     result |= {"served": served, "errors": errors, "backend": limiter.backend, "trips": trips,
-               "reasons": trips,
+               "reasons": trip_reasons,
                "headline": fleet.headline() if fleet is not None else ""}
     await client.close()
     await limiter.close()
