@@ -48,11 +48,14 @@ async def test_turned_away_checks_queue_per_priority_spaced_as_the_window_frees(
         await limiter.close()
 
 
-async def test_a_full_window_grants_ahead_within_the_callers_reach_and_never_over_its_cap(redis_server) -> None:
+async def test_a_full_window_grants_ahead_within_the_callers_reach_and_never_over_its_cap(
+    redis_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """At a saturated budget a check is granted the room as it frees, its request held until
     then (one check per request, no refusal and second check), as far ahead as the caller can
     wait and ``GRANT_AHEAD_S`` allow, and only by grants whose requests ended; no moment holds
     more grants than the cap."""
+    monkeypatch.setattr(shared, "FLUSH_S", 60.0)  # settlements ride with the next check, in order
     config = make_config(bybit={"per_second": 10, "per_minute": 10**6},
                          _rl={"backend": "redis", "redis_url": redis_server.url, "key_prefix": "ahead"})
     backend = SharedBackend(config.rate_limiting)
