@@ -71,7 +71,7 @@ def _count_round_trips() -> dict[str, int]:
     scripts = {"take": redis_scripts._TAKE, "settle": redis_scripts._SETTLE,  # noqa: SLF001
                "raise": redis_scripts._RAISE, "beat": fleet._BEAT}  # noqa: SLF001
     shas = {hashlib.sha1(source.encode()).hexdigest().encode(): name for name, source in scripts.items()}
-    counts = {"round_trips": 0, "checks": 0, "denied": 0} | {f"rt_{name}": 0 for name in [*scripts, "other"]}
+    counts = {"round_trips": 0, "checks": 0, "denied": 0, "ahead": 0} | {f"rt_{name}": 0 for name in [*scripts, "other"]}
     send, take = AbstractConnection.send_packed_command, RedisScripts.take
 
     async def counted_send(self, command, check_health=True):  # type: ignore[no-untyped-def]
@@ -81,10 +81,11 @@ def _count_round_trips() -> dict[str, int]:
         counts[f"rt_{kind}"] += 1
         return await send(self, command, check_health)
 
-    async def counted_take(self, plan, priority, dry_run=False):  # type: ignore[no-untyped-def]
+    async def counted_take(self, plan, priority, dry_run=False, ahead_s=0.0):  # type: ignore[no-untyped-def]
         counts["checks"] += 1
-        result = await take(self, plan, priority, dry_run)
+        result = await take(self, plan, priority, dry_run, ahead_s)
         counts["denied"] += not result.granted
+        counts["ahead"] += result.granted and result.wait_s > 0
         return result
 
     AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
@@ -92,10 +93,27 @@ def _count_round_trips() -> dict[str, int]:
     return counts
 
 
+class _TripReasons(logging.Handler):
+    """What each breaker trip met (the warning's error class), for the report."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__()
+        self._reasons = reasons
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("redis unavailable"):
+            self._reasons.append(str(record.args[0]) if record.args else "?")
+
+
 async def child(spec: dict) -> None:
     """One process of the fleet: ccxt with our limiter, calling flat out from "go"."""
     socket.gethostname = lambda: spec["host"]  # the fleet's host label: two groups, one machine
     logging.getLogger("cts_tui").setLevel(logging.ERROR)  # pauses and fallbacks are counted instead
+    trip_reasons: list[str] = []
+    breaker = logging.getLogger("cts_tui.ratelimit.shared")
+    breaker.setLevel(logging.WARNING)
+    breaker.propagate = False
+    breaker.addHandler(_TripReasons(trip_reasons))
     counts = _count_round_trips()
     limiter = RateLimiter.from_config(_config(spec["url"], spec["prefix"]))
     await limiter.start()
@@ -126,7 +144,7 @@ async def child(spec: dict) -> None:
     fleet = limiter.fleet
     trips = getattr(limiter._backend, "trips", 0)  # noqa: SLF001 - the breaker's count, for the report
     result |= {"served": served, "errors": errors, "backend": limiter.backend, "trips": trips,
-               "reason": limiter.backend_state.reason or "",
+               "reasons": trip_reasons,
                "headline": fleet.headline() if fleet is not None else ""}
     await client.close()
     await limiter.close()
@@ -160,17 +178,19 @@ async def _fleet_run(sim: Simulator, url: str, prefix: str) -> dict:
                if e.mono < start + RUN_S]
     served = sum(o["served"] for o in outs)
     return {
-        "peak": Journal.max_in_window([e for e in entries if e.outcome == "ok"], 1.0),
-        "rejected": sum(1 for e in entries if e.outcome != "ok"),
+        "peak": Journal.max_in_window(entries, 1.0),  # every arrival, refused ones too
+        "rejected": sum(1 for e in entries if e.outcome == "rate_limited"),
+        "refusals": sorted({e.outcome for e in entries if e.outcome not in ("ok", "rate_limited")}),
         "utilisation": sum(1 for e in entries if e.outcome == "ok") / (RUN_S * BUDGET),
         "round_trips": sum(o["round_trips"] for o in outs) / max(1, served),
         "checks_per_s": sum(o["checks"] for o in outs) / PROCESSES / RUN_S,
         "by_kind": {key[3:]: sum(o[key] for o in outs) / max(1, served) for key in outs[0] if key.startswith("rt_")},
         "denied": sum(o["denied"] for o in outs) / max(1, served),
+        "ahead": sum(o["ahead"] for o in outs) / max(1, served),
         "errors": sum(o["errors"] for o in outs),
         "backends": "/".join(sorted({o["backend"] for o in outs})),
         "trips": sum(o["trips"] for o in outs),
-        "reasons": sorted({o["reason"] for o in outs if o["reason"]}),
+        "reasons": sorted({reason for o in outs for reason in o["reasons"]}),
         "groups": len({group[h] for h in HOSTS}),
         "headline": max((o["headline"] for o in outs), key=len),
     }
@@ -219,6 +239,7 @@ def _print(rows: dict[str, dict]) -> None:
         *((f"  of which {kind}", (lambda r, kind=kind: f"{r['by_kind'][kind]:.2f}"))
           for kind in ("take", "settle", "raise", "beat", "other")),
         ("denied checks / request", lambda r: f"{r['denied']:.2f}"),
+        ("granted ahead / request", lambda r: f"{r['ahead']:.2f}"),
         ("checks/s per process", lambda r: f"{r['checks_per_s']:.1f}"),
         ("errors", lambda r: f"{r['errors']}"),
         ("breaker trips", lambda r: f"{r['trips']}"),
@@ -229,8 +250,9 @@ def _print(rows: dict[str, dict]) -> None:
     for label, cell in lines:
         print(f"  {label:<26}" + "".join(f"{cell(r):>12}" for r in rows.values()))
     for name, row in rows.items():
-        print(f"  fleet on {name}: {row['headline']}" + (f"; fallback reasons: {', '.join(row['reasons'])}"
-                                                          if row["reasons"] else ""))
+        print(f"  fleet on {name}: {row['headline']}" + (f"; breaker trips on: {', '.join(row['reasons'])}"
+                                                          if row["reasons"] else "")
+              + (f"; other refusals at the exchange: {', '.join(row['refusals'])}" if row["refusals"] else ""))
 
 
 if __name__ == "__main__":

@@ -27,3 +27,15 @@ async def cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:
     for task in tasks:  # retrieve outcomes: nothing is reported as "never retrieved"
         if not task.cancelled():
             task.exception()
+
+
+async def wait_set(event: asyncio.Event, timeout_s: float | None) -> bool:
+    """Until ``event`` is set, at most ``timeout_s`` (None: no limit); whether it was. For loops stopped by
+    cancellation: unlike ``asyncio.wait_for`` on Python 3.11, ``asyncio.timeout`` never turns a
+    cancellation that lands as the event is set into a normal return."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True

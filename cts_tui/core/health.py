@@ -22,7 +22,6 @@ answers are not failures of the connection, so they lower R, never U or E.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cts_tui.config import Health
-from cts_tui.stopping import cancel_and_wait
+from cts_tui.stopping import cancel_and_wait, wait_set
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +155,7 @@ class HealthScheduler:
                 continue
             timeout = min(self._due.values(), default=now + 3600) - now
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await wait_set(self._wake, timeout)
 
     async def _guarded(self, connection_id: str) -> None:
         async with self.semaphore:

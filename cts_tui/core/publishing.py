@@ -9,7 +9,6 @@ alert evaluations and gauges, coalesced to at most ten a second and at least one
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from cts_tui.core.snapshots import BatchStats, ConnectionView, ExchangeView, Sch
 from cts_tui.core.stats import LatencyStats
 from cts_tui.core.streams import CoordinatorStreams, with_streams
 from cts_tui.models import ApiType, ExchangeId
+from cts_tui.stopping import wait_set
 
 if TYPE_CHECKING:
     from cts_tui.exchanges.hub import ExchangeHub
@@ -60,16 +60,14 @@ class Publisher:
 
     async def next_change(self, timeout_s: float) -> None:
         """Until something is marked dirty, at most ``timeout_s``; the mark is consumed."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._dirty.wait(), timeout_s)
+        await wait_set(self._dirty, timeout_s)
         self._dirty.clear()
 
     async def idle_while_unwatched(self, timeout_s: float) -> None:
         """With nobody subscribed, wait for a subscriber (at most ``timeout_s``)."""
         if not self._bus.has_subscribers:
             self._subscribed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._subscribed.wait(), timeout_s)
+            await wait_set(self._subscribed, timeout_s)
 
 
 class Views:

@@ -13,12 +13,14 @@ import os
 import socket
 import time
 from collections import defaultdict, deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cts_tui import __version__
 from cts_tui.views.fleet import SPENT_WINDOW_S, Fleet, FleetMember
 
 if TYPE_CHECKING:
+    from redis.commands.core import AsyncScript
+
     from cts_tui.ratelimit.redis_client import AnyRedis
 
 
@@ -85,9 +87,17 @@ class FleetRegistry:
         self._beat = client.register_script(_BEAT)
         self._leave = client.register_script(_LEAVE)
 
-    async def beat(self, live_ms: int, spent: dict[str, int]) -> Fleet:
+    def beat_call(self, live_ms: int, spent: dict[str, int]) -> tuple[AsyncScript, list[str], list[str | int | float]]:
+        """The heartbeat as a script call, to send alone or in the pipeline of a check."""
         info = json.dumps({**self._identity, "spent": spent}, separators=(",", ":"))
-        reply = await self._beat(keys=self._keys, args=[self.process_id, live_ms, info])
+        return self._beat, self._keys, [self.process_id, live_ms, info]
+
+    async def beat(self, live_ms: int, spent: dict[str, int]) -> Fleet:
+        script, keys, args = self.beat_call(live_ms, spent)
+        return self.heard(await script(keys=keys, args=args))
+
+    def heard(self, reply: Any) -> Fleet:
+        """The fleet as a heartbeat's answer lists it."""
         members = []
         for i in range(1, len(reply), 3):
             member_id = reply[i].decode() if isinstance(reply[i], bytes) else str(reply[i])

@@ -24,6 +24,7 @@ import itertools
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Coroutine, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -66,8 +67,9 @@ class Backend(Protocol):
     async def start(self) -> None: ...
     async def close(self) -> None: ...
     def forget_plans(self) -> None: ...
-    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
-        """(0, None, receipt) when granted, else (seconds to wait, what blocks, None)."""
+    async def take(self, plan: Plan, priority: int, ahead_s: float = 0.0) -> tuple[float, str | None, object]:
+        """(0, None, receipt) when granted, else (seconds to wait, what blocks, None). A backend
+        may grant ahead, up to ``ahead_s``: (seconds to hold the request, None, receipt)."""
     def settle(self, receipt: Any) -> None:
         """The granted request is done: count it until now rather than from its grant (the
         receipt is what this backend's ``take`` gave)."""
@@ -85,8 +87,8 @@ class _Waiter:
     plan: Plan
     priority: int
     deadline: float
-    future: asyncio.Future[object]
-    """Resolves to the grant's receipt."""
+    future: asyncio.Future[tuple[object, float]]
+    """Resolves to the grant's receipt and how long to hold its request."""
     blocked_by: str | None = None
     """What held it back at the pump's last pass (a window or pause key, or ``CONCURRENCY``)."""
 
@@ -102,6 +104,8 @@ class _ExchangeState:
     queue: list[_Waiter] = field(default_factory=list)
     pump: asyncio.Task[None] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    held_ahead: Counter[Plan] = field(default_factory=Counter)
+    """Requests granted ahead and held until their room frees, per plan."""
 
 
 class Permit:
@@ -144,13 +148,33 @@ class Permit:
         limiter, state = self._limiter, self._state
         queue = state.queue
         if (not queue or queue[0].priority > self._priority) and state.in_use < state.slot_caps[self._priority]:
-            decision = await limiter._attempt(state, self._plan, self._priority)
-            if decision[1] is None:
-                self._receipt = decision[2]
+            patience = limiter._config.rate_limiting.acquire_timeout_s
+            hold, blocking, receipt = await limiter._attempt(state, self._plan, self._priority, ahead_s=patience)
+            if blocking is None:
+                self._receipt = receipt
                 self.granted = True
+                await self._held_for(hold)
                 return
-        self._receipt = await limiter._wait(state, self._plan, self._priority)
+        self._receipt, hold = await limiter._wait(state, self._plan, self._priority)
         self.granted = True
+        await self._held_for(hold)
+
+    async def _held_for(self, seconds: float) -> None:
+        """A grant ahead: the request may go only once its room frees. Meanwhile it waits for
+        the budget, as one in the queue does (a timeout then is no exchange's, and the watchdog
+        does not take the exchange for silent)."""
+        if seconds <= 0:
+            return
+        held = self._state.held_ahead
+        held[self._plan] += 1
+        try:
+            with waiting_for(f"{self._plan.exchange}'s rate-limit budget"):
+                await asyncio.sleep(seconds)
+        except BaseException:
+            self.release()
+            raise
+        finally:
+            held[self._plan] -= 1
 
     def answered(self, status: int, headers: Mapping[str, str], received_at: float) -> None:
         """What the answer to this permit's request says about the budget (``observe`` for a
@@ -362,9 +386,9 @@ class RateLimiter:
 
     def _held_for_budget(self, plan: Plan) -> bool:
         state = self._states.get(plan.exchange)
-        return state is not None and any(
+        return state is not None and (state.held_ahead[plan] > 0 or any(
             w.plan is plan and w.blocked_by not in (None, CONCURRENCY) for w in state.queue
-        )
+        ))
 
     def _paused_for(self, plan: Plan, now: float) -> tuple[float, str] | None:
         for key in plan.pause_keys:
@@ -377,10 +401,11 @@ class RateLimiter:
         return None
 
     async def _attempt(
-        self, state: _ExchangeState, plan: Plan, priority: int, slot: bool = True
+        self, state: _ExchangeState, plan: Plan, priority: int, slot: bool = True, ahead_s: float = 0.0
     ) -> tuple[float, str | None, object]:
         """One try: (0, None, receipt) when granted (with a slot held, if ``slot``), else
-        (seconds to wait, what blocks, None)."""
+        (seconds to wait, what blocks, None); a grant ahead (up to ``ahead_s``) is (seconds to
+        hold the request, None, receipt)."""
         if self._closed:
             raise ExchangeError(ErrorKind.RATE_LIMITED, "rate limiter closed")
         if self._pauses:
@@ -392,13 +417,13 @@ class RateLimiter:
                 return math.inf, CONCURRENCY, None
             state.in_use += 1  # held across the await: concurrent attempts must not all pass
         try:
-            wait, blocking, receipt = await self._backend.take(plan, priority)
+            wait, blocking, receipt = await self._backend.take(plan, priority, ahead_s)
         except BaseException:
             if slot:
                 state.in_use -= 1
             raise
         if blocking is None:
-            return 0.0, None, receipt
+            return wait, None, receipt
         if slot:
             state.in_use -= 1
         if blocking[0] == BAN_MARK:  # another process was banned: the same IP is ours
@@ -427,8 +452,9 @@ class RateLimiter:
             retry_after=wait,
         )
 
-    async def _wait(self, state: _ExchangeState, plan: Plan, priority: int) -> object:
-        """Queue until the pump grants this request; returns the grant's receipt."""
+    async def _wait(self, state: _ExchangeState, plan: Plan, priority: int) -> tuple[object, float]:
+        """Queue until the pump grants this request; returns the grant's receipt and how long
+        to hold the request (a grant ahead)."""
         if self._closed:
             raise ExchangeError(ErrorKind.RATE_LIMITED, "rate limiter closed")
         loop = asyncio.get_running_loop()
@@ -448,7 +474,7 @@ class RateLimiter:
             ) from None
         except asyncio.CancelledError:
             if waiter.future.done() and not waiter.future.cancelled() and waiter.future.exception() is None:
-                self._backend.settle(waiter.future.result())  # granted as it was cancelled
+                self._backend.settle(waiter.future.result()[0])  # granted as it was cancelled
                 self._release(state)
             raise
         finally:
@@ -482,7 +508,8 @@ class RateLimiter:
                         waiter.blocked_by = next(iter(blocked & waiter.plan.block_keys))
                         continue
                     try:
-                        decision = await self._attempt(state, waiter.plan, waiter.priority)
+                        decision = await self._attempt(state, waiter.plan, waiter.priority,
+                                                       ahead_s=waiter.deadline - asyncio.get_running_loop().time())
                     except Exception as exc:  # a backend fault reaches its caller, not the pump
                         if not waiter.future.done():
                             waiter.future.set_exception(exc)
@@ -493,7 +520,7 @@ class RateLimiter:
                             self._backend.settle(receipt)
                             self._release(state)
                         else:
-                            waiter.future.set_result(receipt)
+                            waiter.future.set_result((receipt, wait))
                             if waiter in state.queue:
                                 state.queue.remove(waiter)
                         continue

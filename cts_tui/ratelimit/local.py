@@ -125,7 +125,8 @@ class LocalBackend:
                 longest = wait
         return longest
 
-    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, Receipt | None]:
+    async def take(self, plan: Plan, priority: int, ahead_s: float = 0.0) -> tuple[float, str | None, Receipt | None]:
+        """Never grants ahead: in memory, asking again when the room frees costs nothing."""
         return self.take_now(plan, priority)
 
     def settle(self, receipt: Receipt) -> None:
@@ -174,16 +175,18 @@ class LocalBackend:
             mono = self._clock.monotonic()
             window.raise_to(mono, used, tolerance, mono - max(0.0, wall - observed_at))
 
-    def shadow(self, plan: Plan) -> None:
+    def shadow(self, plan: Plan, ahead_s: float = 0.0) -> None:
         """Count a grant made elsewhere (by Redis) at no cap: if Redis goes away, this
-        process's own spending is here already, each grant at its real time."""
-        mono, wall = self._clock.monotonic(), self._clock.time()
+        process's own spending is here already, each grant at its real time (``ahead_s`` from
+        now for a grant ahead, whose request waits that long)."""
+        mono, wall = self._clock.monotonic() + ahead_s, self._clock.time() + ahead_s
         for charge in plan.charges:
             window = self._windows.get(charge.key) or self._window(plan.exchange, charge)
             window.try_take(wall if charge.spec.aligned else mono, charge.units, math.inf)
 
     def spent(self, key: str) -> list[tuple[float, int]]:
-        """A rolling window's grants still in it, as (age in seconds, units), youngest first."""
+        """A rolling window's grants still in it, as (age in seconds, units), youngest first (a
+        grant ahead has a negative age)."""
         window = self._windows.get(key)
         if not isinstance(window, RollingWindow):
             return []

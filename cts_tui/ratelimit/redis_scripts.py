@@ -19,8 +19,10 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 from cts_tui.ratelimit.plan import Charge, Plan
@@ -28,10 +30,18 @@ from cts_tui.ratelimit.redis_client import AnyRedis
 
 # KEYS: the plan's pause keys, then three keys per window (log or hash, sum, the wake-up queue of
 # the request's priority). ARGV: pause count, window count, grant
-# token, dry-run flag, and one string of four numbers per window: aligned (0/1), period ms, cap,
-# units (one packed argument costs the client far less than many).
-# Returns {granted, wait_ms, blocking (-i: pause i, +w: window w, 0: none), banned, now_ms,
-# used...}.
+# token, dry-run flag, one string of four numbers per window: aligned (0/1), period ms, cap,
+# units (one packed argument costs the client far less than many), and how far ahead (ms) the
+# caller may be granted.
+# Returns {granted, wait_ms, blocking (-i: pause i, +w: window w, 0: none), banned, granted_ms,
+# used...}: a grant's wait is how long its request must be held (0 but for a grant ahead).
+# A rolling grant is logged as '~<token>:<units>' until its settlement dates it when its request
+# ended ('<token>:<units>'). A check that meets full rolling windows which all free room within
+# the caller's reach, by grants that are all settled, is granted ahead: counted from now,
+# logged at the moment the room frees, and its request held until then. A saturated budget
+# then costs one check per request instead of a refusal and a second check. Only settled
+# grants decide that moment: an unsettled one may reach the exchange any time before it
+# ends, and a successor dated by its grant could arrive within one window of it.
 # Denied requests of one priority are told to come back one after the other, spaced as the cap
 # frees (period x units / cap), not all at the moment the first unit frees: one of them would
 # get it and the others would only ask again.
@@ -48,28 +58,32 @@ for i = 1, npause do
 end
 local spec = {}
 for v in string.gmatch(ARGV[5], '%S+') do spec[#spec + 1] = tonumber(v) end
--- when the window w, holding total units, has room for units more (now if it has already)
+-- when the window w, holding total units, has room for units more (now if it has already), and
+-- whether that moment is final: every grant leaving by then is settled (its request ended)
 local function free_at(w, total)
   local a = (w - 1) * 4
   local period, cap, units = spec[a + 2], spec[a + 3], spec[a + 4]
-  if total + units <= cap or total == 0 then return now end
-  if spec[a + 1] == 1 then return now - now % period + period end
+  if total + units <= cap or total == 0 then return now, true end
+  if spec[a + 1] == 1 then return now - now % period + period, false end
   local excess = total + units - cap
   local log = redis.call('ZRANGE', KEYS[npause + 3 * w - 2], 0, 63, 'WITHSCORES')
+  local final = true
   for j = 1, #log, 2 do
     excess = excess - tonumber(string.match(log[j], ':(%d+)$'))
-    if excess <= 0 then return tonumber(log[j + 1]) + period end
+    final = final and string.sub(log[j], 1, 1) ~= '~'
+    if excess <= 0 then return tonumber(log[j + 1]) + period, final end
   end
-  return tonumber(log[#log]) + period
+  return tonumber(log[#log]) + period, false
 end
--- the longest wait over the windows, and the window it is for
+-- the longest wait over the windows, the window it is for, and whether every window's is final
 local function longest(used)
-  local wait, blocking = 0, 0
+  local wait, blocking, final = 0, 0, true
   for w = 1, nwin do
-    local at = free_at(w, used[w])
+    local at, known = free_at(w, used[w])
+    final = final and known
     if at - now > wait then wait, blocking = at - now, w end
   end
-  return wait, blocking
+  return wait, blocking, final
 end
 local used = {}
 for w = 1, nwin do
@@ -94,7 +108,20 @@ for w = 1, nwin do
   end
   used[w] = total
 end
-local wait, blocking = longest(used)
+local wait, blocking, final = longest(used)
+local at = now
+if blocking > 0 and final and ARGV[4] ~= '1' and wait <= tonumber(ARGV[6]) then
+  -- every window has room then: granted ahead, unless an aligned window (counted in this
+  -- period) would see the request in the next
+  local same = true
+  for w = 1, nwin do
+    local period = spec[(w - 1) * 4 + 2]
+    if spec[(w - 1) * 4 + 1] == 1 and (now + wait) - (now + wait) % period ~= now - now % period then
+      same = false
+    end
+  end
+  if same then at, blocking = now + wait, 0 end
+end
 if blocking > 0 and ARGV[4] ~= '1' and spec[(blocking - 1) * 4 + 1] == 0 then
   local a = (blocking - 1) * 4
   local queue = KEYS[npause + 3 * blocking]
@@ -121,22 +148,22 @@ for w = 1, nwin do
     end
     redis.call('PEXPIRE', k1, period * 2)
   else
-    redis.call('ZADD', k1, now, ARGV[3] .. ':' .. units)
+    redis.call('ZADD', k1, at, '~' .. ARGV[3] .. ':' .. units)
     redis.call('INCRBY', k2, units)
-    redis.call('PEXPIRE', k1, period + 1000)
-    redis.call('PEXPIRE', k2, period + 1000)
+    redis.call('PEXPIRE', k1, period + 1000 + at - now)
+    redis.call('PEXPIRE', k2, period + 1000 + at - now)
   end
   used[w] = used[w] + units
 end
-local r = {1, 0, 0, 0, now}
+local r = {1, at - now, 0, 0, at}
 for w = 1, nwin do r[5 + w] = used[w] end
 return r
 """
 
 # KEYS: two per settled window. ARGV: one string of six fields per window: aligned, period ms,
 # member, units, granted ms, age ms (how long ago the request ended, by the caller's clock).
-# Moves a rolling grant to when its request ended (never earlier than it stood); counts an
-# aligned grant that ended in a later window, still running, there too.
+# Moves a rolling grant to when its request ended (never earlier than it stood), marked settled;
+# counts an aligned grant that ended in a later window, still running, there too.
 _SETTLE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -157,9 +184,10 @@ for i = 1, #f / 6 do
       redis.call('PEXPIRE', k1, period * 2)
     end
   else
-    local stood = redis.call('ZSCORE', k1, f[a + 3])
-    if stood and tonumber(stood) < done then
-      redis.call('ZADD', k1, 'XX', done, f[a + 3])
+    local stood = redis.call('ZSCORE', k1, '~' .. f[a + 3])
+    if stood then
+      redis.call('ZREM', k1, '~' .. f[a + 3])
+      redis.call('ZADD', k1, math.max(tonumber(stood), done), f[a + 3])
       redis.call('PEXPIRE', k1, period + 1000)
       redis.call('PEXPIRE', k2, period + 1000)
     end
@@ -218,7 +246,7 @@ return total
 )
 
 # KEYS: rolling window log, window sum. ARGV: period ms, token, "age_ms units" pairs youngest
-# first, slack ms. Raises the log so that, for every pair, the units granted since that moment
+# first (a grant ahead's age is negative), slack ms. Raises the log so that, for every pair, the units granted since that moment
 # (less the slack) are at least the pairs' units up to it: what one process counted while Redis
 # was away joins the shared count at the moments it was spent (never re-dated to now), and what
 # Redis already holds (a frozen server keeps its data) is not counted twice. The slack covers
@@ -234,7 +262,7 @@ local period = tonumber(ARGV[1])
 local log = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 local j = #log - 1
 local theirs, mine, added, n = 0, 0, 0, 0
-for age, units in string.gmatch(ARGV[3], '(%d+) (%d+)') do
+for age, units in string.gmatch(ARGV[3], '(-?%d+) (%d+)') do
   local at = now - tonumber(age)
   if at > edge then
     while j >= 1 and tonumber(log[j + 1]) >= at - tonumber(ARGV[4]) do
@@ -275,6 +303,19 @@ return untilms
 
 _PendingTake = tuple[list[str], list[str | int | float], "asyncio.Future[list[int]]"]
 _Call = tuple[AsyncScript, list[str], list[str | int | float]]
+_Deferred = tuple[list[_Call], list["asyncio.Future[object]"]]
+"""Script calls to send first (the riders' last) and the riders' futures, in order."""
+
+
+def _answer(futures: Sequence[asyncio.Future[Any]], replies: Sequence[object]) -> None:
+    """Each waiting future gets its reply; a reply that is an error is raised there."""
+    for reply, future in zip(replies, futures, strict=True):
+        if future.done():
+            continue
+        if isinstance(reply, Exception):
+            future.set_exception(reply)
+        else:
+            future.set_result(reply)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +357,8 @@ class RedisScripts:
         self._sending: set[asyncio.Task[None]] = set()
         self._settled: list[tuple[RedisReceipt, float]] = []
         """Grants whose requests ended (monotonic time of the end), not yet told to Redis."""
+        self._riders: list[tuple[_Call, asyncio.Future[object]]] = []
+        """Calls whose answers someone awaits (the heartbeat) that ride with the next check."""
         self._readings: dict[str, tuple[Charge, int, float, float]] = {}
         """Window key -> the latest usage the exchange reported (units, epoch time, tolerance),
         not yet told to Redis."""
@@ -348,7 +391,8 @@ class RedisScripts:
         self._keys.clear()
         self._specs.clear()
 
-    async def take(self, plan: Plan, priority: int, dry_run: bool = False) -> TakeResult:
+    async def take(self, plan: Plan, priority: int, dry_run: bool = False, ahead_s: float = 0.0) -> TakeResult:
+        """``ahead_s``: how long the caller can hold its request for a grant ahead (0: none)."""
         spec = self._specs.get((plan, priority))
         if spec is None:
             spec = self._specs[(plan, priority)] = " ".join(
@@ -358,7 +402,7 @@ class RedisScripts:
             )
         token = self._token()
         args: list[str | int | float] = [len(plan.pause_keys), len(plan.charges), token,
-                                          1 if dry_run else 0, spec]
+                                          1 if dry_run else 0, spec, int(ahead_s * 1000)]
         reply = await self._batched_take(self._plan_keys(plan, priority), args)
         granted = bool(reply[0])
         return TakeResult(granted, reply[1] / 1000, reply[2], bool(reply[3]), tuple(reply[5:]),
@@ -381,35 +425,31 @@ class RedisScripts:
         finally:
             batch, self._pending = self._pending, []
             deferred = self._deferred_calls()
-            if len(batch) > 1 or deferred:
+            if len(batch) > 1 or deferred[0]:
                 # Sent by a task of its own: the callers riding along must not depend on this
                 # one staying uncancelled, nor the deferred writes.
                 task = loop.create_task(self._send(batch, deferred))
                 self._sending.add(task)
                 task.add_done_callback(self._sending.discard)
-        if len(batch) == 1 and not deferred:
+        if len(batch) == 1 and not deferred[0]:
             return await self._take(keys=keys, args=args)
         return await future
 
-    async def _send(self, batch: list[_PendingTake], deferred: list[_Call]) -> None:
+    async def _send(self, batch: list[_PendingTake], deferred: _Deferred) -> None:
+        calls, riders = deferred
+        futures: list[asyncio.Future[Any]] = [*riders, *(future for _keys, _args, future in batch)]
         try:
-            replies = (await self._run(deferred + [(self._take, k, a) for k, a, _f in batch]))[len(deferred):]
+            replies = (await self._run(calls + [(self._take, k, a) for k, a, _f in batch]))[len(calls) - len(riders):]
         except Exception as error:  # every caller in the batch gets the failure
-            for _keys, _args, future in batch:
+            for future in futures:
                 if not future.done():
                     future.set_exception(error)
             return
         except BaseException:
-            for _keys, _args, future in batch:
+            for future in futures:
                 future.cancel()
             raise
-        for reply, (_keys, _args, future) in zip(replies, batch, strict=True):
-            if future.done():
-                continue
-            if isinstance(reply, Exception):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)  # type: ignore[arg-type]
+        _answer(futures, replies)
 
     async def _run(self, calls: list[_Call]) -> list[object]:
         """Script calls in one pipeline (one send; a cluster sends once per master concerned);
@@ -435,28 +475,52 @@ class RedisScripts:
         """Only the latest reading of a window is sent: it holds what the earlier ones said."""
         self._readings[charge.key] = (charge, used, observed_at, tolerance)
 
+    def ride(self, call: _Call) -> asyncio.Future[object]:
+        """Send ``call`` with the next check (or the next flush); the future gets its answer."""
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._riders.append((call, future))
+        return future
+
     @property
     def deferred(self) -> bool:
-        return bool(self._settled or self._readings)
+        return bool(self._settled or self._readings or self._riders)
 
     def drop_deferred(self) -> None:
         self._settled.clear()
         self._readings.clear()
+        riders, self._riders = self._riders, []
+        for _call, future in riders:
+            if not future.done():
+                future.set_exception(RedisConnectionError("not sent: Redis stopped answering"))
 
     async def flush(self) -> None:
         """Send the deferred writes now (when no check came to carry them)."""
-        calls = self._deferred_calls()
-        if calls:
-            for reply in await self._run(calls):
-                if isinstance(reply, Exception):
-                    raise reply
+        calls, riders = self._deferred_calls()
+        if not calls:
+            return
+        try:
+            replies = await self._run(calls)
+        except BaseException as error:
+            for future in riders:
+                if not future.done():
+                    future.set_exception(error if isinstance(error, Exception) else RedisConnectionError("cancelled"))
+            raise
+        writes = len(calls) - len(riders)
+        _answer(riders, replies[writes:])
+        for reply in replies[:writes]:
+            if isinstance(reply, Exception):
+                raise reply
 
-    def _deferred_calls(self) -> list[_Call]:
-        """The deferred writes as script calls, their ages taken now; empties the queues."""
+    def _deferred_calls(self) -> _Deferred:
+        """The deferred writes as script calls, their ages taken now, then the riders' calls,
+        and the riders' futures; empties the queues."""
         calls = self._settle_calls(self._settled)
         calls += [self._raise_call(*reading) for reading in self._readings.values()]
-        self.drop_deferred()
-        return calls
+        riders, self._riders = self._riders, []
+        calls += [call for call, _future in riders]
+        self._settled.clear()
+        self._readings.clear()
+        return calls, [future for _call, future in riders]
 
     async def drain(self) -> None:
         """Wait for the batches already on their way."""

@@ -1,9 +1,10 @@
 """The Redis-shared backend, behind a breaker with a local fallback.
 
 The Redis client never retries and gives up after 50 ms, so a refused connection is noticed in
-about a millisecond and a hung server in about 50. The first failure opens the breaker: from then
-on this process counts locally, and the request that met the failure is decided locally, not
-lost. At first it spends only its slice of the headroom (the part of each limit the caps leave
+about a millisecond and a hung server in about 50; the request that met the failure is decided
+locally, not lost. A refusal opens the breaker at once: from then on this process counts
+locally. A timeout opens it only once timeouts have lasted ``SUSPECT_S``: on a loaded host an
+answer is late now and then, and the next check asks Redis again. At first it spends only its slice of the headroom (the part of each limit the caps leave
 unused, divided by the live processes): Redis may be down for this process alone (a reply late on
 a busy machine, a broken link) while the others fill the caps there, and what they cannot see
 must fit in what the caps leave. ``HOLD_S`` after the trip (``HOLD_TIMED_OUT_S`` while Redis only
@@ -29,7 +30,7 @@ import math
 import time
 from collections import defaultdict, deque
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cts_tui.config import RateLimiting
@@ -60,19 +61,46 @@ HOLD_TIMED_OUT_S = 3.0
 """The same after timeouts, which may be this process's alone (a reply late on a busy machine, a
 cut link) while the others go on in Redis: a longer wait for the probe to bring it back, at the
 cost of three seconds at the slice when the server froze for everyone."""
+SUSPECT_S = 1.0
+"""How long Redis may go on timing out before the breaker opens. On a loaded host an answer is
+late now and then (Redis or this process not scheduled for a while, a cluster's slot map read
+again): that is no reason to leave the shared budget. Meanwhile a request whose check timed out
+is decided within the headroom's slice, as in the first moments after a trip, and the next
+check asks Redis again; the hold's clock starts at the first timeout, so a frozen server costs
+no longer than before. A refusal opens the breaker at once."""
 PROBE_S = 0.1
 """How often an open breaker asks Redis again: short, because a busy machine can also trip it."""
+GRANT_AHEAD_S = 1.0
+"""A check that meets full windows is granted ahead (its request held until the room frees) when
+the room frees within this and within the caller's patience: at a saturated budget one check
+per request instead of a refusal and another check. Short, because a request granted ahead
+holds its concurrency slot meanwhile and stands before any later one, whatever its priority."""
 FLUSH_S = 0.1
 """Settlements and usage readings ride with the next check (no round trip of their own); when no
 check comes this long after one, they are sent alone. Each settlement is dated when its request
 ended, so the wait costs no budget; it stays a tenth of the shortest window (1 s), so a grant is
 settled long before its window would forget it."""
 
-REDIS_DOWN = (RedisError, OSError, asyncio.TimeoutError)
-TIMED_OUT = (TimeoutError, RedisTimeoutError)
-"""Failures that may be this process's alone (asyncio's TimeoutError is the builtin one)."""
+BEAT_RIDE_S = 0.5
+"""A heartbeat waits this long for a check to carry it (no round trip of its own) before it is
+sent alone: well within the liveness window (``LIVE_S``)."""
+
+REDIS_DOWN = (RedisError, RedisClusterException, OSError, asyncio.TimeoutError)
 """Any Redis failure, refusals (loading, read-only replica) included: the request is decided
-locally rather than failed, and the breaker's warning says why."""
+locally rather than failed, and the breaker's warning says why. redis-py's cluster errors
+(no node reachable) are not RedisErrors: uncaught, one ended the probe and left its process on
+its local share for good while the others went on in Redis (429s at the exchange)."""
+TIMED_OUT = (TimeoutError, RedisTimeoutError)
+
+
+def timed_out(error: BaseException | None) -> bool:
+    """A failure that may be this process's alone (asyncio's TimeoutError is the builtin one),
+    also behind a cluster error that gave up because every node it asked timed out."""
+    while error is not None:
+        if isinstance(error, TIMED_OUT):
+            return True
+        error = error.__cause__
+    return False
 
 
 class SharedBackend:
@@ -86,11 +114,15 @@ class SharedBackend:
         """Who shares the budgets, as the last heartbeat heard (None before the first)."""
         self._fallback = LocalBackend()
         self._headroom = settings.headroom
-        self._hold: LocalBackend | None = None
-        """While the breaker is freshly open: the grants made since, capped at the headroom's
-        slice (``HOLD_S``)."""
+        self._slice = LocalBackend()
+        """The grants made unseen by Redis (while its answers time out, and in the first moments
+        after a trip), capped at the headroom's slice; kept across holds, so that holds close
+        together share one slice per window."""
         self._hold_until = 0.0
+        """Until then (monotonic) a request Redis does not answer is decided within the slice."""
         self._tripped_at = 0.0
+        self._suspect_since: float | None = None
+        """When the current run of timeouts began (None while Redis answers)."""
         self._healthy = True
         self._live = 1
         self._live_seen: deque[tuple[float, int]] = deque()
@@ -147,6 +179,31 @@ class SharedBackend:
 
     # --- the breaker ----------------------------------------------------------------------------
 
+    def _failed(self, error: BaseException) -> None:
+        """A command failed: a refusal opens the breaker, a timeout only once timeouts have
+        lasted ``SUSPECT_S``; until then the request at hand is decided within the slice."""
+        if self._healthy and not self._closing and timed_out(error):
+            now = time.monotonic()
+            if self._suspect_since is None:
+                self._suspect_since = now
+                self._hold(now, HOLD_TIMED_OUT_S)
+            if now - self._suspect_since < SUSPECT_S:
+                return
+        self._trip(error)
+
+    def _answered(self) -> None:
+        if self._suspect_since is not None:
+            self._suspect_since = None
+            self._hold_until = 0.0
+
+    def _hold(self, since: float, seconds: float) -> None:
+        """Spend only the slice of the headroom until ``since + seconds``."""
+        share = 1.0 / max(1, self._live)
+        # Rounded: 1 - 0.9 is 0.0999..., and a slice of exactly 10 must not grant 9.
+        self._slice.set_share(round((1 - self._headroom) / self._headroom * share, 9))
+        self._tripped_at = since
+        self._hold_until = since + seconds
+
     def _trip(self, error: BaseException) -> None:
         if not self._healthy or self._closing:
             return
@@ -159,10 +216,8 @@ class SharedBackend:
                     error.__class__.__name__, max(1, self._live))
         self._fallback.set_share(share)
         now = time.monotonic()
-        # Rounded: 1 - 0.9 is 0.0999..., and a slice of exactly 10 must not grant 9.
-        self._hold = LocalBackend(share=round((1 - self._headroom) / self._headroom * share, 9))
-        self._tripped_at = now
-        self._hold_until = now + (HOLD_TIMED_OUT_S if isinstance(error, TIMED_OUT) else HOLD_S)
+        self._hold(self._suspect_since or now, HOLD_TIMED_OUT_S if timed_out(error) else HOLD_S)
+        self._suspect_since = None
         for charge, used, seen_mono, seen_wall in self._seen.values():
             if now - seen_mono < charge.spec.period_s:
                 self._fallback.raise_usage(charge.key.split("|", 1)[0], charge,
@@ -178,11 +233,11 @@ class SharedBackend:
                 await self._beat()
                 await self._write_back()
             except REDIS_DOWN as error:
-                if not isinstance(error, TIMED_OUT):  # refused: down for everyone
+                if not timed_out(error):  # refused: down for everyone
                     self._hold_until = min(self._hold_until, self._tripped_at + HOLD_S)
                 continue
             self._healthy = True
-            self._hold = None
+            self._hold_until = 0.0
             self._probe = None
             self.state = BackendState("redis", time.time())
             log.warning("redis is back: sharing budgets again")
@@ -214,8 +269,16 @@ class SharedBackend:
                 await self._scripts.pause(scope, until - time.time(), banned)
             del self._untold[scope]
 
-    async def _beat(self) -> None:
-        self.fleet = await self._registry.beat(int(LIVE_S * 1000), self._recent.counts())
+    async def _beat(self, ride: bool = False) -> None:
+        """``ride``: in the pipeline of the next check, or alone after ``BEAT_RIDE_S``."""
+        if ride:
+            answer = self._scripts.ride(self._registry.beat_call(int(LIVE_S * 1000), self._recent.counts()))
+            await asyncio.wait({answer}, timeout=BEAT_RIDE_S)
+            if not answer.done():
+                await self._scripts.flush()
+            self.fleet = self._registry.heard(await answer)
+        else:
+            self.fleet = await self._registry.beat(int(LIVE_S * 1000), self._recent.counts())
         count = len(self.fleet.members)
         now = time.monotonic()
         seen = self._live_seen
@@ -230,24 +293,27 @@ class SharedBackend:
             if not self._healthy or self._closing:
                 continue
             try:
-                await self._beat()
+                await self._beat(ride=True)
             except REDIS_DOWN as error:
-                self._trip(error)
+                self._failed(error)
+            else:
+                self._answered()
 
     # --- counting -------------------------------------------------------------------------------
 
-    async def take(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
+    async def take(self, plan: Plan, priority: int, ahead_s: float = 0.0) -> tuple[float, str | None, object]:
         if self._healthy:
             try:
-                result = await self._scripts.take(plan, priority)
+                result = await self._scripts.take(plan, priority, ahead_s=min(ahead_s, GRANT_AHEAD_S))
             except REDIS_DOWN as error:
-                self._trip(error)
+                self._failed(error)
             else:
+                self._answered()
                 self._remember(plan, result.used)
                 if result.granted:
-                    self._fallback.shadow(plan)
+                    self._fallback.shadow(plan, result.wait_s)
                     self._recent.add(plan.exchange)
-                    return 0.0, None, result.receipt
+                    return result.wait_s, None, result.receipt
                 if result.blocking < 0:
                     scope = plan.pause_keys[-result.blocking - 1]
                     return result.wait_s, (BAN_MARK + scope) if result.banned else scope, None
@@ -260,15 +326,13 @@ class SharedBackend:
         return wait, blocking, receipt
 
     def _held(self) -> bool:
-        if self._hold is not None and time.monotonic() >= self._hold_until:
-            self._hold = None  # a cut-off this long is more likely Redis down for all: the share decides
-        return self._hold is not None
+        """After the hold, a cut-off this long is more likely Redis down for all: the share decides."""
+        return time.monotonic() < self._hold_until
 
     def _take_held(self, plan: Plan, priority: int) -> tuple[float, str | None, object]:
         """Within the headroom's slice: what a process whose Redis is away for it alone may
         spend unseen while the others fill the caps in Redis, so the sum stays under the limit."""
-        hold = self._hold
-        assert hold is not None
+        hold = self._slice
         left = min(self._hold_until - time.monotonic(), PROBE_S)  # the probe may end it sooner
         for charge in plan.charges:
             if charge.caps[priority] * hold.share < charge.units:  # a slice too thin for one
@@ -297,7 +361,7 @@ class SharedBackend:
                 await asyncio.sleep(FLUSH_S)
             await self._scripts.flush()  # nothing left if a check carried it meanwhile
         except REDIS_DOWN as error:
-            self._trip(error)
+            self._failed(error)
         finally:
             self._flusher = None
             if self._scripts.deferred and self._healthy and not self._closing:
@@ -316,16 +380,17 @@ class SharedBackend:
             try:
                 result = await self._scripts.take(plan, priority, dry_run=True)
             except REDIS_DOWN as error:
-                self._trip(error)
+                self._failed(error)
             else:
+                self._answered()
                 self._remember(plan, result.used)
                 if result.blocking < 0:
                     return 0
                 return max(0, min(int((cap - used) // c.units)
                                   for c, cap, used in zip(plan.charges, caps, result.used, strict=True)))
         remaining = self._fallback.remaining_now(plan, priority)
-        if self._hold is not None and self._held():
-            remaining = min(remaining, self._hold.remaining_now(plan, priority))
+        if self._held():
+            remaining = min(remaining, self._slice.remaining_now(plan, priority))
         return remaining
 
     def used(self, exchange: str, spec: WindowSpec) -> int:
@@ -351,7 +416,7 @@ class SharedBackend:
             try:
                 return await self._scripts.pause(key, seconds, banned)
             except REDIS_DOWN as error:
-                self._trip(error)
+                self._failed(error)
         until, was_banned = self._untold.get(key, (0.0, False))
         self._untold[key] = (max(until, time.time() + seconds), banned or was_banned)
         return None

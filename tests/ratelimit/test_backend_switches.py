@@ -102,7 +102,10 @@ SPENT = 20
 QUEUED_WHILE_FROZEN = 3
 
 
-async def test_a_thawed_redis_keeps_its_count_and_gains_only_what_was_spent_meanwhile(redis_server) -> None:
+async def test_a_thawed_redis_keeps_its_count_and_gains_only_what_was_spent_meanwhile(
+    redis_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared, "SUSPECT_S", 0.0)  # the first timeout opens the breaker here
     config = _shared(make_config(bybit={"per_second": 1_000, "per_minute": 60}), redis_server)
     backend = SharedBackend(config.rate_limiting)
     limiter = RateLimiter(config, backend)
@@ -135,6 +138,7 @@ async def test_signed_requests_flow_at_the_budget_while_redis_dies_returns_freez
     sim: Simulator, redis_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(shared, "HOLD_TIMED_OUT_S", 0.5)  # the freeze's first moments, shortened
+    monkeypatch.setattr(shared, "SUSPECT_S", 0.2)  # and the timeouts before the breaker opens
     sim.set_limits("bybit", private_per_second=5, wallet_balance_per_second=5)
     config = _shared(fast_config(), redis_server)
     limits = config.limits("bybit")

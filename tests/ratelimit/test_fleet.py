@@ -25,6 +25,7 @@ def quick_beats(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shared, "SOCKET_TIMEOUT_S", 2.0)
     monkeypatch.setattr(shared, "HEARTBEAT_S", 0.05)
     monkeypatch.setattr(shared, "LIVE_S", 0.5)  # who beat last more than this ago is gone
+    monkeypatch.setattr(shared, "BEAT_RIDE_S", 0.01)  # no check carries these beats: alone at once
 
 
 def _config(url: str):
@@ -123,3 +124,19 @@ def test_the_headline_counts_processes_and_hosts() -> None:
     assert fleet.headline() == "3 processes on 2 hosts share these budgets"
     assert Fleet("a1", (member("a", 1),), 0.0).headline() == "1 process on 1 host shares these budgets"
     assert fleet.spent("okx") == 6 and fleet.spent("htx") == 0
+
+
+async def test_a_heartbeat_rides_in_the_pipeline_of_the_next_check(redis_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared, "BEAT_RIDE_S", 60.0)  # alone only after a minute
+    limiter = RateLimiter.from_config(_config(redis_server.url))
+    await limiter.start()
+    backend = limiter._backend  # noqa: SLF001
+    assert isinstance(backend, SharedBackend)
+    try:
+        await eventually(lambda: backend._scripts.deferred)  # noqa: SLF001 - a beat waits for a carrier
+        before = limiter.fleet
+        assert await limiter.acquire_permit("htx", "fetch_ticker", Priority.HIGH)
+        await eventually(lambda: limiter.fleet is not before)  # answered with the check
+    finally:
+        async with asyncio.timeout(5):
+            await limiter.close()  # a beat still waiting for a carrier does not hold it

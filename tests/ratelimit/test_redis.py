@@ -236,10 +236,14 @@ async def test_a_ban_learnt_while_redis_was_away_is_shared_when_it_is_back(redis
     await _close(a, b)
 
 
-async def test_a_frozen_redis_is_noticed_within_the_socket_timeout(
+async def test_a_stall_is_ridden_out_within_the_slice_and_a_freeze_opens_the_breaker(
     redis_server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A loaded host makes Redis's answer late now and then: the request at hand is decided
+    within the socket timeout, on the headroom's slice, and the process stays on the shared
+    budget. Only timeouts that last ``SUSPECT_S`` open the breaker."""
     monkeypatch.setattr(shared, "SOCKET_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(shared, "SUSPECT_S", 0.3)
     config = _config(redis_server.url, kraken={"per_second": BIG, "per_minute": BIG})
     (limiter,) = await _started(config)
     async with limiter.acquire("kraken", "fetch_time"):
@@ -249,11 +253,35 @@ async def test_a_frozen_redis_is_noticed_within_the_socket_timeout(
         started = time.monotonic()
         async with limiter.acquire("kraken", "fetch_time"):
             took = time.monotonic() - started
-        assert limiter.backend == "fallback"
         assert took < 1.0  # 50 ms socket timeout; the bound is loose so a busy machine passes
+        assert limiter.backend == "redis"  # one late answer: still on the shared budget
+        deadline = time.monotonic() + 5
+        while limiter.backend == "redis" and time.monotonic() < deadline:
+            async with limiter.acquire("kraken", "fetch_time"):
+                pass
+        assert limiter.backend == "fallback"  # timeouts that last are a frozen server
     finally:
         redis_server.cont()
     await _wait_for(lambda: limiter.backend == "redis")
+    assert limiter._backend.trips == 1  # noqa: SLF001
+    await _close(limiter)
+
+
+async def test_a_late_answer_then_a_prompt_one_keeps_the_breaker_closed(
+    redis_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared, "SOCKET_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(shared, "SUSPECT_S", 60.0)
+    config = _config(redis_server.url, kraken={"per_second": BIG, "per_minute": BIG})
+    (limiter,) = await _started(config)
+    for _ in range(3):
+        redis_server.stop()
+        try:
+            assert await limiter.acquire_permit("kraken", "x", Priority.HIGH)  # decided on the slice
+        finally:
+            redis_server.cont()
+        assert await limiter.acquire_permit("kraken", "x", Priority.HIGH)  # Redis again
+    assert limiter.backend == "redis" and limiter._backend.trips == 0  # noqa: SLF001
     await _close(limiter)
 
 
@@ -263,6 +291,19 @@ async def test_starting_without_redis_counts_locally(redis_server, monkeypatch: 
     config = _config(redis_server.url, kraken={"per_second": 10, "per_minute": BIG})
     (limiter,) = await _started(config)
     assert limiter.backend == "fallback"
+    assert await limiter.acquire_permit("kraken", "x", Priority.HIGH)
+    await _close(limiter)
+
+
+async def test_a_cluster_no_node_answers_counts_locally_and_comes_back(redis_server) -> None:
+    """redis-py's cluster errors are not RedisErrors: one that escaped ended the probe and left
+    the process on its local share for good."""
+    from tests.redis_server import free_port
+
+    config = _config(f"redis+cluster://127.0.0.1:{free_port()}", kraken={"per_second": 100, "per_minute": BIG})
+    (limiter,) = await _started(config)  # nobody listens there: refused
+    assert limiter.backend == "fallback"
+    assert limiter.backend_state.reason == "redis unreachable (RedisClusterUnreachableError)"
     assert await limiter.acquire_permit("kraken", "x", Priority.HIGH)
     await _close(limiter)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from cts_tui.sim.ws.protocol import Frame, Subscription, WsProtocol
+from cts_tui.stopping import wait_set
 
 if TYPE_CHECKING:
     from cts_tui.sim.ws.server import StreamServer
@@ -138,11 +139,8 @@ class WsSession:
         while not self._ws.closed:
             self._heartbeat_changed.clear()
             interval = self.server.heartbeat_s(self.exchange, self._heartbeat_s)
-            try:
-                await asyncio.wait_for(self._heartbeat_changed.wait(), interval)
+            if await wait_set(self._heartbeat_changed, interval):
                 continue  # the interval changed; start over with the new one
-            except asyncio.TimeoutError:
-                pass
             if not self.protocol.beats(self):
                 continue
             frame = self.protocol.heartbeat(self, self.now_ms())
