@@ -16,6 +16,7 @@ headline as one of the processes saw it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -39,7 +40,7 @@ from cts_tui.sim import Journal, Scenario, Simulator  # noqa: E402
 from cts_tui.sim.exchanges import discover  # noqa: E402
 from cts_tui.sim.scenario import ExchangeScenario  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
-from tests.redis_topologies import RedisClusterTopology, RedisSentinelTopology, tools_present  # noqa: E402
+from tests.redis_topologies import RedisClusterTopology, RedisSentinelTopology, running, tools_present  # noqa: E402
 
 RUN_S = 6.0
 LIMIT = 50
@@ -204,22 +205,15 @@ async def main(wanted: list[str]) -> int:
         **{name: ExchangeScenario(enabled=False) for name in discover() if name != "bybit"},
         "bybit": ExchangeScenario(markets=20)})
     rows: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        single = RedisServer(Path(tmp))
-        sentinel = RedisSentinelTopology(Path(tmp) / "sentinel")
-        cluster = RedisClusterTopology(Path(tmp) / "cluster")
-        try:
-            single.start()
-            sentinel.start()
-            cluster.start()
-            async with Simulator(scenario) as sim:
-                sim.set_limits("bybit", wallet_balance_per_second=LIMIT)
-                for name, url in (("single", single.url), ("sentinel", sentinel.url), ("cluster", cluster.url)):
-                    if name in wanted:
-                        rows[name] = await _fleet_run(sim, url, f"fleet-{name}")
-        finally:
-            for topology in (single, sentinel, cluster):
-                topology.shutdown()
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        single = stack.enter_context(running(RedisServer(Path(tmp))))
+        sentinel = stack.enter_context(running(RedisSentinelTopology(Path(tmp) / "sentinel")))
+        cluster = stack.enter_context(running(RedisClusterTopology(Path(tmp) / "cluster")))
+        async with Simulator(scenario) as sim:
+            sim.set_limits("bybit", wallet_balance_per_second=LIMIT)
+            for name, url in (("single", single.url), ("sentinel", sentinel.url), ("cluster", cluster.url)):
+                if name in wanted:
+                    rows[name] = await _fleet_run(sim, url, f"fleet-{name}")
     _print(rows)
     ok = all(r["peak"] <= LIMIT and r["rejected"] == 0 and r["utilisation"] >= 0.9 and r["errors"] == 0
              for r in rows.values())

@@ -7,13 +7,34 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from tests.redis_server import RedisServer, free_port
 
 SERVICE = "budgets"
 MISSING = "redis-server and redis-cli are needed for the Redis topologies"
+
+
+class Topology(Protocol):
+    def start(self) -> None: ...
+    def shutdown(self) -> None: ...
+
+
+T = TypeVar("T", bound=Topology)
+
+
+@contextmanager
+def running(topology: T) -> Iterator[T]:
+    """``topology`` started, and shut down afterwards even when it failed to start halfway."""
+    try:
+        topology.start()
+        yield topology
+    finally:
+        topology.shutdown()
 
 
 def tools_present() -> bool:

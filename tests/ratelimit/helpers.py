@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from cts_tui.config import Config
+from cts_tui.ratelimit import RateLimiter
+from cts_tui.ratelimit.shared import SharedBackend
 
 
 class FakeClock:
@@ -35,3 +39,16 @@ def make_config(**exchanges: dict[str, Any]) -> Config:
     for key, value in rate_limiting.items():
         setattr(config.rate_limiting, key, value)
     return config
+
+
+@asynccontextmanager
+async def shared_limiter(config: Config) -> AsyncIterator[tuple[SharedBackend, RateLimiter]]:
+    """A started limiter on Redis (``config.rate_limiting``) and its backend, closed afterwards:
+    the tests that ask the backend directly need both."""
+    backend = SharedBackend(config.rate_limiting)
+    limiter = RateLimiter(config, backend)
+    await limiter.start()
+    try:
+        yield backend, limiter
+    finally:
+        await limiter.close()

@@ -28,7 +28,7 @@ from cts_tui.sim import Journal, Simulator
 from cts_tui.sim.exchanges import pionex as sim_pionex
 from tests.core.helpers import eventually, fast_config
 from tests.ratelimit.budget_load import BALANCE, balance_callers, draft
-from tests.ratelimit.helpers import FakeClock, make_config
+from tests.ratelimit.helpers import FakeClock, make_config, shared_limiter
 from tests.redis_server import RedisServer
 
 NORMAL = int(Priority.NORMAL)
@@ -77,10 +77,7 @@ async def _fill(backend: SharedBackend, limiter: RateLimiter) -> tuple[object, i
 
 async def test_spent_budget_keeps_its_timestamps_through_a_kill_and_a_restart(redis_server) -> None:
     config = _shared(make_config(bybit={"per_second": 1_000, "per_minute": 6}), redis_server)
-    backend = SharedBackend(config.rate_limiting)
-    limiter = RateLimiter(config, backend)
-    await limiter.start()
-    try:
+    async with shared_limiter(config) as (backend, limiter):
         plan, granted = await _fill(backend, limiter)
         spent_at = time.monotonic()
         assert granted >= 1
@@ -94,8 +91,6 @@ async def test_spent_budget_keeps_its_timestamps_through_a_kill_and_a_restart(re
         wait, blocking, _ = await backend.take(plan, NORMAL)
         assert blocking is not None  # the budget is still spent in Redis...
         assert wait <= 60 - (time.monotonic() - spent_at) + 0.05  # ...as of when it was spent
-    finally:
-        await limiter.close()
 
 
 SPENT = 20
@@ -107,11 +102,8 @@ async def test_a_thawed_redis_keeps_its_count_and_gains_only_what_was_spent_mean
 ) -> None:
     monkeypatch.setattr(shared, "SUSPECT_S", 0.0)  # the first timeout opens the breaker here
     config = _shared(make_config(bybit={"per_second": 1_000, "per_minute": 60}), redis_server)
-    backend = SharedBackend(config.rate_limiting)
-    limiter = RateLimiter(config, backend)
-    await limiter.start()
-    plan = limiter.plan_for("bybit", f"GET {BALANCE}", account="acct")
-    try:
+    async with shared_limiter(config) as (backend, limiter):
+        plan = limiter.plan_for("bybit", f"GET {BALANCE}", account="acct")
         before = await backend.remaining(plan, NORMAL)
         for _ in range(SPENT):
             backend.settle((await backend.take(plan, NORMAL))[2])
@@ -127,8 +119,6 @@ async def test_a_thawed_redis_keeps_its_count_and_gains_only_what_was_spent_mean
         # take that timed out; on a loaded machine a few more): allowed. SPENT counted twice is not.
         left = await backend.remaining(plan, NORMAL)
         assert before - (SPENT + 1) - QUEUED_WHILE_FROZEN <= left <= before - (SPENT + 1)
-    finally:
-        await limiter.close()
 
 
 # --- under load, against the simulator ------------------------------------------------------

@@ -22,7 +22,7 @@ from cts_tui.sim import Journal, Simulator
 from tests.core.helpers import eventually, fast_config
 from tests.ratelimit.budget_load import BALANCE, balance_callers, draft
 from tests.ratelimit.helpers import make_config
-from tests.redis_topologies import MISSING, RedisClusterTopology, tools_present
+from tests.redis_topologies import MISSING, RedisClusterTopology, running, tools_present
 
 pytestmark = pytest.mark.skipif(not tools_present(), reason=MISSING)
 BIG = 10**6
@@ -30,12 +30,8 @@ BIG = 10**6
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterTopology]:
-    topology = RedisClusterTopology(tmp_path_factory.mktemp("cluster"))
-    try:
-        topology.start()
+    with running(RedisClusterTopology(tmp_path_factory.mktemp("cluster"))) as topology:
         yield topology
-    finally:
-        topology.shutdown()
 
 
 @pytest.fixture(autouse=True)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from cts_tui.ratelimit import Priority, RateLimiter, shared
+from cts_tui.ratelimit import Priority, shared
 from cts_tui.ratelimit.redis_scripts import RedisReceipt
 from cts_tui.ratelimit.shared import SharedBackend
 
-from .helpers import make_config
+from .helpers import make_config, shared_limiter
 
 BALANCE = "GET /v5/account/wallet-balance"
 
@@ -24,10 +24,7 @@ def patient_redis(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_turned_away_checks_queue_per_priority_spaced_as_the_window_frees(redis_server) -> None:
     config = make_config(bybit={"per_second": 10**6, "per_minute": 10},
                          _rl={"backend": "redis", "redis_url": redis_server.url, "key_prefix": "queue"})
-    backend = SharedBackend(config.rate_limiting)
-    limiter = RateLimiter(config, backend)
-    await limiter.start()
-    try:
+    async with shared_limiter(config) as (backend, limiter):
         plan = limiter.plan_for("bybit", BALANCE, account="acct")
         minute = next(c for c in plan.charges if c.spec.period_s == 60)
         step = 60 * minute.units / minute.caps[Priority.NORMAL]  # one unit frees every step
@@ -44,8 +41,6 @@ async def test_turned_away_checks_queue_per_priority_spaced_as_the_window_frees(
         assert (await backend.take(plan, Priority.NORMAL))[0] == pytest.approx(waits[2] + step, abs=0.5)
         high, blocking, _receipt = await backend.take(plan, Priority.HIGH)
         assert blocking is None or high < waits[1]  # HIGH never queues behind NORMAL
-    finally:
-        await limiter.close()
 
 
 async def test_a_full_window_grants_ahead_within_the_callers_reach_and_never_over_its_cap(
@@ -59,10 +54,7 @@ async def test_a_full_window_grants_ahead_within_the_callers_reach_and_never_ove
     monkeypatch.setattr(shared, "GRANT_AHEAD_S", 1.0)  # off in the product for now (its docstring)
     config = make_config(bybit={"per_second": 10, "per_minute": 10**6},
                          _rl={"backend": "redis", "redis_url": redis_server.url, "key_prefix": "ahead"})
-    backend = SharedBackend(config.rate_limiting)
-    limiter = RateLimiter(config, backend)
-    await limiter.start()
-    try:
+    async with shared_limiter(config) as (backend, limiter):
         plan = limiter.plan_for("bybit", BALANCE, account="acct")
         second = next(c for c in plan.charges if c.spec.period_s == 1)
         cap = int(second.caps[Priority.HIGH])
@@ -90,5 +82,3 @@ async def test_a_full_window_grants_ahead_within_the_callers_reach_and_never_ove
         wait, blocking, _receipt = await backend.take(plan, Priority.HIGH, ahead_s=60)
         assert blocking == second.key and wait > shared.GRANT_AHEAD_S  # room only after the ahead ones
         assert (await backend.take(plan, Priority.HIGH))[1] == second.key  # no patience, no grant ahead
-    finally:
-        await limiter.close()

@@ -18,19 +18,15 @@ from cts_tui.sim import Journal, Simulator
 from tests.core.helpers import eventually, fast_config
 from tests.ratelimit.budget_load import BALANCE, balance_callers, draft
 from tests.ratelimit.helpers import make_config
-from tests.redis_topologies import MISSING, SERVICE, RedisSentinelTopology, tools_present
+from tests.redis_topologies import MISSING, SERVICE, RedisSentinelTopology, running, tools_present
 
 pytestmark = pytest.mark.skipif(not tools_present(), reason=MISSING)
 
 
 @pytest.fixture(scope="module")
 def sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisSentinelTopology]:
-    topology = RedisSentinelTopology(tmp_path_factory.mktemp("sentinel"))
-    try:
-        topology.start()
+    with running(RedisSentinelTopology(tmp_path_factory.mktemp("sentinel"))) as topology:
         yield topology
-    finally:
-        topology.shutdown()
 
 
 def _on(sentinel: RedisSentinelTopology, config: Config, prefix: str, by_url: bool = True) -> Config:
