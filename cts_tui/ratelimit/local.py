@@ -175,14 +175,19 @@ class LocalBackend:
             mono = self._clock.monotonic()
             window.raise_to(mono, used, tolerance, mono - max(0.0, wall - observed_at))
 
-    def shadow(self, plan: Plan, ahead_s: float = 0.0) -> None:
+    def shadow(self, plan: Plan, ahead_s: float = 0.0) -> Receipt:
         """Count a grant made elsewhere (by Redis) at no cap: if Redis goes away, this
-        process's own spending is here already, each grant at its real time (``ahead_s`` from
-        now for a grant ahead, whose request waits that long)."""
+        process's own spending is here already (``ahead_s`` from now for a grant ahead, whose
+        request waits that long). Settling the receipt dates it when its request ended, as
+        the exchange may have counted it that late: a held request is sent when its sleep
+        ends, a few milliseconds after the moment it was granted for."""
         mono, wall = self._clock.monotonic() + ahead_s, self._clock.time() + ahead_s
+        receipt: Receipt = []
         for charge in plan.charges:
             window = self._windows.get(charge.key) or self._window(plan.exchange, charge)
-            window.try_take(wall if charge.spec.aligned else mono, charge.units, math.inf)
+            aligned = charge.spec.aligned
+            receipt.append((window, aligned, window.try_take(wall if aligned else mono, charge.units, math.inf)))
+        return receipt
 
     def spent(self, key: str) -> list[tuple[float, int]]:
         """A rolling window's grants still in it, as (age in seconds, units), youngest first (a

@@ -95,13 +95,22 @@ def topology(settings: RateLimiting) -> Topology:
     return Topology("single", (), url=url)
 
 
-def _no_handshake() -> dict[str, None]:
-    """A new connection sends nothing before our first command (no CLIENT SETINFO): connecting
-    to a frozen server then costs one timeout, not a half-open connection left behind."""
+def _no_handshake() -> dict[str, Any]:
+    """A new connection sends nothing before our first command: no CLIENT SETINFO, no HELLO
+    (RESP2, which every server speaks) and no CLIENT MAINT_NOTIFICATIONS, which redis-py 8 sends
+    by default. Each was a round trip of its own whenever a burst of checks opened a connection
+    (0.1 per request in ``benchmarks/fleet_budgets.py``), and connecting to a frozen server costs
+    one timeout, not a half-open connection left behind."""
     parameters = inspect.signature(AbstractConnection.__init__).parameters
-    if "driver_info" in parameters:
-        return {"driver_info": None}
-    return {"lib_name": None, "lib_version": None}
+    quiet: dict[str, Any] = {"driver_info": None} if "driver_info" in parameters else {
+        "lib_name": None, "lib_version": None}
+    if "protocol" in parameters:
+        quiet["protocol"] = 2
+    if "maint_notifications_config" in parameters:
+        from redis.maint_notifications import MaintNotificationsConfig
+
+        quiet["maint_notifications_config"] = MaintNotificationsConfig(enabled=False)
+    return quiet
 
 
 def _fail_fast(timeout_s: float) -> dict[str, Any]:

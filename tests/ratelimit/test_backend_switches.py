@@ -93,6 +93,27 @@ async def test_spent_budget_keeps_its_timestamps_through_a_kill_and_a_restart(re
         assert wait <= 60 - (time.monotonic() - spent_at) + 0.05  # ...as of when it was spent
 
 
+async def test_a_request_that_ends_after_redis_died_counts_locally_from_its_end(
+    redis_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exchange may count a request as late as it ended (a request granted ahead is sent when
+    its hold ends, after the moment Redis granted it for): the local count that takes over must
+    not free it earlier, or one more request goes in the exchange's window."""
+    monkeypatch.setattr(shared, "HOLD_S", 0.0)  # straight to the fair share, which this test reads
+    config = _shared(make_config(bybit={"per_second": 1_000, "per_minute": 6}), redis_server)
+    async with shared_limiter(config) as (backend, limiter):
+        plan = limiter.plan_for("bybit", f"GET {BALANCE}", account="acct")
+        first = (await backend.take(plan, NORMAL))[2]  # its request is still on its way...
+        await asyncio.sleep(1.0)
+        await _fill(backend, limiter)
+        redis_server.kill()
+        backend.settle(first)  # ...and ends only now, Redis gone
+        ended_at = time.monotonic()
+        wait, blocking, _ = await backend.take(plan, NORMAL)
+        assert backend.state.name == "fallback" and blocking is not None
+        assert wait >= 60 - (time.monotonic() - ended_at) - 0.05  # not 59: its end is what counts
+
+
 SPENT = 20
 QUEUED_WHILE_FROZEN = 3
 

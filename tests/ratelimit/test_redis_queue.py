@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from cts_tui.ratelimit import Priority, shared
-from cts_tui.ratelimit.redis_scripts import RedisReceipt
-from cts_tui.ratelimit.shared import SharedBackend
+from cts_tui.ratelimit.shared import SharedBackend, SharedReceipt
 
 from .helpers import make_config, shared_limiter
 
@@ -51,7 +50,6 @@ async def test_a_full_window_grants_ahead_within_the_callers_reach_and_never_ove
     wait and ``GRANT_AHEAD_S`` allow, and only by grants whose requests ended; no moment holds
     more grants than the cap."""
     monkeypatch.setattr(shared, "FLUSH_S", 60.0)  # settlements ride with the next check, in order
-    monkeypatch.setattr(shared, "GRANT_AHEAD_S", 1.0)  # off in the product for now (its docstring)
     config = make_config(bybit={"per_second": 10, "per_minute": 10**6},
                          _rl={"backend": "redis", "redis_url": redis_server.url, "key_prefix": "ahead"})
     async with shared_limiter(config) as (backend, limiter):
@@ -61,9 +59,9 @@ async def test_a_full_window_grants_ahead_within_the_callers_reach_and_never_ove
         holds, at_ms = [], []
         for _ in range(2 * cap):
             hold, blocking, receipt = await backend.take(plan, Priority.HIGH, ahead_s=60)
-            assert blocking is None and isinstance(receipt, RedisReceipt)
+            assert blocking is None and isinstance(receipt, SharedReceipt)
             holds.append(hold)
-            at_ms.append(receipt.granted_ms)
+            at_ms.append(receipt.redis.granted_ms)
             if not hold:
                 backend.settle(receipt)  # its request ended: the next check carries the settlement
         assert holds[:cap] == [0.0] * cap  # room now
