@@ -23,7 +23,7 @@ import ccxt.async_support as ccxt_async
 
 from cts_tui.capabilities import ApiType, ExchangeId
 from cts_tui.exchanges import shapes
-from cts_tui.exchanges.ccxt_transport import make_fetch
+from cts_tui.exchanges.ccxt_transport import fetch2, make_fetch
 from cts_tui.exchanges.clock import increasing_ms
 from cts_tui.exchanges.context import HubContext
 from cts_tui.exchanges.hosts import Target, api_host, rehost
@@ -121,6 +121,7 @@ def _hooked_class(ctx: HubContext, key: SharedKey, base_path: str) -> type[Any]:
         "seconds": staticmethod(clock.now_s),
         "sign": sign,
         "fetch": make_fetch(ctx, exchange, base_path, real_host),
+        "fetch2": fetch2,
     }
     if exchange in OWN_CLOCK_NONCE:
         overrides["nonce"] = staticmethod(increasing_ms())
