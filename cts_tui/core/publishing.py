@@ -44,6 +44,9 @@ class Publisher:
     def __init__(self) -> None:
         self._bus = EventBus()
         self._dirty = asyncio.Event()
+        self.mark_dirty: Callable[[], None] = self._dirty.set
+        """Something shown changed: a snapshot is due (coalesced by ``SnapshotPusher``). The
+        event's own ``set``: every request's outcome raises it, a call fewer per request."""
         self._subscribed = asyncio.Event()
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
@@ -53,10 +56,6 @@ class Publisher:
 
     def publish(self, event: Event) -> None:
         self._bus.publish(event)
-
-    def mark_dirty(self) -> None:
-        """Something shown changed: a snapshot is due (coalesced by ``SnapshotPusher``)."""
-        self._dirty.set()
 
     async def next_change(self, timeout_s: float) -> None:
         """Until something is marked dirty, at most ``timeout_s``; the mark is consumed."""

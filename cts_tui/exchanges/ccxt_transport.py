@@ -16,6 +16,7 @@ before, is ours too for requests made with ccxt's defaults (see its docstring).
 
 from __future__ import annotations
 
+import codecs
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
@@ -84,6 +85,20 @@ def _signed_again(instance: Any, sign_args: tuple[Any, Any, Any, Any]) -> tuple[
     request = instance.sign(path, api, *args, **kwargs)
     instance._cts_signed = False
     return request["url"], request["method"], request["headers"], request["body"]
+
+
+@lru_cache(maxsize=64)
+def _charset(content_type: str) -> str:
+    """The body's encoding as aiohttp's ``text()`` finds it with a session's defaults (the
+    declared charset, else UTF-8), worked out once per Content-Type rather than per answer."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            try:
+                return codecs.lookup(value.strip().strip('"')).name
+            except LookupError:
+                break
+    return "utf-8"
 
 
 _ccxt_fetch2 = ccxt_async.Exchange.fetch2
@@ -165,10 +180,11 @@ def make_fetch(
                     timeout=ctx.timeouts[exchange_id],  # one bound for the whole request
                 ) as response:
                     try:
-                        text = await response.text(errors="replace")
+                        body_bytes = await response.read()
                     except TimeoutError:  # the headers came, the body never ended
                         raise body_timeout(exchange, ctx.timeout_ms(exchange)) from None
                     status, reason, raw_headers = response.status, response.reason or "", response.headers
+                    text = body_bytes.decode(_charset(raw_headers.get("Content-Type", "")), "replace")
             except TimeoutError as exc:
                 raise ccxt.RequestTimeout(f"{self.id} {method} {url}") from exc
             except aiohttp.ClientConnectionError as exc:

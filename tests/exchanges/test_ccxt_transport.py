@@ -1,6 +1,8 @@
-"""ccxt's ``fetch2`` with its defaults takes our short path (stamp, sign, fetch); every option that
+"""Our steps of ccxt's request path (``exchanges/ccxt_transport.py``) do what ccxt's own do:
+``fetch2`` with ccxt's defaults takes our short path (stamp, sign, fetch) and every option that
 changes what ccxt's own does (a retry on failure, ``callerMethodName``) still gets ccxt's own,
-unchanged. Unmodified ccxt against the simulator."""
+unchanged; an answer's body is decoded as aiohttp's ``text()`` would. Unmodified ccxt against
+the simulator."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import ccxt
 import pytest
 
 from cts_tui.capabilities import ApiType, ExchangeId
+from cts_tui.exchanges.ccxt_transport import _charset
 from cts_tui.exchanges.hub import ExchangeHub
 from cts_tui.sim import Simulator
 
@@ -47,3 +50,14 @@ async def test_ccxts_own_retry_option_still_retries(sim: Simulator, hub: Exchang
     with pytest.raises(ccxt.OperationFailed):
         await instance.fetch_ticker("BTC/USDT", {"maxRetriesOnFailure": 0})  # the parameter wins
     assert _tickers_sent(sim) == 1 + 3 + 1
+
+
+@pytest.mark.parametrize(("content_type", "encoding"), [
+    ("application/json", "utf-8"),
+    ("application/json;charset=UTF-8", "utf-8"),
+    ('text/html; Charset="ISO-8859-1"', "iso8859-1"),
+    ("text/plain; charset=no-such-codec", "utf-8"),
+    ("", "utf-8"),
+])
+def test_a_body_is_decoded_as_aiohttp_would(content_type: str, encoding: str) -> None:
+    assert _charset(content_type) == encoding
