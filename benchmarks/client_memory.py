@@ -50,6 +50,7 @@ SIM_LIMITS: dict[str, dict[str, float]] = {
     "kraken": {"private_max": 1e6, "public_max": 1e6},
     "pionex": {"ip_weight_per_s": 1e6, "account_weight_per_s": 1e6},
     "orangex": {"requests_per_s": 1e6},
+    "kucoin": {"spot_per_30s": 1e7, "futures_per_30s": 1e7, "management_per_30s": 1e7, "public_per_30s": 1e7},
 }
 
 

@@ -36,7 +36,6 @@ CHANGES_PER_S = 10
 IDLE_S = 4.0
 LOAD_S = float(os.environ.get("CTS_BENCH_LOAD_S", "12"))
 SETTLE_S = 0.5
-EXCHANGES = ("binance", "bybit", "okx", "bingx", "pionex", "htx", "kraken")
 
 
 def _config():
@@ -51,12 +50,16 @@ def _config():
 async def _fill(db: Path, key: bytes) -> list[str]:
     from cts_tui.models import Connection
     from cts_tui.store import ConnectionStore
+    from cts_tui.venues import VENUES
+    from cts_tui.venues.venue import PassphrasePolicy
 
+    exchanges = list(VENUES.values())
     ids = []
     async with await ConnectionStore.open(db, key) as store:
         for index in range(CONNECTIONS):
-            exchange = EXCHANGES[index % len(EXCHANGES)]
-            passphrase = "Passphrase01" if exchange == "okx" else None
+            venue = exchanges[index % len(exchanges)]
+            exchange = venue.id.value
+            passphrase = "Passphrase01" if venue.passphrase is PassphrasePolicy.REQUIRED else None
             connection = Connection(
                 name=f"c{index:04d}", exchange=exchange, api_type="spot", api_key=f"BenchKey{index:08d}",
                 api_secret=f"BenchSecret{index:08d}", api_passphrase=passphrase, enabled=False,
