@@ -35,21 +35,25 @@ def run_tui(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace) -> int:
     """The store opens before the app owns the terminal, so that what it has to say (a new key
-    file to back up, why it cannot open) reaches stderr in one line and not the log file."""
+    file to back up, why it cannot open) reaches stderr in one line and not the log file. Log
+    lines keep going to the file until the runtime has closed: what its parts say while they
+    stop (a pause the demo's maintenance caused) would otherwise land in the user's shell after
+    the app gave the terminal back."""
     from cts_tui.tui.app import CtsApp
 
-    async with _runtime(args) as (runtime, hosts):
-        app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo), hosts=hosts,
-                     freeze_startup_objects=True, preferences_path=paths.preferences_path())
-        loop = asyncio.get_running_loop()
-        for sig in EXIT_SIGNALS:
-            loop.add_signal_handler(sig, app.exit)
-        try:
-            with _logging_to_file(paths.data_dir() / "cts-tui.log"):
-                await app.run_async()
-        finally:
+    with contextlib.ExitStack() as logs:
+        async with _runtime(args) as (runtime, hosts):
+            app = CtsApp(runtime.coordinator, runtime.store, demo=bool(args.demo), hosts=hosts,
+                         freeze_startup_objects=True, preferences_path=paths.preferences_path())
+            loop = asyncio.get_running_loop()
             for sig in EXIT_SIGNALS:
-                loop.remove_signal_handler(sig)
+                loop.add_signal_handler(sig, app.exit)
+            try:
+                logs.enter_context(_logging_to_file(paths.data_dir() / "cts-tui.log"))
+                await app.run_async()
+            finally:
+                for sig in EXIT_SIGNALS:
+                    loop.remove_signal_handler(sig)
     return app.return_code or 0
 
 
