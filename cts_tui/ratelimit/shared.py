@@ -323,7 +323,7 @@ class SharedBackend:
             else:
                 self._answered()
                 self._remember(plan, result.used)
-                if result.granted:
+                if result.receipt is not None:  # granted
                     shadow = self._fallback.shadow(plan, result.wait_s)
                     self._recent.add(plan.exchange)
                     return result.wait_s, None, SharedReceipt(result.receipt, shadow)
