@@ -7,12 +7,25 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from cts_tui.config import Config
 from cts_tui.core.coordinator import ConnectionCoordinator
 from cts_tui.errors import ExchangeError
 from cts_tui.models import ConnectionDraft
 from cts_tui.sim import Simulator
 
 BALANCE = "/v5/account/wallet-balance"
+PER_SECOND = 5
+"""Bybit's balance budget in these tests, at the simulator and in our config alike: small, so
+that the callers keep it spent."""
+
+
+def bybit_at_five_per_second(sim: Simulator, config: Config) -> Config:
+    """The simulator's Bybit answers 429 past ``PER_SECOND`` balance reads a second, and
+    ``config`` allows exactly that many (the minute left roomy): any overspending shows."""
+    sim.set_limits("bybit", private_per_second=PER_SECOND, wallet_balance_per_second=PER_SECOND)
+    limits = config.limits("bybit")
+    limits.per_second, limits.per_minute = PER_SECOND, 10_000
+    return config
 
 
 def draft(sim: Simulator, exchange: str) -> ConnectionDraft:

@@ -27,7 +27,7 @@ from cts_tui.ratelimit.waiting import tracking_waits
 from cts_tui.sim import Journal, Simulator
 from cts_tui.sim.exchanges import pionex as sim_pionex
 from tests.core.helpers import eventually, fast_config
-from tests.ratelimit.budget_load import BALANCE, balance_callers, draft
+from tests.ratelimit.budget_load import BALANCE, PER_SECOND, balance_callers, bybit_at_five_per_second, draft
 from tests.ratelimit.helpers import FakeClock, make_config, shared_limiter
 from tests.redis_server import RedisServer
 
@@ -150,10 +150,7 @@ async def test_signed_requests_flow_at_the_budget_while_redis_dies_returns_freez
 ) -> None:
     monkeypatch.setattr(shared, "HOLD_TIMED_OUT_S", 0.5)  # the freeze's first moments, shortened
     monkeypatch.setattr(shared, "SUSPECT_S", 0.2)  # and the timeouts before the breaker opens
-    sim.set_limits("bybit", private_per_second=5, wallet_balance_per_second=5)
-    config = _shared(fast_config(), redis_server)
-    limits = config.limits("bybit")
-    limits.per_second, limits.per_minute = 5, 10_000
+    config = bybit_at_five_per_second(sim, _shared(fast_config(), redis_server))
     async with open_runtime(config, tmp_path / "cts.sqlite") as runtime:
         coordinator, limiter = runtime.coordinator, runtime.limiter
         view = await coordinator.add_connection(draft(sim, "bybit"), "cli")
@@ -171,10 +168,10 @@ async def test_signed_requests_flow_at_the_budget_while_redis_dies_returns_freez
                 await _until(lambda backend=backend: limiter.backend == backend)
                 seen.append(limiter.backend_state)
                 flowed = len(arrived())
-                await _until(lambda flowed=flowed: len(arrived()) >= flowed + 5)  # the budget is spent again
+                await _until(lambda flowed=flowed: len(arrived()) >= flowed + PER_SECOND)  # the budget is spent again
         entries = arrived()
         assert {e.outcome for e in entries} == {"ok"}  # no 429, no stale timestamp
-        assert Journal.max_in_window(entries, 1.0) <= 5
+        assert Journal.max_in_window(entries, 1.0) <= PER_SECOND
         assert failures == []
         after = coordinator.get_connection(view.id)
         assert after.breaker == "closed" and after.state is ConnectionState.ACTIVE

@@ -20,7 +20,7 @@ from cts_tui.ratelimit.redis_client import connect
 from cts_tui.ratelimit.redis_scripts import RedisScripts
 from cts_tui.sim import Journal, Simulator
 from tests.core.helpers import eventually, fast_config
-from tests.ratelimit.budget_load import BALANCE, balance_callers, draft
+from tests.ratelimit.budget_load import BALANCE, PER_SECOND, balance_callers, bybit_at_five_per_second, draft
 from tests.ratelimit.helpers import make_config
 from tests.redis_topologies import MISSING, RedisClusterTopology, running, tools_present
 
@@ -96,10 +96,7 @@ async def test_two_limiters_spend_one_budget_per_exchange_across_the_masters(
 async def test_the_budget_holds_at_the_exchange_through_the_cluster(
     sim: Simulator, cluster: RedisClusterTopology, tmp_path: Path
 ) -> None:
-    sim.set_limits("bybit", private_per_second=5, wallet_balance_per_second=5)
-    config = _on(cluster, fast_config(), "sim")
-    limits = config.limits("bybit")
-    limits.per_second, limits.per_minute = 5, 10_000
+    config = bybit_at_five_per_second(sim, _on(cluster, fast_config(), "sim"))
     async with open_runtime(config, tmp_path / "cts.sqlite") as runtime:
         view = await runtime.coordinator.add_connection(draft(sim, "bybit"), "cli")
         start = time.monotonic()
@@ -112,5 +109,5 @@ async def test_the_budget_holds_at_the_exchange_through_the_cluster(
         assert runtime.limiter.backend == "redis"
     entries = arrived()
     assert {e.outcome for e in entries} == {"ok"}
-    assert Journal.max_in_window(entries, 1.0) <= 5
+    assert Journal.max_in_window(entries, 1.0) <= PER_SECOND
     assert failures == []

@@ -16,7 +16,7 @@ from cts_tui.core.runtime import open_runtime
 from cts_tui.ratelimit import Priority, RateLimiter
 from cts_tui.sim import Journal, Simulator
 from tests.core.helpers import eventually, fast_config
-from tests.ratelimit.budget_load import BALANCE, balance_callers, draft
+from tests.ratelimit.budget_load import BALANCE, PER_SECOND, balance_callers, bybit_at_five_per_second, draft
 from tests.ratelimit.helpers import make_config
 from tests.redis_topologies import MISSING, SERVICE, RedisSentinelTopology, running, tools_present
 
@@ -58,10 +58,7 @@ async def test_two_limiters_spend_one_budget_on_the_master(sentinel: RedisSentin
 async def test_a_failover_under_load_costs_the_fallback_window_and_no_window_overflows(
     sim: Simulator, sentinel: RedisSentinelTopology, tmp_path: Path
 ) -> None:
-    sim.set_limits("bybit", private_per_second=5, wallet_balance_per_second=5)
-    config = _on(sentinel, fast_config(), "failover")
-    limits = config.limits("bybit")
-    limits.per_second, limits.per_minute = 5, 10_000
+    config = bybit_at_five_per_second(sim, _on(sentinel, fast_config(), "failover"))
     async with open_runtime(config, tmp_path / "cts.sqlite") as runtime:
         limiter = runtime.coordinator.limiter
         view = await runtime.coordinator.add_connection(draft(sim, "bybit"), "cli")
@@ -72,7 +69,7 @@ async def test_a_failover_under_load_costs_the_fallback_window_and_no_window_ove
 
         seen = [limiter.backend_state]
         async with balance_callers(runtime.coordinator, view.id) as failures:
-            await eventually(lambda: len(arrived()) >= 5, timeout=15)
+            await eventually(lambda: len(arrived()) >= PER_SECOND, timeout=15)
             old_master = sentinel.master_port()
             await asyncio.to_thread(sentinel.master.kill)  # type: ignore[union-attr]
             await eventually(lambda: limiter.backend == "fallback", timeout=15)
@@ -82,7 +79,7 @@ async def test_a_failover_under_load_costs_the_fallback_window_and_no_window_ove
             await eventually(lambda: limiter.backend == "redis", timeout=15)
             seen.append(limiter.backend_state)
             flowed = len(arrived())
-            await eventually(lambda: len(arrived()) >= flowed + 5, timeout=15)  # spent again, on the new master
+            await eventually(lambda: len(arrived()) >= flowed + PER_SECOND, timeout=15)  # spent again, on the new master
     entries = arrived()
     assert new_master != old_master
     assert [s.name for s in seen] == ["redis", "fallback", "redis"]
@@ -90,5 +87,5 @@ async def test_a_failover_under_load_costs_the_fallback_window_and_no_window_ove
     assert seen[1].reason in ("redis unreachable (ConnectionError)", "redis unreachable (MasterNotFoundError)")
     assert seen[2].since - promoted_at < 2.0  # back on Redis within the probe's reach of the promotion
     assert {e.outcome for e in entries} == {"ok"}
-    assert Journal.max_in_window(entries, 1.0) <= 5
+    assert Journal.max_in_window(entries, 1.0) <= PER_SECOND
     assert failures == []
